@@ -1,0 +1,38 @@
+"""One exception tree for the whole harness.
+
+Every error names the thing that is wrong, the rule it broke and the fix, so
+that the CLI can print it as is. The class decides the exit code:
+``UsageError`` and its children exit 2, ``HarnessError`` exits 3.
+"""
+
+from __future__ import annotations
+
+
+class DnsChaosError(Exception):
+    """Base of every error raised on purpose by dnschaos."""
+
+    exit_code = 3
+
+
+class UsageError(DnsChaosError):
+    """Bad input from the user: a flag, a file, a name. Exit code 2."""
+
+    exit_code = 2
+
+
+class UnknownVariantError(UsageError):
+    """A variant name that is neither registered nor an importable ``module:Class``."""
+
+
+class RealAwsRefusedError(UsageError):
+    """The real-AWS target was asked for without being explicitly enabled."""
+
+
+class HarnessError(DnsChaosError):
+    """Something inside the harness failed; the run proves nothing. Exit code 3."""
+
+    exit_code = 3
+
+
+class ClockError(HarnessError):
+    """A clock was asked to go backwards or to do something it cannot."""

@@ -1,0 +1,1 @@
+"""Simulation: clocks (and, later, the scheduler and strategies)."""
