@@ -36,6 +36,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from moto.core.exceptions import ServiceException
@@ -132,8 +133,13 @@ class RRSet:
             and self.set_identifier == other.set_identifier
         )
 
-    def sort_key(self) -> tuple[str, str, str]:
+    @cached_property
+    def _sort_key(self) -> tuple[str, str, str]:
         return (_reversed_labels(self.name), self.type, self.set_identifier or "")
+
+    def sort_key(self) -> tuple[str, str, str]:
+        """ListResourceRecordSets order: labels reversed, then type, then set identifier."""
+        return self._sort_key
 
     def to_api(self) -> dict[str, Any]:
         out: dict[str, Any] = {"Name": self.name, "Type": self.type}
@@ -147,6 +153,11 @@ class RRSet:
             out["TTL"] = self.ttl
             out["ResourceRecords"] = [{"Value": v} for v in self.values]
         return out
+
+    @cached_property
+    def moto_record(self) -> RecordSet:
+        """The moto object for this set, built once (sets are immutable)."""
+        return self.to_moto()
 
     def to_moto(self) -> RecordSet:
         kwargs: dict[str, Any] = {"Name": self.name, "Type": self.type}
@@ -274,6 +285,9 @@ class ChangeRecord:
 @dataclass
 class _ZoneState:
     records: dict[tuple[str, str, str | None], RRSet]
+    # Sorted view and its keys, rebuilt only when the records change.
+    ordered: list[RRSet] = field(default_factory=list)
+    keys: list[tuple[str, str, str]] = field(default_factory=list)
     # The list object we last wrote into moto; if moto's list is another object,
     # something outside this layer changed the zone and we re-import it.
     written: list[RecordSet] | None = None
@@ -312,7 +326,25 @@ class StrictRoute53:
 
     def records(self, zone_id: str) -> list[RRSet]:
         """The zone's current records, as the control API sees them."""
-        return sorted(self._state(zone_id).records.values(), key=RRSet.sort_key)
+        return list(self._state(zone_id).ordered)
+
+    def page(
+        self,
+        zone_id: str,
+        start_name: str | None,
+        start_type: str | None,
+        start_id: str | None,
+        max_items: int,
+    ) -> tuple[list[RRSet], RRSet | None]:
+        """ListResourceRecordSets paging: resume at (name, type, set identifier), no repeats."""
+        state = self._state(zone_id)
+        begin = 0
+        if start_name:
+            key = (_reversed_labels(normalize_name(start_name)), start_type or "", start_id or "")
+            begin = bisect.bisect_left(state.keys, key)
+        end = begin + max_items
+        nxt = state.ordered[end] if end < len(state.ordered) else None
+        return state.ordered[begin:end], nxt
 
     def visible_records(self, zone_id: str, at: float | None = None) -> list[RRSet]:
         """The records a Route 53 name server answers from at time ``at``: INSYNC changes only."""
@@ -379,7 +411,9 @@ class StrictRoute53:
         now = self.config.clock.now()
         self._counter += 1
         change_id = _change_id(zone_id, self._counter)
-        snapshot = tuple(sorted(working.values(), key=RRSet.sort_key))
+        state.records = working
+        self._write_back(zone_id, state)
+        snapshot = tuple(state.ordered)
         record = ChangeRecord(
             change_id=change_id,
             zone_id=zone_id,
@@ -388,10 +422,8 @@ class StrictRoute53:
             comment=comment,
             records=snapshot,
         )
-        state.records = working
         state.changes.append(record)
         self._changes[change_id] = record
-        self._write_back(zone_id, state)
         return record
 
     def _apply_one(
@@ -494,9 +526,10 @@ class StrictRoute53:
         return state
 
     def _write_back(self, zone_id: str, state: _ZoneState) -> None:
-        zone = self.backend.zones[zone_id]
-        written = [rr.to_moto() for rr in sorted(state.records.values(), key=RRSet.sort_key)]
-        zone.rrsets = written
+        state.ordered = sorted(state.records.values(), key=RRSet.sort_key)
+        state.keys = [rr.sort_key() for rr in state.ordered]
+        written = [rr.moto_record for rr in state.ordered]
+        self.backend.zones[zone_id].rrsets = written
         state.written = written
 
 
@@ -607,8 +640,7 @@ def _strict_list_response(self: Route53Response) -> ActionResult:
     start_type = self._get_param("StartRecordType")
     start_id = self._get_param("StartRecordIdentifier")
     max_items = int(self._get_param("MaxItems") or DEFAULT_MAX_ITEMS)
-    records = layer.records(zone_id)
-    page, nxt = paginate(records, start_name, start_type, start_id, max_items)
+    page, nxt = layer.page(zone_id, start_name, start_type, start_id, max_items)
     result: dict[str, Any] = {
         "ResourceRecordSets": [rr.to_api() for rr in page],
         "IsTruncated": nxt is not None,
@@ -620,23 +652,6 @@ def _strict_list_response(self: Route53Response) -> ActionResult:
         if nxt.set_identifier is not None:
             result["NextRecordIdentifier"] = nxt.set_identifier
     return ActionResult(result)
-
-
-def paginate(
-    records: Sequence[RRSet],
-    start_name: str | None,
-    start_type: str | None,
-    start_id: str | None,
-    max_items: int,
-) -> tuple[list[RRSet], RRSet | None]:
-    """ListResourceRecordSets paging: resume at (name, type, set identifier), no repeats."""
-    begin = 0
-    if start_name:
-        key = (_reversed_labels(normalize_name(start_name)), start_type or "", start_id or "")
-        begin = bisect.bisect_left([rr.sort_key() for rr in records], key)
-    page = list(records[begin : begin + max_items])
-    nxt = records[begin + max_items] if begin + max_items < len(records) else None
-    return page, nxt
 
 
 def with_values(rrset: RRSet, **changes: Any) -> RRSet:

@@ -33,7 +33,7 @@ from adapters.route53_strict import StrictRoute53
 from harness.automation.enactor import EnactorConfig, LockBusyError, Outcome
 from harness.automation.events import Event, EventLog
 from harness.automation.planner import Planner, PlannerConfig
-from harness.automation.tree import plan_name, root_name
+from harness.automation.tree import plan_name, root_name, tree_changes
 from harness.automation.variants import resolve_enactor, variant_name
 from harness.errors import UsageError
 from harness.sim.clock import ManualClock
@@ -130,7 +130,8 @@ def run_incident(
             assert plan_b is not None
             lease_b = b.acquire(regional)
             assert lease_b is not None
-            b.batch(lease_b, _tree(lease_b, plan_b, config))
+            if not b.tree_exists(regional, plan_b.generation):
+                b.batch(lease_b, tree_changes(regional, lease_b.zone_id, plan_b, config.leaf_ttl))
             try:
                 c.try_lock(regional)
                 raise RuntimeError("enactor C got a lock that enactor B holds; the lock is broken")
@@ -177,14 +178,6 @@ def run_incident(
     )
     result.story = tell(result, clock.start)
     return result
-
-
-def _tree(lease: Any, plan: Any, config: EnactorConfig) -> list[dict[str, Any]]:
-    from harness.automation.tree import tree_changes
-
-    if lease.snapshot.has_tree(plan.generation):
-        return []
-    return tree_changes(lease.endpoint, lease.zone_id, plan, config.leaf_ttl)
 
 
 def _judge(

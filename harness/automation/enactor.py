@@ -54,6 +54,7 @@ from harness.automation.tree import (
     find_zone_id,
     lock_name,
     plan_name,
+    read_rrsets,
     read_zone,
     rollback_name,
     root_name,
@@ -165,7 +166,6 @@ class Lease:
     endpoint: Endpoint
     zone_id: str
     record: dict[str, Any] | None
-    snapshot: ZoneSnapshot
 
 
 class BaseEnactor:
@@ -257,7 +257,8 @@ class BaseEnactor:
             "KeyConditionExpression": "pk = :pk",
             "ExpressionAttributeValues": {":pk": {"S": PLANS_PK}},
             "ScanIndexForward": False,
-            "Limit": 5,
+            # One item a page: the newest plan is almost always well-formed.
+            "Limit": 1,
         }
         while True:
             resp = self._call(self.dynamodb.query, **kwargs)
@@ -278,7 +279,7 @@ class BaseEnactor:
         if lease is None:
             return Outcome.LOCK_TIMEOUT
         try:
-            if not lease.snapshot.has_tree(plan.generation):
+            if not self.tree_exists(ep, plan.generation):
                 self.batch(lease, tree_changes(ep, lease.zone_id, plan, self.config.leaf_ttl))
                 self.emit("built-tree", endpoint=ep.name, generation=plan.generation)
             outcome = self.flip(lease, plan)
@@ -312,14 +313,35 @@ class BaseEnactor:
         return self._zone_ids[ep.name]
 
     def read(self, ep: Endpoint) -> ZoneSnapshot:
+        """The whole zone (clean-up and repairs only: it is the expensive read)."""
         return self._call(read_zone, self.route53, ep, self.zone_id(ep))
+
+    def _records(self, name: str, rtype: str, zone_id: str, max_items: int = 10) -> list[dict[str, Any]]:
+        return list(self._call(read_rrsets, self.route53, zone_id, name, rtype, max_items))
+
+    def read_pointers(self, ep: Endpoint) -> ZoneSnapshot:
+        """The root and rollback records, each read where it sorts: what a flip decides from."""
+        zone_id = self.zone_id(ep)
+        records: list[dict[str, Any]] = []
+        for name in (root_name(ep), rollback_name(ep)):
+            for rtype in ep.record_types:
+                records += self._records(name, rtype, zone_id, max_items=2)
+        return ZoneSnapshot(ep, zone_id, records)
+
+    def tree_exists(self, ep: Endpoint, generation: int) -> bool:
+        zone_id = self.zone_id(ep)
+        return all(
+            self._records(plan_name(ep, generation), rtype, zone_id, max_items=1)
+            for rtype in ep.record_types
+        )
 
     def try_lock(self, ep: Endpoint) -> Lease:
         """One look at the lock: a lease if it is free for us, else ``LockBusyError``.
 
         The lock itself is taken by the next batch's preamble, atomically.
         """
-        snap = self.read(ep)
+        zone_id = self.zone_id(ep)
+        snap = ZoneSnapshot(ep, zone_id, self._records(lock_name(ep), "TXT", zone_id, max_items=1))
         try:
             current = snap.lock_value()
         except LockFormatError as exc:
@@ -331,7 +353,7 @@ class BaseEnactor:
                 "lock-busy", endpoint=ep.name, holder=current.holder, expires_at=current.expires_at
             )
             raise LockBusyError(ep.name, current)
-        return Lease(ep, snap.zone_id, snap.lock(), snap)
+        return Lease(ep, zone_id, snap.lock())
 
     def backoff_delay(self, attempt: int) -> float:
         """The wait after the ``attempt``-th failed try to take a lock (1-based)."""
@@ -454,7 +476,7 @@ class LegacyEnactor(BaseEnactor):
         target = plan_name(ep, plan.generation)
 
         def attempt() -> Outcome:
-            snap = self.read(ep)
+            snap = self.read_pointers(ep)
             if all(snap.root_generation(t) == plan.generation for t in ep.record_types):
                 return Outcome.CURRENT
             changes: list[dict[str, Any]] = []
@@ -502,7 +524,7 @@ class LegacyEnactor(BaseEnactor):
             lease = self.acquire(ep)
             if lease is None:
                 continue
-            snap = lease.snapshot
+            snap = self.read(ep)
             # By generation distance only: the applied plan is kept by intent,
             # whatever the root points at now is not asked.
             doomed = sorted(
@@ -532,7 +554,7 @@ class SafeEnactor(BaseEnactor):
     def flip(self, lease: Lease, plan: Plan) -> Outcome:
         ep = lease.endpoint
         target = plan_name(ep, plan.generation)
-        snap = self.read(ep)
+        snap = self.read_pointers(ep)
         observed = {t: snap.root_generation(t) for t in ep.record_types}
         if all(g == plan.generation for g in observed.values()):
             return Outcome.CURRENT
@@ -568,7 +590,7 @@ class SafeEnactor(BaseEnactor):
         try:
             self.batch(lease, changes)
         except ChangeRejectedError as exc:
-            after = self.read(ep)
+            after = self.read_pointers(ep)
             now_active = {t: after.root_generation(t) for t in ep.record_types}
             if now_active != observed:
                 self.emit(
@@ -593,11 +615,12 @@ class SafeEnactor(BaseEnactor):
     def _rollback_target(self, snap: ZoneSnapshot, rtype: str, generation: int) -> str:
         ep = snap.ep
         current = snap.root_generation(rtype)
-        if current is not None and snap.has_tree(current):
+        if current is not None and self.tree_exists(ep, current):
             return plan_name(ep, current)
         # Repair: the root points at nothing (or at no tree); roll back to the
         # newest tree that exists instead of failing forever.
-        candidates = sorted(g for g in snap.tree_generations() if g != generation and snap.has_tree(g))
+        whole = self.read(ep)
+        candidates = sorted(g for g in whole.tree_generations() if g != generation and whole.has_tree(g))
         repaired = plan_name(ep, candidates[-1] if candidates else generation)
         self.emit("rollback-repaired", endpoint=ep.name, missing=current, now=repaired)
         return repaired
@@ -613,7 +636,7 @@ class SafeEnactor(BaseEnactor):
             lease = self.acquire(ep)
             if lease is None:
                 continue
-            snap = lease.snapshot
+            snap = self.read(ep)
             protected = {plan.generation}
             guard: list[dict[str, Any]] = []
             for rtype in ep.record_types:

@@ -184,6 +184,31 @@ def read_zone(route53: BaseClient, ep: Endpoint, zone_id: str) -> ZoneSnapshot:
     return ZoneSnapshot(ep, zone_id, records)
 
 
+def read_rrsets(
+    route53: BaseClient, zone_id: str, name: str, rtype: str, max_items: int = 10
+) -> list[dict[str, Any]]:
+    """The record sets with exactly this name and type, read from where they sort."""
+    out: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "HostedZoneId": zone_id,
+        "StartRecordName": name,
+        "StartRecordType": rtype,
+        "MaxItems": str(max_items),
+    }
+    while True:
+        resp = route53.list_resource_record_sets(**kwargs)
+        for r in resp["ResourceRecordSets"]:
+            if _norm(r["Name"]) != _norm(name) or r["Type"] != rtype:
+                return out
+            out.append(r)
+        if not resp.get("IsTruncated"):
+            return out
+        kwargs["StartRecordName"] = resp["NextRecordName"]
+        kwargs["StartRecordType"] = resp["NextRecordType"]
+        if "NextRecordIdentifier" in resp:
+            kwargs["StartRecordIdentifier"] = resp["NextRecordIdentifier"]
+
+
 def find_zone_id(route53: BaseClient, ep: Endpoint) -> str:
     """The hosted zone whose name is the endpoint's name."""
     resp = route53.list_hosted_zones_by_name(DNSName=ep.fqdn, MaxItems="1")
