@@ -242,7 +242,10 @@ class BaseEnactor:
         for item in self._plan_items():
             seen += 1
             try:
-                return Plan.from_item(item)
+                plan = Plan.from_item(item)
+                for ep in self.config.endpoints:
+                    plan.targets(ep.plan_key)  # a plan that misses an endpoint is not applied at all
+                return plan
             except PlanFormatError as exc:
                 raw = item.get("generation", {})
                 log.warning("%s: skipping malformed plan item %s: %s", self.name, raw, exc)
@@ -270,11 +273,6 @@ class BaseEnactor:
     # ------------------------------------------------------------------ one endpoint
 
     def apply_endpoint(self, ep: Endpoint, plan: Plan) -> Outcome:
-        try:
-            plan.targets(ep.plan_key)
-        except PlanFormatError as exc:
-            self.emit("plan-skipped", item_generation=str(plan.generation), reason=str(exc))
-            return Outcome.FAILED
         lease = self.acquire(ep)
         if lease is None:
             return Outcome.LOCK_TIMEOUT
