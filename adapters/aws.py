@@ -123,7 +123,7 @@ class AwsTarget:
     _session: boto3.session.Session
     _clients: dict[tuple[str, str | None], BaseClient] = field(default_factory=dict)
 
-    def client(self, service: str, *, actor: str | None = None) -> BaseClient:
+    def client(self, service: str, *, actor: str | None = None) -> Any:
         """A boto3 client for ``service``; one per (service, actor), so events can tell actors apart."""
         key = (service, actor)
         if key not in self._clients:
@@ -155,23 +155,35 @@ class AwsTarget:
 
 @contextmanager
 def open_target(
-    spec: TargetSpec, *, clock: Clock, propagation_delay: float = 0.0
+    spec: TargetSpec, *, clock: Clock, propagation_delay: float = 0.0, seed: int = 0
 ) -> Iterator[AwsTarget]:
-    """Open ``spec`` for one run; in-process moto state is fresh and dropped afterwards."""
+    """Open ``spec`` for one run; in-process moto state is fresh and dropped afterwards.
+
+    ``seed`` seeds moto's own generator, so hosted zone ids and every other id
+    moto makes up are the same on every run with the same seed.
+    """
     spec.validate()
     if spec.kind == "aws":
         # Real credentials come from the usual chain only here, and only when enabled.
         yield AwsTarget(spec, boto3.session.Session(region_name=spec.region))
         return
-    session = boto3.session.Session(region_name=spec.region, **FAKE_CREDENTIALS)
+    session = boto3.session.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
+        aws_session_token=FAKE_CREDENTIALS["aws_session_token"],
+        region_name=spec.region,
+    )
     if spec.kind == "moto-server":
         yield AwsTarget(spec, session)
         return
     from moto import mock_aws
 
     _serialize_moto()
+    from moto.moto_api._internal import mock_random
+
     mock = mock_aws()
     mock.start()
+    mock_random.seed(seed)
     route53_strict.install(clock, propagation_delay)
     try:
         yield AwsTarget(spec, session)

@@ -65,7 +65,9 @@ def answer(records: Sequence[RRSet], name: str, rtype: str, rng: random.Random) 
     return Answer(Rcode.NOERROR, _answer(records, name, rtype, rng, 0))
 
 
-def _answer(records: Sequence[RRSet], name: str, rtype: str, rng: random.Random, depth: int) -> tuple[str, ...]:
+def _answer(
+    records: Sequence[RRSet], name: str, rtype: str, rng: random.Random, depth: int
+) -> tuple[str, ...]:
     if depth > MAX_ALIAS_DEPTH:
         return ()
     sets = _sets(records, name, rtype)

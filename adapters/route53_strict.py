@@ -56,7 +56,7 @@ _APEX_GUARDED = ("SOA", "NS")
 # zones; an alias to them cannot be checked, so it is accepted as Route 53 does.
 
 
-class StrictRoute53Error(ServiceException):
+class StrictRoute53Error(ServiceException):  # type: ignore[misc]
     """An error that Route 53 itself would return; moto turns it into XML."""
 
     def __init__(self, code: str, message: str) -> None:

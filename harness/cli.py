@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from typing import Final
@@ -74,9 +76,13 @@ def _run(args: argparse.Namespace) -> int:
     from harness.incident import run_incident
 
     if args.scenario not in SCENARIOS:
-        raise UsageError(f"scenario {args.scenario!r}: unknown; choose one of {', '.join(SCENARIOS)}")
+        raise UsageError(
+            f"scenario {args.scenario!r}: unknown; choose one of {', '.join(SCENARIOS)}"
+        )
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
+    if args.json:
+        _check_writable(args.json)
     progress = None if args.quiet else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
     result = run_incident(
         args.variant,
@@ -116,14 +122,17 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if result.violations else EXIT_OK
 
 
-def _write_json(path: str, payload: object) -> None:
-    """Write atomically: a reader never sees half a file."""
-    import os
-    import tempfile
-
+def _check_writable(path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise UsageError(f"--json {path}: directory {directory} does not exist")
+        raise UsageError(f"--json {path}: directory {directory} does not exist; create it first")
+    if os.path.isdir(path):
+        raise UsageError(f"--json {path}: is a directory; give a file name")
+
+
+def _write_json(path: str, payload: object) -> None:
+    """Write atomically: a reader never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".json")
     with os.fdopen(fd, "w") as fh:
         json.dump(payload, fh, indent=2, sort_keys=True)

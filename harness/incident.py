@@ -83,7 +83,7 @@ def run_incident(
     log = EventLog()
     rng = random.Random(seed)
     say = progress or (lambda _msg: None)
-    with open_target(TargetSpec("moto"), clock=clock) as target:
+    with open_target(TargetSpec("moto"), clock=clock, seed=seed) as target:
         world = World(target).provision()
         planner = Planner(
             "planner",
@@ -93,7 +93,9 @@ def run_incident(
             clock=clock,
             events=log,
         )
-        config = EnactorConfig(endpoints=world.endpoints, table=world.table, cleanup_window=cleanup_window)
+        config = EnactorConfig(
+            endpoints=world.endpoints, table=world.table, cleanup_window=cleanup_window
+        )
 
         def enactor(name: str) -> Any:
             return enactor_cls(
@@ -191,7 +193,9 @@ def _judge(
         names = {r.name for r in records}
         root = next((r for r in records if r.name == root_name(ep) and r.type == "A"), None)
         target_name = root.alias.dns_name if root is not None and root.alias is not None else None
-        addresses = {t: sorted(possible_addresses(records, root_name(ep), t)) for t in ep.record_types}
+        addresses = {
+            t: sorted(possible_addresses(records, root_name(ep), t)) for t in ep.record_types
+        }
         active = int(target_name.split(".")[0].removeprefix("plan-")) if target_name else None
         final[ep.name] = {
             "root_target": target_name,
@@ -217,7 +221,8 @@ def _judge(
                 )
             )
         if active != newest and all(
-            o.get(ep.name) not in (str(Outcome.STALE), str(Outcome.CURRENT)) for o in outcomes.values()
+            o.get(ep.name) not in (str(Outcome.STALE), str(Outcome.CURRENT))
+            for o in outcomes.values()
         ):
             applied = [e for e, o in outcomes.items() if o.get(ep.name) == str(Outcome.APPLIED)]
             if not applied:
@@ -241,7 +246,13 @@ def tell(result: IncidentResult, start: float) -> list[str]:
     lines: list[str] = []
     events = result.events
     regional = next(iter(result.final))
-    first_c = next(e for e in events if e.actor == "enactor-c" and e.kind == "checked-plan" and e.fields["generation"] > STEADY_GENERATION)
+    first_c = next(
+        e
+        for e in events
+        if e.actor == "enactor-c"
+        and e.kind == "checked-plan"
+        and e.fields["generation"] > STEADY_GENERATION
+    )
     lines.append(
         f"{_t(first_c, start)}  enactor-c checked plan {first_c.fields['generation']} > "
         f"{first_c.fields['last_applied']} (its last applied) - the only newer-than check it makes"
@@ -256,11 +267,17 @@ def tell(result: IncidentResult, start: float) -> list[str]:
     a_check = [e for e in events if e.actor == "enactor-a" and e.kind == "checked-plan"]
     if len(a_check) >= 2:
         e = a_check[-2]
-        lines.append(f"{_t(e, start)}  enactor-a checked plan {e.fields['generation']} > {e.fields['last_applied']}")
+        lines.append(
+            f"{_t(e, start)}  enactor-a checked plan {e.fields['generation']} > {e.fields['last_applied']}"
+        )
     for e in events:
-        if e.kind in ("flipped", "stale-plan", "lost-cas", "cleaned-up", "rollback-repaired", "froze") and (
-            e.actor != "enactor-b"
-        ) and e.fields.get("endpoint", regional) == regional and e.t > first_c.t:
+        if (
+            e.kind
+            in ("flipped", "stale-plan", "lost-cas", "cleaned-up", "rollback-repaired", "froze")
+            and (e.actor != "enactor-b")
+            and e.fields.get("endpoint", regional) == regional
+            and e.t > first_c.t
+        ):
             lines.append(f"{_t(e, start)}  {e.actor} {_describe(e)}")
     fails = [e for e in events if e.kind == "flip-failed" and e.fields.get("endpoint") == regional]
     if fails:
@@ -270,7 +287,9 @@ def tell(result: IncidentResult, start: float) -> list[str]:
         )
         others = sorted({f.actor for f in fails} - {e.actor})
         if others:
-            lines.append(f"{' ' * 11}  ... and so could {', '.join(others)}: every attempt fails the same way")
+            lines.append(
+                f"{' ' * 11}  ... and so could {', '.join(others)}: every attempt fails the same way"
+            )
     return lines
 
 

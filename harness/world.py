@@ -33,7 +33,9 @@ class World:
             try:
                 self.zone_ids[ep.name] = find_zone_id(r53, ep)
             except LookupError:
-                zone = r53.create_hosted_zone(Name=ep.fqdn, CallerReference=f"dnschaos-{i}-{ep.name}")
+                zone = r53.create_hosted_zone(
+                    Name=ep.fqdn, CallerReference=f"dnschaos-{i}-{ep.name}"
+                )
                 self.zone_ids[ep.name] = str(zone["HostedZone"]["Id"]).split("/")[-1]
         ddb = self.target.client("dynamodb")
         existing = ddb.list_tables().get("TableNames", [])

@@ -37,10 +37,9 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import tenacity
-from botocore.client import BaseClient
 from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
 from harness.automation import lock as locks
@@ -61,6 +60,10 @@ from harness.automation.tree import (
     tree_changes,
 )
 from harness.sim.clock import Clock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_route53 import Route53Client
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +151,7 @@ class _SeededBackoff(tenacity.wait.wait_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         ceiling = min(self.cap, self.base * 2 ** (retry_state.attempt_number - 1))
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -177,8 +180,8 @@ class BaseEnactor:
         self,
         name: str,
         *,
-        route53: BaseClient,
-        dynamodb: BaseClient,
+        route53: Route53Client,
+        dynamodb: DynamoDBClient,
         config: EnactorConfig,
         clock: Clock,
         rng: random.Random,
@@ -238,13 +241,13 @@ class BaseEnactor:
         return plan
 
     def newest_plan(self) -> Plan | None:
-        seen = 0
-        for item in self._plan_items():
-            seen += 1
+        for seen, item in enumerate(self._plan_items(), start=1):
             try:
                 plan = Plan.from_item(item)
                 for ep in self.config.endpoints:
-                    plan.targets(ep.plan_key)  # a plan that misses an endpoint is not applied at all
+                    plan.targets(
+                        ep.plan_key
+                    )  # a plan that misses an endpoint is not applied at all
                 return plan
             except PlanFormatError as exc:
                 raw = item.get("generation", {})
@@ -285,7 +288,9 @@ class BaseEnactor:
             self.emit("lock-lost", endpoint=ep.name, generation=plan.generation)
             return Outcome.LOCK_LOST
         except ChangeRejectedError as exc:
-            self.emit("endpoint-failed", endpoint=ep.name, generation=plan.generation, error=exc.messages)
+            self.emit(
+                "endpoint-failed", endpoint=ep.name, generation=plan.generation, error=exc.messages
+            )
             self.release(lease)
             return Outcome.FAILED
         except FrozenError:
@@ -312,9 +317,12 @@ class BaseEnactor:
 
     def read(self, ep: Endpoint) -> ZoneSnapshot:
         """The whole zone (clean-up and repairs only: it is the expensive read)."""
-        return self._call(read_zone, self.route53, ep, self.zone_id(ep))
+        snap: ZoneSnapshot = self._call(read_zone, self.route53, ep, self.zone_id(ep))
+        return snap
 
-    def _records(self, name: str, rtype: str, zone_id: str, max_items: int = 10) -> list[dict[str, Any]]:
+    def _records(
+        self, name: str, rtype: str, zone_id: str, max_items: int = 10
+    ) -> list[dict[str, Any]]:
         return list(self._call(read_rrsets, self.route53, zone_id, name, rtype, max_items))
 
     def read_pointers(self, ep: Endpoint) -> ZoneSnapshot:
@@ -356,7 +364,7 @@ class BaseEnactor:
     def backoff_delay(self, attempt: int) -> float:
         """The wait after the ``attempt``-th failed try to take a lock (1-based)."""
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
+        return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
     def acquire(self, ep: Endpoint) -> Lease | None:
         """Wait (with backoff) until the lock looks free; ``None`` after ``lock_attempts`` tries."""
@@ -376,7 +384,9 @@ class BaseEnactor:
             self.emit("lock-timeout", endpoint=ep.name, attempts=self.config.lock_attempts)
             return None
 
-    def batch(self, lease: Lease, changes: Sequence[dict[str, Any]], *, expires: float | None = None) -> str:
+    def batch(
+        self, lease: Lease, changes: Sequence[dict[str, Any]], *, expires: float | None = None
+    ) -> str:
         """Send ``changes`` behind the lock preamble; renews the lease on success."""
         ep = lease.endpoint
         until = int(self.clock.now() + self.config.lock_ttl) if expires is None else int(expires)
@@ -488,13 +498,17 @@ class LegacyEnactor(BaseEnactor):
                 changes.append(
                     {
                         "Action": "UPSERT",
-                        "ResourceRecordSet": alias_record(root_name(ep), rtype, lease.zone_id, target),
+                        "ResourceRecordSet": alias_record(
+                            root_name(ep), rtype, lease.zone_id, target
+                        ),
                     }
                 )
                 changes.append(
                     {
                         "Action": "UPSERT",
-                        "ResourceRecordSet": alias_record(rollback_name(ep), rtype, lease.zone_id, prev),
+                        "ResourceRecordSet": alias_record(
+                            rollback_name(ep), rtype, lease.zone_id, prev
+                        ),
                     }
                 )
             self.batch(lease, changes)
@@ -510,7 +524,9 @@ class LegacyEnactor(BaseEnactor):
         try:
             return self._rejected_retrying()(attempt)
         except ChangeRejectedError as exc:
-            self.emit("flip-failed", endpoint=ep.name, generation=plan.generation, error=exc.messages)
+            self.emit(
+                "flip-failed", endpoint=ep.name, generation=plan.generation, error=exc.messages
+            )
             raise
 
     def should_clean_up(self, result: PassResult) -> bool:
@@ -526,7 +542,9 @@ class LegacyEnactor(BaseEnactor):
             # By generation distance only: the applied plan is kept by intent,
             # whatever the root points at now is not asked.
             doomed = sorted(
-                g for g in snap.tree_generations() if g <= plan.generation - self.config.cleanup_window
+                g
+                for g in snap.tree_generations()
+                if g <= plan.generation - self.config.cleanup_window
             )
             try:
                 deleted = self._delete_trees(lease, snap, doomed)
@@ -618,7 +636,9 @@ class SafeEnactor(BaseEnactor):
         # Repair: the root points at nothing (or at no tree); roll back to the
         # newest tree that exists instead of failing forever.
         whole = self.read(ep)
-        candidates = sorted(g for g in whole.tree_generations() if g != generation and whole.has_tree(g))
+        candidates = sorted(
+            g for g in whole.tree_generations() if g != generation and whole.has_tree(g)
+        )
         repaired = plan_name(ep, candidates[-1] if candidates else generation)
         self.emit("rollback-repaired", endpoint=ep.name, missing=current, now=repaired)
         return repaired

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
 
 # Tags that carry what an ELBv2 API does not: the addresses DNS should hand out
 # and the capacity the planner weighs by.
@@ -62,11 +65,11 @@ def default_fleet(size: int = 6) -> StaticFleet:
 class Elbv2Fleet:
     """Reads network load balancers, their tags and target health through ELBv2."""
 
-    def __init__(self, elbv2: BaseClient) -> None:
+    def __init__(self, elbv2: ElasticLoadBalancingv2Client) -> None:
         self.elbv2 = elbv2
 
     def load_balancers(self) -> list[LoadBalancer]:
-        lbs = []
+        lbs: list[Any] = []
         for page in self.elbv2.get_paginator("describe_load_balancers").paginate():
             lbs.extend(lb for lb in page["LoadBalancers"] if lb.get("Type") == "network")
         tags: dict[str, dict[str, str]] = {}
@@ -92,7 +95,16 @@ class Elbv2Fleet:
         return sorted(out, key=lambda lb: lb.lb_id)
 
     def _healthy(self, lb_arn: str) -> bool:
-        groups = self.elbv2.describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+        try:
+            groups = self.elbv2.describe_target_groups(LoadBalancerArn=lb_arn)["TargetGroups"]
+        except ClientError as exc:
+            # moto answers "not found" where AWS answers with an empty list.
+            if exc.response.get("Error", {}).get("Code") not in (
+                "TargetGroupNotFound",
+                "TargetGroupNotFoundException",
+            ):
+                raise
+            groups = []
         if not groups:
             return True  # nothing registered yet: capacity decides
         for group in groups:

@@ -18,15 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from harness.automation.events import Emitter, EventSink, null_sink
 from harness.automation.fleet import FleetSource
 from harness.automation.plan import PLANS_PK, Plan, Target
 from harness.sim.clock import Clock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class Planner:
         self,
         name: str,
         *,
-        dynamodb: BaseClient,
+        dynamodb: DynamoDBClient,
         fleet: FleetSource,
         config: PlannerConfig,
         clock: Clock,
@@ -85,7 +87,11 @@ class Planner:
             )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
-            reason = "another planner wrote this generation" if code == "ConditionalCheckFailedException" else str(exc)
+            reason = (
+                "another planner wrote this generation"
+                if code == "ConditionalCheckFailedException"
+                else str(exc)
+            )
             self.emit("no-plan", reason=reason)
             return None
         except BotoCoreError as exc:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
-
-from botocore.client import BaseClient
+from typing import TYPE_CHECKING, Any
 
 from harness.automation.lock import LockValue
 from harness.automation.plan import Endpoint, Plan
+
+if TYPE_CHECKING:
+    from mypy_boto3_route53 import Route53Client
 
 DEFAULT_LEAF_TTL = 60  # (assumed) seconds
 _PLAN_LABEL = re.compile(r"^plan-(\d+)\.")
@@ -175,17 +176,17 @@ class ZoneSnapshot:
         return plan_recs + leaves
 
 
-def read_zone(route53: BaseClient, ep: Endpoint, zone_id: str) -> ZoneSnapshot:
+def read_zone(route53: Route53Client, ep: Endpoint, zone_id: str) -> ZoneSnapshot:
     """Read the whole zone through the control API (paginated)."""
     records: list[dict[str, Any]] = []
     paginator = route53.get_paginator("list_resource_record_sets")
     for page in paginator.paginate(HostedZoneId=zone_id):
-        records.extend(page["ResourceRecordSets"])
+        records.extend(dict(r) for r in page["ResourceRecordSets"])
     return ZoneSnapshot(ep, zone_id, records)
 
 
 def read_rrsets(
-    route53: BaseClient, zone_id: str, name: str, rtype: str, max_items: int = 10
+    route53: Route53Client, zone_id: str, name: str, rtype: str, max_items: int = 10
 ) -> list[dict[str, Any]]:
     """The record sets with exactly this name and type, read from where they sort."""
     out: list[dict[str, Any]] = []
@@ -200,7 +201,7 @@ def read_rrsets(
         for r in resp["ResourceRecordSets"]:
             if _norm(r["Name"]) != _norm(name) or r["Type"] != rtype:
                 return out
-            out.append(r)
+            out.append(dict(r))
         if not resp.get("IsTruncated"):
             return out
         kwargs["StartRecordName"] = resp["NextRecordName"]
@@ -209,7 +210,7 @@ def read_rrsets(
             kwargs["StartRecordIdentifier"] = resp["NextRecordIdentifier"]
 
 
-def find_zone_id(route53: BaseClient, ep: Endpoint) -> str:
+def find_zone_id(route53: Route53Client, ep: Endpoint) -> str:
     """The hosted zone whose name is the endpoint's name."""
     resp = route53.list_hosted_zones_by_name(DNSName=ep.fqdn, MaxItems="1")
     for zone in resp.get("HostedZones", []):

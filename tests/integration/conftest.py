@@ -79,7 +79,9 @@ class Rig:
                 fired.append(True)
                 hook(params)
 
-        client.meta.events.register("before-parameter-build.route53.ChangeResourceRecordSets", handler)
+        client.meta.events.register(
+            "before-parameter-build.route53.ChangeResourceRecordSets", handler
+        )
 
 
 @pytest.fixture

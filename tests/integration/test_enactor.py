@@ -56,7 +56,9 @@ def test_malformed_newest_plan_is_skipped_and_no_partial_tree_is_built(rig: Rig)
         Item={
             "pk": {"S": "plans"},
             "generation": {"N": "2"},
-            "groups": {"M": {"regional": {"L": [{"M": {"lb_id": {"S": "lb-1"}, "weight": {"N": "3"}}}]}}},
+            "groups": {
+                "M": {"regional": {"L": [{"M": {"lb_id": {"S": "lb-1"}, "weight": {"N": "3"}}}]}}
+            },
         },
     )
     result = rig.enactor("enactor-a").run_once()
@@ -88,7 +90,9 @@ def test_busy_lock_backs_off_on_the_injected_clock_then_times_out(rig: Rig) -> N
     assert b.acquire(rig.regional) is None
     backoffs = [e for e in rig.log.of_kind("backoff") if e.actor == "enactor-b"]
     assert len(backoffs) == 3  # four tries, three waits between them
-    assert rig.clock.now() - start == pytest.approx(sum(e.fields["seconds"] for e in backoffs), abs=0.01)
+    assert rig.clock.now() - start == pytest.approx(
+        sum(e.fields["seconds"] for e in backoffs), abs=0.01
+    )
 
 
 def test_expired_lock_is_taken_over(rig: Rig) -> None:
@@ -164,7 +168,11 @@ def _root_moved_back_to(rig: Rig, generation: int) -> None:
                     "ResourceRecordSet": {
                         "Name": root_name(ep),
                         "Type": "A",
-                        "AliasTarget": {"HostedZoneId": zone, "DNSName": plan_name(ep, generation), "EvaluateTargetHealth": False},
+                        "AliasTarget": {
+                            "HostedZoneId": zone,
+                            "DNSName": plan_name(ep, generation),
+                            "EvaluateTargetHealth": False,
+                        },
                     },
                 }
             ]
@@ -220,7 +228,9 @@ def test_legacy_wedges_when_the_rollback_target_is_gone_and_safe_repairs_it(rig:
     snap = legacy.read(rig.regional)
     rig.target.client("route53").change_resource_record_sets(
         HostedZoneId=snap.zone_id,
-        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in snap.tree_records(2)]},
+        ChangeBatch={
+            "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in snap.tree_records(2)]
+        },
     )
     assert not _addresses(rig, rig.regional)
     rig.plans(1)
@@ -233,7 +243,11 @@ def test_legacy_wedges_when_the_rollback_target_is_gone_and_safe_repairs_it(rig:
     assert result.outcomes[rig.regional.name] == Outcome.APPLIED
     assert rig.root_target(rig.regional) == plan_name(rig.regional, 4)
     assert rig.log.of_kind("rollback-repaired")
-    rollback = [r for r in rig.strict().records(rig.world.zone_ids[rig.regional.name]) if r.name == rollback_name(rig.regional)]
+    rollback = [
+        r
+        for r in rig.strict().records(rig.world.zone_ids[rig.regional.name])
+        if r.name == rollback_name(rig.regional)
+    ]
     assert rollback and rollback[0].alias is not None
     assert rollback[0].alias.dns_name in rig.names(rig.regional)
 
@@ -248,10 +262,16 @@ def test_safe_freezes_on_an_unexplained_rejection(rig: Rig) -> None:
 
     def delete_new_tree(_params: dict[str, Any]) -> None:
         snap = safe.read(rig.regional)
-        safe.route53.meta.events.unregister("before-parameter-build.route53.ChangeResourceRecordSets")
+        safe.route53.meta.events.unregister(
+            "before-parameter-build.route53.ChangeResourceRecordSets"
+        )
         rig.target.client("route53").change_resource_record_sets(
             HostedZoneId=snap.zone_id,
-            ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in snap.tree_records(2)]},
+            ChangeBatch={
+                "Changes": [
+                    {"Action": "DELETE", "ResourceRecordSet": r} for r in snap.tree_records(2)
+                ]
+            },
         )
 
     rig.before_change(safe.route53, delete_new_tree, when=touches(root_name(rig.regional)))
@@ -270,8 +290,15 @@ def test_every_time_and_random_call_goes_through_injection() -> None:
     import re
 
     src = pathlib.Path(__file__).parents[2] / "harness" / "automation"
-    pattern = re.compile(r"\btime\.(time|sleep|monotonic)\(|\brandom\.(random|randint|choice|uniform|shuffle)\(")
-    offenders = [f"{p.name}:{i}" for p in src.glob("*.py") for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    pattern = re.compile(
+        r"\btime\.(time|sleep|monotonic)\(|\brandom\.(random|randint|choice|uniform|shuffle)\("
+    )
+    offenders = [
+        f"{p.name}:{i}"
+        for p in src.glob("*.py")
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
     assert offenders == []
 
 

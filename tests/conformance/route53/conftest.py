@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import boto3
 import pytest
 from moto import mock_aws

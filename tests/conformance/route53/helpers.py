@@ -41,9 +41,13 @@ class Zone:
         return f"{label}.{self.name}"
 
 
-
 def a_record(name: str, *values: str, ttl: int = 60) -> dict[str, Any]:
-    return {"Name": name, "Type": "A", "TTL": ttl, "ResourceRecords": [{"Value": v} for v in values]}
+    return {
+        "Name": name,
+        "Type": "A",
+        "TTL": ttl,
+        "ResourceRecords": [{"Value": v} for v in values],
+    }
 
 
 def txt_record(name: str, value: str, ttl: int = 1) -> dict[str, Any]:

@@ -156,14 +156,19 @@ def test_lock_compare_and_swap_has_one_winner(zone: Zone) -> None:
 # ---------------------------------------------------------------- CREATE and UPSERT
 
 
-@pytest.mark.moto_deviation(reason="a CREATE over an existing set with other values adds a second set")
+@pytest.mark.moto_deviation(
+    reason="a CREATE over an existing set with other values adds a second set"
+)
 def test_create_of_existing_set_says_already_exists(zone: Zone) -> None:
     zone.change(create(a_record(zone.fq("www"), "192.0.2.1")))
     with pytest.raises(ClientError) as exc:
         zone.change(create(a_record(zone.fq("www"), "192.0.2.2")))
     code, message = _error(exc)
     assert code == "InvalidChangeBatch"
-    assert f"Tried to create resource record set [name='{zone.fq('www')}', type='A'] but it already exists" in message
+    assert (
+        f"Tried to create resource record set [name='{zone.fq('www')}', type='A'] but it already exists"
+        in message
+    )
 
 
 def test_upsert_creates_then_replaces(zone: Zone) -> None:

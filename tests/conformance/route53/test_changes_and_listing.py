@@ -45,7 +45,10 @@ def test_pending_change_is_visible_to_the_control_api(zone: Zone) -> None:
 @pytest.mark.moto_deviation(reason="paging splits a weighted group and repeats its members")
 def test_paging_through_weighted_sets_repeats_nothing(zone: Zone) -> None:
     zone.change(
-        *[create(weighted(a_record(zone.fq("plan-1"), f"192.0.2.{i}"), f"lb-{i}", i)) for i in range(1, 8)]
+        *[
+            create(weighted(a_record(zone.fq("plan-1"), f"192.0.2.{i}"), f"lb-{i}", i))
+            for i in range(1, 8)
+        ]
     )
     seen: list[tuple[str, str, str | None]] = []
     for page in zone.client.get_paginator("list_resource_record_sets").paginate(

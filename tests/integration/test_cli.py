@@ -1,0 +1,120 @@
+"""The dnschaos command: verdicts, exit codes, and input errors."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from harness.cli import main
+
+FAST = ["--behind", "12", "--cleanup-window", "10"]
+
+
+def test_legacy_incident_exits_1_and_tells_the_story(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "legacy.json"
+    assert main(["run", "incident-2025", "--variant", "legacy", "--json", str(out), *FAST]) == 1
+    text = capsys.readouterr().out
+    story = [line for line in text.splitlines() if line.startswith("  t=")]
+    # The decisive operations, in INCIDENT.md's order.
+    order = [
+        "enactor-c checked plan 100",
+        "enactor-a checked plan 112",
+        "enactor-c flipped the root to plan 100",
+        "the ACTIVE tree",
+    ]
+    positions = [next(i for i, line in enumerate(story) if key in line) for key in order]
+    assert positions == sorted(positions)
+    assert "no enactor could apply plan 113" in text
+    result = json.loads(out.read_text())
+    assert result["verdict"] == "fail"
+    assert {v["invariant"] for v in result["violations"]} == {
+        "endpoint-never-empty",
+        "active-plan-never-deleted",
+        "progress",
+    }
+
+
+def test_safe_incident_exits_0_serving_the_newest_plan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "incident-2025", "--variant", "safe", *FAST]) == 0
+    text = capsys.readouterr().out
+    assert "PASS: every endpoint answers and serves plan 113" in text
+    assert "enactor-c abandoned plan 100: plan 112 is already active" in text
+
+
+def test_same_seed_same_result(tmp_path: pathlib.Path) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path in (a, b):
+        main(
+            [
+                "run",
+                "incident-2025",
+                "--variant",
+                "legacy",
+                "--seed",
+                "3",
+                "--json",
+                str(path),
+                "-q",
+                *FAST,
+            ]
+        )
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = "tests.integration.custom_enactor:CautiousEnactor"
+    assert main(["run", "incident-2025", "--variant", spec, *FAST]) == 0
+    assert "variant cautious" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "incident-2025", "--variant", "reckless"],
+            "choose one of legacy, safe, or module:Class",
+        ),
+        (
+            ["run", "incident-2025", "--variant", "no.such.module:X"],
+            "cannot import module 'no.such.module'",
+        ),
+        (
+            ["run", "incident-2025", "--variant", "tests.integration.custom_enactor:NotAnEnactor"],
+            "does not implement the enactor variant protocol (missing run_once, run)",
+        ),
+        (
+            ["run", "incident-2024"],
+            "scenario 'incident-2024': unknown; choose one of incident-2025",
+        ),
+        (["run", "incident-2025", "--behind", "3"], "--behind 3: enactor C must fall more than"),
+        (
+            ["run", "incident-2025", "--json", "/no/such/dir/out.json"],
+            "directory /no/such/dir does not exist",
+        ),
+    ],
+)
+def test_bad_input_exits_2_naming_the_flag(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_console_script_exit_codes() -> None:
+    exe = pathlib.Path(sys.executable).with_name("dnschaos")
+    bad = subprocess.run(
+        [str(exe), "run", "incident-2025", "--variant", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2
+    assert "--variant 'nope'" in bad.stderr
+    usage = subprocess.run([str(exe), "run"], capture_output=True, text=True, timeout=120)
+    assert usage.returncode == 2
