@@ -253,9 +253,13 @@ def tell(result: IncidentResult, start: float) -> list[str]:
         and e.kind == "checked-plan"
         and e.fields["generation"] > STEADY_GENERATION
     )
+    note = {
+        "legacy": " - the only newer-than check it makes",
+        "safe": " - it checks again against the root before flipping",
+    }.get(result.variant, "")
     lines.append(
         f"{_t(first_c, start)}  enactor-c checked plan {first_c.fields['generation']} > "
-        f"{first_c.fields['last_applied']} (its last applied) - the only newer-than check it makes"
+        f"{first_c.fields['last_applied']} (its last applied){note}"
     )
     backoffs = [e for e in events if e.actor == "enactor-c" and e.kind == "backoff"]
     if backoffs:
@@ -306,7 +310,8 @@ def _describe(e: Event) -> str:
         active = f.get("root_generation")
         note = f" - including plan {active}, the ACTIVE tree" if active in deleted else ""
         return (
-            f"cleaned up after applying plan {f['applied']}: deleted {len(deleted)} trees "
+            f"cleaned up after applying plan {f['applied']}: deleted {len(deleted)} "
+            f"{'tree' if len(deleted) == 1 else 'trees'} "
             f"({deleted[0]}..{deleted[-1]}){note}"
         )
     if e.kind == "rollback-repaired":

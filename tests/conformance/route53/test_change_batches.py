@@ -275,7 +275,7 @@ def test_weighted_delete_must_name_the_weight(zone: Zone) -> None:
     assert "do not match the current values" in _error(exc)[1]
 
 
-@pytest.mark.moto_deviation(reason="a duplicate weighted set is accepted")
+@pytest.mark.moto_deviation(reason="the already-exists error leaves out the set identifier")
 def test_weighted_create_of_existing_identifier_names_it(zone: Zone) -> None:
     rr = weighted(a_record(zone.fq("plan-1"), "192.0.2.1"), "lb-1", 10)
     zone.change(create(rr))

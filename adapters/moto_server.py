@@ -1,0 +1,140 @@
+"""A moto server on loopback that follows Route 53's semantics: the ``moto-server`` target.
+
+Run it on its own (``python -m adapters.moto_server --port 0``) or from Python
+with :func:`moto_server`. It installs the strict Route 53 layer (on wall time:
+a separate process cannot share a virtual clock), serialises requests because
+moto's backends take no lock, prints ``READY <url>`` once it accepts requests,
+and exits when its parent dies, so a killed test run leaves no server behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+READY = "READY"
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to SIGTERM us when the parent process exits."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the parent's context manager still stops us
+
+
+def _loopback(host: str) -> str:
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        if host == "localhost":
+            return host
+    raise SystemExit(
+        f"--host {host}: the moto server listens on loopback only (127.0.0.0/8 or ::1)"
+    )
+
+
+def serve(host: str, port: int, propagation_delay: float) -> None:
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    from adapters import route53_strict
+    from harness.sim.clock import SystemClock
+
+    route53_strict.install(SystemClock(), propagation_delay)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    lock = threading.Lock()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        # moto's backends are not thread-safe; one request at a time, body included.
+        with lock:
+            return list(dispatcher(environ, start_response))
+
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    bound_port = server.server_address[1]
+    print(f"{READY} http://{host}:{bound_port}", flush=True)
+    server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m adapters.moto_server", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
+    p.add_argument(
+        "--propagation-delay",
+        type=float,
+        default=0.0,
+        help="seconds a change stays PENDING (default 0)",
+    )
+    args = p.parse_args(argv)
+    if args.propagation_delay < 0:
+        p.error(f"--propagation-delay {args.propagation_delay}: must be >= 0")
+    _die_with_parent()
+    serve(_loopback(args.host), args.port, args.propagation_delay)
+    return 0
+
+
+@contextmanager
+def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterator[str]:
+    """Start a strict moto server in a child process; yields its endpoint URL."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "adapters.moto_server",
+        "--port",
+        "0",
+        "--propagation-delay",
+        str(propagation_delay),
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        url = _wait_ready(proc, timeout)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_ready(proc: subprocess.Popen[str], timeout: float) -> str:
+    result: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(READY):
+                result.append(line.split()[1])
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not result:
+        proc.kill()
+        err = proc.stderr.read() if proc.stderr else ""
+        raise RuntimeError(
+            f"moto server did not report {READY} within {timeout:.0f}s; its stderr:\n{err[-2000:]}"
+        )
+    return result[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
