@@ -169,6 +169,7 @@ class Lease:
     endpoint: Endpoint
     zone_id: str
     record: dict[str, Any] | None
+    taken: bool = False  # whether a batch of ours has gone through with this lease
 
 
 class BaseEnactor:
@@ -276,17 +277,31 @@ class BaseEnactor:
     # ------------------------------------------------------------------ one endpoint
 
     def apply_endpoint(self, ep: Endpoint, plan: Plan) -> Outcome:
-        lease = self.acquire(ep)
-        if lease is None:
-            return Outcome.LOCK_TIMEOUT
+        """Apply ``plan`` to one endpoint, backing off and retrying *this same plan* while the
+        lock is busy or moves under a batch (the plan is not re-checked: the race's premise)."""
+        losses = 0
+        while True:
+            lease = self.acquire(ep, first_attempt=losses + 1)
+            if lease is None:
+                return Outcome.LOCK_TIMEOUT
+            try:
+                return self._apply_with_lease(lease, plan)
+            except LockLostError:
+                losses += 1
+                self.emit("lock-lost", endpoint=ep.name, generation=plan.generation, attempt=losses)
+                if losses >= self.config.lock_attempts:
+                    return Outcome.LOCK_LOST
+                delay = self.backoff_delay(losses)
+                self.emit("backoff", endpoint=ep.name, attempt=losses, seconds=round(delay, 3))
+                self.clock.sleep(delay)
+
+    def _apply_with_lease(self, lease: Lease, plan: Plan) -> Outcome:
+        ep = lease.endpoint
         try:
             if not self.tree_exists(ep, plan.generation):
                 self.batch(lease, tree_changes(ep, lease.zone_id, plan, self.config.leaf_ttl))
                 self.emit("built-tree", endpoint=ep.name, generation=plan.generation)
             outcome = self.flip(lease, plan)
-        except LockLostError:
-            self.emit("lock-lost", endpoint=ep.name, generation=plan.generation)
-            return Outcome.LOCK_LOST
         except ChangeRejectedError as exc:
             self.emit(
                 "endpoint-failed", endpoint=ep.name, generation=plan.generation, error=exc.messages
@@ -321,25 +336,24 @@ class BaseEnactor:
         return snap
 
     def _records(
-        self, name: str, rtype: str, zone_id: str, max_items: int = 10
+        self, name: str, rtypes: str | tuple[str, ...], zone_id: str, max_items: int = 10
     ) -> list[dict[str, Any]]:
-        return list(self._call(read_rrsets, self.route53, zone_id, name, rtype, max_items))
+        return list(self._call(read_rrsets, self.route53, zone_id, name, rtypes, max_items))
 
     def read_pointers(self, ep: Endpoint) -> ZoneSnapshot:
-        """The root and rollback records, each read where it sorts: what a flip decides from."""
+        """The root and rollback records (all types of each in one read): what a flip decides from."""
         zone_id = self.zone_id(ep)
         records: list[dict[str, Any]] = []
         for name in (root_name(ep), rollback_name(ep)):
-            for rtype in ep.record_types:
-                records += self._records(name, rtype, zone_id, max_items=2)
+            records += self._records(name, ep.record_types, zone_id, max_items=len(ep.record_types))
         return ZoneSnapshot(ep, zone_id, records)
 
     def tree_exists(self, ep: Endpoint, generation: int) -> bool:
+        """Whether a generation's tree exists. Trees are created and deleted whole, in one
+        batch, so one record type answers for all."""
         zone_id = self.zone_id(ep)
-        return all(
-            self._records(plan_name(ep, generation), rtype, zone_id, max_items=1)
-            for rtype in ep.record_types
-        )
+        found = self._records(plan_name(ep, generation), ep.record_types[0], zone_id, max_items=1)
+        return bool(found)
 
     def try_lock(self, ep: Endpoint) -> Lease:
         """One look at the lock: a lease if it is free for us, else ``LockBusyError``.
@@ -366,15 +380,22 @@ class BaseEnactor:
         ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
         return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
-    def acquire(self, ep: Endpoint) -> Lease | None:
-        """Wait (with backoff) until the lock looks free; ``None`` after ``lock_attempts`` tries."""
+    def acquire(self, ep: Endpoint, first_attempt: int = 1) -> Lease | None:
+        """Wait (with backoff) until the lock looks free; ``None`` after ``lock_attempts`` tries
+        in all (``first_attempt`` counts tries already spent on this endpoint)."""
+        remaining = self.config.lock_attempts - first_attempt + 1
+        if remaining < 1:
+            return None
         retrying = tenacity.Retrying(
             sleep=self.clock.sleep,
-            stop=tenacity.stop_after_attempt(self.config.lock_attempts),
-            wait=lambda rs: self.backoff_delay(rs.attempt_number),
+            stop=tenacity.stop_after_attempt(remaining),
+            wait=lambda rs: self.backoff_delay(rs.attempt_number + first_attempt - 1),
             retry=tenacity.retry_if_exception_type(LockBusyError),
             before_sleep=lambda rs: self.emit(
-                "backoff", endpoint=ep.name, attempt=rs.attempt_number, seconds=_next_sleep(rs)
+                "backoff",
+                endpoint=ep.name,
+                attempt=rs.attempt_number + first_attempt - 1,
+                seconds=_next_sleep(rs),
             ),
             reraise=False,
         )
@@ -406,10 +427,16 @@ class BaseEnactor:
                 raise LockLostError(message) from None
             raise ChangeRejectedError(message) from None
         lease.record = locks.lock_record(lock_name(ep), new_lock)
+        lease.taken = True
         return str(resp["ChangeInfo"]["Id"])
 
     def release(self, lease: Lease) -> None:
-        """Let the lock expire now, so the next enactor need not wait for it."""
+        """Let the lock expire now, so the next enactor need not wait for it.
+
+        A lease that never carried a batch never took the lock: there is nothing to release.
+        """
+        if not lease.taken:
+            return
         try:
             self.batch(lease, [], expires=self.clock.now())
         except (LockLostError, ChangeRejectedError) as exc:
@@ -580,6 +607,7 @@ class SafeEnactor(BaseEnactor):
             return Outcome.STALE
         changes: list[dict[str, Any]] = []
         rollback_to: dict[str, str] = {}
+        known: dict[int, bool] = {}
         for rtype in ep.record_types:
             root = snap.root(rtype)
             # Compare-and-swap: the DELETE names the exact target we observed.
@@ -591,7 +619,7 @@ class SafeEnactor(BaseEnactor):
                     "ResourceRecordSet": alias_record(root_name(ep), rtype, lease.zone_id, target),
                 }
             )
-            rollback_to[rtype] = self._rollback_target(snap, rtype, plan.generation)
+            rollback_to[rtype] = self._rollback_target(snap, rtype, plan.generation, known)
             current_rb = snap.rollback(rtype)
             if current_rb is not None:
                 changes.append({"Action": "DELETE", "ResourceRecordSet": current_rb})
@@ -628,10 +656,14 @@ class SafeEnactor(BaseEnactor):
         )
         return Outcome.APPLIED
 
-    def _rollback_target(self, snap: ZoneSnapshot, rtype: str, generation: int) -> str:
+    def _rollback_target(
+        self, snap: ZoneSnapshot, rtype: str, generation: int, known: dict[int, bool]
+    ) -> str:
         ep = snap.ep
         current = snap.root_generation(rtype)
-        if current is not None and self.tree_exists(ep, current):
+        if current is not None and current not in known:
+            known[current] = self.tree_exists(ep, current)  # once per flip, not per type
+        if current is not None and known[current]:
             return plan_name(ep, current)
         # Repair: the root points at nothing (or at no tree); roll back to the
         # newest tree that exists instead of failing forever.

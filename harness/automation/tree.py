@@ -186,22 +186,32 @@ def read_zone(route53: Route53Client, ep: Endpoint, zone_id: str) -> ZoneSnapsho
 
 
 def read_rrsets(
-    route53: Route53Client, zone_id: str, name: str, rtype: str, max_items: int = 10
+    route53: Route53Client,
+    zone_id: str,
+    name: str,
+    rtypes: str | tuple[str, ...],
+    max_items: int = 10,
 ) -> list[dict[str, Any]]:
-    """The record sets with exactly this name and type, read from where they sort."""
+    """The record sets of ``name`` with any of ``rtypes``, read from where they sort.
+
+    Types sort alphabetically under one name (A before AAAA), so one read starting
+    at the first type returns them together.
+    """
+    types = (rtypes,) if isinstance(rtypes, str) else tuple(sorted(rtypes))
     out: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "HostedZoneId": zone_id,
         "StartRecordName": name,
-        "StartRecordType": rtype,
+        "StartRecordType": types[0],
         "MaxItems": str(max_items),
     }
     while True:
         resp = route53.list_resource_record_sets(**kwargs)
         for r in resp["ResourceRecordSets"]:
-            if _norm(r["Name"]) != _norm(name) or r["Type"] != rtype:
+            if _norm(r["Name"]) != _norm(name) or r["Type"] > types[-1]:
                 return out
-            out.append(dict(r))
+            if r["Type"] in types:
+                out.append(dict(r))
         if not resp.get("IsTruncated"):
             return out
         kwargs["StartRecordName"] = resp["NextRecordName"]

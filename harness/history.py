@@ -1,0 +1,81 @@
+"""The record of a run: append-only, canonical JSON Lines, and its digest.
+
+Every entry is a JSON object with ``seq`` (its position), ``t`` (virtual seconds
+since the run started, rounded to the millisecond) and ``kind``. The canonical
+form (sorted keys, no spaces, one entry a line) is what the digest covers, so
+two runs with the same scenario, variant, seed and strategy have byte-identical
+histories and the same ``trace_digest``. Wall-clock times are kept out of the
+canonical record for that reason; the result reports wall time on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from harness.automation.events import Event
+from harness.sim.scheduler import Choice
+
+
+def _canonical(entry: dict[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+class History:
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self._entries: list[dict[str, Any]] = []
+        self._lines: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self._entries)
+
+    def append(self, kind: str, t: float, **fields: Any) -> dict[str, Any]:
+        entry = {"seq": len(self._entries), "t": round(t - self.start, 3), "kind": kind, **fields}
+        line = _canonical(entry)  # fails now, not at digest time, on a value JSON cannot hold
+        self._entries.append(entry)
+        self._lines.append(line)
+        return entry
+
+    # Scheduler recorder protocol.
+    def choice(self, choice: Choice, t: float) -> None:
+        self.append("choice", t, step=choice.step, actor=choice.actor, label=choice.label)
+
+    def clock_jump(self, t_from: float, t_to: float, woken: list[str]) -> None:
+        self.append("clock", t_to, t_from=round(t_from - self.start, 3), woken=woken)
+
+    # Automation event sink.
+    def __call__(self, event: Event) -> None:
+        self.append(
+            "event", event.t, actor=event.actor, event=event.kind, **_jsonable(event.fields)
+        )
+
+    def of_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self._entries if e["kind"] == kind]
+
+    def jsonl(self) -> str:
+        return "".join(line + "\n" for line in self._lines)
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for line in self._lines:
+            h.update(line.encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in fields.items():
+        if isinstance(v, (set, frozenset)):
+            out[k] = sorted(v)
+        elif isinstance(v, tuple):
+            out[k] = list(v)
+        else:
+            out[k] = v
+    return out

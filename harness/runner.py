@@ -1,0 +1,402 @@
+"""scenario + variant + seed + strategy -> history -> result.
+
+The runner builds a world on in-process moto with the strict Route 53 layer,
+starts the planner and the enactors as actors under the deterministic scheduler
+(or as free threads with ``clock="real"``), records everything in a history,
+and judges the history with the checkers. Running and judging stay apart: the
+only thing the runner decides online is whether to stop early, and it decides
+that with the same checkers the final verdict uses.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+from adapters.aws import TargetSpec, open_target
+from adapters.dataplane import possible_addresses
+from adapters.route53_strict import StrictRoute53
+from harness import __version__, checkers
+from harness.automation.enactor import EnactorConfig
+from harness.automation.fleet import default_fleet
+from harness.automation.plan import Endpoint
+from harness.automation.planner import Planner, PlannerConfig
+from harness.automation.tree import generation_of, rollback_name, root_name
+from harness.automation.variants import resolve_enactor, variant_name
+from harness.errors import UsageError
+from harness.history import History
+from harness.sim.clock import INCIDENT_EPOCH, Clock
+from harness.sim.hooks import instrument
+from harness.sim.scheduler import Choice, Limits, Scheduler, SimResult, Stop
+from harness.sim.strategies import (
+    STRATEGIES,
+    DFSStrategy,
+    ReplayStrategy,
+    make_strategy,
+)
+from harness.world import World
+
+CLOCKS: Final = ("sim", "real")
+
+
+@dataclass(frozen=True)
+class CallLatency:
+    """Virtual latency of AWS calls: uniform between ``low`` and ``high`` seconds."""
+
+    low: float
+    high: float
+    service: str | None = None  # botocore's hyphenated service id, e.g. "route-53"
+
+    def applies(self, service: str) -> bool:
+        return self.service is None or self.service == service
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    endpoints: tuple[Endpoint, ...]
+    fleet_size: int = 3
+    enactors: tuple[str, ...] = ("enactor-a", "enactor-b", "enactor-c")
+    planner_interval: float = 20.0
+    enactor: EnactorConfig | None = None
+    latency: CallLatency = CallLatency(0.05, 0.3)
+    actor_latency: dict[str, CallLatency] = field(default_factory=dict)
+    propagation_delay: float = 0.0
+    duration: float = 1200.0  # virtual seconds the actors keep working
+    progress_bound: float = 300.0
+    limits: Limits = Limits(max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0)
+    description: str = ""
+
+    def enactor_config(self, table: str) -> EnactorConfig:
+        base = self.enactor or EnactorConfig(endpoints=self.endpoints)
+        return replace(base, endpoints=self.endpoints, table=table)
+
+
+INCIDENT_2025 = Scenario(
+    name="incident-2025",
+    description=(
+        "The race of INCIDENT.md section 2: three enactors and a planner; enactor C's "
+        "Route 53 calls are slow, so it keeps losing the lock and falls behind."
+    ),
+    # One dual-stack regional endpoint: A and AAAA from the same plan.
+    endpoints=(Endpoint("dynamodb.us-east-1.chaos.test", "regional", ("A", "AAAA")),),
+    enactor=EnactorConfig(
+        endpoints=(),
+        lock_ttl=30.0,
+        lock_attempts=40,
+        backoff_base=2.0,
+        backoff_max=15.0,
+        cleanup_window=5,
+        poll_interval=5.0,
+    ),
+    planner_interval=15.0,
+    actor_latency={"enactor-c": CallLatency(1.0, 4.0, service="route-53")},
+    duration=360.0,
+    progress_bound=180.0,
+)
+
+SCENARIOS: Final[dict[str, Scenario]] = {INCIDENT_2025.name: INCIDENT_2025}
+
+
+def scenario_named(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise UsageError(
+            f"scenario {name!r}: unknown; choose one of {', '.join(sorted(SCENARIOS))}"
+        ) from None
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    variant: str
+    seed: int
+    strategy: str
+    clock: str
+    verdict: str
+    violations: list[checkers.Violation]
+    verdicts: list[checkers.Verdict]
+    stop: str
+    reason: str
+    steps: int
+    virtual_seconds: float
+    wall_seconds: float
+    choices: list[Choice]
+    trace_digest: str
+    history: History
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "seed": self.seed,
+            "strategy": self.strategy,
+            "clock": self.clock,
+            "verdict": self.verdict,
+            "violations": [v.as_dict() for v in self.violations],
+            "checkers": [
+                {"checker": v.checker, "status": v.status, "error": v.error} for v in self.verdicts
+            ],
+            "stop": self.stop,
+            "reason": self.reason,
+            "steps": self.steps,
+            "virtual_seconds": round(self.virtual_seconds, 3),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "choices": [[c.actor, c.label] for c in self.choices],
+            "trace_digest": self.trace_digest,
+            "versions": versions(),
+        }
+
+
+def versions() -> dict[str, str]:
+    import boto3
+    import botocore
+    import moto
+
+    return {
+        "dnschaos": __version__,
+        "python": platform.python_version(),
+        "boto3": boto3.__version__,
+        "botocore": botocore.__version__,
+        "moto": moto.__version__,
+    }
+
+
+class _Observer:
+    """Records what Route 53's control plane holds for each endpoint, when it changes."""
+
+    def __init__(self, strict: StrictRoute53, world: World, history: History, clock: Clock) -> None:
+        self.strict = strict
+        self.world = world
+        self.history = history
+        self.clock = clock
+        self._last: dict[str, dict[str, Any]] = {}
+        self._changes_seen = -1
+        self.lock = threading.Lock()
+
+    def observe(self) -> None:
+        with self.lock:
+            total = sum(len(self.strict.change_log(z)) for z in self.world.zone_ids.values())
+            if total == self._changes_seen:
+                return
+            self._changes_seen = total
+            for ep in self.world.endpoints:
+                state = self._state(ep)
+                if state != self._last.get(ep.name):
+                    self._last[ep.name] = state
+                    self.history.append("observe", self.clock.now(), endpoint=ep.name, **state)
+
+    def _state(self, ep: Endpoint) -> dict[str, Any]:
+        records = self.strict.records(self.world.zone_ids[ep.name])
+        names = {(r.name, r.type) for r in records}
+
+        def pointer(name: str) -> tuple[int | None, bool]:
+            rec = next(
+                (r for r in records if r.name == name and r.type == ep.record_types[0]), None
+            )
+            if rec is None or rec.alias is None:
+                return None, False
+            return generation_of(ep, rec.alias.dns_name), (rec.alias.dns_name, rec.type) in names
+
+        root, root_exists = pointer(root_name(ep))
+        rollback, rollback_exists = pointer(rollback_name(ep))
+        return {
+            "root": root,
+            "root_exists": root_exists,
+            "addresses": {
+                t: len(possible_addresses(records, root_name(ep), t)) for t in ep.record_types
+            }
+            if root is not None
+            else {},
+            "rollback": rollback,
+            "rollback_exists": rollback_exists,
+        }
+
+
+def _checkers(scenario: Scenario) -> dict[str, Callable[[Any], list[checkers.Violation]]]:
+    return {**checkers.SAFETY, "progress": checkers.progress(scenario.progress_bound)}
+
+
+def run(
+    scenario: Scenario,
+    variant: str = "legacy",
+    *,
+    seed: int = 1,
+    strategy: str = "random",
+    clock: str = "sim",
+    pct_depth: int = 3,
+    replay: Sequence[Choice] | None = None,
+    dfs: DFSStrategy | None = None,
+    stop_on_violation: bool = True,
+    time_scale: float = 0.01,
+) -> RunResult:
+    """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix."""
+    enactor_cls = resolve_enactor(variant)
+    if clock not in CLOCKS:
+        raise UsageError(f"--clock {clock!r}: unknown; choose one of {', '.join(CLOCKS)}")
+    if strategy not in STRATEGIES:
+        raise UsageError(f"--strategy {strategy!r}: unknown; choose one of {', '.join(STRATEGIES)}")
+    if clock == "real":
+        return _run_real(scenario, enactor_cls, seed=seed, time_scale=time_scale)
+    master = random.Random(seed)
+    actor_names = sorted(("planner", *scenario.enactors))
+    strat: Any
+    if replay is not None:
+        strat = ReplayStrategy(replay)
+    elif dfs is not None:
+        strat = dfs
+    elif strategy in ("replay", "dfs"):
+        raise UsageError(
+            f"--strategy {strategy}: give a recording to replay (dnschaos replay FILE) or use dnschaos explore"
+        )
+    else:
+        strat = make_strategy(
+            strategy, random.Random(master.getrandbits(64)), actor_names, pct_depth=pct_depth
+        )
+    history = History(INCIDENT_EPOCH)
+    all_checkers = _checkers(scenario)
+    scheduler = Scheduler(strat, limits=scenario.limits, recorder=history, start=INCIDENT_EPOCH)
+    actor_seeds = {name: master.getrandbits(64) for name in actor_names}
+    with open_target(
+        TargetSpec("moto"),
+        clock=scheduler.clock,
+        propagation_delay=scenario.propagation_delay,
+        seed=seed,
+    ) as target:
+        world = World(
+            target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
+        ).provision()
+        observer = _Observer(target.strict_route53(), world, history, scheduler.clock)
+        found: list[checkers.Violation] = []
+
+        def stop_when() -> str | None:
+            if not stop_on_violation:
+                return None
+            entries = list(history)
+            for name, check in checkers.SAFETY.items():
+                hits = check(entries)
+                if hits:
+                    found.extend(hits)
+                    return f"{name} violated at t={hits[0].t:.0f}s"
+            return None
+
+        def after_step() -> None:
+            before = len(history)
+            observer.observe()
+            if len(history) == before:
+                scheduler.stop_when = None
+            else:
+                scheduler.stop_when = stop_when
+
+        scheduler.after_step = after_step
+        deadline = scheduler.clock.start + scenario.duration
+
+        def should_stop() -> bool:
+            return scheduler.clock.now() >= deadline
+
+        _spawn_actors(
+            scenario, enactor_cls, target, world, scheduler, history, actor_seeds, should_stop
+        )
+        sim = scheduler.run()
+        observer.observe()
+    return _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
+
+
+def _spawn_actors(
+    scenario: Scenario,
+    enactor_cls: type,
+    target: Any,
+    world: World,
+    scheduler: Scheduler,
+    history: History,
+    actor_seeds: dict[str, int],
+    should_stop: Callable[[], bool],
+) -> None:
+    def client(service: str, actor: str) -> Any:
+        c = target.client(service, actor=actor)
+        latency = scenario.actor_latency.get(actor)
+
+        def draw(rng: random.Random, svc: str, _op: str) -> float:
+            spec = latency if latency is not None and latency.applies(svc) else scenario.latency
+            return rng.uniform(spec.low, spec.high)
+
+        # One generator per (actor, service), so draws do not depend on how calls interleave.
+        rng = random.Random(f"{actor_seeds[actor]}/{service}")
+        instrument(c, scheduler, history, actor=actor, rng=rng, latency=draw)
+        return c
+
+    planner = Planner(
+        "planner",
+        dynamodb=client("dynamodb", "planner"),
+        fleet=world.fleet,
+        config=PlannerConfig(
+            table=world.table,
+            groups=tuple(sorted({e.plan_key for e in world.endpoints})),
+            interval=scenario.planner_interval,
+        ),
+        clock=scheduler.clock,
+        events=history,
+    )
+    scheduler.spawn("planner", lambda: planner.run(should_stop))
+    config = scenario.enactor_config(world.table)
+    for name in scenario.enactors:
+        enactor = enactor_cls(
+            name,
+            route53=client("route53", name),
+            dynamodb=client("dynamodb", name),
+            config=config,
+            clock=scheduler.clock,
+            rng=random.Random(actor_seeds[name]),
+            events=history,
+        )
+        scheduler.spawn(name, lambda e=enactor: e.run(should_stop))
+
+
+def _result(
+    scenario: Scenario,
+    enactor_cls: type,
+    seed: int,
+    strategy: str,
+    clock: str,
+    sim: SimResult,
+    history: History,
+    all_checkers: dict[str, Callable[[Any], list[checkers.Violation]]],
+) -> RunResult:
+    entries = list(history)
+    graceful = sim.stop in (Stop.FINISHED, Stop.CONDITION)
+    chosen = all_checkers if sim.stop == Stop.FINISHED else dict(checkers.SAFETY)
+    verdicts = checkers.judge(entries, chosen)
+    violations = [v for verdict in verdicts for v in verdict.violations]
+    verdict = checkers.overall(verdicts)
+    if verdict == checkers.PASS and not graceful:
+        verdict = checkers.UNKNOWN  # a run cut short proves nothing
+    return RunResult(
+        scenario=scenario.name,
+        variant=variant_name(enactor_cls),
+        seed=seed,
+        strategy=strategy,
+        clock=clock,
+        verdict=verdict,
+        violations=violations,
+        verdicts=verdicts,
+        stop=str(sim.stop),
+        reason=sim.reason,
+        steps=sim.steps,
+        virtual_seconds=sim.virtual_seconds,
+        wall_seconds=sim.wall_seconds,
+        choices=sim.choices,
+        trace_digest=history.digest(),
+        history=history,
+    )
+
+
+def _run_real(scenario: Scenario, enactor_cls: type, *, seed: int, time_scale: float) -> RunResult:
+    raise UsageError("--clock real is not available yet for this scenario")
+
+
+__all__ = ["SCENARIOS", "CallLatency", "RunResult", "Scenario", "run", "scenario_named"]

@@ -1,0 +1,387 @@
+"""A deterministic scheduler: actors are threads, but exactly one runs at a time.
+
+Each actor runs ordinary synchronous code (a planner's or an enactor's loop) in
+a thread of its own. It runs only when the controlling thread hands it the
+turn, and hands the turn back at a *yield point*: before and after every AWS
+call (botocore events, see ``harness.sim.hooks``), at every clock sleep, and at
+every DNS query a probe makes. The controller asks a strategy which ready actor
+runs next, records the choice, and so owns the interleaving.
+
+Time is virtual (:class:`SimClock`). It moves only when no actor is ready: the
+clock then jumps to the earliest wake-up. It never goes backwards.
+
+A run always ends: when every actor is done, when everyone is blocked with no
+timer pending (deadlock), at the step limit, at the virtual-time limit, at the
+wall-time limit, or when the caller's ``stop_when`` says so. Those that are not a
+normal end carry a reason and lead to the verdict ``unknown``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from harness.errors import ClockError, HarnessError
+from harness.sim.clock import INCIDENT_EPOCH
+
+
+class ActorState(StrEnum):
+    READY = "ready"
+    SLEEPING = "sleeping"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Stop(StrEnum):
+    """Why a run ended."""
+
+    FINISHED = "finished"  # every actor returned
+    CONDITION = "condition"  # the caller's stop_when held (for example: a violation)
+    DEADLOCK = "deadlock"
+    STEP_LIMIT = "step-limit"
+    TIME_LIMIT = "virtual-time-limit"
+    WALL_LIMIT = "wall-time-limit"
+    ACTOR_FAILED = "actor-failed"
+    HARNESS_ERROR = "harness-error"
+
+
+class _Killed(BaseException):
+    """Raised inside an actor's thread to unwind it when the run is over.
+
+    A BaseException, so the automation's ``except Exception`` cannot swallow it.
+    """
+
+
+class ReplayDivergenceError(HarnessError):
+    """A replayed run asked for a choice that the recording does not allow."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_steps: int = 200_000
+    max_virtual_seconds: float = 3600.0
+    max_wall_seconds: float = 300.0
+
+
+@dataclass
+class Actor:
+    name: str
+    fn: Callable[[], None]
+    state: ActorState = ActorState.READY
+    label: str = "start"
+    wake_at: float = 0.0
+    error: BaseException | None = None
+    turn: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    thread: threading.Thread | None = None
+    killed: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One scheduling decision: which actor ran, and what it was about to do."""
+
+    step: int
+    actor: str
+    label: str
+
+
+class Strategy(Protocol):
+    name: str
+
+    def choose(self, step: int, ready: list[Actor]) -> Actor:
+        """Pick the next actor among ``ready`` (sorted by name; never empty)."""
+        ...
+
+
+class Recorder(Protocol):
+    def choice(self, choice: Choice, t: float) -> None: ...
+
+    def clock_jump(self, t_from: float, t_to: float, woken: list[str]) -> None: ...
+
+
+@dataclass
+class SimResult:
+    stop: Stop
+    reason: str
+    steps: int
+    virtual_seconds: float
+    wall_seconds: float
+    choices: list[Choice]
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class SimClock:
+    """The virtual clock every actor, tenacity, botocore's retries and Route 53 share."""
+
+    def __init__(self, scheduler: Scheduler, start: float) -> None:
+        self._scheduler = scheduler
+        self._now = start
+        self.start = start
+
+    def now(self) -> float:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ClockError(f"sleep({seconds}): a duration cannot be negative; pass max(0, d)")
+        self._scheduler.sleep(seconds)
+
+    def _advance_to(self, when: float) -> None:
+        if when < self._now:
+            raise ClockError(
+                f"virtual clock asked to go back from {self._now:.3f} to {when:.3f}; "
+                "virtual time only moves forward"
+            )
+        self._now = when
+
+    def elapsed(self) -> float:
+        return self._now - self.start
+
+
+class Scheduler:
+    def __init__(
+        self,
+        strategy: Strategy,
+        *,
+        limits: Limits = Limits(),
+        recorder: Recorder | None = None,
+        start: float = INCIDENT_EPOCH,
+        stop_when: Callable[[], str | None] | None = None,
+        after_step: Callable[[], None] | None = None,
+    ) -> None:
+        self.strategy = strategy
+        self.limits = limits
+        self.recorder = recorder
+        self.clock = SimClock(self, start)
+        self.stop_when = stop_when
+        self.after_step = after_step
+        self._actors: dict[str, Actor] = {}
+        self._local = threading.local()
+        self._started = False
+        self._finished = False
+        self._done = threading.Semaphore(0)
+        self._stop = Stop.FINISHED
+        self._reason = ""
+        self._error: BaseException | None = None
+        self._step = 0
+        self._choices: list[Choice] = []
+        self._running: Actor | None = None
+        self._stuck: Actor | None = None
+        self._wall_start = 0.0
+
+    # ------------------------------------------------------------------ set-up
+
+    def spawn(self, name: str, fn: Callable[[], None]) -> None:
+        if self._started:
+            raise HarnessError(f"spawn({name!r}) while running: add every actor before run()")
+        if name in self._actors:
+            raise HarnessError(f"two actors named {name!r}; actor names must be unique")
+        self._actors[name] = Actor(name, fn)
+
+    @property
+    def actor_names(self) -> list[str]:
+        return sorted(self._actors)
+
+    def current_actor(self) -> str | None:
+        """The name of the actor whose thread is calling, or None on any other thread."""
+        actor: Actor | None = getattr(self._local, "actor", None)
+        return actor.name if actor is not None else None
+
+    # ------------------------------------------------------------------ in actor threads
+
+    def yield_point(self, label: str) -> None:
+        """Give the turn back; return when the strategy picks this actor again."""
+        actor = self._me()
+        if actor is None:
+            return  # not an actor: harness set-up or judging code runs freely
+        actor.state = ActorState.READY
+        actor.label = label
+        self._switch(actor)
+
+    def sleep(self, seconds: float) -> None:
+        actor = self._me()
+        if actor is None:
+            raise ClockError(
+                "the virtual clock was asked to sleep outside any actor; only actors may wait"
+            )
+        actor.state = ActorState.SLEEPING
+        actor.wake_at = self.clock.now() + seconds
+        actor.label = f"sleep {seconds:.3f}s"
+        self._switch(actor)
+
+    def _me(self) -> Actor | None:
+        return getattr(self._local, "actor", None)
+
+    def _switch(self, actor: Actor) -> None:
+        # Baton passing: the yielding actor makes the next decision itself, and keeps
+        # running without any thread switch when the strategy picks it again.
+        if self._dispatch(actor):
+            return
+        actor.turn.acquire()
+        if actor.killed:
+            raise _Killed()
+
+    def _thread_main(self, actor: Actor) -> None:
+        self._local.actor = actor
+        actor.turn.acquire()
+        if actor.killed:
+            return
+        try:
+            actor.fn()
+            actor.state = ActorState.DONE
+        except _Killed:
+            return
+        except BaseException as exc:  # an actor that crashes ends the run with the reason
+            actor.state = ActorState.FAILED
+            actor.error = exc
+            self._finish(Stop.ACTOR_FAILED, self._failures_text())
+            return
+        self._dispatch(actor)
+
+    # ------------------------------------------------------------------ deciding
+
+    def _dispatch(self, current: Actor | None) -> bool:
+        """Run by whoever holds the baton: finish the step, pick the next actor, hand over.
+
+        Returns True when ``current`` itself was picked and should just go on.
+        """
+        try:
+            return self._decide(current)
+        except BaseException as exc:  # a strategy or a hook failed: the run is over
+            self._error = exc
+            self._finish(Stop.HARNESS_ERROR, f"{type(exc).__name__}: {exc}")
+            return False
+
+    def _decide(self, current: Actor | None) -> bool:
+        if self._finished:
+            return False
+        if current is not None:
+            if self.after_step is not None:
+                self.after_step()
+            if self.stop_when is not None:
+                why = self.stop_when()
+                if why is not None:
+                    self._finish(Stop.CONDITION, why)
+                    return False
+        while True:
+            ready = sorted(
+                (a for a in self._actors.values() if a.state == ActorState.READY),
+                key=lambda a: a.name,
+            )
+            if ready:
+                break
+            sleeping = [a for a in self._actors.values() if a.state == ActorState.SLEEPING]
+            if not sleeping:
+                if all(a.state == ActorState.DONE for a in self._actors.values()):
+                    self._finish(Stop.FINISHED, "every actor finished")
+                else:
+                    self._finish(Stop.DEADLOCK, "every actor is blocked and no timer is pending")
+                return False
+            wake = min(a.wake_at for a in sleeping)
+            if wake - self.clock.start > self.limits.max_virtual_seconds:
+                self._finish(
+                    Stop.TIME_LIMIT,
+                    f"virtual time limit of {self.limits.max_virtual_seconds:.0f}s reached",
+                )
+                return False
+            t_from = self.clock.now()
+            self.clock._advance_to(wake)
+            woken = sorted(a.name for a in sleeping if a.wake_at <= wake)
+            for a in sleeping:
+                if a.wake_at <= wake:
+                    a.state = ActorState.READY
+            if self.recorder is not None:
+                self.recorder.clock_jump(t_from, wake, woken)
+        if self._step >= self.limits.max_steps:
+            self._finish(Stop.STEP_LIMIT, f"step limit of {self.limits.max_steps} reached")
+            return False
+        if time.monotonic() - self._wall_start > self.limits.max_wall_seconds:
+            self._finish(
+                Stop.WALL_LIMIT, f"wall-time limit of {self.limits.max_wall_seconds:.0f}s reached"
+            )
+            return False
+        chosen = self.strategy.choose(self._step, ready)
+        choice = Choice(self._step, chosen.name, chosen.label)
+        self._choices.append(choice)
+        if self.recorder is not None:
+            self.recorder.choice(choice, self.clock.now())
+        self._step += 1
+        self._running = chosen
+        if chosen is current:
+            return True
+        chosen.turn.release()  # the last touch of shared state before this thread parks
+        return False
+
+    def _finish(self, stop: Stop, reason: str) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        self._stop = stop
+        self._reason = reason
+        self._done.release()
+
+    # ------------------------------------------------------------------ the controller
+
+    def run(self) -> SimResult:
+        """Run until an end; the calling thread only starts the run and waits for it."""
+        if self._started:
+            raise HarnessError("a Scheduler runs once; make a new one for the next run")
+        self._started = True
+        self._wall_start = time.monotonic()
+        for actor in self._actors.values():
+            actor.thread = threading.Thread(
+                target=self._thread_main, args=(actor,), name=f"actor-{actor.name}", daemon=True
+            )
+            actor.thread.start()
+        self._dispatch(None)
+        if not self._done.acquire(timeout=self.limits.max_wall_seconds + 1.0):
+            stuck = self._stuck = self._running
+            self._finish(
+                Stop.WALL_LIMIT,
+                f"actor {stuck.name if stuck else '?'} did not reach a yield point within the "
+                f"wall-time limit ({self.limits.max_wall_seconds:.0f}s) after "
+                f"'{stuck.label if stuck else '?'}': it is stuck in code the scheduler does not control",
+            )
+        self._kill_all()
+        if self._error is not None:
+            raise self._error
+        failed = {
+            a.name: f"{type(a.error).__name__}: {a.error}" for a in self._actors.values() if a.error
+        }
+        return SimResult(
+            stop=self._stop,
+            reason=self._reason,
+            steps=self._step,
+            virtual_seconds=self.clock.elapsed(),
+            wall_seconds=time.monotonic() - self._wall_start,
+            choices=self._choices,
+            failed=failed,
+        )
+
+    def _failures_text(self) -> str:
+        parts = [
+            f"actor {a.name} raised {type(a.error).__name__}: {a.error}"
+            for a in sorted(self._actors.values(), key=lambda a: a.name)
+            if a.error is not None
+        ]
+        return "; ".join(parts) or "an actor failed"
+
+    def _kill_all(self) -> None:
+        """Unwind every actor still parked at a yield point, and wait for its thread.
+
+        An actor stuck in uncontrolled code cannot be unwound; its thread is a daemon
+        and is left behind rather than waited for.
+        """
+        for actor in self._actors.values():
+            if actor is self._stuck:
+                continue
+            if actor.state in (ActorState.READY, ActorState.SLEEPING):
+                actor.killed = True
+                actor.turn.release()
+        for actor in self._actors.values():
+            if actor.thread is not None and actor is not self._stuck:
+                actor.thread.join(timeout=5)
