@@ -29,15 +29,34 @@ def _calls(r53: Any, zone_id: str, n: int) -> None:
     value = '"holder=bench expires=0"'
     for i in range(n):
         r53.list_resource_record_sets(
-            HostedZoneId=zone_id, StartRecordName=f"_lock.{ZONE}", StartRecordType="TXT", MaxItems="1"
+            HostedZoneId=zone_id,
+            StartRecordName=f"_lock.{ZONE}",
+            StartRecordType="TXT",
+            MaxItems="1",
         )
         new = f'"holder=bench expires={i + 1}"'
         r53.change_resource_record_sets(
             HostedZoneId=zone_id,
             ChangeBatch={
                 "Changes": [
-                    {"Action": "DELETE", "ResourceRecordSet": {"Name": f"_lock.{ZONE}", "Type": "TXT", "TTL": 1, "ResourceRecords": [{"Value": value}]}},
-                    {"Action": "CREATE", "ResourceRecordSet": {"Name": f"_lock.{ZONE}", "Type": "TXT", "TTL": 1, "ResourceRecords": [{"Value": new}]}},
+                    {
+                        "Action": "DELETE",
+                        "ResourceRecordSet": {
+                            "Name": f"_lock.{ZONE}",
+                            "Type": "TXT",
+                            "TTL": 1,
+                            "ResourceRecords": [{"Value": value}],
+                        },
+                    },
+                    {
+                        "Action": "CREATE",
+                        "ResourceRecordSet": {
+                            "Name": f"_lock.{ZONE}",
+                            "Type": "TXT",
+                            "TTL": 1,
+                            "ResourceRecords": [{"Value": new}],
+                        },
+                    },
                 ]
             },
         )
@@ -46,10 +65,24 @@ def _calls(r53: Any, zone_id: str, n: int) -> None:
 
 def _setup(target: Any) -> str:
     r53 = target.client("route53")
-    zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference="bench")["HostedZone"]["Id"].split("/")[-1]
+    zone_id = r53.create_hosted_zone(Name=ZONE, CallerReference="bench")["HostedZone"]["Id"].split(
+        "/"
+    )[-1]
     r53.change_resource_record_sets(
         HostedZoneId=zone_id,
-        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {"Name": f"_lock.{ZONE}", "Type": "TXT", "TTL": 1, "ResourceRecords": [{"Value": '"holder=bench expires=0"'}]}}]},
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"_lock.{ZONE}",
+                        "Type": "TXT",
+                        "TTL": 1,
+                        "ResourceRecords": [{"Value": '"holder=bench expires=0"'}],
+                    },
+                }
+            ]
+        },
     )
     return str(zone_id)
 
@@ -93,9 +126,15 @@ def main() -> None:
         d.append(direct(args.calls))
         s.append(scheduled(args.calls))
     md, ms = statistics.median(d), statistics.median(s)
-    print(f"direct    per call: median {md * 1e3:.3f} ms  min {min(d) * 1e3:.3f}  max {max(d) * 1e3:.3f}  (n={args.runs})")
-    print(f"scheduled per call: median {ms * 1e3:.3f} ms  min {min(s) * 1e3:.3f}  max {max(s) * 1e3:.3f}  (n={args.runs})")
-    print(f"overhead: {100 * (ms - md) / md:+.1f}% of moto's own per-call cost (target: at most +10%)")
+    print(
+        f"direct    per call: median {md * 1e3:.3f} ms  min {min(d) * 1e3:.3f}  max {max(d) * 1e3:.3f}  (n={args.runs})"
+    )
+    print(
+        f"scheduled per call: median {ms * 1e3:.3f} ms  min {min(s) * 1e3:.3f}  max {max(s) * 1e3:.3f}  (n={args.runs})"
+    )
+    print(
+        f"overhead: {100 * (ms - md) / md:+.1f}% of moto's own per-call cost (target: at most +10%)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The ``dnschaos`` command.
 
 Exit codes: 0 invariants held, 1 violation found, 2 usage or input error,
-3 harness error (with the reason).
+3 harness error (with the reason), including a run that ended without a
+verdict (deadlock, step/time limits) and a replay that diverged.
 """
 
 from __future__ import annotations
@@ -13,44 +14,80 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from harness import __version__
-from harness.errors import DnsChaosError, UsageError
+from harness.errors import DnsChaosError, HarnessError, UsageError
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_HARNESS: Final = 3
-SCENARIOS: Final = ("incident-2025",)
+SCRIPTED: Final = "incident-2025-scripted"
+VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_HARNESS}
 
 
 def _parser() -> argparse.ArgumentParser:
+    from harness.runner import CLOCKS, SCENARIOS
+    from harness.sim.strategies import STRATEGIES
+
+    scenarios = ", ".join([*sorted(SCENARIOS), SCRIPTED])
     p = argparse.ArgumentParser(
         prog="dnschaos",
         description="Chaos injection for DNS automation against Route 53 semantics.",
     )
     p.add_argument("--version", action="version", version=f"dnschaos {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     run = sub.add_parser("run", help="run a scenario and judge it")
-    run.add_argument("scenario", help=f"scenario name: {', '.join(SCENARIOS)}")
+    run.add_argument("scenario", help=f"scenario name: {scenarios}")
     run.add_argument(
         "--variant",
         default="legacy",
-        help="enactor variant: legacy, safe, or module:Class (default: legacy)",
+        help="enactor: legacy, safe, or module:Class (default legacy)",
     )
-    run.add_argument("--seed", type=int, default=7, help="seed of every random choice (default: 7)")
+    run.add_argument("--seed", type=int, default=7, help="seed of every random choice (default 7)")
     run.add_argument(
-        "--behind",
+        "--strategy",
+        default="random",
+        help=f"who runs next: {', '.join(s for s in STRATEGIES if s != 'replay')} (default random)",
+    )
+    run.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
+    run.add_argument(
+        "--runs",
         type=int,
-        default=45,
-        help="how many plans enactor C falls behind (default: 45)",
+        default=1,
+        help="random/pct: seeds SEED..SEED+N-1, stopping at the first violation; "
+        "dfs: at most N schedules (default 1)",
     )
     run.add_argument(
-        "--cleanup-window", type=int, default=10, help="generations of trees kept (default: 10)"
+        "--dfs-bound", type=int, default=12, help="dfs: steps branched on (default 12)"
     )
-    run.add_argument("--json", metavar="PATH", help="also write the result as JSON to PATH")
+    run.add_argument(
+        "--clock",
+        default="sim",
+        help=f"{' or '.join(CLOCKS)}: virtual time or free threads on wall time",
+    )
+    run.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="--clock real: wall seconds per scenario second (default 1.0; 0.01 runs 100x faster)",
+    )
+    run.add_argument(
+        "--keep-going", action="store_true", help="do not stop a run at its first violation"
+    )
+    run.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
+    run.add_argument("--history", metavar="PATH", help="write the history (JSON Lines) to PATH")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    # Kept for the scripted story:
+    run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
+    run.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
+
+    rep = sub.add_parser("replay", help="rerun a recorded result and confirm its trace digest")
+    rep.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
+    rep.add_argument("--json", metavar="PATH", help="write the replayed result to PATH")
+    rep.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     return p
 
 
@@ -59,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "replay":
+            return _replay(args)
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -72,17 +111,170 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_USAGE
 
 
+def _check_writable(flag: str, path: str | None) -> None:
+    if path is None:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"{flag} {path}: directory {directory} does not exist; create it first")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
+
+
+def _write(path: str, text: str) -> None:
+    """Write atomically: a reader never sees half a file."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _write_json(path: str, payload: object) -> None:
+    _write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
 def _run(args: argparse.Namespace) -> int:
+    _check_writable("--json", args.json)
+    _check_writable("--history", args.history)
+    if args.scenario == SCRIPTED:
+        return _run_scripted(args)
+    from harness.runner import RunResult, run, scenario_named
+    from harness.sim.strategies import STRATEGIES, DFSStrategy
+
+    scenario = scenario_named(args.scenario)
+    if args.strategy not in STRATEGIES or args.strategy == "replay":
+        choices = ", ".join(s for s in STRATEGIES if s != "replay")
+        hint = "; to replay, use 'dnschaos replay FILE'" if args.strategy == "replay" else ""
+        raise UsageError(f"--strategy {args.strategy!r}: choose one of {choices}{hint}")
+    if args.runs < 1:
+        raise UsageError(f"--runs {args.runs}: must be at least 1")
+    if args.clock == "real" and (args.runs > 1 or args.strategy != "random"):
+        raise UsageError(
+            "--clock real runs free threads: --strategy and --runs apply to --clock sim only"
+        )
+    common: dict[str, Any] = {
+        "clock": args.clock,
+        "time_scale": args.time_scale,
+        "stop_on_violation": not args.keep_going,
+    }
+    result: RunResult | None = None
+    if args.strategy == "dfs":
+        dfs = DFSStrategy(bound=args.dfs_bound)
+        for _ in range(args.runs):
+            result = run(scenario, args.variant, seed=args.seed, dfs=dfs, **common)
+            more = dfs.next_run()
+            if result.verdict != "pass" or not more:
+                break
+        assert result is not None
+        state = "the space is exhausted" if dfs.exhausted else "the space is not exhausted"
+        print(f"dfs: {dfs.runs} schedule(s) explored (bound {dfs.bound} steps); {state}")
+    else:
+        for seed in range(args.seed, args.seed + args.runs):
+            result = run(
+                scenario,
+                args.variant,
+                seed=seed,
+                strategy=args.strategy,
+                pct_depth=args.pct_depth,
+                **common,
+            )
+            if args.runs > 1 and not args.quiet:
+                first = result.violations[0].invariant if result.violations else ""
+                print(f"seed {seed}: {result.verdict} {first}".rstrip())
+            if result.verdict != "pass":
+                break
+    assert result is not None
+    _print_result(result, quiet=args.quiet)
+    if args.json:
+        _write_json(args.json, result.to_json())
+    if args.history:
+        _write(args.history, result.history.jsonl())
+    return VERDICT_EXIT[result.verdict]
+
+
+def _print_result(result: Any, *, quiet: bool) -> None:
+    from harness.story import tell
+
+    head = (
+        f"{result.scenario} · variant {result.variant} · seed {result.seed} · "
+        f"strategy {result.strategy} · clock {result.clock}"
+    )
+    if not quiet:
+        print(head)
+        if result.violations:
+            print("story:")
+            for line in tell(list(result.history), result.violations[0]):
+                print(f"  {line}")
+    if result.verdict == "fail":
+        kinds = sorted({v.invariant for v in result.violations})
+        print(f"VIOLATION: {', '.join(kinds)}")
+        for v in result.violations[:5]:
+            print(f"  [{v.invariant}] {v.endpoint} at t={v.t:.0f}s: {v.detail}")
+    elif result.verdict == "pass":
+        print("PASS: every invariant held")
+    else:
+        print(f"UNKNOWN: the run ended without a verdict: {result.reason}")
+        for v in result.verdicts:
+            if v.error:
+                print(f"  checker {v.checker} failed: {v.error}")
+    if not quiet:
+        print(
+            f"steps {result.steps} · virtual {result.virtual_seconds:.0f}s · "
+            f"wall {result.wall_seconds:.1f}s · stop: {result.reason}"
+        )
+        print(f"trace_digest {result.trace_digest}")
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from harness.runner import run, scenario_named
+    from harness.sim.scheduler import Choice
+
+    _check_writable("--json", args.json)
+    try:
+        with open(args.result) as fh:
+            recorded = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"replay {args.result}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"replay {args.result}: not JSON ({exc})") from None
+    missing = [
+        k for k in ("scenario", "variant", "seed", "choices", "trace_digest") if k not in recorded
+    ]
+    if missing:
+        raise UsageError(
+            f"replay {args.result}: not a dnschaos result (missing {', '.join(missing)})"
+        )
+    if recorded.get("clock") == "real":
+        raise UsageError(
+            f"replay {args.result}: a --clock real run has no recorded interleaving to replay"
+        )
+    choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
+    result = run(
+        scenario_named(recorded["scenario"]),
+        recorded["variant"],
+        seed=int(recorded["seed"]),
+        replay=choices,
+        stop_on_violation=recorded.get("stop_on_violation", True),
+    )
+    result.strategy = recorded.get("strategy", result.strategy)
+    _print_result(result, quiet=args.quiet)
+    if args.json:
+        _write_json(args.json, result.to_json())
+    if result.trace_digest != recorded["trace_digest"]:
+        raise HarnessError(
+            f"replay of {args.result} finished but its history differs: trace_digest "
+            f"{result.trace_digest} != recorded {recorded['trace_digest']}"
+        )
+    print(f"replay matches the recording: {len(choices)} choices, same trace_digest")
+    return VERDICT_EXIT[result.verdict]
+
+
+def _run_scripted(args: argparse.Namespace) -> int:
     from harness.incident import run_incident
 
-    if args.scenario not in SCENARIOS:
-        raise UsageError(
-            f"scenario {args.scenario!r}: unknown; choose one of {', '.join(SCENARIOS)}"
-        )
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
-    if args.json:
-        _check_writable(args.json)
     progress = None if args.quiet else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
     result = run_incident(
         args.variant,
@@ -92,7 +284,7 @@ def _run(args: argparse.Namespace) -> int:
         progress=progress,
     )
     if not args.quiet:
-        print(f"incident-2025, variant {result.variant}, seed {result.seed}")
+        print(f"{SCRIPTED}, variant {result.variant}, seed {result.seed}")
         print("story:")
         for line in result.story:
             print(f"  {line}")
@@ -108,36 +300,20 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"PASS: every endpoint answers and serves plan {result.newest_plan}")
     if args.json:
-        payload = {
-            "scenario": args.scenario,
-            "variant": result.variant,
-            "seed": result.seed,
-            "verdict": "fail" if result.violations else "pass",
-            "violations": [vars(v) for v in result.violations],
-            "final": result.final,
-            "newest_plan": result.newest_plan,
-            "story": result.story,
-        }
-        _write_json(args.json, payload)
+        _write_json(
+            args.json,
+            {
+                "scenario": SCRIPTED,
+                "variant": result.variant,
+                "seed": result.seed,
+                "verdict": "fail" if result.violations else "pass",
+                "violations": [vars(v) for v in result.violations],
+                "final": result.final,
+                "newest_plan": result.newest_plan,
+                "story": result.story,
+            },
+        )
     return EXIT_VIOLATION if result.violations else EXIT_OK
-
-
-def _check_writable(path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(f"--json {path}: directory {directory} does not exist; create it first")
-    if os.path.isdir(path):
-        raise UsageError(f"--json {path}: is a directory; give a file name")
-
-
-def _write_json(path: str, payload: object) -> None:
-    """Write atomically: a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(payload, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,8 @@ class History:
         self.start = start
         self._entries: list[dict[str, Any]] = []
         self._lines: list[str] = []
+        # Under the scheduler one actor appends at a time; with --clock real threads race.
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -36,11 +39,17 @@ class History:
         return iter(self._entries)
 
     def append(self, kind: str, t: float, **fields: Any) -> dict[str, Any]:
-        entry = {"seq": len(self._entries), "t": round(t - self.start, 3), "kind": kind, **fields}
-        line = _canonical(entry)  # fails now, not at digest time, on a value JSON cannot hold
-        self._entries.append(entry)
-        self._lines.append(line)
-        return entry
+        with self._lock:
+            entry = {
+                "seq": len(self._entries),
+                "t": round(t - self.start, 3),
+                "kind": kind,
+                **fields,
+            }
+            line = _canonical(entry)  # fails now, not at digest time, on a value JSON cannot hold
+            self._entries.append(entry)
+            self._lines.append(line)
+            return entry
 
     # Scheduler recorder protocol.
     def choice(self, choice: Choice, t: float) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import platform
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
@@ -29,7 +30,7 @@ from harness.automation.tree import generation_of, rollback_name, root_name
 from harness.automation.variants import resolve_enactor, variant_name
 from harness.errors import UsageError
 from harness.history import History
-from harness.sim.clock import INCIDENT_EPOCH, Clock
+from harness.sim.clock import INCIDENT_EPOCH, Clock, ScaledClock
 from harness.sim.hooks import instrument
 from harness.sim.scheduler import Choice, Limits, Scheduler, SimResult, Stop
 from harness.sim.strategies import (
@@ -68,7 +69,11 @@ class Scenario:
     propagation_delay: float = 0.0
     duration: float = 1200.0  # virtual seconds the actors keep working
     progress_bound: float = 300.0
-    limits: Limits = Limits(max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0)
+    limits: Limits = field(
+        default_factory=lambda: Limits(
+            max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0
+        )
+    )
     description: str = ""
 
     def enactor_config(self, table: str) -> EnactorConfig:
@@ -129,6 +134,7 @@ class RunResult:
     choices: list[Choice]
     trace_digest: str
     history: History
+    stop_on_violation: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +155,7 @@ class RunResult:
             "wall_seconds": round(self.wall_seconds, 3),
             "choices": [[c.actor, c.label] for c in self.choices],
             "trace_digest": self.trace_digest,
+            "stop_on_violation": self.stop_on_violation,
             "versions": versions(),
         }
 
@@ -177,7 +184,13 @@ class _Observer:
         self.clock = clock
         self._last: dict[str, dict[str, Any]] = {}
         self._changes_seen = -1
+        self._entries: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The observe entries so far (what the safety checkers read)."""
+        with self.lock:
+            return list(self._entries)
 
     def observe(self) -> None:
         with self.lock:
@@ -189,7 +202,10 @@ class _Observer:
                 state = self._state(ep)
                 if state != self._last.get(ep.name):
                     self._last[ep.name] = state
-                    self.history.append("observe", self.clock.now(), endpoint=ep.name, **state)
+                    entry = self.history.append(
+                        "observe", self.clock.now(), endpoint=ep.name, **state
+                    )
+                    self._entries.append(entry)
 
     def _state(self, ep: Endpoint) -> dict[str, Any]:
         records = self.strict.records(self.world.zone_ids[ep.name])
@@ -233,7 +249,7 @@ def run(
     replay: Sequence[Choice] | None = None,
     dfs: DFSStrategy | None = None,
     stop_on_violation: bool = True,
-    time_scale: float = 0.01,
+    time_scale: float = 1.0,
 ) -> RunResult:
     """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix."""
     enactor_cls = resolve_enactor(variant)
@@ -242,9 +258,17 @@ def run(
     if strategy not in STRATEGIES:
         raise UsageError(f"--strategy {strategy!r}: unknown; choose one of {', '.join(STRATEGIES)}")
     if clock == "real":
-        return _run_real(scenario, enactor_cls, seed=seed, time_scale=time_scale)
+        return _run_real(
+            scenario,
+            enactor_cls,
+            seed=seed,
+            time_scale=time_scale,
+            stop_on_violation=stop_on_violation,
+        )
     master = random.Random(seed)
     actor_names = sorted(("planner", *scenario.enactors))
+    # Drawn whatever the strategy, so actors get the same seeds in a replay as in the original.
+    strategy_seed = master.getrandbits(64)
     strat: Any
     if replay is not None:
         strat = ReplayStrategy(replay)
@@ -256,7 +280,7 @@ def run(
         )
     else:
         strat = make_strategy(
-            strategy, random.Random(master.getrandbits(64)), actor_names, pct_depth=pct_depth
+            strategy, random.Random(strategy_seed), actor_names, pct_depth=pct_depth
         )
     history = History(INCIDENT_EPOCH)
     all_checkers = _checkers(scenario)
@@ -277,7 +301,7 @@ def run(
         def stop_when() -> str | None:
             if not stop_on_violation:
                 return None
-            entries = list(history)
+            entries = observer.entries()
             for name, check in checkers.SAFETY.items():
                 hits = check(entries)
                 if hits:
@@ -299,24 +323,40 @@ def run(
         def should_stop() -> bool:
             return scheduler.clock.now() >= deadline
 
-        _spawn_actors(
-            scenario, enactor_cls, target, world, scheduler, history, actor_seeds, should_stop
+        actors = _build_actors(
+            scenario,
+            enactor_cls,
+            target,
+            world,
+            scheduler,
+            scheduler.clock,
+            history,
+            actor_seeds,
+            should_stop,
         )
+        for name, fn in actors.items():
+            scheduler.spawn(name, fn)
         sim = scheduler.run()
         observer.observe()
-    return _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
+    result = _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
+    result.stop_on_violation = stop_on_violation
+    return result
 
 
-def _spawn_actors(
+def _build_actors(
     scenario: Scenario,
     enactor_cls: type,
     target: Any,
     world: World,
-    scheduler: Scheduler,
+    scheduler: Scheduler | None,
+    clock: Clock,
     history: History,
     actor_seeds: dict[str, int],
     should_stop: Callable[[], bool],
-) -> None:
+    on_complete: Callable[[str], None] | None = None,
+) -> dict[str, Callable[[], None]]:
+    """The planner and the enactors, each as a function to run in its own thread."""
+
     def client(service: str, actor: str) -> Any:
         c = target.client(service, actor=actor)
         latency = scenario.actor_latency.get(actor)
@@ -327,7 +367,16 @@ def _spawn_actors(
 
         # One generator per (actor, service), so draws do not depend on how calls interleave.
         rng = random.Random(f"{actor_seeds[actor]}/{service}")
-        instrument(c, scheduler, history, actor=actor, rng=rng, latency=draw)
+        instrument(
+            c,
+            scheduler,
+            history,
+            actor=actor,
+            rng=rng,
+            clock=clock,
+            latency=draw,
+            on_complete=on_complete,
+        )
         return c
 
     planner = Planner(
@@ -339,10 +388,10 @@ def _spawn_actors(
             groups=tuple(sorted({e.plan_key for e in world.endpoints})),
             interval=scenario.planner_interval,
         ),
-        clock=scheduler.clock,
+        clock=clock,
         events=history,
     )
-    scheduler.spawn("planner", lambda: planner.run(should_stop))
+    actors: dict[str, Callable[[], None]] = {"planner": lambda: planner.run(should_stop)}
     config = scenario.enactor_config(world.table)
     for name in scenario.enactors:
         enactor = enactor_cls(
@@ -350,11 +399,12 @@ def _spawn_actors(
             route53=client("route53", name),
             dynamodb=client("dynamodb", name),
             config=config,
-            clock=scheduler.clock,
+            clock=clock,
             rng=random.Random(actor_seeds[name]),
             events=history,
         )
-        scheduler.spawn(name, lambda e=enactor: e.run(should_stop))
+        actors[name] = lambda e=enactor: e.run(should_stop)
+    return actors
 
 
 def _result(
@@ -395,8 +445,103 @@ def _result(
     )
 
 
-def _run_real(scenario: Scenario, enactor_cls: type, *, seed: int, time_scale: float) -> RunResult:
-    raise UsageError("--clock real is not available yet for this scenario")
+def _run_real(
+    scenario: Scenario, enactor_cls: type, *, seed: int, time_scale: float, stop_on_violation: bool
+) -> RunResult:
+    """The same actors as free threads on (scaled) wall time: no scheduler, no replay.
+
+    Interleavings are whatever the threads and the OS make of them, so the digest of
+    such a run identifies this run only.
+    """
+    clock = ScaledClock(INCIDENT_EPOCH, time_scale)
+    history = History(INCIDENT_EPOCH)
+    master = random.Random(seed)
+    actor_names = sorted(("planner", *scenario.enactors))
+    actor_seeds = {name: master.getrandbits(64) for name in actor_names}
+    halt = threading.Event()
+    wall_start = time.monotonic()
+    with open_target(
+        TargetSpec("moto"), clock=clock, propagation_delay=scenario.propagation_delay, seed=seed
+    ) as target:
+        world = World(
+            target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
+        ).provision()
+        observer = _Observer(target.strict_route53(), world, history, clock)
+        deadline = clock.start + scenario.duration
+
+        def on_complete(op: str) -> None:
+            if op != "ChangeResourceRecordSets":
+                return
+            observer.observe()
+            if stop_on_violation and any(
+                check(observer.entries()) for check in checkers.SAFETY.values()
+            ):
+                halt.set()
+
+        def should_stop() -> bool:
+            return halt.is_set() or clock.now() >= deadline
+
+        actors = _build_actors(
+            scenario,
+            enactor_cls,
+            target,
+            world,
+            None,
+            clock,
+            history,
+            actor_seeds,
+            should_stop,
+            on_complete,
+        )
+        failures: dict[str, str] = {}
+
+        def guard(name: str, fn: Callable[[], None]) -> Callable[[], None]:
+            def body() -> None:
+                try:
+                    fn()
+                except Exception as exc:  # reported as an actor failure, like the scheduler does
+                    failures[name] = f"{type(exc).__name__}: {exc}"
+                    halt.set()
+
+            return body
+
+        threads = [
+            threading.Thread(target=guard(n, f), name=f"actor-{n}", daemon=True)
+            for n, f in actors.items()
+        ]
+        for t in threads:
+            t.start()
+        budget = scenario.limits.max_wall_seconds
+        for t in threads:
+            t.join(timeout=max(0.0, budget - (time.monotonic() - wall_start)))
+        stuck = [t.name for t in threads if t.is_alive()]
+        observer.observe()
+    if failures:
+        stop, reason = (
+            Stop.ACTOR_FAILED,
+            "; ".join(f"actor {n} raised {e}" for n, e in sorted(failures.items())),
+        )
+    elif stuck:
+        stop, reason = (
+            Stop.WALL_LIMIT,
+            f"wall-time limit of {budget:.0f}s reached; still running: {', '.join(stuck)}",
+        )
+    elif halt.is_set():
+        stop, reason = Stop.CONDITION, "a safety invariant was violated"
+    else:
+        stop, reason = Stop.FINISHED, "every actor finished"
+    sim = SimResult(
+        stop=stop,
+        reason=reason,
+        steps=0,
+        virtual_seconds=clock.elapsed(),
+        wall_seconds=time.monotonic() - wall_start,
+        choices=[],
+        failed=failures,
+    )
+    return _result(
+        scenario, enactor_cls, seed, "free-threads", "real", sim, history, _checkers(scenario)
+    )
 
 
 __all__ = ["SCENARIOS", "CallLatency", "RunResult", "Scenario", "run", "scenario_named"]

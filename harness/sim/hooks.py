@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from harness.history import History
+from harness.sim.clock import Clock
 from harness.sim.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -79,28 +80,39 @@ def _outcome(operation: str, parsed: dict[str, Any], status: int) -> dict[str, A
 
 def instrument(
     client: Any,
-    scheduler: Scheduler,
+    scheduler: Scheduler | None,
     history: History,
     *,
     actor: str,
     rng: random.Random,
+    clock: Clock,
     latency: Latency | None = None,
+    on_complete: Callable[[str], None] | None = None,
 ) -> None:
-    """Make every call of ``client`` a pair of yield points owned by ``scheduler``."""
+    """Record every call of ``client``; with a scheduler, make each a pair of yield points.
+
+    Without a scheduler (``--clock real``) the calls are recorded and their latency is
+    slept on ``clock``, but nobody decides the interleaving: threads run freely.
+    ``on_complete(operation)`` runs after each successful call (the runner observes
+    Route 53 there).
+    """
     events = client.meta.events
     service = client.meta.service_model.service_id.hyphenize()
-    clock = scheduler.clock
+
+    def pause(label: str) -> None:
+        if scheduler is not None:
+            scheduler.yield_point(label)
 
     def before(params: dict[str, Any], model: Any, **_: Any) -> None:
         op = model.name
         if latency is not None:
             delay = latency(rng, service, op)
             if delay > 0:
-                scheduler.sleep(delay)
+                clock.sleep(delay)
         history.append(
             "invoke", clock.now(), actor=actor, service=service, op=op, params=summarize(op, params)
         )
-        scheduler.yield_point(f"call {service}.{op}")
+        pause(f"call {service}.{op}")
 
     def after(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         status = getattr(http_response, "status_code", 0)
@@ -112,7 +124,9 @@ def instrument(
             op=model.name,
             outcome=_outcome(model.name, parsed, status),
         )
-        scheduler.yield_point(f"done {service}.{model.name}")
+        if on_complete is not None and status < 300:
+            on_complete(model.name)
+        pause(f"done {service}.{model.name}")
 
     def after_error(exception: BaseException, model: Any, **_: Any) -> None:
         history.append(
@@ -123,7 +137,7 @@ def instrument(
             op=model.name,
             outcome={"status": 0, "error": type(exception).__name__, "message": str(exception)},
         )
-        scheduler.yield_point(f"done {service}.{model.name}")
+        pause(f"done {service}.{model.name}")
 
     events.register(
         f"before-parameter-build.{service}", before, unique_id=f"dnschaos-before-{service}"
@@ -132,7 +146,7 @@ def instrument(
     events.register(
         f"after-call-error.{service}", after_error, unique_id=f"dnschaos-error-{service}"
     )
-    _virtualize_retries(client, service, scheduler.clock.sleep, rng)
+    _virtualize_retries(client, service, clock.sleep, rng)
 
 
 def _virtualize_retries(

@@ -32,6 +32,7 @@ from harness.sim.clock import INCIDENT_EPOCH
 class ActorState(StrEnum):
     READY = "ready"
     SLEEPING = "sleeping"
+    BLOCKED = "blocked"  # waiting for a condition (wait_until)
     DONE = "done"
     FAILED = "failed"
 
@@ -75,6 +76,7 @@ class Actor:
     label: str = "start"
     wake_at: float = 0.0
     error: BaseException | None = None
+    until: Callable[[], bool] | None = None
     turn: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
     thread: threading.Thread | None = None
     killed: bool = False
@@ -213,6 +215,21 @@ class Scheduler:
         actor.label = f"sleep {seconds:.3f}s"
         self._switch(actor)
 
+    def wait_until(self, condition: Callable[[], bool], label: str) -> None:
+        """Block this actor until ``condition()`` holds; checked whenever another actor yields.
+
+        If every actor is blocked and no timer is pending, the run ends as a deadlock.
+        """
+        actor = self._me()
+        if actor is None:
+            raise HarnessError("wait_until outside any actor: only actors can block")
+        if condition():
+            return
+        actor.state = ActorState.BLOCKED
+        actor.until = condition
+        actor.label = f"wait {label}"
+        self._switch(actor)
+
     def _me(self) -> Actor | None:
         return getattr(self._local, "actor", None)
 
@@ -268,6 +285,9 @@ class Scheduler:
                     self._finish(Stop.CONDITION, why)
                     return False
         while True:
+            for a in self._actors.values():
+                if a.state == ActorState.BLOCKED and a.until is not None and a.until():
+                    a.state, a.until = ActorState.READY, None
             ready = sorted(
                 (a for a in self._actors.values() if a.state == ActorState.READY),
                 key=lambda a: a.name,
@@ -276,10 +296,19 @@ class Scheduler:
                 break
             sleeping = [a for a in self._actors.values() if a.state == ActorState.SLEEPING]
             if not sleeping:
-                if all(a.state == ActorState.DONE for a in self._actors.values()):
-                    self._finish(Stop.FINISHED, "every actor finished")
+                blocked = sorted(
+                    f"{a.name} ({a.label})"
+                    for a in self._actors.values()
+                    if a.state == ActorState.BLOCKED
+                )
+                if blocked:
+                    self._finish(
+                        Stop.DEADLOCK,
+                        "deadlock: every actor is blocked and no timer is pending: "
+                        + ", ".join(blocked),
+                    )
                 else:
-                    self._finish(Stop.DEADLOCK, "every actor is blocked and no timer is pending")
+                    self._finish(Stop.FINISHED, "every actor finished")
                 return False
             wake = min(a.wake_at for a in sleeping)
             if wake - self.clock.start > self.limits.max_virtual_seconds:
@@ -379,7 +408,7 @@ class Scheduler:
         for actor in self._actors.values():
             if actor is self._stuck:
                 continue
-            if actor.state in (ActorState.READY, ActorState.SLEEPING):
+            if actor.state in (ActorState.READY, ActorState.SLEEPING, ActorState.BLOCKED):
                 actor.killed = True
                 actor.turn.release()
         for actor in self._actors.values():

@@ -1,0 +1,206 @@
+"""The scheduler and its strategies on plain threads (no AWS)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+import pytest
+
+from harness.errors import ClockError
+from harness.sim.clock import ManualClock
+from harness.sim.scheduler import Limits, ReplayDivergenceError, Scheduler, Stop
+from harness.sim.strategies import DFSStrategy, PCTStrategy, RandomStrategy, ReplayStrategy
+
+
+def _worker(s: Scheduler, name: str, log: list[str], steps: int) -> Callable[[], None]:
+    def body() -> None:
+        for i in range(steps):
+            log.append(f"{name}{i}")
+            s.yield_point(f"{name} step {i}")
+
+    return body
+
+
+def _run(strategy: object, steps: int = 3, **limits: float) -> tuple[list[str], Scheduler, object]:
+    s = Scheduler(strategy, limits=Limits(**limits))  # type: ignore[arg-type]
+    log: list[str] = []
+    for name in ("a", "b", "c"):
+        s.spawn(name, _worker(s, name, log, steps))
+    return log, s, s.run()
+
+
+def test_exactly_one_actor_runs_at_a_time() -> None:
+    s = Scheduler(RandomStrategy(random.Random(3)))
+    inside: list[int] = [0]
+    overlaps: list[int] = []
+
+    def body() -> None:
+        for _ in range(50):
+            inside[0] += 1
+            if inside[0] > 1:
+                overlaps.append(1)
+            time.sleep(0.0001)  # real time passes; nobody else may run meanwhile
+            inside[0] -= 1
+            s.yield_point("tick")
+
+    for name in ("a", "b", "c", "d"):
+        s.spawn(name, body)
+    result = s.run()
+    assert result.stop == Stop.FINISHED
+    assert overlaps == []
+
+
+def test_same_seed_same_interleaving_other_seed_other_interleaving() -> None:
+    first, _, _ = _run(RandomStrategy(random.Random(5)), steps=8)
+    again, _, _ = _run(RandomStrategy(random.Random(5)), steps=8)
+    other, _, _ = _run(RandomStrategy(random.Random(6)), steps=8)
+    assert first == again
+    assert first != other
+
+
+def test_virtual_clock_jumps_to_the_next_wake_up() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+    seen: dict[str, float] = {}
+
+    def sleeper(name: str, seconds: float) -> Callable[[], None]:
+        def body() -> None:
+            s.clock.sleep(seconds)
+            seen[name] = s.clock.elapsed()
+
+        return body
+
+    s.spawn("short", sleeper("short", 30))
+    s.spawn("long", sleeper("long", 3600))
+    start = time.monotonic()
+    result = s.run()
+    assert seen == {"short": 30, "long": 3600}
+    assert result.virtual_seconds == 3600
+    assert time.monotonic() - start < 5, "virtual time must not be slept in wall time"
+
+
+def test_virtual_clock_never_goes_backwards() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+    with pytest.raises(ClockError, match="only moves forward"):
+        s.clock._advance_to(s.clock.now() - 1)
+    manual = ManualClock()
+    manual.sleep(10)
+    with pytest.raises(ClockError, match="go back"):
+        manual.advance_to(manual.start)
+    with pytest.raises(ClockError, match="negative"):
+        manual.sleep(-1)
+
+
+def test_sleeping_outside_an_actor_is_refused() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+    with pytest.raises(ClockError, match="outside any actor"):
+        s.clock.sleep(1)
+
+
+def test_deadlock_ends_the_run_with_the_blocked_actors_named() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+    s.spawn("x", lambda: s.wait_until(lambda: False, "a message that never comes"))
+    s.spawn("y", lambda: s.wait_until(lambda: False, "x to finish"))
+    result = s.run()
+    assert result.stop == Stop.DEADLOCK
+    assert (
+        "x (wait a message that never comes)" in result.reason
+        and "y (wait x to finish)" in result.reason
+    )
+
+
+def test_wait_until_wakes_when_the_condition_holds() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+    flag: list[bool] = []
+    order: list[str] = []
+
+    def waiter() -> None:
+        s.wait_until(lambda: bool(flag), "flag")
+        order.append("waiter")
+
+    def setter() -> None:
+        s.clock.sleep(10)
+        flag.append(True)
+        order.append("setter")
+        s.yield_point("set")
+
+    s.spawn("waiter", waiter)
+    s.spawn("setter", setter)
+    assert s.run().stop == Stop.FINISHED
+    assert order == ["setter", "waiter"]
+
+
+def test_step_limit_and_virtual_time_limit_end_runs_with_a_reason() -> None:
+    _, _, result = _run(RandomStrategy(random.Random(1)), steps=100, max_steps=10)
+    assert result.stop == Stop.STEP_LIMIT and "step limit of 10" in result.reason  # type: ignore[attr-defined]
+    s = Scheduler(RandomStrategy(random.Random(1)), limits=Limits(max_virtual_seconds=60))
+
+    def forever() -> None:
+        while True:
+            s.clock.sleep(10)
+
+    s.spawn("loop", forever)
+    result2 = s.run()
+    assert result2.stop == Stop.TIME_LIMIT and "virtual time limit of 60s" in result2.reason
+
+
+def test_an_actor_stuck_in_uncontrolled_code_hits_the_wall_limit() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)), limits=Limits(max_wall_seconds=0.5))
+    s.spawn("stuck", lambda: time.sleep(30))
+    start = time.monotonic()
+    result = s.run()
+    assert result.stop == Stop.WALL_LIMIT
+    assert "actor stuck did not reach a yield point" in result.reason
+    assert time.monotonic() - start < 5
+
+
+def test_a_crashing_actor_ends_the_run_with_its_error() -> None:
+    s = Scheduler(RandomStrategy(random.Random(1)))
+
+    def boom() -> None:
+        s.yield_point("before")
+        raise ValueError("bad plan")
+
+    s.spawn("boom", boom)
+    s.spawn("calm", _worker(s, "calm", [], 50))
+    result = s.run()
+    assert result.stop == Stop.ACTOR_FAILED
+    assert "actor boom raised ValueError: bad plan" in result.reason
+
+
+def test_replay_reproduces_and_reports_divergence() -> None:
+    log, _, original = _run(RandomStrategy(random.Random(9)), steps=4)
+    again, _, _ = _run(ReplayStrategy(original.choices), steps=4)  # type: ignore[attr-defined]
+    assert again == log
+    tampered = list(original.choices)  # type: ignore[attr-defined]
+    victim = tampered[5]
+    tampered[5] = type(victim)(victim.step, victim.actor, "something else")
+    with pytest.raises(ReplayDivergenceError, match=f"step 5, actor {victim.actor}"):
+        _run(ReplayStrategy(tampered), steps=4)
+
+
+def test_pct_depth_one_runs_the_top_priority_actor_to_completion() -> None:
+    log, _, _ = _run(PCTStrategy(random.Random(2), ["a", "b", "c"], depth=1), steps=3)
+    # Without change points each actor runs all its steps before the next one starts.
+    firsts = [entry[0] for entry in log]
+    assert firsts == sorted(firsts, key=lambda n: firsts.index(n))
+    assert [firsts[i] for i in (0, 3, 6)] == list(dict.fromkeys(firsts))
+
+
+def test_dfs_explores_every_interleaving_once_and_says_when_exhausted() -> None:
+    dfs = DFSStrategy(bound=100)
+    seen: set[tuple[str, ...]] = set()
+    while True:
+        s = Scheduler(dfs)
+        log: list[str] = []
+        for name in ("a", "b"):
+            s.spawn(name, _worker(s, name, log, 2))
+        s.run()
+        seen.add(tuple(log))
+        if not dfs.next_run():
+            break
+    # Two actors with three scheduling points each: C(6, 3) = 20 schedules.
+    assert dfs.exhausted and dfs.runs == 20
+    # Every interleaving of the visible effects (a0 a1 with b0 b1) was produced: C(4, 2) = 6.
+    assert len(seen) == 6
