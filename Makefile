@@ -12,6 +12,7 @@ help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
 	@echo "make test   - set up (venv, packages, DNS servers), then run the whole test suite"
 	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - benchmarks (results go to BENCHMARKS.md by hand)"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
 
 $(STAMP): pyproject.toml
@@ -26,11 +27,18 @@ dns-servers:
 	@bash .ci/install-dns-servers
 
 demo: $(STAMP)
-	@echo "== incident-2025, variant legacy (expected: violation, exit 1) =="
-	@$(VENV)/bin/dnschaos run incident-2025 --variant legacy; echo "exit code: $$?"
+	@mkdir -p out
+	@echo "== incident-2025 under the deterministic scheduler, variant legacy (expected: violation, exit 1) =="
+	@$(VENV)/bin/dnschaos run incident-2025 --variant legacy --seed 7 --json out/legacy.json; echo "exit code: $$?"
+	@echo
+	@echo "== the same run, replayed from its recorded choices (expected: same trace_digest) =="
+	@$(VENV)/bin/dnschaos replay out/legacy.json -q; echo "exit code: $$?"
 	@echo
 	@echo "== incident-2025, variant safe (expected: invariants hold, exit 0) =="
-	@$(VENV)/bin/dnschaos run incident-2025 --variant safe; echo "exit code: $$?"
+	@$(VENV)/bin/dnschaos run incident-2025 --variant safe --seed 7 --json out/safe.json; echo "exit code: $$?"
+	@echo
+	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
+	@echo "(empty answers, then the wedge); see the README."
 
 test: $(STAMP) dns-servers
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
@@ -42,9 +50,16 @@ test: $(STAMP) dns-servers
 conformance-moto: $(STAMP)
 	$(PY) -m pytest -q tests/conformance/route53 --against=moto -rx
 
+bench: $(STAMP)
+	@echo "== scheduler overhead per AWS call (5 samples each, alternating) =="
+	$(PY) bench/scheduler_overhead.py --runs 7 --calls 300
+	@echo
+	@echo "== incident-2025 throughput and the 100-seed check, one core =="
+	$(PY) bench/incident_throughput.py --seeds 1-100
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check harness adapters tests
-	$(VENV)/bin/ruff format --check harness adapters tests
+	$(VENV)/bin/ruff check harness adapters tests bench
+	$(VENV)/bin/ruff format --check harness adapters tests bench
 	$(VENV)/bin/mypy
 
 clean:

@@ -102,7 +102,9 @@ def scheduled(n: int) -> float:
     with open_target(TargetSpec("moto"), clock=scheduler.clock) as target:
         zone_id = _setup(target)
         r53 = target.client("route53", actor="actor")
-        instrument(r53, scheduler, history, actor="actor", rng=random.Random(1))
+        instrument(
+            r53, scheduler, history, actor="actor", rng=random.Random(1), clock=scheduler.clock
+        )
         elapsed: list[float] = []
 
         def body() -> None:

@@ -142,6 +142,11 @@ def _run(args: argparse.Namespace) -> int:
     from harness.runner import RunResult, run, scenario_named
     from harness.sim.strategies import STRATEGIES, DFSStrategy
 
+    from harness.runner import SCENARIOS
+
+    if args.scenario not in SCENARIOS:
+        known = ", ".join([*sorted(SCENARIOS), SCRIPTED])
+        raise UsageError(f"scenario {args.scenario!r}: unknown; choose one of {known}")
     scenario = scenario_named(args.scenario)
     if args.strategy not in STRATEGIES or args.strategy == "replay":
         choices = ", ".join(s for s in STRATEGIES if s != "replay")

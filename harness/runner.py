@@ -71,7 +71,7 @@ class Scenario:
     progress_bound: float = 300.0
     limits: Limits = field(
         default_factory=lambda: Limits(
-            max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0
+            max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0, quantum=1.0
         )
     )
     description: str = ""
@@ -403,8 +403,12 @@ def _build_actors(
             rng=random.Random(actor_seeds[name]),
             events=history,
         )
-        actors[name] = lambda e=enactor: e.run(should_stop)
+        actors[name] = _loop(enactor, should_stop)
     return actors
+
+
+def _loop(actor: Any, should_stop: Callable[[], bool]) -> Callable[[], None]:
+    return lambda: actor.run(should_stop)
 
 
 def _result(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from harness.history import History
 from harness.sim.clock import Clock
@@ -28,8 +28,8 @@ from harness.sim.scheduler import Scheduler
 log = logging.getLogger(__name__)
 
 
-class Latency(Protocol):
-    def __call__(self, rng: random.Random, service: str, operation: str) -> float: ...
+# (the actor's generator, botocore's service id, the operation) -> seconds of virtual latency
+Latency = Callable[[random.Random, str, str], float]
 
 
 def _rrset_text(change: dict[str, Any]) -> str:

@@ -66,6 +66,10 @@ class Limits:
     max_steps: int = 200_000
     max_virtual_seconds: float = 3600.0
     max_wall_seconds: float = 300.0
+    # Actors due within this many virtual seconds of the next wake-up count as
+    # runnable together, so the strategy (not the latency draw alone) orders them;
+    # the ones not picked are delayed, as a busy machine delays a thread.
+    quantum: float = 0.0
 
 
 @dataclass
@@ -288,43 +292,35 @@ class Scheduler:
             for a in self._actors.values():
                 if a.state == ActorState.BLOCKED and a.until is not None and a.until():
                     a.state, a.until = ActorState.READY, None
-            ready = sorted(
-                (a for a in self._actors.values() if a.state == ActorState.READY),
-                key=lambda a: a.name,
-            )
-            if ready:
-                break
+            ready = [a for a in self._actors.values() if a.state == ActorState.READY]
             sleeping = [a for a in self._actors.values() if a.state == ActorState.SLEEPING]
-            if not sleeping:
-                blocked = sorted(
-                    f"{a.name} ({a.label})"
-                    for a in self._actors.values()
-                    if a.state == ActorState.BLOCKED
-                )
-                if blocked:
-                    self._finish(
-                        Stop.DEADLOCK,
-                        "deadlock: every actor is blocked and no timer is pending: "
-                        + ", ".join(blocked),
-                    )
-                else:
-                    self._finish(Stop.FINISHED, "every actor finished")
-                return False
-            wake = min(a.wake_at for a in sleeping)
-            if wake - self.clock.start > self.limits.max_virtual_seconds:
+            if ready or sleeping:
+                break
+            blocked = sorted(
+                f"{a.name} ({a.label})"
+                for a in self._actors.values()
+                if a.state == ActorState.BLOCKED
+            )
+            if blocked:
                 self._finish(
-                    Stop.TIME_LIMIT,
-                    f"virtual time limit of {self.limits.max_virtual_seconds:.0f}s reached",
+                    Stop.DEADLOCK,
+                    "deadlock: every actor is blocked and no timer is pending: "
+                    + ", ".join(blocked),
                 )
-                return False
-            t_from = self.clock.now()
-            self.clock._advance_to(wake)
-            woken = sorted(a.name for a in sleeping if a.wake_at <= wake)
-            for a in sleeping:
-                if a.wake_at <= wake:
-                    a.state = ActorState.READY
-            if self.recorder is not None:
-                self.recorder.clock_jump(t_from, wake, woken)
+            else:
+                self._finish(Stop.FINISHED, "every actor finished")
+            return False
+        base = self.clock.now() if ready else min(a.wake_at for a in sleeping)
+        if not ready and base - self.clock.start > self.limits.max_virtual_seconds:
+            self._finish(
+                Stop.TIME_LIMIT,
+                f"virtual time limit of {self.limits.max_virtual_seconds:.0f}s reached",
+            )
+            return False
+        horizon = base + self.limits.quantum
+        candidates = sorted(
+            ready + [a for a in sleeping if a.wake_at <= horizon], key=lambda a: a.name
+        )
         if self._step >= self.limits.max_steps:
             self._finish(Stop.STEP_LIMIT, f"step limit of {self.limits.max_steps} reached")
             return False
@@ -333,7 +329,17 @@ class Scheduler:
                 Stop.WALL_LIMIT, f"wall-time limit of {self.limits.max_wall_seconds:.0f}s reached"
             )
             return False
-        chosen = self.strategy.choose(self._step, ready)
+        chosen = self.strategy.choose(self._step, candidates)
+        if chosen.state == ActorState.SLEEPING:
+            t_from = self.clock.now()
+            if chosen.wake_at > t_from:
+                self.clock._advance_to(chosen.wake_at)
+            woken = sorted(a.name for a in sleeping if a.wake_at <= self.clock.now())
+            for a in sleeping:
+                if a.wake_at <= self.clock.now():
+                    a.state = ActorState.READY
+            if self.recorder is not None and self.clock.now() > t_from:
+                self.recorder.clock_jump(t_from, self.clock.now(), woken)
         choice = Choice(self._step, chosen.name, chosen.label)
         self._choices.append(choice)
         if self.recorder is not None:

@@ -1,4 +1,4 @@
-"""The dnschaos command: verdicts, exit codes, and input errors."""
+"""The dnschaos command on the scripted story (incident-2025-scripted): verdicts, exit codes, input errors."""
 
 from __future__ import annotations
 
@@ -18,7 +18,10 @@ def test_legacy_incident_exits_1_and_tells_the_story(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "legacy.json"
-    assert main(["run", "incident-2025", "--variant", "legacy", "--json", str(out), *FAST]) == 1
+    assert (
+        main(["run", "incident-2025-scripted", "--variant", "legacy", "--json", str(out), *FAST])
+        == 1
+    )
     text = capsys.readouterr().out
     story = [line for line in text.splitlines() if line.startswith("  t=")]
     # The decisive operations, in INCIDENT.md's order.
@@ -41,7 +44,7 @@ def test_legacy_incident_exits_1_and_tells_the_story(
 
 
 def test_safe_incident_exits_0_serving_the_newest_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "incident-2025", "--variant", "safe", *FAST]) == 0
+    assert main(["run", "incident-2025-scripted", "--variant", "safe", *FAST]) == 0
     text = capsys.readouterr().out
     assert "PASS: every endpoint answers and serves plan 113" in text
     assert "enactor-c abandoned plan 100: plan 112 is already active" in text
@@ -53,7 +56,7 @@ def test_same_seed_same_result(tmp_path: pathlib.Path) -> None:
         main(
             [
                 "run",
-                "incident-2025",
+                "incident-2025-scripted",
                 "--variant",
                 "legacy",
                 "--seed",
@@ -69,7 +72,7 @@ def test_same_seed_same_result(tmp_path: pathlib.Path) -> None:
 
 def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
     spec = "tests.integration.custom_enactor:CautiousEnactor"
-    assert main(["run", "incident-2025", "--variant", spec, *FAST]) == 0
+    assert main(["run", "incident-2025-scripted", "--variant", spec, *FAST]) == 0
     assert "variant cautious" in capsys.readouterr().out
 
 
@@ -77,22 +80,30 @@ def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         (
-            ["run", "incident-2025", "--variant", "reckless"],
+            ["run", "incident-2025-scripted", "--variant", "reckless"],
             "choose one of legacy, safe, or module:Class",
         ),
         (
-            ["run", "incident-2025", "--variant", "no.such.module:X"],
+            ["run", "incident-2025-scripted", "--variant", "no.such.module:X"],
             "cannot import module 'no.such.module'",
         ),
         (
-            ["run", "incident-2025", "--variant", "tests.integration.custom_enactor:NotAnEnactor"],
+            [
+                "run",
+                "incident-2025-scripted",
+                "--variant",
+                "tests.integration.custom_enactor:NotAnEnactor",
+            ],
             "does not implement the enactor variant protocol (missing run_once, run)",
         ),
         (
             ["run", "incident-2024"],
             "scenario 'incident-2024': unknown; choose one of incident-2025",
         ),
-        (["run", "incident-2025", "--behind", "3"], "--behind 3: enactor C must fall more than"),
+        (
+            ["run", "incident-2025-scripted", "--behind", "3"],
+            "--behind 3: enactor C must fall more than",
+        ),
         (
             ["run", "incident-2025", "--json", "/no/such/dir/out.json"],
             "directory /no/such/dir does not exist",
