@@ -166,12 +166,120 @@ def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
     return check
 
 
+def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
+    """What clients saw: once a probe got addresses for an endpoint in a view (straight at
+    the authoritative server, or through a caching resolver), it never gets NOERROR with
+    none. Reads ``probe`` entries: endpoint, view, rtype, rcode, answers."""
+    out: list[Violation] = []
+    answered: set[tuple[str, str, str]] = set()
+    for e in history:
+        if e["kind"] != "probe":
+            continue
+        key = (e["endpoint"], e["view"], e["rtype"])
+        if e["rcode"] == "NOERROR" and e["answers"] > 0:
+            answered.add(key)
+        elif e["rcode"] == "NOERROR" and key in answered:
+            out.append(
+                Violation(
+                    "endpoint-never-empty-client",
+                    e["endpoint"],
+                    e["t"],
+                    f"{e['rtype']} through the {e['view']} view: NOERROR with zero addresses",
+                    e["seq"],
+                )
+            )
+            answered.discard(key)  # one report per outage
+    return out
+
+
+def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
+    """No two actors believe they hold one endpoint's lock at the same time.
+
+    An enactor believes it holds a lock from ``lock-taken`` until ``lock-released`` or
+    the expiry it last wrote (``held_for`` seconds after a take or renewal).
+    """
+    out: list[Violation] = []
+    belief: dict[tuple[str, str], float] = {}  # (endpoint, actor) -> believed until
+    for e in history:
+        if e["kind"] != "event" or e["event"] not in (
+            "lock-taken",
+            "lock-renewed",
+            "lock-released",
+        ):
+            continue
+        key = (e["endpoint"], e["actor"])
+        if e["event"] == "lock-released":
+            belief.pop(key, None)
+            continue
+        if e["event"] == "lock-taken":
+            others = sorted(
+                actor
+                for (endpoint, actor), until in belief.items()
+                if endpoint == e["endpoint"] and actor != e["actor"] and until > e["t"]
+            )
+            if others:
+                out.append(
+                    Violation(
+                        "single-lock-holder",
+                        e["endpoint"],
+                        e["t"],
+                        f"{e['actor']} took the lock while {', '.join(others)} still believed "
+                        "it held it",
+                        e["seq"],
+                    )
+                )
+        belief[key] = e["t"] + float(e["held_for"])
+    return out
+
+
 SAFETY: Final[dict[str, Callable[[Iterable[Entry]], list[Violation]]]] = {
     "endpoint-never-empty": endpoint_never_empty,
     "active-plan-never-deleted": active_plan_never_deleted,
     "applied-generation-monotonic": applied_generation_monotonic,
     "rollback-target-exists": rollback_target_exists,
 }
+
+#: Judged after a run (they need the events, or may not apply to every scenario).
+AFTER_RUN: Final[dict[str, Callable[[Iterable[Entry]], list[Violation]]]] = {
+    "single-lock-holder": single_lock_holder,
+    "endpoint-never-empty-client": endpoint_never_empty_client,
+}
+
+
+@dataclass(frozen=True)
+class Checker:
+    """A named invariant; ``a & b`` runs both, flattened into one composite."""
+
+    name: str
+    check: Callable[[Iterable[Entry]], list[Violation]]
+
+    def __and__(self, other: Checker | Composite) -> Composite:
+        return Composite((self,)) & other
+
+
+@dataclass(frozen=True)
+class Composite:
+    parts: tuple[Checker, ...]
+
+    def __and__(self, other: Checker | Composite) -> Composite:
+        more = other.parts if isinstance(other, Composite) else (other,)
+        return Composite(self.parts + more)
+
+    def judge(self, history: list[Entry]) -> list[Verdict]:
+        return judge(history, {c.name: c.check for c in self.parts})
+
+
+def checker(name: str) -> Checker:
+    """A built-in checker by name (progress takes its bound: ``progress:300``)."""
+    if name.startswith("progress"):
+        _, _, bound = name.partition(":")
+        return Checker("progress", progress(float(bound or 300)))
+    table = {**SAFETY, **AFTER_RUN}
+    if name not in table:
+        raise KeyError(
+            f"checker {name!r}: unknown; choose one of {', '.join(sorted(table))}, progress:SECONDS"
+        )
+    return Checker(name, table[name])
 
 
 def judge(

@@ -84,6 +84,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
     run.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
 
+    rpt = sub.add_parser("report", help="write an HTML report or a timeline PNG for a result")
+    rpt.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
+    rpt.add_argument("-o", "--output", required=True, help="report.html or timeline.png")
+    rpt.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the run's history (from 'run --history'); without it a --clock sim run is "
+        "replayed to rebuild it",
+    )
+
     rep = sub.add_parser("replay", help="rerun a recorded result and confirm its trace digest")
     rep.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
     rep.add_argument("--json", metavar="PATH", help="write the replayed result to PATH")
@@ -98,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "report":
+            return _report(args)
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -123,11 +135,7 @@ def _check_writable(flag: str, path: str | None) -> None:
 
 def _write(path: str, text: str) -> None:
     """Write atomically: a reader never sees half a file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    _write_bytes(path, text.encode())
 
 
 def _write_json(path: str, payload: object) -> None:
@@ -139,10 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     _check_writable("--history", args.history)
     if args.scenario == SCRIPTED:
         return _run_scripted(args)
-    from harness.runner import RunResult, run, scenario_named
+    from harness.runner import SCENARIOS, RunResult, run, scenario_named
     from harness.sim.strategies import STRATEGIES, DFSStrategy
-
-    from harness.runner import SCENARIOS
 
     if args.scenario not in SCENARIOS:
         known = ", ".join([*sorted(SCENARIOS), SCRIPTED])
@@ -209,7 +215,7 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         print(head)
         if result.violations:
             print("story:")
-            for line in tell(list(result.history), result.violations[0]):
+            for line in tell(list(result.history), _worst(result.violations)):
                 print(f"  {line}")
     if result.verdict == "fail":
         kinds = sorted({v.invariant for v in result.violations})
@@ -229,6 +235,107 @@ def _print_result(result: Any, *, quiet: bool) -> None:
             f"wall {result.wall_seconds:.1f}s · stop: {result.reason}"
         )
         print(f"trace_digest {result.trace_digest}")
+
+
+def _worst(violations: Sequence[Any]) -> Any:
+    from harness.report import worst
+
+    pick = worst([v.as_dict() for v in violations])
+    return next(v for v in violations if v.as_dict() == pick)
+
+
+def _load_result(path: str) -> dict[str, Any]:
+    try:
+        with open(path) as fh:
+            loaded: dict[str, Any] = json.load(fh)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path}: not a dnschaos result (a JSON object is expected)")
+    return loaded
+
+
+def _report(args: argparse.Namespace) -> int:
+    from harness.checkers import Violation
+    from harness.report import render_html, timeline_png, worst
+    from harness.story import tell
+
+    out = args.output
+    if not out.endswith((".html", ".png")):
+        raise UsageError(
+            f"-o {out}: the report is .html (page with story and plot) or .png (the plot)"
+        )
+    _check_writable("-o", out)
+    recorded = _load_result(args.result)
+    missing = [
+        k for k in ("scenario", "variant", "seed", "verdict", "violations") if k not in recorded
+    ]
+    if missing:
+        raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
+    if args.history:
+        try:
+            with open(args.history) as fh:
+                entries = [json.loads(line) for line in fh if line.strip()]
+        except FileNotFoundError:
+            raise UsageError(f"--history {args.history}: no such file") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
+    elif recorded.get("clock") == "sim" and "choices" in recorded:
+        entries = list(_rebuild(args.result, recorded).history)
+    else:
+        raise UsageError(
+            f"{args.result}: this run cannot be replayed; give its history with --history "
+            "(write it with 'dnschaos run --history PATH')"
+        )
+    picked = worst(recorded["violations"])
+    story = tell(entries, Violation(**picked)) if picked else []
+    png = timeline_png(recorded, entries)
+    if out.endswith(".png"):
+        _write_bytes(out, png)
+    else:
+        _write(out, render_html(recorded, story, png))
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """Write atomically (a reader never sees half a file), with the usual permissions."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _rebuild(path: str, recorded: dict[str, Any]) -> Any:
+    """Replay a simulated run to get its history back, and prove it is the same run."""
+    from harness.runner import run, scenario_named
+    from harness.sim.scheduler import Choice
+
+    choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
+    result = run(
+        scenario_named(recorded["scenario"]),
+        recorded["variant"],
+        seed=int(recorded["seed"]),
+        replay=choices,
+        stop_on_violation=recorded.get("stop_on_violation", True),
+    )
+    if result.trace_digest != recorded.get("trace_digest"):
+        raise HarnessError(
+            f"{path}: the replayed history differs from the recorded run (trace_digest "
+            f"{result.trace_digest} != {recorded.get('trace_digest')})"
+        )
+    return result
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -304,21 +411,63 @@ def _run_scripted(args: argparse.Namespace) -> int:
             print(f"  [{v.invariant}] {v.endpoint}: {v.detail}")
     else:
         print(f"PASS: every endpoint answers and serves plan {result.newest_plan}")
-    if args.json:
-        _write_json(
-            args.json,
-            {
-                "scenario": SCRIPTED,
-                "variant": result.variant,
-                "seed": result.seed,
-                "verdict": "fail" if result.violations else "pass",
-                "violations": [vars(v) for v in result.violations],
-                "final": result.final,
-                "newest_plan": result.newest_plan,
-                "story": result.story,
-            },
-        )
+    if args.json or args.history:
+        _write_scripted(args, result)
     return EXIT_VIOLATION if result.violations else EXIT_OK
+
+
+def _write_scripted(args: argparse.Namespace, result: Any) -> None:
+    """The scripted run's result in the same schema as any other run."""
+    from harness import checkers
+    from harness.runner import versions
+
+    entries = list(result.history)
+    verdicts = checkers.judge(
+        entries, {**checkers.SAFETY, "single-lock-holder": checkers.single_lock_holder}
+    )
+    found = [v.as_dict() for verdict in verdicts for v in verdict.violations]
+    end = entries[-1]["t"] if entries else 0.0
+    seq = entries[-1]["seq"] if entries else 0
+    for v in result.violations:
+        if v.invariant == "progress":  # judged by the script's end state: the wedge
+            found.append(
+                {
+                    "invariant": "progress",
+                    "endpoint": v.endpoint,
+                    "t": end,
+                    "detail": v.detail,
+                    "seq": seq,
+                }
+            )
+    status = {v.checker: v.status for v in verdicts}
+    status["progress"] = (
+        "fail" if any(v.invariant == "progress" for v in result.violations) else "pass"
+    )
+    payload = {
+        "scenario": SCRIPTED,
+        "variant": result.variant,
+        "seed": result.seed,
+        "strategy": "scripted",
+        "clock": "scripted",
+        "verdict": "fail" if found else "pass",
+        "violations": found,
+        "checkers": [{"checker": k, "status": v, "error": None} for k, v in status.items()],
+        "stop": "finished",
+        "reason": "the script ran to its end",
+        "steps": 0,
+        "virtual_seconds": round(result.virtual_seconds, 3),
+        "wall_seconds": 0.0,
+        "choices": [],
+        "trace_digest": result.history.digest(),
+        "stop_on_violation": False,
+        "versions": versions(),
+        "final": result.final,
+        "story": result.story,
+    }
+    if args.json:
+        _write_json(args.json, payload)
+    if args.history:
+        _write(args.history, result.history.jsonl())
 
 
 if __name__ == "__main__":

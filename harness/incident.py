@@ -9,8 +9,8 @@ The order:
 
 1. Steady state: the planner has written 99 plans; all three enactors applied 99.
 2. The planner writes 100; enactor C checks 100 > 99 and goes for the regional lock.
-3. For ``behind`` rounds the planner writes a newer plan and enactor B applies
-   it; each time C looks, B holds the regional lock, so C backs off.
+3. For ``behind - 1`` rounds the planner writes a newer plan and enactor B
+   applies it; each time C looks, B holds the regional lock, so C backs off.
 4. The planner reaches 100 + behind; enactor A checks it and applies it to every endpoint.
 5. C finally gets the lock and flips the regional root to plan 100.
 6. A cleans up trees older than its plan minus the window: tree 100 among them.
@@ -36,8 +36,10 @@ from harness.automation.planner import Planner, PlannerConfig
 from harness.automation.tree import plan_name, root_name, tree_changes
 from harness.automation.variants import resolve_enactor, variant_name
 from harness.errors import UsageError
+from harness.history import History
 from harness.sim.clock import ManualClock
-from harness.world import World
+from harness.sim.hooks import instrument
+from harness.world import Observer, World
 
 STEADY_GENERATION = 99
 
@@ -57,6 +59,8 @@ class IncidentResult:
     events: list[Event]
     final: dict[str, dict[str, Any]]
     newest_plan: int
+    history: History
+    virtual_seconds: float
     story: list[str] = field(default_factory=list)
 
     @property
@@ -81,17 +85,40 @@ def run_incident(
     enactor_cls = resolve_enactor(variant)
     clock = ManualClock()
     log = EventLog()
+    history = History(clock.start)
     rng = random.Random(seed)
     say = progress or (lambda _msg: None)
+
+    def sink(event: Event) -> None:
+        log(event)
+        history(event)
+
     with open_target(TargetSpec("moto"), clock=clock, seed=seed) as target:
         world = World(target).provision()
+        observer = Observer(target.strict_route53(), world, history, clock)
+
+        def client(service: str, actor: str) -> Any:
+            c = target.client(service, actor=actor)
+            instrument(
+                c,
+                None,
+                history,
+                actor=actor,
+                rng=random.Random(f"{seed}/{actor}/{service}"),
+                clock=clock,
+                on_complete=lambda op: (
+                    observer.observe() if op == "ChangeResourceRecordSets" else None
+                ),
+            )
+            return c
+
         planner = Planner(
             "planner",
-            dynamodb=target.client("dynamodb", actor="planner"),
+            dynamodb=client("dynamodb", "planner"),
             fleet=world.fleet,
             config=PlannerConfig(table=world.table),
             clock=clock,
-            events=log,
+            events=sink,
         )
         config = EnactorConfig(
             endpoints=world.endpoints, table=world.table, cleanup_window=cleanup_window
@@ -100,12 +127,12 @@ def run_incident(
         def enactor(name: str) -> Any:
             return enactor_cls(
                 name,
-                route53=target.client("route53", actor=name),
-                dynamodb=target.client("dynamodb", actor=name),
+                route53=client("route53", name),
+                dynamodb=client("dynamodb", name),
                 config=config,
                 clock=clock,
                 rng=random.Random(rng.getrandbits(64)),
-                events=log,
+                events=sink,
             )
 
         a, b, c = enactor("enactor-a"), enactor("enactor-b"), enactor("enactor-c")
@@ -125,7 +152,7 @@ def run_incident(
 
         say(f"enactor C falls behind for {behind} plans")
         attempt = 0
-        for _ in range(behind):
+        for _ in range(behind - 1):
             clock.sleep(planner.config.interval)
             planner.step()
             plan_b = b.select_plan()
@@ -150,6 +177,8 @@ def run_incident(
             clock.sleep(delay)
 
         say("enactor A applies the newest plan; enactor C gets the lock")
+        clock.sleep(planner.config.interval)
+        planner.step()
         plan_a = a.select_plan()
         assert plan_a is not None
         for ep in world.endpoints:
@@ -177,6 +206,8 @@ def run_incident(
         events=log.events,
         final=final,
         newest_plan=newest,
+        history=history,
+        virtual_seconds=clock.elapsed(),
     )
     result.story = tell(result, clock.start)
     return result

@@ -19,14 +19,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from adapters.aws import TargetSpec, open_target
-from adapters.dataplane import possible_addresses
-from adapters.route53_strict import StrictRoute53
 from harness import __version__, checkers
 from harness.automation.enactor import EnactorConfig
 from harness.automation.fleet import default_fleet
 from harness.automation.plan import Endpoint
 from harness.automation.planner import Planner, PlannerConfig
-from harness.automation.tree import generation_of, rollback_name, root_name
 from harness.automation.variants import resolve_enactor, variant_name
 from harness.errors import UsageError
 from harness.history import History
@@ -39,7 +36,7 @@ from harness.sim.strategies import (
     ReplayStrategy,
     make_strategy,
 )
-from harness.world import World
+from harness.world import Observer, World
 
 CLOCKS: Final = ("sim", "real")
 
@@ -174,68 +171,13 @@ def versions() -> dict[str, str]:
     }
 
 
-class _Observer:
-    """Records what Route 53's control plane holds for each endpoint, when it changes."""
-
-    def __init__(self, strict: StrictRoute53, world: World, history: History, clock: Clock) -> None:
-        self.strict = strict
-        self.world = world
-        self.history = history
-        self.clock = clock
-        self._last: dict[str, dict[str, Any]] = {}
-        self._changes_seen = -1
-        self._entries: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-
-    def entries(self) -> list[dict[str, Any]]:
-        """The observe entries so far (what the safety checkers read)."""
-        with self.lock:
-            return list(self._entries)
-
-    def observe(self) -> None:
-        with self.lock:
-            total = sum(len(self.strict.change_log(z)) for z in self.world.zone_ids.values())
-            if total == self._changes_seen:
-                return
-            self._changes_seen = total
-            for ep in self.world.endpoints:
-                state = self._state(ep)
-                if state != self._last.get(ep.name):
-                    self._last[ep.name] = state
-                    entry = self.history.append(
-                        "observe", self.clock.now(), endpoint=ep.name, **state
-                    )
-                    self._entries.append(entry)
-
-    def _state(self, ep: Endpoint) -> dict[str, Any]:
-        records = self.strict.records(self.world.zone_ids[ep.name])
-        names = {(r.name, r.type) for r in records}
-
-        def pointer(name: str) -> tuple[int | None, bool]:
-            rec = next(
-                (r for r in records if r.name == name and r.type == ep.record_types[0]), None
-            )
-            if rec is None or rec.alias is None:
-                return None, False
-            return generation_of(ep, rec.alias.dns_name), (rec.alias.dns_name, rec.type) in names
-
-        root, root_exists = pointer(root_name(ep))
-        rollback, rollback_exists = pointer(rollback_name(ep))
-        return {
-            "root": root,
-            "root_exists": root_exists,
-            "addresses": {
-                t: len(possible_addresses(records, root_name(ep), t)) for t in ep.record_types
-            }
-            if root is not None
-            else {},
-            "rollback": rollback,
-            "rollback_exists": rollback_exists,
-        }
-
-
 def _checkers(scenario: Scenario) -> dict[str, Callable[[Any], list[checkers.Violation]]]:
-    return {**checkers.SAFETY, "progress": checkers.progress(scenario.progress_bound)}
+    # The client view (probes) joins once a scenario has probes to judge.
+    return {
+        **checkers.SAFETY,
+        "single-lock-holder": checkers.single_lock_holder,
+        "progress": checkers.progress(scenario.progress_bound),
+    }
 
 
 def run(
@@ -295,7 +237,7 @@ def run(
         world = World(
             target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
         ).provision()
-        observer = _Observer(target.strict_route53(), world, history, scheduler.clock)
+        observer = Observer(target.strict_route53(), world, history, scheduler.clock)
         found: list[checkers.Violation] = []
 
         def stop_when() -> str | None:
@@ -470,7 +412,7 @@ def _run_real(
         world = World(
             target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
         ).provision()
-        observer = _Observer(target.strict_route53(), world, history, clock)
+        observer = Observer(target.strict_route53(), world, history, clock)
         deadline = clock.start + scenario.duration
 
         def on_complete(op: str) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from adapters.aws import AwsTarget
+from adapters.dataplane import possible_addresses
+from adapters.route53_strict import StrictRoute53
 from harness.automation.fleet import StaticFleet, default_fleet
 from harness.automation.plan import Endpoint
-from harness.automation.tree import find_zone_id
+from harness.automation.tree import find_zone_id, generation_of, rollback_name, root_name
+from harness.history import History
+from harness.sim.clock import Clock
 
 DEFAULT_ENDPOINTS: Final = (
     # The regional IPv4 and dual-stack endpoints share one plan ("regional").
@@ -53,3 +58,63 @@ class World:
                 BillingMode="PAY_PER_REQUEST",
             )
         return self
+
+
+class Observer:
+    """Records what Route 53's control plane holds for each endpoint, when it changes."""
+
+    def __init__(self, strict: StrictRoute53, world: World, history: History, clock: Clock) -> None:
+        self.strict = strict
+        self.world = world
+        self.history = history
+        self.clock = clock
+        self._last: dict[str, dict[str, Any]] = {}
+        self._changes_seen = -1
+        self._entries: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The observe entries so far (what the safety checkers read)."""
+        with self.lock:
+            return list(self._entries)
+
+    def observe(self) -> None:
+        with self.lock:
+            total = sum(len(self.strict.change_log(z)) for z in self.world.zone_ids.values())
+            if total == self._changes_seen:
+                return
+            self._changes_seen = total
+            for ep in self.world.endpoints:
+                state = self._state(ep)
+                if state != self._last.get(ep.name):
+                    self._last[ep.name] = state
+                    entry = self.history.append(
+                        "observe", self.clock.now(), endpoint=ep.name, **state
+                    )
+                    self._entries.append(entry)
+
+    def _state(self, ep: Endpoint) -> dict[str, Any]:
+        records = self.strict.records(self.world.zone_ids[ep.name])
+        names = {(r.name, r.type) for r in records}
+
+        def pointer(name: str) -> tuple[int | None, bool]:
+            rec = next(
+                (r for r in records if r.name == name and r.type == ep.record_types[0]), None
+            )
+            if rec is None or rec.alias is None:
+                return None, False
+            return generation_of(ep, rec.alias.dns_name), (rec.alias.dns_name, rec.type) in names
+
+        root, root_exists = pointer(root_name(ep))
+        rollback, rollback_exists = pointer(rollback_name(ep))
+        return {
+            "root": root,
+            "root_exists": root_exists,
+            "addresses": {
+                t: len(possible_addresses(records, root_name(ep), t)) for t in ep.record_types
+            }
+            if root is not None
+            else {},
+            "rollback": rollback,
+            "rollback_exists": rollback_exists,
+        }

@@ -427,6 +427,14 @@ class BaseEnactor:
                 raise LockLostError(message) from None
             raise ChangeRejectedError(message) from None
         lease.record = locks.lock_record(lock_name(ep), new_lock)
+        held = round(new_lock.expires_at - self.clock.now(), 3)
+        if not lease.taken:
+            # From here until release or expiry this enactor believes it holds the lock.
+            self.emit("lock-taken", endpoint=ep.name, expires_at=new_lock.expires_at, held_for=held)
+        elif expires is None:
+            self.emit(
+                "lock-renewed", endpoint=ep.name, expires_at=new_lock.expires_at, held_for=held
+            )
         lease.taken = True
         return str(resp["ChangeInfo"]["Id"])
 
@@ -439,6 +447,7 @@ class BaseEnactor:
             return
         try:
             self.batch(lease, [], expires=self.clock.now())
+            self.emit("lock-released", endpoint=lease.endpoint.name)
         except (LockLostError, ChangeRejectedError) as exc:
             self.emit("release-failed", endpoint=lease.endpoint.name, error=str(exc))
 

@@ -8,6 +8,7 @@ import pathlib
 import random
 import subprocess
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -238,3 +239,57 @@ def test_real_clock_runs_the_same_actors_as_free_threads(variant: str, verdict: 
     result = run(INCIDENT_2025, variant, seed=3, clock="real", time_scale=0.02)
     assert result.clock == "real" and result.choices == []
     assert result.verdict == verdict, result.reason
+
+
+def _throttled_run(seed: int) -> tuple[float, float, list[str]]:
+    """One actor's call is throttled twice by a handler ahead of moto; botocore retries."""
+    from botocore.awsrequest import AWSResponse
+
+    history = History(INCIDENT_EPOCH)
+    scheduler = Scheduler(_First())
+    with open_target(TargetSpec("moto", max_attempts=5), clock=scheduler.clock) as target:
+        ddb = target.client("dynamodb", actor="caller")
+        instrument(
+            ddb, scheduler, history, actor="caller", rng=random.Random(seed), clock=scheduler.clock
+        )
+        throttles = [2]
+
+        class _Raw:
+            def stream(self, **_: Any) -> Any:
+                yield b""
+
+        def throttle(request: Any, **_: Any) -> AWSResponse | None:
+            if throttles[0] == 0:
+                return None
+            throttles[0] -= 1
+            body = b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"slow down"}'
+            response = AWSResponse(
+                request.url, 400, {"Content-Type": "application/x-amz-json-1.0"}, _Raw()
+            )
+            response._content = body
+            return response
+
+        ddb.meta.events.register_first("before-send.dynamodb", throttle)
+        scheduler.spawn("caller", lambda: ddb.list_tables())
+        start = time.monotonic()
+        result = scheduler.run()
+        wall = time.monotonic() - start
+    assert result.stop == Stop.FINISHED, result.reason
+    sleeps = [c.label for c in result.choices if c.label.startswith("sleep")]
+    return result.virtual_seconds, wall, sleeps
+
+
+class _First:
+    name = "first"
+
+    def choose(self, step: int, ready: list[Actor]) -> Actor:
+        return ready[0]
+
+
+def test_botocore_retries_wait_on_the_virtual_clock_with_seeded_jitter() -> None:
+    virtual, wall, sleeps = _throttled_run(seed=1)
+    assert len(sleeps) == 2, "two throttles, two retry waits"
+    assert virtual > 0 and wall < 5
+    again = _throttled_run(seed=1)
+    assert again[2] == sleeps, "the jitter comes from the actor's seeded generator"
+    assert _throttled_run(seed=2)[2] != sleeps

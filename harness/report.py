@@ -1,0 +1,238 @@
+"""Reports: a timeline plot and one self-contained HTML page per result.
+
+The plot has one panel per endpoint: the active plan generation over time (the
+root's target, from the history's observations), the number of addresses the
+root can answer with (control plane) and, when probes ran, what clients got;
+a lane per enactor showing when it believed it held the lock; fault windows
+shaded; violations marked. The HTML page carries the verdict, the story, the
+violations, every checker's status and the plot, inline: no file or network
+access is needed to open it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: no display, no GUI toolkit
+import matplotlib.pyplot as plt
+
+Entry = dict[str, Any]
+
+_SEVERITY = (
+    "endpoint-never-empty-client",
+    "endpoint-never-empty",
+    "active-plan-never-deleted",
+    "progress",
+    "applied-generation-monotonic",
+    "rollback-target-exists",
+    "single-lock-holder",
+)
+
+
+def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The violation a story should be told about: clients first, then the tree, then order."""
+    if not violations:
+        return None
+    rank = {name: i for i, name in enumerate(_SEVERITY)}
+    return min(violations, key=lambda v: (rank.get(v["invariant"], len(rank)), v["seq"]))
+
+
+def _endpoints(entries: Sequence[Entry]) -> list[str]:
+    names = {e["endpoint"] for e in entries if e["kind"] in ("observe", "probe")}
+    return sorted(names)
+
+
+def _lock_intervals(
+    entries: Sequence[Entry], endpoint: str, end: float
+) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    held: dict[str, tuple[float, float]] = {}
+    for e in entries:
+        if e["kind"] != "event" or e.get("endpoint") != endpoint:
+            continue
+        if e["event"] in ("lock-taken", "lock-renewed"):
+            start = (
+                held[e["actor"]][0]
+                if e["actor"] in held and e["event"] == "lock-renewed"
+                else e["t"]
+            )
+            held[e["actor"]] = (start, e["t"] + float(e["held_for"]))
+        elif e["event"] == "lock-released" and e["actor"] in held:
+            start, _ = held.pop(e["actor"])
+            out[e["actor"]].append((start, e["t"]))
+    for actor, (start, until) in held.items():
+        out[actor].append((start, min(until, end)))
+    return out
+
+
+def _faults(entries: Sequence[Entry]) -> list[tuple[str, float, float]]:
+    open_: dict[str, float] = {}
+    spans: list[tuple[str, float, float]] = []
+    end = entries[-1]["t"] if entries else 0.0
+    for e in entries:
+        if e["kind"] != "fault":
+            continue
+        if e.get("action") == "activate":
+            open_[e["fault"]] = e["t"]
+        elif e.get("action") == "heal" and e["fault"] in open_:
+            spans.append((e["fault"], open_.pop(e["fault"]), e["t"]))
+    spans += [(name, start, end) for name, start in open_.items()]
+    return spans
+
+
+def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
+    endpoints = _endpoints(entries) or ["(no endpoint observed)"]
+    last = max((e["t"] for e in entries), default=1.0) or 1.0
+    end = last * 1.04 + 1  # show the final state for a moment, not just its first instant
+    fig, axes = plt.subplots(
+        2 * len(endpoints),
+        1,
+        figsize=(11, 3.6 * len(endpoints)),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 1] * len(endpoints)},
+        squeeze=False,
+    )
+    faults = _faults(entries)
+    for i, endpoint in enumerate(endpoints):
+        ax, lanes = axes[2 * i][0], axes[2 * i + 1][0]
+        obs = [e for e in entries if e["kind"] == "observe" and e["endpoint"] == endpoint]
+        ts = [e["t"] for e in obs] + [end]
+        gens = [e["root"] if e["root"] is not None else float("nan") for e in obs]
+        if obs:
+            ax.step(
+                ts, [*gens, gens[-1]], where="post", color="tab:blue", label="active plan (root)"
+            )
+        ax.set_ylabel("plan generation")
+        ax.set_title(
+            f"{endpoint}  ·  {result.get('variant')} · seed {result.get('seed')}", loc="left"
+        )
+        counts = ax.twinx()
+        if obs:
+            total = [sum(e["addresses"].values()) if e["addresses"] else 0 for e in obs]
+            counts.step(
+                ts,
+                [*total, total[-1]],
+                where="post",
+                color="tab:green",
+                alpha=0.7,
+                label="addresses (control plane)",
+            )
+        probes = [e for e in entries if e["kind"] == "probe" and e["endpoint"] == endpoint]
+        for view, marker in (("authoritative", "o"), ("cached", "x")):
+            pts = [e for e in probes if e["view"] == view]
+            if pts:
+                counts.plot(
+                    [e["t"] for e in pts],
+                    [e["answers"] for e in pts],
+                    marker,
+                    ms=3,
+                    label=f"answers seen ({view})",
+                )
+        counts.set_ylabel("addresses")
+        counts.set_ylim(bottom=0)
+        for name, start, stop in faults:
+            ax.axvspan(start, stop, color="tab:orange", alpha=0.15, label=f"fault: {name}")
+        for v in result.get("violations", []):
+            if v["endpoint"] == endpoint:
+                ax.axvline(v["t"], color="tab:red", linestyle="--", linewidth=1.2)
+                ax.annotate(
+                    v["invariant"],
+                    (v["t"], ax.get_ylim()[1]),
+                    color="tab:red",
+                    fontsize=8,
+                    rotation=90,
+                    va="top",
+                    ha="right",
+                )
+        handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
+        labels = ax.get_legend_handles_labels()[1] + counts.get_legend_handles_labels()[1]
+        if handles:
+            ax.legend(handles, labels, loc="upper left", fontsize=8)
+        intervals = _lock_intervals(entries, endpoint, end)
+        actors = sorted(intervals)
+        for row, actor in enumerate(actors):
+            lanes.broken_barh(
+                [(s, max(e - s, end / 500)) for s, e in intervals[actor]],
+                (row - 0.4, 0.8),
+                color="tab:purple",
+            )
+        lanes.set_yticks(range(len(actors)), actors, fontsize=8)
+        lanes.set_ylabel("lock held", fontsize=8)
+        lanes.set_ylim(-0.6, max(len(actors), 1) - 0.4)
+    axes[-1][0].set_xlabel("virtual seconds since the run started")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222}
+h1{font-size:1.4rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin-top:1.6rem}
+.badge{display:inline-block;padding:.15rem .6rem;border-radius:.3rem;color:#fff;font-weight:600}
+.fail{background:#c62828}.pass{background:#2e7d32}.unknown{background:#6d6d6d}
+table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:top}
+pre{background:#f6f6f6;padding:.8rem;overflow-x:auto}img{max-width:100%;border:1px solid #ddd}
+code{font-size:.9em}
+"""
+
+
+def render_html(result: dict[str, Any], story: Sequence[str], png: bytes) -> str:
+    esc = html.escape
+    verdict = str(result.get("verdict", "unknown"))
+    meta = [
+        ("scenario", result.get("scenario")),
+        ("variant", result.get("variant")),
+        ("seed", result.get("seed")),
+        ("strategy", result.get("strategy")),
+        ("clock", result.get("clock")),
+        ("steps", result.get("steps")),
+        ("virtual seconds", result.get("virtual_seconds")),
+        ("wall seconds", result.get("wall_seconds")),
+        ("stopped", result.get("reason")),
+        ("trace digest", result.get("trace_digest")),
+    ]
+    rows = "".join(
+        f"<tr><th>{esc(k)}</th><td><code>{esc(str(v))}</code></td></tr>" for k, v in meta
+    )
+    violations = (
+        "".join(
+            f"<tr><td>{esc(v['invariant'])}</td><td>{esc(v['endpoint'])}</td><td>{v['t']:.1f}s</td><td>{esc(v['detail'])}</td></tr>"
+            for v in result.get("violations", [])
+        )
+        or "<tr><td colspan=4>none</td></tr>"
+    )
+    checks = "".join(
+        f"<tr><td>{esc(c['checker'])}</td><td><span class='badge {esc(c['status'])}'>{esc(c['status'])}</span></td>"
+        f"<td>{esc(c.get('error') or '')}</td></tr>"
+        for c in result.get("checkers", [])
+    )
+    story_text = (
+        esc("\n".join(story)) if story else "Every invariant held; there is no violation to tell."
+    )
+    img = base64.b64encode(png).decode()
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>dnschaos report: {esc(str(result.get("scenario")))} {esc(str(result.get("variant")))} seed {esc(str(result.get("seed")))}</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>{esc(str(result.get("scenario")))} · variant {esc(str(result.get("variant")))} · <span class="badge {esc(verdict)}">{esc(verdict.upper())}</span></h1>
+<table>{rows}</table>
+<h2>Story</h2>
+<pre>{story_text}</pre>
+<h2>Timeline</h2>
+<img alt="timeline: active plan, addresses, lock holders, faults and violations over virtual time" src="data:image/png;base64,{img}">
+<h2>Violations</h2>
+<table><tr><th>invariant</th><th>endpoint</th><th>time</th><th>detail</th></tr>{violations}</table>
+<h2>Checkers</h2>
+<table><tr><th>checker</th><th>status</th><th>error</th></tr>{checks}</table>
+</body></html>
+"""
