@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     run.add_argument("--history", metavar="PATH", help="write the history (JSON Lines) to PATH")
+    run.add_argument(
+        "--history-wall",
+        action="store_true",
+        help="with --history: add each entry's wall seconds (the file is then no longer "
+        "byte-identical between runs; the digest never includes them)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     # Kept for the scripted story:
     run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
@@ -200,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, result.to_json())
     if args.history:
-        _write(args.history, result.history.jsonl())
+        _write(args.history, result.history.jsonl(wall=args.history_wall))
     return VERDICT_EXIT[result.verdict]
 
 
@@ -456,7 +462,7 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
         "reason": "the script ran to its end",
         "steps": 0,
         "virtual_seconds": round(result.virtual_seconds, 3),
-        "wall_seconds": 0.0,
+        "wall_seconds": round(result.wall_seconds, 3),
         "choices": [],
         "trace_digest": result.history.digest(),
         "stop_on_violation": False,
@@ -467,7 +473,7 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     if args.json:
         _write_json(args.json, payload)
     if args.history:
-        _write(args.history, result.history.jsonl())
+        _write(args.history, result.history.jsonl(wall=args.history_wall))
 
 
 if __name__ == "__main__":

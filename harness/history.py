@@ -4,8 +4,9 @@ Every entry is a JSON object with ``seq`` (its position), ``t`` (virtual seconds
 since the run started, rounded to the millisecond) and ``kind``. The canonical
 form (sorted keys, no spaces, one entry a line) is what the digest covers, so
 two runs with the same scenario, variant, seed and strategy have byte-identical
-histories and the same ``trace_digest``. Wall-clock times are kept out of the
-canonical record for that reason; the result reports wall time on its own.
+histories and the same ``trace_digest``. Wall-clock times are kept beside the
+canonical record, not in it: ``jsonl(wall=True)`` adds each entry's wall seconds
+since the history began, for reading, never for the digest.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +31,8 @@ class History:
         self.start = start
         self._entries: list[dict[str, Any]] = []
         self._lines: list[str] = []
+        self._wall: list[float] = []
+        self._wall0 = time.monotonic()
         # Under the scheduler one actor appends at a time; with --clock real threads race.
         self._lock = threading.Lock()
 
@@ -49,6 +53,7 @@ class History:
             line = _canonical(entry)  # fails now, not at digest time, on a value JSON cannot hold
             self._entries.append(entry)
             self._lines.append(line)
+            self._wall.append(time.monotonic() - self._wall0)
             return entry
 
     # Scheduler recorder protocol.
@@ -67,8 +72,14 @@ class History:
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self._entries if e["kind"] == kind]
 
-    def jsonl(self) -> str:
-        return "".join(line + "\n" for line in self._lines)
+    def jsonl(self, wall: bool = False) -> str:
+        """The canonical history; with ``wall=True`` each line also carries its wall seconds."""
+        if not wall:
+            return "".join(line + "\n" for line in self._lines)
+        return "".join(
+            _canonical({**entry, "wall": round(w, 6)}) + "\n"
+            for entry, w in zip(self._entries, self._wall, strict=True)
+        )
 
     def digest(self) -> str:
         h = hashlib.sha256()

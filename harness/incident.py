@@ -23,6 +23,7 @@ enactors' own view.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ class IncidentResult:
     newest_plan: int
     history: History
     virtual_seconds: float
+    wall_seconds: float = 0.0
     story: list[str] = field(default_factory=list)
 
     @property
@@ -83,6 +85,7 @@ def run_incident(
             f"({cleanup_window}) generations behind for the race to exist; use a larger value"
         )
     enactor_cls = resolve_enactor(variant)
+    wall_start = time.monotonic()
     clock = ManualClock()
     log = EventLog()
     history = History(clock.start)
@@ -208,6 +211,7 @@ def run_incident(
         newest_plan=newest,
         history=history,
         virtual_seconds=clock.elapsed(),
+        wall_seconds=time.monotonic() - wall_start,
     )
     result.story = tell(result, clock.start)
     return result

@@ -44,9 +44,11 @@ def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return min(violations, key=lambda v: (rank.get(v["invariant"], len(rank)), v["seq"]))
 
 
-def _endpoints(entries: Sequence[Entry]) -> list[str]:
+def _endpoints(entries: Sequence[Entry], violations: Sequence[dict[str, Any]] = ()) -> list[str]:
+    """Endpoints with a violation first (that is where the story is), then by name."""
     names = {e["endpoint"] for e in entries if e["kind"] in ("observe", "probe")}
-    return sorted(names)
+    hit = {v["endpoint"] for v in violations}
+    return sorted(names, key=lambda n: (n not in hit, n))
 
 
 def _lock_intervals(
@@ -88,7 +90,7 @@ def _faults(entries: Sequence[Entry]) -> list[tuple[str, float, float]]:
 
 
 def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
-    endpoints = _endpoints(entries) or ["(no endpoint observed)"]
+    endpoints = _endpoints(entries, result.get("violations", [])) or ["(no endpoint observed)"]
     last = max((e["t"] for e in entries), default=1.0) or 1.0
     end = last * 1.04 + 1  # show the final state for a moment, not just its first instant
     fig, axes = plt.subplots(

@@ -36,9 +36,10 @@ def test_legacy_incident_exits_1_and_tells_the_story(
     assert "no enactor could apply plan 113" in text
     result = json.loads(out.read_text())
     assert result["verdict"] == "fail"
-    assert {v["invariant"] for v in result["violations"]} == {
+    assert {v["invariant"] for v in result["violations"]} >= {
         "endpoint-never-empty",
         "active-plan-never-deleted",
+        "applied-generation-monotonic",
         "progress",
     }
 
@@ -67,7 +68,9 @@ def test_same_seed_same_result(tmp_path: pathlib.Path) -> None:
                 *FAST,
             ]
         )
-    assert a.read_bytes() == b.read_bytes()
+    first, second = json.loads(a.read_text()), json.loads(b.read_text())
+    assert first.pop("wall_seconds") >= 0 and second.pop("wall_seconds") >= 0
+    assert first == second  # the digest of the history included
 
 
 def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
