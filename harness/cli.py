@@ -323,19 +323,24 @@ def _write_bytes(path: str, data: bytes) -> None:
         raise
 
 
-def _rebuild(path: str, recorded: dict[str, Any]) -> Any:
-    """Replay a simulated run to get its history back, and prove it is the same run."""
+def _rerun(recorded: dict[str, Any]) -> Any:
+    """Run a recorded simulated result again, following its choices."""
     from harness.runner import run, scenario_named
     from harness.sim.scheduler import Choice
 
     choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
-    result = run(
+    return run(
         scenario_named(recorded["scenario"]),
         recorded["variant"],
         seed=int(recorded["seed"]),
         replay=choices,
         stop_on_violation=recorded.get("stop_on_violation", True),
     )
+
+
+def _rebuild(path: str, recorded: dict[str, Any]) -> Any:
+    """Replay a simulated run to get its history back, and prove it is the same run."""
+    result = _rerun(recorded)
     if result.trace_digest != recorded.get("trace_digest"):
         raise HarnessError(
             f"{path}: the replayed history differs from the recorded run (trace_digest "
@@ -345,17 +350,8 @@ def _rebuild(path: str, recorded: dict[str, Any]) -> Any:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from harness.runner import run, scenario_named
-    from harness.sim.scheduler import Choice
-
     _check_writable("--json", args.json)
-    try:
-        with open(args.result) as fh:
-            recorded = json.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"replay {args.result}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"replay {args.result}: not JSON ({exc})") from None
+    recorded = _load_result(args.result)
     missing = [
         k for k in ("scenario", "variant", "seed", "choices", "trace_digest") if k not in recorded
     ]
@@ -363,18 +359,12 @@ def _replay(args: argparse.Namespace) -> int:
         raise UsageError(
             f"replay {args.result}: not a dnschaos result (missing {', '.join(missing)})"
         )
-    if recorded.get("clock") == "real":
+    if recorded.get("clock") != "sim":
         raise UsageError(
-            f"replay {args.result}: a --clock real run has no recorded interleaving to replay"
+            f"replay {args.result}: a --clock {recorded.get('clock')} run has no recorded "
+            "interleaving to replay"
         )
-    choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
-    result = run(
-        scenario_named(recorded["scenario"]),
-        recorded["variant"],
-        seed=int(recorded["seed"]),
-        replay=choices,
-        stop_on_violation=recorded.get("stop_on_violation", True),
-    )
+    result = _rerun(recorded)
     result.strategy = recorded.get("strategy", result.strategy)
     _print_result(result, quiet=args.quiet)
     if args.json:
@@ -384,7 +374,7 @@ def _replay(args: argparse.Namespace) -> int:
             f"replay of {args.result} finished but its history differs: trace_digest "
             f"{result.trace_digest} != recorded {recorded['trace_digest']}"
         )
-    print(f"replay matches the recording: {len(choices)} choices, same trace_digest")
+    print(f"replay matches the recording: {len(recorded['choices'])} choices, same trace_digest")
     return VERDICT_EXIT[result.verdict]
 
 

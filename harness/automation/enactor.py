@@ -320,8 +320,33 @@ class BaseEnactor:
     def should_clean_up(self, result: PassResult) -> bool:
         raise NotImplementedError
 
-    def clean_up(self, plan: Plan) -> None:
+    def doomed(self, snap: ZoneSnapshot, plan: Plan) -> tuple[list[int], list[dict[str, Any]]]:
+        """The trees to delete after applying ``plan``, and the changes that guard the batch."""
         raise NotImplementedError
+
+    def clean_up(self, plan: Plan) -> None:
+        """Delete old trees, endpoint by endpoint, under the lock."""
+        for ep in self.config.endpoints:
+            lease = self.acquire(ep)
+            if lease is None:
+                continue
+            snap = self.read(ep)
+            gens, guard = self.doomed(snap, plan)
+            try:
+                deleted = self._delete_trees(lease, snap, gens, guard)
+            except (LockLostError, ChangeRejectedError) as exc:
+                # A guard fired or the lock moved: what is left stands.
+                self.emit("cleanup-failed", endpoint=ep.name, error=str(exc))
+                continue
+            if deleted:
+                self.emit(
+                    "cleaned-up",
+                    endpoint=ep.name,
+                    applied=plan.generation,
+                    deleted=deleted,
+                    root_generation=snap.root_generation(ep.record_types[0]),
+                )
+            self.release(lease)
 
     # ------------------------------------------------------------------ the lock
 
@@ -569,33 +594,13 @@ class LegacyEnactor(BaseEnactor):
         # "When every endpoint is done": done includes done-and-failed.
         return any(o in (Outcome.APPLIED, Outcome.CURRENT) for o in result.outcomes.values())
 
-    def clean_up(self, plan: Plan) -> None:
-        for ep in self.config.endpoints:
-            lease = self.acquire(ep)
-            if lease is None:
-                continue
-            snap = self.read(ep)
-            # By generation distance only: the applied plan is kept by intent,
-            # whatever the root points at now is not asked.
-            doomed = sorted(
-                g
-                for g in snap.tree_generations()
-                if g <= plan.generation - self.config.cleanup_window
-            )
-            try:
-                deleted = self._delete_trees(lease, snap, doomed)
-            except (LockLostError, ChangeRejectedError) as exc:
-                self.emit("cleanup-failed", endpoint=ep.name, error=str(exc))
-                continue
-            if deleted:
-                self.emit(
-                    "cleaned-up",
-                    endpoint=ep.name,
-                    applied=plan.generation,
-                    deleted=deleted,
-                    root_generation=snap.root_generation(ep.record_types[0]),
-                )
-            self.release(lease)
+    def doomed(self, snap: ZoneSnapshot, plan: Plan) -> tuple[list[int], list[dict[str, Any]]]:
+        # By generation distance only: the applied plan is kept by intent,
+        # whatever the root points at now is not asked.
+        gens = sorted(
+            g for g in snap.tree_generations() if g <= plan.generation - self.config.cleanup_window
+        )
+        return gens, []
 
 
 class SafeEnactor(BaseEnactor):
@@ -690,44 +695,26 @@ class SafeEnactor(BaseEnactor):
             o in (Outcome.APPLIED, Outcome.CURRENT) for o in result.outcomes.values()
         )
 
-    def clean_up(self, plan: Plan) -> None:
-        for ep in self.config.endpoints:
-            lease = self.acquire(ep)
-            if lease is None:
-                continue
-            snap = self.read(ep)
-            protected = {plan.generation}
-            guard: list[dict[str, Any]] = []
-            for rtype in ep.record_types:
-                for rec in (snap.root(rtype), snap.rollback(rtype)):
-                    gen = snap.target_generation(rec)
-                    if rec is None or gen is None:
-                        continue
-                    protected.add(gen)
-                    # Re-assert the pointer inside the batch: if it moved since we
-                    # read it, Route 53 rejects the whole clean-up.
-                    guard.append({"Action": "DELETE", "ResourceRecordSet": rec})
-                    guard.append({"Action": "CREATE", "ResourceRecordSet": rec})
-            doomed = sorted(
-                g
-                for g in snap.tree_generations()
-                if g <= plan.generation - self.config.cleanup_window and g not in protected
-            )
-            try:
-                deleted = self._delete_trees(lease, snap, doomed, guard)
-            except (LockLostError, ChangeRejectedError) as exc:
-                # The guard fired or the lock moved: leave everything standing.
-                self.emit("cleanup-skipped", endpoint=ep.name, error=str(exc))
-                continue
-            if deleted:
-                self.emit(
-                    "cleaned-up",
-                    endpoint=ep.name,
-                    applied=plan.generation,
-                    deleted=deleted,
-                    root_generation=snap.root_generation(ep.record_types[0]),
-                )
-            self.release(lease)
+    def doomed(self, snap: ZoneSnapshot, plan: Plan) -> tuple[list[int], list[dict[str, Any]]]:
+        ep = snap.ep
+        protected = {plan.generation}
+        guard: list[dict[str, Any]] = []
+        for rtype in ep.record_types:
+            for rec in (snap.root(rtype), snap.rollback(rtype)):
+                gen = snap.target_generation(rec)
+                if rec is None or gen is None:
+                    continue
+                protected.add(gen)
+                # Re-assert the pointer inside the batch: if it moved since we
+                # read it, Route 53 rejects the whole clean-up.
+                guard.append({"Action": "DELETE", "ResourceRecordSet": rec})
+                guard.append({"Action": "CREATE", "ResourceRecordSet": rec})
+        gens = sorted(
+            g
+            for g in snap.tree_generations()
+            if g <= plan.generation - self.config.cleanup_window and g not in protected
+        )
+        return gens, guard
 
     def freeze(self, reason: str) -> None:
         self.frozen_reason = reason

@@ -216,7 +216,7 @@ def test_safe_clean_up_guard_rejects_when_the_root_moves_mid_batch(rig: Rig) -> 
     a.clean_up(plan5)
     assert plan_name(rig.regional, 3) in rig.names(rig.regional)
     assert _addresses(rig, rig.regional)
-    assert rig.log.of_kind("cleanup-skipped")
+    assert rig.log.of_kind("cleanup-failed")
 
 
 def test_legacy_wedges_when_the_rollback_target_is_gone_and_safe_repairs_it(rig: Rig) -> None:
