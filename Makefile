@@ -58,8 +58,8 @@ bench: $(STAMP)
 	$(PY) bench/incident_throughput.py --seeds 1-100
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check harness adapters tests bench
-	$(VENV)/bin/ruff format --check harness adapters tests bench
+	$(VENV)/bin/ruff check harness adapters faults tests bench
+	$(VENV)/bin/ruff format --check harness adapters faults tests bench
 	$(VENV)/bin/mypy
 
 clean:

@@ -129,7 +129,8 @@ class AwsTarget:
         if key not in self._clients:
             config = Config(
                 region_name=self.spec.region,
-                retries={"mode": "standard", "max_attempts": self.spec.max_attempts},
+                # total_max_attempts counts the first try too (max_attempts counts retries).
+                retries={"mode": "standard", "total_max_attempts": self.spec.max_attempts},
                 connect_timeout=5,
                 read_timeout=30,
                 user_agent_extra=f"dnschaos-actor/{actor or 'harness'}",

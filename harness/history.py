@@ -32,6 +32,7 @@ class History:
         self._entries: list[dict[str, Any]] = []
         self._lines: list[str] = []
         self._wall: list[float] = []
+        self.newest_plan = 0  # kept current, so waits on "N plans later" cost nothing
         self._wall0 = time.monotonic()
         # Under the scheduler one actor appends at a time; with --clock real threads race.
         self._lock = threading.Lock()
@@ -65,6 +66,8 @@ class History:
 
     # Automation event sink.
     def __call__(self, event: Event) -> None:
+        if event.kind == "wrote-plan":
+            self.newest_plan = max(self.newest_plan, int(event.fields.get("generation", 0)))
         self.append(
             "event", event.t, actor=event.actor, event=event.kind, **_jsonable(event.fields)
         )

@@ -10,6 +10,7 @@ that with the same checkers the final verdict uses.
 
 from __future__ import annotations
 
+import copy
 import platform
 import random
 import threading
@@ -66,6 +67,7 @@ class Scenario:
     propagation_delay: float = 0.0
     duration: float = 1200.0  # virtual seconds the actors keep working
     progress_bound: float = 300.0
+    faults: tuple[Any, ...] = ()  # faults.kinds.Fault instances
     limits: Limits = field(
         default_factory=lambda: Limits(
             max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0, quantum=1.0
@@ -208,7 +210,7 @@ def run(
             stop_on_violation=stop_on_violation,
         )
     master = random.Random(seed)
-    actor_names = sorted(("planner", *scenario.enactors))
+    actor_names = sorted(("planner", *scenario.enactors, *(("nemesis",) if scenario.faults else ())))
     # Drawn whatever the strategy, so actors get the same seeds in a replay as in the original.
     strategy_seed = master.getrandbits(64)
     strat: Any
@@ -226,6 +228,9 @@ def run(
         )
     history = History(INCIDENT_EPOCH)
     all_checkers = _checkers(scenario)
+    faults = copy.deepcopy(scenario.faults)  # fresh state (active flags, counters) per run
+    for fault in faults:
+        fault.validate()
     scheduler = Scheduler(strat, limits=scenario.limits, recorder=history, start=INCIDENT_EPOCH)
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}
     with open_target(
@@ -275,6 +280,8 @@ def run(
             history,
             actor_seeds,
             should_stop,
+            faults=faults,
+            seed=seed,
         )
         for name, fn in actors.items():
             scheduler.spawn(name, fn)
@@ -296,8 +303,31 @@ def _build_actors(
     actor_seeds: dict[str, int],
     should_stop: Callable[[], bool],
     on_complete: Callable[[str], None] | None = None,
+    faults: Sequence[Any] = (),
+    seed: int = 0,
 ) -> dict[str, Callable[[], None]]:
-    """The planner and the enactors, each as a function to run in its own thread."""
+    """The planner, the enactors and (with faults) the nemesis, each as a function to run
+    in its own thread."""
+    injector = None
+    if faults:
+        from faults.inject import Injector, moto_deliver
+
+        def wait(condition: Callable[[], bool], label: str) -> None:
+            if scheduler is not None:
+                scheduler.wait_until(condition, label)
+                return
+            while not condition() and not should_stop():
+                clock.sleep(0.5)
+
+        injector = Injector(
+            faults,
+            history=history,
+            clock=clock,
+            seed=seed,
+            deliver=moto_deliver,
+            wait_until=wait,
+            newest_plan=lambda: history.newest_plan,
+        )
 
     def client(service: str, actor: str) -> Any:
         c = target.client(service, actor=actor)
@@ -319,6 +349,8 @@ def _build_actors(
             latency=draw,
             on_complete=on_complete,
         )
+        if injector is not None:
+            injector.attach(c, actor)
         return c
 
     planner = Planner(
@@ -346,6 +378,27 @@ def _build_actors(
             events=history,
         )
         actors[name] = _loop(enactor, should_stop)
+    if faults:
+        from faults.nemesis import Nemesis
+
+        nemesis = Nemesis(
+            faults,
+            clock=clock,
+            history=history,
+            deadline=scenario.duration,
+            route53=target.client("route53", actor="nemesis"),
+            endpoints=world.endpoints,
+        )
+        instrument(
+            target.client("route53", actor="nemesis"),
+            scheduler,
+            history,
+            actor="nemesis",
+            rng=random.Random(f"{seed}/nemesis"),
+            clock=clock,
+            on_complete=on_complete,
+        )
+        actors["nemesis"] = _loop(nemesis, should_stop)
     return actors
 
 
@@ -438,6 +491,8 @@ def _run_real(
             actor_seeds,
             should_stop,
             on_complete,
+            faults=copy.deepcopy(scenario.faults),
+            seed=seed,
         )
         failures: dict[str, str] = {}
 

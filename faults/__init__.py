@@ -1,0 +1,33 @@
+"""Faults at the AWS API boundary: kinds, matchers, injection and the nemesis that heals them."""
+
+from faults.kinds import Error, Fault, Latency, LockContention, Pause
+from faults.matchers import (
+    Actor,
+    Always,
+    Matcher,
+    Nth,
+    Operation,
+    Probability,
+    RecordName,
+    Service,
+    Table,
+    Window,
+)
+
+__all__ = [
+    "Actor",
+    "Always",
+    "Error",
+    "Fault",
+    "Latency",
+    "LockContention",
+    "Matcher",
+    "Nth",
+    "Operation",
+    "Pause",
+    "Probability",
+    "RecordName",
+    "Service",
+    "Table",
+    "Window",
+]

@@ -1,0 +1,183 @@
+"""Faults injected through botocore's event system, on each actor's clients.
+
+* ``before-parameter-build``: decide which active faults apply to this call
+  (matchers see the API parameters), record each hit, and apply latency-before
+  and pauses on the run's clock.
+* ``before-send`` (registered first, ahead of moto's own stubber): an error
+  fault answers instead of the backend (``never-arrived``), or lets the backend
+  act and then answers with the error (``response-lost``).
+* ``after-call``: latency-after.
+
+Because the error comes back as an HTTP response (or a botocore exception for
+timeouts and connection errors), the caller sees botocore's own parsing and
+retries, and tenacity's on top: nothing is special-cased for the harness.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+from faults.kinds import Error, Fault, Latency, Pause
+from faults.matchers import Call
+from harness.history import History
+from harness.sim.clock import Clock
+
+_CONTEXT_KEY = "dnschaos_call"
+_HITS_KEY = "dnschaos_hits"
+_NOWHERE = "https://request-dropped.dnschaos.invalid/"  # served by no backend
+# (HTTP status, Route 53 code, DynamoDB code)
+_ERRORS: dict[str, tuple[int, str, str]] = {
+    "Throttling": (400, "Throttling", "ThrottlingException"),
+    "PriorRequestNotComplete": (400, "PriorRequestNotComplete", "ThrottlingException"),
+    "InternalFailure": (500, "InternalFailure", "InternalServerError"),
+    "ServiceUnavailable": (503, "ServiceUnavailable", "ServiceUnavailable"),
+}
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def error_response(request: Any, service: str, code: str) -> AWSResponse:
+    """The error an AWS endpoint would send, in the service's protocol."""
+    status, r53_code, ddb_code = _ERRORS[code]
+    if service == "dynamodb":
+        body = (
+            f'{{"__type":"com.amazonaws.dynamodb.v20120810#{ddb_code}",'
+            '"message":"injected by dnschaos"}'
+        ).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "dnschaos"}
+    else:
+        body = (
+            '<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+            f"<Error><Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{r53_code}</Code>"
+            "<Message>injected by dnschaos</Message></Error><RequestId>dnschaos</RequestId></ErrorResponse>"
+        ).encode()
+        headers = {"Content-Type": "text/xml", "x-amzn-RequestId": "dnschaos"}
+    response = AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
+    response._content = body  # type: ignore[attr-defined]  # what .content reads first
+    return response
+
+
+class Injector:
+    """Applies a run's faults to the clients of its actors."""
+
+    def __init__(
+        self,
+        faults: Sequence[Fault],
+        *,
+        history: History,
+        clock: Clock,
+        seed: int,
+        deliver: Callable[[Any], Any],
+        wait_until: Callable[[Callable[[], bool], str], None] | None = None,
+        newest_plan: Callable[[], int] | None = None,
+    ) -> None:
+        self.faults = list(faults)
+        self.history = history
+        self.clock = clock
+        self.seed = seed
+        self.deliver = deliver  # sends a prepared request to the backend, for response-lost
+        self.wait_until = wait_until
+        self.newest_plan = newest_plan or (lambda: 0)
+
+    def attach(self, client: Any, actor: str) -> None:
+        events = client.meta.events
+        service = client.meta.service_model.service_id.hyphenize()
+        rng = random.Random(f"{self.seed}/faults/{actor}/{service}")
+
+        def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+            call = Call(service, model.name, actor, params, self._t(), rng)
+            context[_CONTEXT_KEY] = call
+            hits = self._hits(call, (Latency, Pause))
+            context[_HITS_KEY] = hits
+            for fault in hits:
+                if isinstance(fault, Latency) and fault.where in ("before", "both"):
+                    self.clock.sleep(fault.draw(rng))
+                elif isinstance(fault, Pause):
+                    self._pause(fault)
+
+        def send(request: Any, **_: Any) -> Any:
+            # Errors are decided per attempt: botocore's retries each get their own draw.
+            call = request.context.get(_CONTEXT_KEY) if hasattr(request, "context") else None
+            if call is None:
+                return None
+            call.t = self._t()
+            for fault in self._hits(call, (Error,)):
+                assert isinstance(fault, Error)
+                if fault.mode == "response-lost":
+                    self.deliver(request)  # the backend acts; the answer never comes back
+                answer = self._fail_or_raise(request, service, fault)
+                # botocore offers before-send to every handler and takes the first answer,
+                # so in-process moto would still act on this request: send it nowhere.
+                request.url = _NOWHERE
+                if isinstance(answer, BaseException):
+                    raise answer
+                return answer
+            return None
+
+        def after(model: Any, context: dict[str, Any], **_: Any) -> None:
+            for fault in context.get(_HITS_KEY, []):
+                if isinstance(fault, Latency) and fault.where in ("after", "both"):
+                    self.clock.sleep(fault.draw(rng))
+
+        events.register(
+            f"before-parameter-build.{service}",
+            before,
+            unique_id=f"dnschaos-fault-before-{service}",
+        )
+        events.register_first(
+            f"before-send.{service}", send, unique_id=f"dnschaos-fault-send-{service}"
+        )
+        events.register(f"after-call.{service}", after, unique_id=f"dnschaos-fault-after-{service}")
+
+    def _t(self) -> float:
+        return self.clock.now() - self.history.start
+
+    def _hits(self, call: Call, kinds: tuple[type, ...]) -> list[Fault]:
+        hits = [
+            f for f in self.faults if f.active and isinstance(f, kinds) and f.matcher.matches(call)
+        ]
+        for fault in hits:
+            self.history.append(
+                "fault",
+                self.clock.now(),
+                action="hit",
+                actor=call.actor,
+                op=call.operation,
+                **fault.describe(),
+            )
+        return hits
+
+    def _pause(self, fault: Pause) -> None:
+        if fault.seconds > 0:
+            self.clock.sleep(fault.seconds)
+            return
+        target = self.newest_plan() + fault.until_plans_ahead
+        if self.wait_until is None:
+            raise RuntimeError(f"fault {fault.name}: pausing until a condition needs the scheduler")
+        self.wait_until(lambda: self.newest_plan() >= target, f"{fault.name}: until plan {target}")
+
+    @staticmethod
+    def _fail_or_raise(request: Any, service: str, fault: Error) -> AWSResponse | BaseException:
+        if fault.code == "ReadTimeout":
+            return ReadTimeoutError(endpoint_url=request.url)
+        if fault.code == "ConnectionError":
+            return EndpointConnectionError(endpoint_url=request.url)
+        return error_response(request, service, fault.code)
+
+
+def moto_deliver(request: Any) -> Any:
+    """Hand a prepared request to in-process moto, as its before-send stubber would."""
+    from moto.core.models import botocore_stubber
+
+    return botocore_stubber(event_name="before-send", request=request)

@@ -1,0 +1,144 @@
+"""Fault kinds at the AWS API boundary, each with its heal.
+
+A fault is active during its window of virtual time (``start`` to ``end``,
+seconds since the run started). While active it acts on the calls its matcher
+picks. Activation and healing are done by the nemesis actor (``faults.nemesis``),
+which records both in the history; faults with a state outside single calls
+(a phantom lock holder) set it up when activated and take it down when healed.
+
+Kinds here:
+
+* ``Latency``: delay before the request leaves and/or after the response
+  arrives; fixed, uniform, exponential or lognormal.
+* ``Error``: Route 53's and DynamoDB's throttling and 5xx errors, read timeouts
+  and connection errors, in two modes: ``never-arrived`` (nothing reaches the
+  backend) and ``response-lost`` (the backend acts, the caller sees the error).
+* ``Pause``: stall the calling actor, for a duration or until a condition holds
+  (``until_plans_ahead``: until the planner has written N more plans).
+* ``LockContention``: a phantom holder of an endpoint's TXT lock for the window.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Final
+
+from faults.matchers import Always, Matcher
+
+DISTRIBUTIONS: Final = ("fixed", "uniform", "exponential", "lognormal")
+ERROR_CODES: Final = (
+    "Throttling",
+    "PriorRequestNotComplete",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ReadTimeout",
+    "ConnectionError",
+)
+ERROR_MODES: Final = ("never-arrived", "response-lost")
+
+
+@dataclass
+class Fault:
+    name: str
+    matcher: Matcher = field(default_factory=Always)
+    start: float = 0.0
+    end: float = math.inf
+    active: bool = field(default=False, compare=False)
+
+    kind: str = field(default="fault", init=False)
+
+    def validate(self) -> None:
+        if self.start < 0 or self.end <= self.start:
+            raise ValueError(
+                f"fault {self.name}: window [{self.start}, {self.end}) is empty or negative"
+            )
+
+    def describe(self) -> dict[str, object]:
+        return {"fault": self.name, "fault_kind": self.kind, "matcher": str(self.matcher)}
+
+
+@dataclass
+class Latency(Fault):
+    distribution: str = "fixed"
+    seconds: float = 1.0  # fixed; the mean for exponential; the median for lognormal
+    low: float = 0.0  # uniform
+    high: float = 1.0  # uniform
+    sigma: float = 0.5  # lognormal
+    where: str = "before"  # before | after | both
+
+    kind: str = field(default="latency", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.distribution not in DISTRIBUTIONS:
+            raise ValueError(
+                f"fault {self.name}: distribution {self.distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
+            )
+        if self.where not in ("before", "after", "both"):
+            raise ValueError(
+                f"fault {self.name}: where {self.where!r}; choose one of before, after, both"
+            )
+        if self.seconds < 0 or self.low < 0 or self.high < self.low:
+            raise ValueError(f"fault {self.name}: latencies must be >= 0 and low <= high")
+
+    def draw(self, rng: random.Random) -> float:
+        if self.distribution == "fixed":
+            return self.seconds
+        if self.distribution == "uniform":
+            return rng.uniform(self.low, self.high)
+        if self.distribution == "exponential":
+            return rng.expovariate(1.0 / self.seconds) if self.seconds > 0 else 0.0
+        return rng.lognormvariate(math.log(max(self.seconds, 1e-9)), self.sigma)
+
+
+@dataclass
+class Error(Fault):
+    code: str = "Throttling"
+    mode: str = "never-arrived"
+
+    kind: str = field(default="error", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.code not in ERROR_CODES:
+            raise ValueError(
+                f"fault {self.name}: code {self.code!r}; choose one of {', '.join(ERROR_CODES)}"
+            )
+        if self.mode not in ERROR_MODES:
+            raise ValueError(
+                f"fault {self.name}: mode {self.mode!r}; choose one of {', '.join(ERROR_MODES)}"
+            )
+
+
+@dataclass
+class Pause(Fault):
+    seconds: float = 0.0
+    until_plans_ahead: int = 0  # 0: pause for ``seconds``
+
+    kind: str = field(default="pause", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if (self.seconds > 0) == (self.until_plans_ahead > 0):
+            raise ValueError(
+                f"fault {self.name}: give exactly one of seconds > 0 or until_plans_ahead > 0"
+            )
+
+
+@dataclass
+class LockContention(Fault):
+    endpoint: str = ""
+    holder: str = "phantom"
+
+    kind: str = field(default="lock-contention", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.endpoint:
+            raise ValueError(f"fault {self.name}: lock-contention needs an endpoint")
+        if math.isinf(self.end):
+            raise ValueError(
+                f"fault {self.name}: lock-contention needs an end (the phantom lock's expiry)"
+            )

@@ -1,0 +1,116 @@
+"""The nemesis: an actor that activates each fault at its start and heals it at its end.
+
+It runs under the scheduler like any other actor (so activation is a scheduled,
+recorded, replayable event), records ``fault`` entries with ``action`` activate
+and heal, and heals whatever is still active when the run's work ends: every
+fault ships with its heal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from faults.kinds import Fault, LockContention
+from harness.automation.lock import LockValue, preamble
+from harness.automation.plan import Endpoint
+from harness.automation.tree import find_zone_id, lock_name, read_rrsets
+from harness.history import History
+from harness.sim.clock import Clock
+
+
+class Nemesis:
+    def __init__(
+        self,
+        faults: Sequence[Fault],
+        *,
+        clock: Clock,
+        history: History,
+        deadline: float,
+        route53: Any,
+        endpoints: Sequence[Endpoint],
+    ) -> None:
+        self.faults = list(faults)
+        self.clock = clock
+        self.history = history
+        self.deadline = deadline  # virtual seconds since the start: the work ends here
+        self.route53 = route53
+        self.endpoints = {ep.name: ep for ep in endpoints}
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        timeline: list[tuple[float, int, str, Fault]] = []
+        for i, f in enumerate(self.faults):
+            timeline.append((f.start, i, "activate", f))
+            if not math.isinf(f.end):
+                timeline.append((f.end, i, "heal", f))
+        timeline.sort(key=lambda item: (item[0], item[2] == "activate", item[1]))
+        try:
+            for at, _, action, fault in timeline:
+                if at >= self.deadline:
+                    break
+                wait = at - self._elapsed()
+                if wait > 0:
+                    self.clock.sleep(wait)
+                if should_stop():
+                    break
+                self._activate(fault) if action == "activate" else self._heal(fault)
+            remaining = self.deadline - self._elapsed()
+            if remaining > 0 and any(f.active for f in self.faults):
+                self.clock.sleep(remaining)
+        finally:
+            for fault in self.faults:
+                if fault.active:
+                    self._heal(fault)
+
+    def _elapsed(self) -> float:
+        return self.clock.now() - self.history.start
+
+    def _activate(self, fault: Fault) -> None:
+        fault.active = True
+        self.history.append("fault", self.clock.now(), action="activate", **fault.describe())
+        if isinstance(fault, LockContention):
+            self._phantom(fault, until=self.history.start + fault.end)
+
+    def _heal(self, fault: Fault) -> None:
+        fault.active = False
+        if isinstance(fault, LockContention):
+            self._phantom(fault, until=None)
+        self.history.append("fault", self.clock.now(), action="heal", **fault.describe())
+
+    def _phantom(self, fault: LockContention, until: float | None) -> None:
+        """Hold the endpoint's lock as a phantom until ``until``; ``None`` releases it if still ours."""
+        ep = self.endpoints.get(fault.endpoint)
+        if ep is None:
+            raise ValueError(
+                f"fault {fault.name}: endpoint {fault.endpoint!r} is not in the scenario "
+                f"(endpoints: {', '.join(sorted(self.endpoints))})"
+            )
+        zone_id = find_zone_id(self.route53, ep)
+        for _attempt in range(5):  # an enactor may move the lock between our read and write
+            current = read_rrsets(self.route53, zone_id, lock_name(ep), "TXT", 1)
+            record = current[0] if current else None
+            if until is None:
+                if (
+                    record is None
+                    or f"holder={fault.holder} " not in record["ResourceRecords"][0]["Value"]
+                ):
+                    return  # someone else holds it now: not ours to release
+                value = LockValue(fault.holder, int(self.clock.now()))
+            else:
+                value = LockValue(fault.holder, int(until))
+            try:
+                self.route53.change_resource_record_sets(
+                    HostedZoneId=zone_id,
+                    ChangeBatch={
+                        "Comment": f"dnschaos fault {fault.name}",
+                        "Changes": preamble(lock_name(ep), record, value),
+                    },
+                )
+                return
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "InvalidChangeBatch":
+                    raise
+        raise RuntimeError(f"fault {fault.name}: could not write the phantom lock in 5 tries")

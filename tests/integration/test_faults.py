@@ -1,0 +1,259 @@
+"""Faults at the AWS boundary: the effect on the caller and on the backend, and their heal."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+
+from adapters.aws import TargetSpec, open_target
+from faults import (
+    Actor,
+    Error,
+    Latency,
+    LockContention,
+    Nth,
+    Operation,
+    Pause,
+    Probability,
+    RecordName,
+    Service,
+    Window,
+)
+from faults.inject import Injector, moto_deliver
+from faults.matchers import Call
+from harness.history import History
+from harness.runner import INCIDENT_2025, run
+from harness.sim.clock import INCIDENT_EPOCH, ManualClock
+
+TABLE = "faulty"
+
+
+def _call(**kw: Any) -> Call:
+    base: dict[str, Any] = {
+        "service": "route-53",
+        "operation": "ChangeResourceRecordSets",
+        "actor": "enactor-c",
+        "params": {},
+        "t": 10.0,
+        "rng": random.Random(1),
+    }
+    return Call(**{**base, **kw})
+
+
+def test_matchers_compose_flattened_and_read_the_call() -> None:
+    m = (
+        Service("route53")
+        & Actor("enactor-c")
+        & (Operation("ListResourceRecordSets") | Operation("ChangeResourceRecordSets"))
+    )
+    assert (
+        str(m)
+        == "(service=route53 & actor=enactor-c & (operation=ListResourceRecordSets | operation=ChangeResourceRecordSets))"
+    )
+    assert m.matches(_call())
+    assert not m.matches(_call(actor="enactor-a"))
+    assert (~Actor("enactor-c")).matches(_call(actor="enactor-a"))
+    assert ~~Actor("x") == Actor("x")
+    lock = RecordName("_lock.*")
+    assert lock.matches(
+        _call(
+            params={"ChangeBatch": {"Changes": [{"ResourceRecordSet": {"Name": "_lock.d.test."}}]}}
+        )
+    )
+    assert Window(5, 20).matches(_call()) and not Window(20).matches(_call())
+    nth = Nth(2, every=3)
+    assert [nth.matches(_call()) for _ in range(8)] == [
+        False,
+        True,
+        False,
+        False,
+        True,
+        False,
+        False,
+        True,
+    ]
+    p = Probability(0.5)
+    rng = random.Random(7)
+    first = [p.matches(_call(rng=rng)) for _ in range(20)]
+    rng = random.Random(7)
+    assert [p.matches(_call(rng=rng)) for _ in range(20)] == first, (
+        "seeded: the same calls every time"
+    )
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Probability(1.5)
+
+
+def _world(fault: Any, clock: ManualClock) -> tuple[Any, Any, History]:
+    history = History(INCIDENT_EPOCH)
+    fault.active = True
+    injector = Injector([fault], history=history, clock=clock, seed=1, deliver=moto_deliver)
+    return injector, history, history
+
+
+@pytest.mark.parametrize("mode", ["never-arrived", "response-lost"])
+def test_error_modes_decide_whether_the_write_happens(mode: str) -> None:
+    clock = ManualClock()
+    with open_target(TargetSpec("moto", max_attempts=1), clock=clock) as target:
+        setup = target.client("dynamodb")
+        setup.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        fault = Error("boom", matcher=Operation("PutItem"), code="InternalFailure", mode=mode)
+        injector, history, _ = _world(fault, clock)
+        ddb = target.client("dynamodb", actor="writer")
+        injector.attach(ddb, "writer")
+        with pytest.raises(ClientError) as exc:
+            ddb.put_item(TableName=TABLE, Item={"k": {"S": "x"}})
+        assert exc.value.response["Error"]["Code"] == "InternalServerError"
+        stored = setup.get_item(TableName=TABLE, Key={"k": {"S": "x"}}).get("Item")
+    assert (stored is not None) == (mode == "response-lost")
+    assert [e["action"] for e in history.of_kind("fault")] == ["hit"]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("Throttling", "Throttling"),
+        ("PriorRequestNotComplete", "PriorRequestNotComplete"),
+        ("ServiceUnavailable", "ServiceUnavailable"),
+    ],
+)
+def test_route53_errors_look_like_route53s(code: str, expected: str) -> None:
+    clock = ManualClock()
+    with open_target(TargetSpec("moto", max_attempts=1), clock=clock) as target:
+        injector, _, _ = _world(Error("r53", matcher=Service("route53"), code=code), clock)
+        r53 = target.client("route53", actor="caller")
+        injector.attach(r53, "caller")
+        with pytest.raises(ClientError) as exc:
+            r53.list_hosted_zones()
+    assert exc.value.response["Error"]["Code"] == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "exception"),
+    [("ReadTimeout", ReadTimeoutError), ("ConnectionError", EndpointConnectionError)],
+)
+def test_timeouts_and_connection_errors_are_botocores_own(code: str, exception: type) -> None:
+    clock = ManualClock()
+    with open_target(TargetSpec("moto", max_attempts=1), clock=clock) as target:
+        injector, _, _ = _world(Error("net", code=code), clock)
+        r53 = target.client("route53", actor="caller")
+        injector.attach(r53, "caller")
+        with pytest.raises(exception):
+            r53.list_hosted_zones()
+
+
+def test_botocore_retries_through_an_injected_throttle() -> None:
+    clock = ManualClock()
+    with open_target(TargetSpec("moto", max_attempts=3), clock=clock) as target:
+        injector, _history, _ = _world(Error("once", matcher=Nth(1), code="Throttling"), clock)
+        r53 = target.client("route53", actor="caller")
+        injector.attach(r53, "caller")
+        assert "HostedZones" in r53.list_hosted_zones()  # first attempt throttled, retry succeeds
+
+
+def test_latency_before_and_after_advances_the_callers_clock() -> None:
+    clock = ManualClock()
+    with open_target(TargetSpec("moto"), clock=clock) as target:
+        injector, _, _ = _world(Latency("slow", seconds=40.0, where="both"), clock)
+        r53 = target.client("route53", actor="caller")
+        injector.attach(r53, "caller")
+        start = clock.now()
+        r53.list_hosted_zones()
+    assert clock.now() - start == pytest.approx(80.0)
+
+
+def test_latency_distributions_are_seeded() -> None:
+    for dist in ("uniform", "exponential", "lognormal"):
+        f = Latency("d", distribution=dist, seconds=2.0, low=1.0, high=3.0)
+        f.validate()
+        a = [f.draw(random.Random(3)) for _ in range(3)]
+        assert a == [f.draw(random.Random(3)) for _ in range(3)] and all(x >= 0 for x in a)
+    with pytest.raises(ValueError, match="choose one of fixed, uniform, exponential, lognormal"):
+        Latency("d", distribution="pareto").validate()
+
+
+def test_faults_in_a_scheduled_run_activate_hit_and_heal_in_the_history() -> None:
+    scenario = replace(
+        INCIDENT_2025,
+        actor_latency={},
+        duration=120.0,
+        faults=(
+            Latency(
+                "c-slow",
+                matcher=Actor("enactor-c") & Service("route53"),
+                seconds=30.0,
+                start=10.0,
+                end=60.0,
+            ),
+            LockContention(
+                "phantom", endpoint="dynamodb.us-east-1.chaos.test", start=70.0, end=100.0
+            ),
+        ),
+    )
+    result = run(scenario, "safe", seed=2)
+    faults = result.history.of_kind("fault")
+    acts = [(e["fault"], e["action"]) for e in faults if e["action"] != "hit"]
+    assert acts == [
+        ("c-slow", "activate"),
+        ("c-slow", "heal"),
+        ("phantom", "activate"),
+        ("phantom", "heal"),
+    ]
+    hits = [e for e in faults if e["action"] == "hit"]
+    assert hits and all(e["actor"] == "enactor-c" and 10 <= e["t"] < 60 for e in hits)
+    # While the phantom holds the lock, every enactor that looks finds it busy.
+    busy = [
+        e
+        for e in result.history.of_kind("event")
+        if e["event"] == "lock-busy" and 70 <= e["t"] < 100
+    ]
+    assert busy and all(e["holder"] == "phantom" for e in busy)
+    assert result.verdict == "pass"
+    again = run(scenario, "safe", seed=2)
+    assert again.trace_digest == result.trace_digest
+
+
+def test_pause_until_the_planner_is_ahead() -> None:
+    scenario = replace(
+        INCIDENT_2025,
+        actor_latency={},
+        duration=200.0,
+        faults=(
+            Pause(
+                "stall-c",
+                matcher=Actor("enactor-c") & Operation("ChangeResourceRecordSets"),
+                until_plans_ahead=5,
+                start=0.0,
+                end=150.0,
+            ),
+        ),
+    )
+    result = run(scenario, "legacy", seed=3, stop_on_violation=False)
+    hit = next(e for e in result.history.of_kind("fault") if e["action"] == "hit")
+    resumed = next(
+        e
+        for e in result.history
+        if e["kind"] == "complete"
+        and e["actor"] == "enactor-c"
+        and e["op"] == "ChangeResourceRecordSets"
+        and e["seq"] > hit["seq"]
+    )
+    plans = [
+        e["generation"]
+        for e in result.history.of_kind("event")
+        if e["event"] == "wrote-plan" and e["seq"] < resumed["seq"]
+    ]
+    before = [
+        e["generation"]
+        for e in result.history.of_kind("event")
+        if e["event"] == "wrote-plan" and e["seq"] < hit["seq"]
+    ]
+    assert max(plans) >= max(before or [0]) + 5
