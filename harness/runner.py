@@ -210,7 +210,9 @@ def run(
             stop_on_violation=stop_on_violation,
         )
     master = random.Random(seed)
-    actor_names = sorted(("planner", *scenario.enactors, *(("nemesis",) if scenario.faults else ())))
+    actor_names = sorted(
+        ("planner", *scenario.enactors, *(("nemesis",) if scenario.faults else ()))
+    )
     # Drawn whatever the strategy, so actors get the same seeds in a replay as in the original.
     strategy_seed = master.getrandbits(64)
     strat: Any
