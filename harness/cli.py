@@ -28,10 +28,10 @@ VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_
 
 
 def _parser() -> argparse.ArgumentParser:
-    from harness.runner import CLOCKS, SCENARIOS
+    from harness.runner import CLOCKS, scenario_names
     from harness.sim.strategies import STRATEGIES
 
-    scenarios = ", ".join([*sorted(SCENARIOS), SCRIPTED])
+    scenarios = ", ".join([*scenario_names(), SCRIPTED]) + ", or a path to a .toml file"
     p = argparse.ArgumentParser(
         prog="dnschaos",
         description="Chaos injection for DNS automation against Route 53 semantics.",
@@ -76,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--keep-going", action="store_true", help="do not stop a run at its first violation"
+    )
+    run.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE,...",
+        help="add a fault, e.g. 'kind=latency,actor=enactor-c,service=route53,seconds=40,"
+        "start=60,end=3600' (keys as in a scenario's [[faults]]; match keys go to its match)",
     )
     run.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
     run.add_argument("--history", metavar="PATH", help="write the history (JSON Lines) to PATH")
@@ -153,13 +161,22 @@ def _run(args: argparse.Namespace) -> int:
     _check_writable("--history", args.history)
     if args.scenario == SCRIPTED:
         return _run_scripted(args)
-    from harness.runner import SCENARIOS, RunResult, run, scenario_named
+    from dataclasses import replace
+
+    from harness.runner import RunResult, run, scenario_named, scenario_names
+    from harness.scenario import fault_from_flag
     from harness.sim.strategies import STRATEGIES, DFSStrategy
 
-    if args.scenario not in SCENARIOS:
-        known = ", ".join([*sorted(SCENARIOS), SCRIPTED])
-        raise UsageError(f"scenario {args.scenario!r}: unknown; choose one of {known}")
+    is_file = args.scenario.endswith(".toml") or "/" in args.scenario
+    if not is_file and args.scenario not in scenario_names():
+        known = ", ".join([*scenario_names(), SCRIPTED])
+        raise UsageError(
+            f"scenario {args.scenario!r}: unknown; choose one of {known}, or give a .toml path"
+        )
     scenario = scenario_named(args.scenario)
+    if args.fault:
+        extra = tuple(fault_from_flag(text, i) for i, text in enumerate(args.fault))
+        scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(args.fault))
     if args.strategy not in STRATEGIES or args.strategy == "replay":
         choices = ", ".join(s for s in STRATEGIES if s != "replay")
         hint = "; to replay, use 'dnschaos replay FILE'" if args.strategy == "replay" else ""
@@ -325,12 +342,20 @@ def _write_bytes(path: str, data: bytes) -> None:
 
 def _rerun(recorded: dict[str, Any]) -> Any:
     """Run a recorded simulated result again, following its choices."""
+    from dataclasses import replace
+
     from harness.runner import run, scenario_named
+    from harness.scenario import fault_from_flag
     from harness.sim.scheduler import Choice
 
     choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
+    scenario = scenario_named(recorded.get("scenario_file") or recorded["scenario"])
+    flags = recorded.get("faults_added") or []
+    if flags:
+        extra = tuple(fault_from_flag(text, i) for i, text in enumerate(flags))
+        scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(flags))
     return run(
-        scenario_named(recorded["scenario"]),
+        scenario,
         recorded["variant"],
         seed=int(recorded["seed"]),
         replay=choices,
@@ -456,6 +481,8 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
         "choices": [],
         "trace_digest": result.history.digest(),
         "stop_on_violation": False,
+        "scenario_file": None,
+        "faults_added": [],
         "versions": versions(),
         "final": result.final,
         "story": result.story,

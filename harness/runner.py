@@ -68,6 +68,8 @@ class Scenario:
     duration: float = 1200.0  # virtual seconds the actors keep working
     progress_bound: float = 300.0
     faults: tuple[Any, ...] = ()  # faults.kinds.Fault instances
+    source: str | None = None  # the scenario file, when it came from a path
+    cli_faults: tuple[str, ...] = ()  # faults added with --fault, kept so a replay adds them too
     limits: Limits = field(
         default_factory=lambda: Limits(
             max_steps=200_000, max_virtual_seconds=4800.0, max_wall_seconds=300.0, quantum=1.0
@@ -80,39 +82,21 @@ class Scenario:
         return replace(base, endpoints=self.endpoints, table=table)
 
 
-INCIDENT_2025 = Scenario(
-    name="incident-2025",
-    description=(
-        "The race of INCIDENT.md section 2: three enactors and a planner; enactor C's "
-        "Route 53 calls are slow, so it keeps losing the lock and falls behind."
-    ),
-    # One dual-stack regional endpoint: A and AAAA from the same plan.
-    endpoints=(Endpoint("dynamodb.us-east-1.chaos.test", "regional", ("A", "AAAA")),),
-    enactor=EnactorConfig(
-        endpoints=(),
-        lock_ttl=30.0,
-        lock_attempts=40,
-        backoff_base=2.0,
-        backoff_max=15.0,
-        cleanup_window=5,
-        poll_interval=5.0,
-    ),
-    planner_interval=15.0,
-    actor_latency={"enactor-c": CallLatency(1.0, 4.0, service="route-53")},
-    duration=360.0,
-    progress_bound=180.0,
-)
-
-SCENARIOS: Final[dict[str, Scenario]] = {INCIDENT_2025.name: INCIDENT_2025}
-
-
 def scenario_named(name: str) -> Scenario:
-    try:
-        return SCENARIOS[name]
-    except KeyError:
-        raise UsageError(
-            f"scenario {name!r}: unknown; choose one of {', '.join(sorted(SCENARIOS))}"
-        ) from None
+    """A built-in scenario by name, or a scenario file by path (``*.toml``)."""
+    from harness.scenario import builtin, load
+
+    if name.endswith(".toml") or "/" in name:
+        loaded: Scenario = load(name)
+        return replace(loaded, source=name)
+    found: Scenario = builtin(name)
+    return found
+
+
+def scenario_names() -> list[str]:
+    from harness.scenario import builtin_names
+
+    return builtin_names()
 
 
 @dataclass
@@ -134,6 +118,8 @@ class RunResult:
     trace_digest: str
     history: History
     stop_on_violation: bool = True
+    scenario_file: str | None = None
+    faults_added: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,6 +141,8 @@ class RunResult:
             "choices": [[c.actor, c.label] for c in self.choices],
             "trace_digest": self.trace_digest,
             "stop_on_violation": self.stop_on_violation,
+            "scenario_file": self.scenario_file,
+            "faults_added": list(self.faults_added),
             "versions": versions(),
         }
 
@@ -427,6 +415,8 @@ def _result(
     if verdict == checkers.PASS and not graceful:
         verdict = checkers.UNKNOWN  # a run cut short proves nothing
     return RunResult(
+        scenario_file=scenario.source,
+        faults_added=scenario.cli_faults,
         scenario=scenario.name,
         variant=variant_name(enactor_cls),
         seed=seed,
@@ -547,4 +537,7 @@ def _run_real(
     )
 
 
-__all__ = ["SCENARIOS", "CallLatency", "RunResult", "Scenario", "run", "scenario_named"]
+__all__ = ["INCIDENT_2025", "CallLatency", "RunResult", "Scenario", "run", "scenario_named"]
+
+
+INCIDENT_2025: Final = scenario_named("incident-2025")

@@ -1,0 +1,397 @@
+"""Scenario files: TOML in, a validated :class:`harness.runner.Scenario` out.
+
+Every key is checked: a misspelled key, a value of the wrong type or an unknown
+fault kind is refused with an error that names the file, the key (as a path,
+``faults[0].match.actr``), the bad value and what is allowed. Nothing runs on a
+scenario that does not validate.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from faults.kinds import ERROR_CODES, ERROR_MODES, Error, Fault, Latency, LockContention, Pause
+from faults.matchers import (
+    Actor,
+    Always,
+    Matcher,
+    Nth,
+    Operation,
+    Probability,
+    RecordName,
+    Service,
+    Table,
+)
+from harness.automation.enactor import EnactorConfig
+from harness.automation.plan import Endpoint
+from harness.errors import UsageError
+from harness.sim.scheduler import Limits
+
+RECORD_TYPES: Final = ("A", "AAAA")
+FAULT_KINDS: Final = ("latency", "error", "pause", "lock-contention")
+
+
+class ScenarioError(UsageError):
+    """A scenario file that does not validate (exit 2)."""
+
+
+_TYPES: Final = {
+    float: "a number",
+    int: "an integer",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
+class _Table:
+    """One TOML table being read: every key must be known, every value of its type."""
+
+    def __init__(self, source: str, path: str, data: Any) -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(data, Mapping):
+            self.fail(path, data, "a table")
+        self.data = dict(data)
+        self.used: set[str] = set()
+
+    def fail(self, key: str, value: Any, wanted: str, choices: str = "") -> None:
+        extra = f"; {choices}" if choices else ""
+        raise ScenarioError(f"{self.source}: {key}: {value!r} is not {wanted}{extra}")
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str, kind: type, default: Any = None, *, required: bool = False) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if required:
+                raise ScenarioError(f"{self.source}: {self.key(name)}: missing; it is required")
+            return default
+        value = self.data[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(self.key(name), value, _TYPES.get(kind, kind.__name__))
+        return value
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        value = float(self.get(name, float, default))
+        if value < minimum or math.isnan(value):
+            self.fail(self.key(name), value, f"a number >= {minimum:g}")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
+        value = self.get(name, str, default, required=default is None)
+        if value not in choices:
+            self.fail(self.key(name), value, "allowed", f"choose one of {', '.join(choices)}")
+        return str(value)
+
+    def sub(self, name: str, *, required: bool = False) -> _Table | None:
+        self.used.add(name)
+        if name not in self.data:
+            if required:
+                raise ScenarioError(f"{self.source}: {self.key(name)}: missing; it is required")
+            return None
+        return _Table(self.source, self.key(name), self.data[name])
+
+    def done(self, allowed: tuple[str, ...]) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            where = self.key(unknown[0])
+            raise ScenarioError(
+                f"{self.source}: {where}: unknown key; allowed here: {', '.join(sorted(allowed))}"
+            )
+
+
+def _matcher(table: _Table | None) -> Matcher:
+    if table is None:
+        return Always()
+    parts: list[Matcher] = []
+    builders: dict[str, Callable[[Any], Matcher]] = {
+        "service": Service,
+        "operation": Operation,
+        "actor": Actor,
+        "record": RecordName,
+        "table": Table,
+    }
+    for key, build in builders.items():
+        value = table.get(key, str)
+        if value is not None:
+            parts.append(build(value))
+    nth = table.get("nth", int)
+    every = table.get("every", int, 0)
+    if nth is not None:
+        if nth < 1 or every < 0:
+            table.fail(table.key("nth"), nth, "an integer >= 1 (with every >= 0)")
+        parts.append(Nth(nth, every))
+    probability = table.get("probability", float)
+    if probability is not None:
+        if not 0.0 <= probability <= 1.0:
+            table.fail(table.key("probability"), probability, "a number between 0 and 1")
+        parts.append(Probability(probability))
+    negated = table.sub("not")
+    if negated is not None:
+        parts.append(~_matcher(negated))
+    table.done(
+        ("service", "operation", "actor", "record", "table", "nth", "every", "probability", "not")
+    )
+    if not parts:
+        return Always()
+    result = parts[0]
+    for p in parts[1:]:
+        result = result & p
+    return result
+
+
+_COMMON: Final = ("name", "kind", "start", "end", "match")
+_KIND_KEYS: Final = {
+    "latency": ("distribution", "seconds", "low", "high", "sigma", "where"),
+    "error": ("code", "mode"),
+    "pause": ("seconds", "until_plans_ahead"),
+    "lock-contention": ("endpoint", "holder"),
+}
+
+
+def _fault(table: _Table, index: int) -> Fault:
+    kind = table.choice("kind", FAULT_KINDS)
+    name = table.get("name", str, f"fault-{index}")
+    start = table.number("start", 0.0)
+    end = table.number("end", math.inf)
+    if end <= start:
+        table.fail(table.key("end"), end, f"after start ({start:g})")
+    matcher = _matcher(table.sub("match"))
+    fault: Fault
+    if kind == "latency":
+        fault = Latency(
+            name,
+            matcher,
+            start,
+            end,
+            distribution=table.choice(
+                "distribution", ("fixed", "uniform", "exponential", "lognormal"), "fixed"
+            ),
+            seconds=table.number("seconds", 1.0),
+            low=table.number("low", 0.0),
+            high=table.number("high", 1.0),
+            sigma=table.number("sigma", 0.5),
+            where=table.choice("where", ("before", "after", "both"), "before"),
+        )
+    elif kind == "error":
+        fault = Error(
+            name,
+            matcher,
+            start,
+            end,
+            code=table.choice("code", ERROR_CODES),
+            mode=table.choice("mode", ERROR_MODES, "never-arrived"),
+        )
+    elif kind == "pause":
+        fault = Pause(
+            name,
+            matcher,
+            start,
+            end,
+            seconds=table.number("seconds", 0.0),
+            until_plans_ahead=table.get("until_plans_ahead", int, 0),
+        )
+    else:
+        fault = LockContention(
+            name,
+            matcher,
+            start,
+            end,
+            endpoint=table.get("endpoint", str, required=True),
+            holder=table.get("holder", str, "phantom"),
+        )
+    table.done(_COMMON + _KIND_KEYS[kind])
+    try:
+        fault.validate()
+    except ValueError as exc:
+        raise ScenarioError(f"{table.source}: {table.path}: {exc}") from None
+    return fault
+
+
+def load(path: str | Path, text: str | None = None) -> Any:
+    """Read and validate a scenario file."""
+    from harness.runner import CallLatency, Scenario
+
+    source = str(path)
+    try:
+        raw = tomllib.loads(text if text is not None else Path(path).read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"{source}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    top = _Table(source, "", raw)
+    meta = top.sub("scenario", required=True)
+    assert meta is not None
+    name = meta.get("name", str, required=True)
+    description = meta.get("description", str, "")
+    duration = meta.number("duration", 360.0, minimum=1.0)
+    progress_bound = meta.number("progress_bound", 180.0)
+    meta.done(("name", "description", "duration", "progress_bound"))
+
+    world = top.sub("world", required=True)
+    assert world is not None
+    fleet_size = world.get("fleet_size", int, 3)
+    if not 1 <= fleet_size <= 200:
+        world.fail(world.key("fleet_size"), fleet_size, "an integer from 1 to 200")
+    planner_interval = world.number("planner_interval", 15.0, minimum=0.001)
+    propagation_delay = world.number("propagation_delay", 0.0)
+    raw_endpoints = world.get("endpoints", list, required=True)
+    endpoints = []
+    for i, item in enumerate(raw_endpoints):
+        t = _Table(source, world.key(f"endpoints[{i}]"), item)
+        types = t.get("record_types", list, ["A"])
+        for rtype in types:
+            if rtype not in RECORD_TYPES:
+                t.fail(
+                    t.key("record_types"),
+                    rtype,
+                    "a record type",
+                    f"choose from {', '.join(RECORD_TYPES)}",
+                )
+        endpoints.append(
+            Endpoint(
+                t.get("name", str, required=True), t.get("plan_key", str, "regional"), tuple(types)
+            )
+        )
+        t.done(("name", "plan_key", "record_types"))
+    if not endpoints:
+        world.fail(world.key("endpoints"), [], "a non-empty list of endpoints")
+    world.done(("fleet_size", "planner_interval", "propagation_delay", "endpoints"))
+
+    en = top.sub("enactors") or _Table(source, "enactors", {})
+    names = en.get("names", list, ["enactor-a", "enactor-b", "enactor-c"])
+    if (
+        not names
+        or not all(isinstance(n, str) and n for n in names)
+        or len(set(names)) != len(names)
+    ):
+        en.fail(en.key("names"), names, "a list of distinct, non-empty actor names")
+    config = EnactorConfig(
+        endpoints=(),
+        lock_ttl=en.number("lock_ttl", 30.0, minimum=1.0),
+        lock_attempts=en.get("lock_attempts", int, 40),
+        backoff_base=en.number("backoff_base", 2.0),
+        backoff_max=en.number("backoff_max", 15.0),
+        cleanup_window=en.get("cleanup_window", int, 5),
+        poll_interval=en.number("poll_interval", 5.0, minimum=0.001),
+    )
+    if config.lock_attempts < 1 or config.cleanup_window < 1:
+        en.fail(
+            en.key("lock_attempts / cleanup_window"),
+            (config.lock_attempts, config.cleanup_window),
+            "integers >= 1",
+        )
+    en.done(
+        (
+            "names",
+            "lock_ttl",
+            "lock_attempts",
+            "backoff_base",
+            "backoff_max",
+            "cleanup_window",
+            "poll_interval",
+        )
+    )
+
+    lat = top.sub("latency") or _Table(source, "latency", {})
+    latency = CallLatency(lat.number("low", 0.05), lat.number("high", 0.3))
+    if latency.high < latency.low:
+        lat.fail(lat.key("high"), latency.high, f">= low ({latency.low:g})")
+    lat.done(("low", "high"))
+
+    lim = top.sub("limits") or _Table(source, "limits", {})
+    limits = Limits(
+        max_steps=lim.get("max_steps", int, 200_000),
+        max_virtual_seconds=lim.number("max_virtual_seconds", duration + 3600.0, minimum=1.0),
+        max_wall_seconds=lim.number("max_wall_seconds", 300.0, minimum=0.1),
+        quantum=lim.number("quantum", 1.0),
+    )
+    lim.done(("max_steps", "max_virtual_seconds", "max_wall_seconds", "quantum"))
+
+    faults = []
+    for i, item in enumerate(top.get("faults", list, [])):
+        faults.append(_fault(_Table(source, f"faults[{i}]", item), i))
+    endpoint_names = {ep.name for ep in endpoints}
+    for f in faults:
+        if isinstance(f, LockContention) and f.endpoint not in endpoint_names:
+            raise ScenarioError(
+                f"{source}: faults: {f.name}: endpoint {f.endpoint!r} is not in world.endpoints "
+                f"(choose from {', '.join(sorted(endpoint_names))})"
+            )
+    top.done(("scenario", "world", "enactors", "latency", "limits", "faults"))
+    return Scenario(
+        name=name,
+        description=description,
+        endpoints=tuple(endpoints),
+        fleet_size=fleet_size,
+        enactors=tuple(names),
+        planner_interval=planner_interval,
+        enactor=config,
+        latency=latency,
+        propagation_delay=propagation_delay,
+        duration=duration,
+        progress_bound=progress_bound,
+        limits=limits,
+        faults=tuple(faults),
+    )
+
+
+def builtin(name: str) -> Any:
+    """A scenario shipped in fixtures/scenarios, by name."""
+    files = resources.files("fixtures").joinpath("scenarios")
+    entry = files.joinpath(f"{name}.toml")
+    if not entry.is_file():
+        known = sorted(
+            p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml")
+        )
+        raise ScenarioError(
+            f"scenario {name!r}: unknown; choose one of {', '.join(known)} or give a .toml path"
+        )
+    return load(f"fixtures/scenarios/{name}.toml", entry.read_text())
+
+
+def builtin_names() -> list[str]:
+    files = resources.files("fixtures").joinpath("scenarios")
+    return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+_MATCH_KEYS: Final = (
+    "service",
+    "operation",
+    "actor",
+    "record",
+    "table",
+    "nth",
+    "every",
+    "probability",
+)
+
+
+def fault_from_flag(text: str, index: int) -> Fault:
+    """A fault from ``--fault kind=latency,actor=enactor-c,seconds=40``: the same keys and
+    checks as a scenario file's ``[[faults]]``, match keys gathered into its ``match``."""
+    item: dict[str, Any] = {}
+    match: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, raw = part.partition("=")
+        if not sep or not key:
+            raise ScenarioError(f"--fault {text!r}: {part!r} is not KEY=VALUE")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word: a string
+        (match if key in _MATCH_KEYS else item)[key.strip()] = value
+    if match:
+        item["match"] = match
+    item.setdefault("name", f"cli-{index}")
+    return _fault(_Table(f"--fault {text!r}", "", item), index)
