@@ -1,6 +1,6 @@
 """Faults at the AWS API boundary: kinds, matchers, injection and the nemesis that heals them."""
 
-from faults.kinds import Error, Fault, Latency, LockContention, Pause
+from faults.kinds import ClockSkew, Crash, Error, Fault, Latency, LockContention, Pause
 from faults.matchers import (
     Actor,
     Always,
@@ -17,6 +17,8 @@ from faults.matchers import (
 __all__ = [
     "Actor",
     "Always",
+    "ClockSkew",
+    "Crash",
     "Error",
     "Fault",
     "Latency",

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from faults.kinds import Error, Fault, Latency, Pause
+from faults.kinds import ClockSkew, Crash, Error, Fault, Latency, Pause
 from faults.matchers import Call
 from harness.history import History
 from harness.sim.clock import Clock
@@ -68,6 +68,34 @@ def error_response(request: Any, service: str, code: str) -> AWSResponse:
     return response
 
 
+class Crashed(BaseException):
+    """Raised in an actor at its next AWS call after a crash fault hit it.
+
+    A BaseException, so the automation's ``except Exception`` cannot swallow it; the
+    runner's supervisor catches it and starts a fresh instance after the delay.
+    """
+
+    def __init__(self, actor: str, restart_after: float) -> None:
+        super().__init__(f"{actor} crashed; restart in {restart_after:g}s")
+        self.actor = actor
+        self.restart_after = restart_after
+
+
+class SkewedClock:
+    """One actor's view of the clock: off by the active skew faults aimed at it."""
+
+    def __init__(self, base: Clock, actor: str, faults: Sequence[Fault]) -> None:
+        self.base = base
+        self.actor = actor
+        self.skews = [f for f in faults if isinstance(f, ClockSkew) and f.actor == actor]
+
+    def now(self) -> float:
+        return self.base.now() + sum(f.offset for f in self.skews if f.active)
+
+    def sleep(self, seconds: float) -> None:
+        self.base.sleep(seconds)
+
+
 class Injector:
     """Applies a run's faults to the clients of its actors."""
 
@@ -89,6 +117,10 @@ class Injector:
         self.deliver = deliver  # sends a prepared request to the backend, for response-lost
         self.wait_until = wait_until
         self.newest_plan = newest_plan or (lambda: 0)
+        self.crashing: dict[str, Crash] = {}  # actor -> the crash waiting for its next call
+
+    def crash(self, fault: Crash) -> None:
+        self.crashing[fault.actor] = fault
 
     def attach(self, client: Any, actor: str) -> None:
         events = client.meta.events
@@ -96,6 +128,17 @@ class Injector:
         rng = random.Random(f"{self.seed}/faults/{actor}/{service}")
 
         def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+            crash = self.crashing.pop(actor, None)
+            if crash is not None:
+                self.history.append(
+                    "fault",
+                    self.clock.now(),
+                    action="hit",
+                    actor=actor,
+                    op=model.name,
+                    **crash.describe(),
+                )
+                raise Crashed(actor, crash.restart_after)
             call = Call(service, model.name, actor, params, self._t(), rng)
             context[_CONTEXT_KEY] = call
             hits = self._hits(call, (Latency, Pause))

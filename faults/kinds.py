@@ -16,6 +16,9 @@ Kinds here:
 * ``Pause``: stall the calling actor, for a duration or until a condition holds
   (``until_plans_ahead``: until the planner has written N more plans).
 * ``LockContention``: a phantom holder of an endpoint's TXT lock for the window.
+* ``ClockSkew``: one actor's clock reads ``offset`` seconds off while active.
+* ``Crash``: the actor dies at its next yield point after activation and a fresh
+  instance (no memory of what it applied) starts ``restart_after`` seconds later.
 """
 
 from __future__ import annotations
@@ -142,3 +145,29 @@ class LockContention(Fault):
             raise ValueError(
                 f"fault {self.name}: lock-contention needs an end (the phantom lock's expiry)"
             )
+
+
+@dataclass
+class ClockSkew(Fault):
+    actor: str = ""
+    offset: float = 0.0  # seconds added to the actor's reading of the clock
+
+    kind: str = field(default="clock-skew", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.actor or self.offset == 0:
+            raise ValueError(f"fault {self.name}: clock-skew needs an actor and a non-zero offset")
+
+
+@dataclass
+class Crash(Fault):
+    actor: str = ""
+    restart_after: float = 30.0
+
+    kind: str = field(default="crash", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.actor or self.restart_after < 0:
+            raise ValueError(f"fault {self.name}: crash needs an actor and restart_after >= 0")

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from faults.kinds import Fault, LockContention
+from faults.kinds import Crash, Fault, LockContention
 from harness.automation.lock import LockValue, preamble
 from harness.automation.plan import Endpoint
 from harness.automation.tree import find_zone_id, lock_name, read_rrsets
@@ -32,7 +32,9 @@ class Nemesis:
         deadline: float,
         route53: Any,
         endpoints: Sequence[Endpoint],
+        on_crash: Callable[[Crash], None] | None = None,
     ) -> None:
+        self.on_crash = on_crash
         self.faults = list(faults)
         self.clock = clock
         self.history = history
@@ -73,6 +75,8 @@ class Nemesis:
         self.history.append("fault", self.clock.now(), action="activate", **fault.describe())
         if isinstance(fault, LockContention):
             self._phantom(fault, until=self.history.start + fault.end)
+        if isinstance(fault, Crash) and self.on_crash is not None:
+            self.on_crash(fault)
 
     def _heal(self, fault: Fault) -> None:
         fault.active = False

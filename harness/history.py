@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from harness.automation.events import Event
+from harness.sim.clock import Clock
 from harness.sim.scheduler import Choice
 
 
@@ -27,8 +28,9 @@ def _canonical(entry: dict[str, Any]) -> str:
 
 
 class History:
-    def __init__(self, start: float) -> None:
+    def __init__(self, start: float, clock: Clock | None = None) -> None:
         self.start = start
+        self.clock = clock  # the run's clock, for stamping the automation's events
         self._entries: list[dict[str, Any]] = []
         self._lines: list[str] = []
         self._wall: list[float] = []
@@ -66,11 +68,15 @@ class History:
 
     # Automation event sink.
     def __call__(self, event: Event) -> None:
+        # The run's clock says when it happened; the actor's own reading is its belief
+        # (they differ under clock skew) and is kept only when it differs.
+        t = self.clock.now() if self.clock is not None else event.t
+        fields = _jsonable(event.fields)
+        if abs(event.t - t) > 0.001:
+            fields["believed_t"] = round(event.t - self.start, 3)
         if event.kind == "wrote-plan":
             self.newest_plan = max(self.newest_plan, int(event.fields.get("generation", 0)))
-        self.append(
-            "event", event.t, actor=event.actor, event=event.kind, **_jsonable(event.fields)
-        )
+        self.append("event", t, actor=event.actor, event=event.kind, **fields)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
         return [e for e in self._entries if e["kind"] == kind]

@@ -222,6 +222,7 @@ def run(
     for fault in faults:
         fault.validate()
     scheduler = Scheduler(strat, limits=scenario.limits, recorder=history, start=INCIDENT_EPOCH)
+    history.clock = scheduler.clock
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}
     with open_target(
         TargetSpec("moto"),
@@ -343,6 +344,13 @@ def _build_actors(
             injector.attach(c, actor)
         return c
 
+    def clock_of(actor: str) -> Clock:
+        if not faults:
+            return clock
+        from faults.inject import SkewedClock
+
+        return SkewedClock(clock, actor, faults)
+
     planner = Planner(
         "planner",
         dynamodb=client("dynamodb", "planner"),
@@ -352,25 +360,31 @@ def _build_actors(
             groups=tuple(sorted({e.plan_key for e in world.endpoints})),
             interval=scenario.planner_interval,
         ),
-        clock=clock,
+        clock=clock_of("planner"),
         events=history,
     )
     actors: dict[str, Callable[[], None]] = {"planner": lambda: planner.run(should_stop)}
     config = scenario.enactor_config(world.table)
     for name in scenario.enactors:
-        enactor = enactor_cls(
-            name,
-            route53=client("route53", name),
-            dynamodb=client("dynamodb", name),
-            config=config,
-            clock=clock,
-            rng=random.Random(actor_seeds[name]),
-            events=history,
-        )
-        actors[name] = _loop(enactor, should_stop)
+        route53, dynamodb = client("route53", name), client("dynamodb", name)
+
+        def make(name: str = name, route53: Any = route53, dynamodb: Any = dynamodb) -> Any:
+            # A restarted enactor is a new process: same clients, no memory.
+            return enactor_cls(
+                name,
+                route53=route53,
+                dynamodb=dynamodb,
+                config=config,
+                clock=clock_of(name),
+                rng=random.Random(actor_seeds[name]),
+                events=history,
+            )
+
+        actors[name] = _supervised(name, make, should_stop, clock, history)
     if faults:
         from faults.nemesis import Nemesis
 
+        assert injector is not None
         nemesis = Nemesis(
             faults,
             clock=clock,
@@ -378,6 +392,7 @@ def _build_actors(
             deadline=scenario.duration,
             route53=target.client("route53", actor="nemesis"),
             endpoints=world.endpoints,
+            on_crash=injector.crash,
         )
         instrument(
             target.client("route53", actor="nemesis"),
@@ -390,6 +405,38 @@ def _build_actors(
         )
         actors["nemesis"] = _loop(nemesis, should_stop)
     return actors
+
+
+def _supervised(
+    name: str,
+    make: Callable[[], Any],
+    should_stop: Callable[[], bool],
+    clock: Clock,
+    history: History,
+) -> Callable[[], None]:
+    """Run an enactor; if a crash fault kills it, start a fresh one after the delay."""
+
+    def body() -> None:
+        from faults.inject import Crashed
+
+        while True:
+            try:
+                make().run(should_stop)
+                return
+            except Crashed as crash:
+                history.append(
+                    "fault",
+                    clock.now(),
+                    action="crashed",
+                    actor=name,
+                    restart_after=crash.restart_after,
+                )
+                clock.sleep(crash.restart_after)
+                if should_stop():
+                    return
+                history.append("fault", clock.now(), action="restarted", actor=name)
+
+    return body
 
 
 def _loop(actor: Any, should_stop: Callable[[], bool]) -> Callable[[], None]:
@@ -445,7 +492,7 @@ def _run_real(
     such a run identifies this run only.
     """
     clock = ScaledClock(INCIDENT_EPOCH, time_scale)
-    history = History(INCIDENT_EPOCH)
+    history = History(INCIDENT_EPOCH, clock)
     master = random.Random(seed)
     actor_names = sorted(("planner", *scenario.enactors))
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}

@@ -15,7 +15,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from faults.kinds import ERROR_CODES, ERROR_MODES, Error, Fault, Latency, LockContention, Pause
+from faults.kinds import (
+    ERROR_CODES,
+    ERROR_MODES,
+    ClockSkew,
+    Crash,
+    Error,
+    Fault,
+    Latency,
+    LockContention,
+    Pause,
+)
 from faults.matchers import (
     Actor,
     Always,
@@ -33,7 +43,7 @@ from harness.errors import UsageError
 from harness.sim.scheduler import Limits
 
 RECORD_TYPES: Final = ("A", "AAAA")
-FAULT_KINDS: Final = ("latency", "error", "pause", "lock-contention")
+FAULT_KINDS: Final = ("latency", "error", "pause", "lock-contention", "clock-skew", "crash")
 
 
 class ScenarioError(UsageError):
@@ -156,6 +166,8 @@ _KIND_KEYS: Final = {
     "error": ("code", "mode"),
     "pause": ("seconds", "until_plans_ahead"),
     "lock-contention": ("endpoint", "holder"),
+    "clock-skew": ("actor", "offset"),
+    "crash": ("actor", "restart_after"),
 }
 
 
@@ -200,6 +212,24 @@ def _fault(table: _Table, index: int) -> Fault:
             end,
             seconds=table.number("seconds", 0.0),
             until_plans_ahead=table.get("until_plans_ahead", int, 0),
+        )
+    elif kind == "clock-skew":
+        fault = ClockSkew(
+            name,
+            matcher,
+            start,
+            end,
+            actor=table.get("actor", str, required=True),
+            offset=table.get("offset", float, required=True),
+        )
+    elif kind == "crash":
+        fault = Crash(
+            name,
+            matcher,
+            start,
+            end,
+            actor=table.get("actor", str, required=True),
+            restart_after=table.number("restart_after", 30.0),
         )
     else:
         fault = LockContention(

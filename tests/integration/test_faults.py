@@ -29,6 +29,8 @@ from harness.history import History
 from harness.runner import INCIDENT_2025, run
 from harness.sim.clock import INCIDENT_EPOCH, ManualClock
 
+INCIDENT_2025_EPOCH = INCIDENT_EPOCH
+
 TABLE = "faulty"
 
 
@@ -257,3 +259,61 @@ def test_pause_until_the_planner_is_ahead() -> None:
         if e["event"] == "wrote-plan" and e["seq"] < hit["seq"]
     ]
     assert max(plans) >= max(before or [0]) + 5
+
+
+def test_a_crashed_enactor_restarts_fresh_after_the_delay() -> None:
+    from faults import Crash
+
+    scenario = replace(
+        INCIDENT_2025,
+        duration=150.0,
+        faults=(Crash("kill-a", actor="enactor-a", restart_after=20.0, start=30.0, end=31.0),),
+    )
+    result = run(scenario, "safe", seed=5)
+    entries = list(result.history)
+    crashed = next(e for e in entries if e["kind"] == "fault" and e.get("action") == "crashed")
+    restarted = next(e for e in entries if e["kind"] == "fault" and e.get("action") == "restarted")
+    assert crashed["actor"] == restarted["actor"] == "enactor-a"
+    assert restarted["t"] == pytest.approx(crashed["t"] + 20.0, abs=0.01)
+    # A new process remembers nothing: its first check is against no applied plan.
+    first = next(
+        e
+        for e in entries
+        if e["kind"] == "event"
+        and e["actor"] == "enactor-a"
+        and e["event"] == "checked-plan"
+        and e["seq"] > restarted["seq"]
+    )
+    assert first["last_applied"] is None
+    assert result.verdict == "pass", result.reason
+
+
+def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes() -> None:
+    from faults import ClockSkew
+
+    skew = ClockSkew("b-ahead", actor="enactor-b", offset=120.0, start=0.0, end=150.0)
+    result = run(
+        replace(INCIDENT_2025, duration=200.0, faults=(*INCIDENT_2025.faults, skew)), "safe", seed=6
+    )
+    entries = list(result.history)
+    on = next(e["seq"] for e in entries if e["kind"] == "fault" and e["action"] == "activate")
+    off = next(e["seq"] for e in entries if e["kind"] == "fault" and e["action"] == "heal")
+    events = [e for e in entries if e["kind"] == "event" and on < e["seq"] < off]
+    # The caller: while the fault is active, B believes it is two minutes later.
+    b = [e for e in events if e["actor"] == "enactor-b"]
+    assert b and all(e["believed_t"] == pytest.approx(e["t"] + 120.0, abs=0.01) for e in b)
+    assert all("believed_t" not in e for e in events if e["actor"] != "enactor-b")
+    # The backend: the lock B writes expires by B's clock, so everyone else finds it
+    # held long after B released it (skew starves the others of the lock).
+    taken = [e for e in b if e["event"] == "lock-taken"]
+    assert taken and all(e["expires_at"] - INCIDENT_2025_EPOCH >= e["t"] + 120.0 for e in taken)
+    busy = [
+        e
+        for e in events
+        if e["event"] == "lock-busy" and e["actor"] != "enactor-b" and e["t"] < 150
+    ]
+    assert busy and all(e["holder"] == "enactor-b" for e in busy)
+    after = [
+        e for e in entries if e["kind"] == "event" and e["actor"] == "enactor-b" and e["seq"] > off
+    ]
+    assert after and all("believed_t" not in e for e in after), "healed: B's clock is right again"
