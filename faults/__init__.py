@@ -1,6 +1,6 @@
 """Faults at the AWS API boundary: kinds, matchers, injection and the nemesis that heals them."""
 
-from faults.kinds import ClockSkew, Crash, Error, Fault, Latency, LockContention, Pause
+from faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, LockContention, Pause
 from faults.matchers import (
     Actor,
     Always,
@@ -21,6 +21,7 @@ __all__ = [
     "Crash",
     "Error",
     "Fault",
+    "Hold",
     "Latency",
     "LockContention",
     "Matcher",

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from faults.kinds import ClockSkew, Crash, Error, Fault, Latency, Pause
+from faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, Pause
 from faults.matchers import Call
 from harness.history import History
 from harness.sim.clock import Clock
@@ -155,6 +155,9 @@ class Injector:
             if call is None:
                 return None
             call.t = self._t()
+            for hold in self._hits(call, (Hold,)):
+                assert isinstance(hold, Hold)
+                self.clock.sleep(hold.seconds)  # in flight: later requests from others land first
             for fault in self._hits(call, (Error,)):
                 assert isinstance(fault, Error)
                 if fault.mode == "response-lost":

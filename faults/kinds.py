@@ -13,6 +13,9 @@ Kinds here:
 * ``Error``: Route 53's and DynamoDB's throttling and 5xx errors, read timeouts
   and connection errors, in two modes: ``never-arrived`` (nothing reaches the
   backend) and ``response-lost`` (the backend acts, the caller sees the error).
+* ``Hold``: the request leaves the caller but is held in flight for ``seconds``,
+  so later requests from other actors land before it (a write that reaches
+  Route 53 late, after the caller has already committed to it).
 * ``Pause``: stall the calling actor, for a duration or until a condition holds
   (``until_plans_ahead``: until the planner has written N more plans).
 * ``LockContention``: a phantom holder of an endpoint's TXT lock for the window.
@@ -113,6 +116,18 @@ class Error(Fault):
             raise ValueError(
                 f"fault {self.name}: mode {self.mode!r}; choose one of {', '.join(ERROR_MODES)}"
             )
+
+
+@dataclass
+class Hold(Fault):
+    seconds: float = 10.0
+
+    kind: str = field(default="hold", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.seconds <= 0:
+            raise ValueError(f"fault {self.name}: hold needs seconds > 0")
 
 
 @dataclass

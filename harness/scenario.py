@@ -22,6 +22,7 @@ from faults.kinds import (
     Crash,
     Error,
     Fault,
+    Hold,
     Latency,
     LockContention,
     Pause,
@@ -43,7 +44,7 @@ from harness.errors import UsageError
 from harness.sim.scheduler import Limits
 
 RECORD_TYPES: Final = ("A", "AAAA")
-FAULT_KINDS: Final = ("latency", "error", "pause", "lock-contention", "clock-skew", "crash")
+FAULT_KINDS: Final = ("latency", "error", "hold", "pause", "lock-contention", "clock-skew", "crash")
 
 
 class ScenarioError(UsageError):
@@ -164,6 +165,7 @@ _COMMON: Final = ("name", "kind", "start", "end", "match")
 _KIND_KEYS: Final = {
     "latency": ("distribution", "seconds", "low", "high", "sigma", "where"),
     "error": ("code", "mode"),
+    "hold": ("seconds",),
     "pause": ("seconds", "until_plans_ahead"),
     "lock-contention": ("endpoint", "holder"),
     "clock-skew": ("actor", "offset"),
@@ -213,6 +215,8 @@ def _fault(table: _Table, index: int) -> Fault:
             seconds=table.number("seconds", 0.0),
             until_plans_ahead=table.get("until_plans_ahead", int, 0),
         )
+    elif kind == "hold":
+        fault = Hold(name, matcher, start, end, seconds=table.number("seconds", 10.0))
     elif kind == "clock-skew":
         fault = ClockSkew(
             name,

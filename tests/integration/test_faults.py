@@ -317,3 +317,72 @@ def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes() -> None:
         e for e in entries if e["kind"] == "event" and e["actor"] == "enactor-b" and e["seq"] > off
     ]
     assert after and all("believed_t" not in e for e in after), "healed: B's clock is right again"
+
+
+def test_a_held_write_lands_after_a_later_write_from_another_actor() -> None:
+    from faults import Hold
+    from harness.sim.hooks import instrument
+    from harness.sim.scheduler import Scheduler
+    from harness.sim.strategies import RandomStrategy
+
+    scheduler = Scheduler(RandomStrategy(random.Random(1)))
+    history = History(INCIDENT_EPOCH, scheduler.clock)
+    with open_target(TargetSpec("moto"), clock=scheduler.clock) as target:
+        setup = target.client("route53")
+        zone = setup.create_hosted_zone(Name="hold.test.", CallerReference="h")["HostedZone"][
+            "Id"
+        ].split("/")[-1]
+        hold = Hold(
+            "late-write",
+            matcher=Actor("slow") & Operation("ChangeResourceRecordSets"),
+            seconds=10.0,
+        )
+        hold.active = True
+        injector = Injector(
+            [hold], history=history, clock=scheduler.clock, seed=1, deliver=moto_deliver
+        )
+
+        def writer(name: str, value: str, delay: float) -> Any:
+            client = target.client("route53", actor=name)
+            instrument(
+                client,
+                scheduler,
+                history,
+                actor=name,
+                rng=random.Random(name),
+                clock=scheduler.clock,
+            )
+            injector.attach(client, name)
+
+            def body() -> None:
+                scheduler.clock.sleep(delay)
+                client.change_resource_record_sets(
+                    HostedZoneId=zone,
+                    ChangeBatch={
+                        "Changes": [
+                            {
+                                "Action": "UPSERT",
+                                "ResourceRecordSet": {
+                                    "Name": "x.hold.test.",
+                                    "Type": "A",
+                                    "TTL": 60,
+                                    "ResourceRecords": [{"Value": value}],
+                                },
+                            }
+                        ]
+                    },
+                )
+
+            return body
+
+        scheduler.spawn("slow", writer("slow", "192.0.2.1", 0.0))
+        scheduler.spawn("fast", writer("fast", "192.0.2.2", 1.0))
+        scheduler.run()
+        log = target.strict_route53().change_log(zone)
+        final = [r for r in target.strict_route53().records(zone) if r.name == "x.hold.test."]
+    invokes = [e["actor"] for e in history if e["kind"] == "invoke"]
+    assert invokes == ["slow", "fast"], "the slow writer sent first"
+    assert [c.submitted_at - INCIDENT_EPOCH for c in log] == [1.0, 10.0], (
+        "but its write landed last"
+    )
+    assert final[0].values == ("192.0.2.1",)

@@ -47,7 +47,7 @@ def _broken(tmp_path: pathlib.Path, old: str, new: str) -> pathlib.Path:
         (
             'kind = "latency"',
             'kind = "gremlins"',
-            "faults[0].kind: 'gremlins' is not allowed; choose one of latency, error, pause, lock-contention",
+            "faults[0].kind: 'gremlins' is not allowed; choose one of latency, error, hold, pause, lock-contention, clock-skew, crash",
         ),
         (
             'distribution = "uniform"',
