@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,39 +102,58 @@ def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterat
         str(propagation_delay),
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        url = _wait_ready(proc, timeout)
-        yield url
-    finally:
-        proc.terminate()
+    # The server logs every request: a pipe nobody reads fills up and blocks it, so the
+    # log goes to a file (quoted when the server fails to start) and stdout is drained.
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            url = _wait_ready(proc, timeout, log)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
-def _wait_ready(proc: subprocess.Popen[str], timeout: float) -> str:
-    result: list[str] = []
+def _wait_ready(proc: subprocess.Popen[str], timeout: float, log: Any) -> str:
+    found: list[str] = []
+    ready = threading.Event()
 
     def read() -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith(READY):
-                result.append(line.split()[1])
-                return
+        for line in proc.stdout:  # keeps reading after READY, so stdout never fills
+            if not found and line.startswith(READY):
+                found.append(line.split()[1])
+                ready.set()
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not result:
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(timeout):
         proc.kill()
-        err = proc.stderr.read() if proc.stderr else ""
+        log.seek(0)
         raise RuntimeError(
-            f"moto server did not report {READY} within {timeout:.0f}s; its stderr:\n{err[-2000:]}"
+            f"moto server did not report {READY} within {timeout:.0f}s; its log:\n{log.read()[-2000:]}"
         )
-    return result[0]
+    return found[0]
+
+
+def reset(url: str, seed: int) -> None:
+    """Fresh state for a run, and moto's ids seeded like in-process runs."""
+    import urllib.request
+
+    for path in ("/moto-api/reset", f"/moto-api/seed?a={seed}"):
+        req = urllib.request.Request(url.rstrip("/") + path, data=b"", method="POST")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            resp.read()
+
+
+def http_deliver(request: Any) -> Any:
+    """Send a prepared request to a server for real (a fault's "response lost")."""
+    from botocore.httpsession import URLLib3Session
+
+    return URLLib3Session().send(request)
 
 
 if __name__ == "__main__":

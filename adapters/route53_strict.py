@@ -264,6 +264,11 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
     )
 
 
+def rrset_from_api(raw: Mapping[str, Any]) -> RRSet:
+    """A record set as ListResourceRecordSets returns it, normalised like the strict layer's."""
+    return _parse_change_rrset(raw, "LIST")
+
+
 # --------------------------------------------------------------------------- state
 
 

@@ -37,7 +37,7 @@ from harness.sim.strategies import (
     ReplayStrategy,
     make_strategy,
 )
-from harness.world import Observer, World
+from harness.world import Observer, World, api_records
 
 CLOCKS: Final = ("sim", "real")
 
@@ -182,6 +182,7 @@ def run(
     dfs: DFSStrategy | None = None,
     stop_on_violation: bool = True,
     time_scale: float = 1.0,
+    target: TargetSpec | None = None,
 ) -> RunResult:
     """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix."""
     enactor_cls = resolve_enactor(variant)
@@ -196,6 +197,7 @@ def run(
             seed=seed,
             time_scale=time_scale,
             stop_on_violation=stop_on_violation,
+            target=target,
         )
     master = random.Random(seed)
     actor_names = sorted(
@@ -224,16 +226,14 @@ def run(
     scheduler = Scheduler(strat, limits=scenario.limits, recorder=history, start=INCIDENT_EPOCH)
     history.clock = scheduler.clock
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}
+    spec = _prepare(target, seed)
     with open_target(
-        TargetSpec("moto"),
-        clock=scheduler.clock,
-        propagation_delay=scenario.propagation_delay,
-        seed=seed,
-    ) as target:
+        spec, clock=scheduler.clock, propagation_delay=scenario.propagation_delay, seed=seed
+    ) as aws:
         world = World(
-            target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
+            aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
         ).provision()
-        observer = Observer(target.strict_route53(), world, history, scheduler.clock)
+        observer = _observer(aws, world, history, scheduler.clock)
         found: list[checkers.Violation] = []
 
         def stop_when() -> str | None:
@@ -264,15 +264,17 @@ def run(
         actors = _build_actors(
             scenario,
             enactor_cls,
-            target,
+            aws,
             world,
             scheduler,
             scheduler.clock,
             history,
             actor_seeds,
             should_stop,
+            on_complete=lambda op: observer.note_change() if op == _CHANGE else None,
             faults=faults,
             seed=seed,
+            deliver=_deliver(spec),
         )
         for name, fn in actors.items():
             scheduler.spawn(name, fn)
@@ -296,6 +298,7 @@ def _build_actors(
     on_complete: Callable[[str], None] | None = None,
     faults: Sequence[Any] = (),
     seed: int = 0,
+    deliver: Callable[[Any], Any] | None = None,
 ) -> dict[str, Callable[[], None]]:
     """The planner, the enactors and (with faults) the nemesis, each as a function to run
     in its own thread."""
@@ -315,7 +318,7 @@ def _build_actors(
             history=history,
             clock=clock,
             seed=seed,
-            deliver=moto_deliver,
+            deliver=deliver or moto_deliver,
             wait_until=wait,
             newest_plan=lambda: history.newest_plan,
         )
@@ -439,6 +442,39 @@ def _supervised(
     return body
 
 
+_CHANGE: Final = "ChangeResourceRecordSets"
+
+
+def _prepare(target: TargetSpec | None, seed: int) -> TargetSpec:
+    """The target for a run: in-process moto unless told otherwise; a server is reset first."""
+    spec = target or TargetSpec("moto")
+    spec.validate()
+    if spec.kind == "aws":
+        raise UsageError("--target aws: scenario runs against real AWS are not supported yet")
+    if spec.kind == "moto-server":
+        from adapters.moto_server import reset
+
+        assert spec.endpoint_url is not None
+        reset(spec.endpoint_url, seed)
+    return spec
+
+
+def _observer(aws: Any, world: World, history: History, clock: Clock) -> Observer:
+    if aws.spec.kind == "moto":
+        return Observer(aws.strict_route53(), world, history, clock)
+    return Observer(api_records(aws.client("route53", actor="observer")), world, history, clock)
+
+
+def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
+    from faults.inject import moto_deliver
+
+    if spec.kind == "moto":
+        return moto_deliver
+    from adapters.moto_server import http_deliver
+
+    return http_deliver
+
+
 def _loop(actor: Any, should_stop: Callable[[], bool]) -> Callable[[], None]:
     return lambda: actor.run(should_stop)
 
@@ -484,7 +520,13 @@ def _result(
 
 
 def _run_real(
-    scenario: Scenario, enactor_cls: type, *, seed: int, time_scale: float, stop_on_violation: bool
+    scenario: Scenario,
+    enactor_cls: type,
+    *,
+    seed: int,
+    time_scale: float,
+    stop_on_violation: bool,
+    target: TargetSpec | None = None,
 ) -> RunResult:
     """The same actors as free threads on (scaled) wall time: no scheduler, no replay.
 
@@ -498,18 +540,20 @@ def _run_real(
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}
     halt = threading.Event()
     wall_start = time.monotonic()
+    spec = _prepare(target, seed)
     with open_target(
-        TargetSpec("moto"), clock=clock, propagation_delay=scenario.propagation_delay, seed=seed
-    ) as target:
+        spec, clock=clock, propagation_delay=scenario.propagation_delay, seed=seed
+    ) as aws:
         world = World(
-            target, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
+            aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size)
         ).provision()
-        observer = Observer(target.strict_route53(), world, history, clock)
+        observer = _observer(aws, world, history, clock)
         deadline = clock.start + scenario.duration
 
         def on_complete(op: str) -> None:
-            if op != "ChangeResourceRecordSets":
+            if op != _CHANGE:
                 return
+            observer.note_change()
             observer.observe()
             if stop_on_violation and any(
                 check(observer.entries()) for check in checkers.SAFETY.values()
@@ -522,7 +566,7 @@ def _run_real(
         actors = _build_actors(
             scenario,
             enactor_cls,
-            target,
+            aws,
             world,
             None,
             clock,
@@ -532,6 +576,7 @@ def _run_real(
             on_complete,
             faults=copy.deepcopy(scenario.faults),
             seed=seed,
+            deliver=_deliver(spec),
         )
         failures: dict[str, str] = {}
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from adapters.aws import AwsTarget
 from adapters.dataplane import possible_addresses
-from adapters.route53_strict import StrictRoute53
+from adapters.route53_strict import RRSet, StrictRoute53, rrset_from_api
 from harness.automation.fleet import StaticFleet, default_fleet
 from harness.automation.plan import Endpoint
 from harness.automation.tree import find_zone_id, generation_of, rollback_name, root_name
@@ -63,15 +64,29 @@ class World:
 class Observer:
     """Records what Route 53's control plane holds for each endpoint, when it changes."""
 
-    def __init__(self, strict: StrictRoute53, world: World, history: History, clock: Clock) -> None:
-        self.strict = strict
+    def __init__(
+        self,
+        source: StrictRoute53 | Callable[[str], list[RRSet]],
+        world: World,
+        history: History,
+        clock: Clock,
+    ) -> None:
+        # In-process, the strict layer is read directly and its change log says when
+        # to look; against a server, records are listed through the API after every
+        # change batch the actors' clients complete (``note_change``).
+        self.strict = source if isinstance(source, StrictRoute53) else None
+        self._records = source.records if isinstance(source, StrictRoute53) else source
         self.world = world
         self.history = history
         self.clock = clock
         self._last: dict[str, dict[str, Any]] = {}
         self._changes_seen = -1
+        self._noted = 0
         self._entries: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
+
+    def note_change(self) -> None:
+        self._noted += 1
 
     def entries(self) -> list[dict[str, Any]]:
         """The observe entries so far (what the safety checkers read)."""
@@ -80,7 +95,10 @@ class Observer:
 
     def observe(self) -> None:
         with self.lock:
-            total = sum(len(self.strict.change_log(z)) for z in self.world.zone_ids.values())
+            if self.strict is not None:
+                total = sum(len(self.strict.change_log(z)) for z in self.world.zone_ids.values())
+            else:
+                total = self._noted
             if total == self._changes_seen:
                 return
             self._changes_seen = total
@@ -94,7 +112,7 @@ class Observer:
                     self._entries.append(entry)
 
     def _state(self, ep: Endpoint) -> dict[str, Any]:
-        records = self.strict.records(self.world.zone_ids[ep.name])
+        records = self._records(self.world.zone_ids[ep.name])
         names = {(r.name, r.type) for r in records}
 
         def pointer(name: str) -> tuple[int | None, bool]:
@@ -118,3 +136,17 @@ class Observer:
             "rollback": rollback,
             "rollback_exists": rollback_exists,
         }
+
+
+def api_records(route53: Any) -> Callable[[str], list[RRSet]]:
+    """Read a zone's records through the control API (for targets the harness cannot see into)."""
+
+    def read(zone_id: str) -> list[RRSet]:
+        out: list[RRSet] = []
+        for page in route53.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=zone_id
+        ):
+            out.extend(rrset_from_api(r) for r in page["ResourceRecordSets"])
+        return out
+
+    return read

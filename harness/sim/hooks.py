@@ -128,16 +128,18 @@ def instrument(
             on_complete(model.name)
         pause(f"done {service}.{model.name}")
 
-    def after_error(exception: BaseException, model: Any, **_: Any) -> None:
+    def after_error(exception: BaseException, event_name: str = "", **_: Any) -> None:
+        # botocore's after-call-error carries no operation model: the name ends the event.
+        op = event_name.rsplit(".", 1)[-1] if event_name else "?"
         history.append(
             "complete",
             clock.now(),
             actor=actor,
             service=service,
-            op=model.name,
+            op=op,
             outcome={"status": 0, "error": type(exception).__name__, "message": str(exception)},
         )
-        pause(f"done {service}.{model.name}")
+        pause(f"done {service}.{op}")
 
     events.register(
         f"before-parameter-build.{service}", before, unique_id=f"dnschaos-before-{service}"

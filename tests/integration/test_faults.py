@@ -386,3 +386,37 @@ def test_a_held_write_lands_after_a_later_write_from_another_actor() -> None:
         "but its write landed last"
     )
     assert final[0].values == ("192.0.2.1",)
+
+
+def test_a_call_that_ends_in_an_exception_is_recorded_and_the_run_goes_on() -> None:
+    # Timeouts surface as exceptions (botocore's after-call-error carries no model).
+    flaky = Error(
+        "timeouts",
+        matcher=Actor("enactor-a") & Service("route53") & Probability(0.3),
+        code="ReadTimeout",
+    )
+    result = run(
+        replace(INCIDENT_2025, duration=120.0, faults=(*INCIDENT_2025.faults, flaky)),
+        "safe",
+        seed=8,
+    )
+    failed = [
+        e
+        for e in result.history
+        if e["kind"] == "complete" and e["outcome"].get("error") == "ReadTimeoutError"
+    ]
+    assert failed and all(e["actor"] == "enactor-a" and e["op"] for e in failed)
+    assert result.stop == "finished", result.reason
+
+
+def test_the_same_scenario_runs_against_a_moto_server_with_its_faults() -> None:
+    from adapters.moto_server import moto_server
+
+    with moto_server() as url:
+        spec = TargetSpec("moto-server", endpoint_url=url)
+        legacy = run(replace(INCIDENT_2025, duration=240.0), "legacy", seed=3, target=spec)
+        safe = run(replace(INCIDENT_2025, duration=240.0), "safe", seed=3, target=spec)
+    for result in (legacy, safe):
+        hits = [e for e in result.history.of_kind("fault") if e["action"] == "hit"]
+        assert hits and {e["actor"] for e in hits} == {"enactor-c"}
+    assert legacy.verdict == "fail" and safe.verdict == "pass", (legacy.reason, safe.reason)
