@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
         help=f"{' or '.join(CLOCKS)}: virtual time or free threads on wall time",
     )
     run.add_argument(
+        "--target",
+        default="moto",
+        help="AWS target: moto (in-process, default) or moto-server (needs --endpoint-url)",
+    )
+    run.add_argument(
+        "--endpoint-url",
+        help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
+        "(start one with: python -m adapters.moto_server)",
+    )
+    run.add_argument(
         "--time-scale",
         type=float,
         default=1.0,
@@ -187,7 +197,12 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--clock real runs free threads: --strategy and --runs apply to --clock sim only"
         )
+    from adapters.aws import TargetSpec
+
+    spec = TargetSpec(args.target, endpoint_url=args.endpoint_url)
+    spec.validate()
     common: dict[str, Any] = {
+        "target": spec,
         "clock": args.clock,
         "time_scale": args.time_scale,
         "stop_on_violation": not args.keep_going,
@@ -384,6 +399,11 @@ def _replay(args: argparse.Namespace) -> int:
         raise UsageError(
             f"replay {args.result}: not a dnschaos result (missing {', '.join(missing)})"
         )
+    if recorded.get("target", "moto") != "moto":
+        raise UsageError(
+            f"replay {args.result}: replays run on in-process moto; this run used "
+            f"--target {recorded.get('target')}, whose state the harness cannot reset to the same point"
+        )
     if recorded.get("clock") != "sim":
         raise UsageError(
             f"replay {args.result}: a --clock {recorded.get('clock')} run has no recorded "
@@ -483,6 +503,7 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
         "stop_on_violation": False,
         "scenario_file": None,
         "faults_added": [],
+        "target": "moto",
         "versions": versions(),
         "final": result.final,
         "story": result.story,

@@ -120,6 +120,7 @@ class RunResult:
     stop_on_violation: bool = True
     scenario_file: str | None = None
     faults_added: tuple[str, ...] = ()
+    target: str = "moto"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -128,6 +129,7 @@ class RunResult:
             "seed": self.seed,
             "strategy": self.strategy,
             "clock": self.clock,
+            "target": self.target,
             "verdict": self.verdict,
             "violations": [v.as_dict() for v in self.violations],
             "checkers": [
@@ -282,6 +284,7 @@ def run(
         observer.observe()
     result = _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
     result.stop_on_violation = stop_on_violation
+    result.target = spec.kind
     return result
 
 
@@ -624,9 +627,11 @@ def _run_real(
         choices=[],
         failed=failures,
     )
-    return _result(
+    result = _result(
         scenario, enactor_cls, seed, "free-threads", "real", sim, history, _checkers(scenario)
     )
+    result.target = spec.kind
+    return result
 
 
 __all__ = ["INCIDENT_2025", "CallLatency", "RunResult", "Scenario", "run", "scenario_named"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -120,3 +121,37 @@ def test_killing_the_parent_leaves_no_server_running() -> None:
         # A zombie of ours would still answer; it is reaped by init once the parent is gone.
         time.sleep(0.1)
     raise AssertionError(f"moto server {child} outlived its killed parent")
+
+
+def test_cli_runs_a_scenario_against_the_server(
+    server_url: str, tmp_path: Any, capsys: Any
+) -> None:
+    import json
+
+    from harness.cli import main
+
+    out = tmp_path / "out.json"
+    code = main(
+        [
+            "run",
+            "incident-2025",
+            "--variant",
+            "legacy",
+            "--seed",
+            "3",
+            "--target",
+            "moto-server",
+            "--endpoint-url",
+            server_url,
+            "--json",
+            str(out),
+            "-q",
+        ]
+    )
+    assert code == 1
+    assert json.loads(out.read_text())["target"] == "moto-server"
+    capsys.readouterr()
+    assert main(["replay", str(out)]) == 2
+    assert "replays run on in-process moto" in capsys.readouterr().err
+    assert main(["run", "incident-2025", "--target", "moto-server"]) == 2
+    assert "needs --endpoint-url" in capsys.readouterr().err
