@@ -35,7 +35,7 @@ import hashlib
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -657,8 +657,3 @@ def _strict_list_response(self: Route53Response) -> ActionResult:
         if nxt.set_identifier is not None:
             result["NextRecordIdentifier"] = nxt.set_identifier
     return ActionResult(result)
-
-
-def with_values(rrset: RRSet, **changes: Any) -> RRSet:
-    """A copy of ``rrset`` with some fields changed (handy in tests)."""
-    return replace(rrset, **changes)

@@ -150,8 +150,13 @@ class _SeededBackoff(tenacity.wait.wait_base):
         self.cap = cap
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
-        ceiling = min(self.cap, self.base * 2 ** (retry_state.attempt_number - 1))
-        return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
+        return jittered_backoff(self.rng, self.base, self.cap, retry_state.attempt_number)
+
+
+def jittered_backoff(rng: random.Random, base: float, cap: float, attempt: int) -> float:
+    """Exponential backoff with "equal jitter" for the ``attempt``-th failure (1-based)."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -402,8 +407,9 @@ class BaseEnactor:
 
     def backoff_delay(self, attempt: int) -> float:
         """The wait after the ``attempt``-th failed try to take a lock (1-based)."""
-        ceiling = min(self.config.backoff_max, self.config.backoff_base * 2 ** (attempt - 1))
-        return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
+        return jittered_backoff(
+            self.rng, self.config.backoff_base, self.config.backoff_max, attempt
+        )
 
     def acquire(self, ep: Endpoint, first_attempt: int = 1) -> Lease | None:
         """Wait (with backoff) until the lock looks free; ``None`` after ``lock_attempts`` tries
