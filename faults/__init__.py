@@ -1,6 +1,19 @@
-"""Faults at the AWS API boundary: kinds, matchers, injection and the nemesis that heals them."""
+"""Faults at the AWS API boundary and at DNS queries: kinds, matchers, injection and the
+nemesis that heals them."""
 
-from faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, LockContention, Pause
+from faults.kinds import (
+    ClockSkew,
+    Crash,
+    DnsServerDown,
+    DnsServfail,
+    DnsTimeout,
+    Error,
+    Fault,
+    Hold,
+    Latency,
+    LockContention,
+    Pause,
+)
 from faults.matchers import (
     Actor,
     Always,
@@ -19,6 +32,9 @@ __all__ = [
     "Always",
     "ClockSkew",
     "Crash",
+    "DnsServerDown",
+    "DnsServfail",
+    "DnsTimeout",
     "Error",
     "Fault",
     "Hold",

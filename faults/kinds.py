@@ -22,6 +22,15 @@ Kinds here:
 * ``ClockSkew``: one actor's clock reads ``offset`` seconds off while active.
 * ``Crash``: the actor dies at its next yield point after activation and a fresh
   instance (no memory of what it applied) starts ``restart_after`` seconds later.
+
+DNS side (matched at the probes' queries: service ``dns``, operation the query
+type, actor the probe, record the query name; see ``faults.dns``):
+
+* ``DnsTimeout``: the query gets no answer; the probe waits out its timeout.
+* ``DnsServfail``: the answer that comes back is SERVFAIL.
+* ``DnsServerDown``: the authoritative server is stopped when the fault activates
+  and started again (same port, same data) when it heals; whatever a resolver
+  in front of it does meanwhile is the resolver's own behaviour.
 """
 
 from __future__ import annotations
@@ -186,3 +195,28 @@ class Crash(Fault):
         super().validate()
         if not self.actor or self.restart_after < 0:
             raise ValueError(f"fault {self.name}: crash needs an actor and restart_after >= 0")
+
+
+@dataclass
+class DnsTimeout(Fault):
+    kind: str = field(default="dns-timeout", init=False)
+
+
+@dataclass
+class DnsServfail(Fault):
+    kind: str = field(default="dns-servfail", init=False)
+
+
+@dataclass
+class DnsServerDown(Fault):
+    kind: str = field(default="dns-server-down", init=False)
+
+    def validate(self) -> None:
+        super().validate()
+        if math.isinf(self.end):
+            raise ValueError(
+                f"fault {self.name}: dns-server-down needs an end (when the server comes back)"
+            )
+
+
+DNS_FAULTS: Final = (DnsTimeout, DnsServfail, DnsServerDown)

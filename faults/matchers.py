@@ -36,8 +36,9 @@ class Call:
             str(c.get("ResourceRecordSet", {}).get("Name", ""))
             for c in self.params.get("ChangeBatch", {}).get("Changes", [])
         ]
-        if "StartRecordName" in self.params:
-            names.append(str(self.params["StartRecordName"]))
+        for key in ("StartRecordName", "QueryName"):  # a list's start; a DNS probe's query
+            if key in self.params:
+                names.append(str(self.params[key]))
         return [n.lower().rstrip(".") + "." for n in names if n]
 
 

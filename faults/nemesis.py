@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from faults.kinds import Crash, Fault, LockContention
+from faults.kinds import Crash, DnsServerDown, Fault, LockContention
 from harness.automation.lock import LockValue, preamble
 from harness.automation.plan import Endpoint
 from harness.automation.tree import find_zone_id, lock_name, read_rrsets
@@ -33,8 +33,10 @@ class Nemesis:
         route53: Any,
         endpoints: Sequence[Endpoint],
         on_crash: Callable[[Crash], None] | None = None,
+        on_dns_server: Callable[[bool], None] | None = None,
     ) -> None:
         self.on_crash = on_crash
+        self.on_dns_server = on_dns_server  # False: stop the authoritative server; True: start it
         self.faults = list(faults)
         self.clock = clock
         self.history = history
@@ -59,9 +61,13 @@ class Nemesis:
                 if should_stop():
                     break
                 self._activate(fault) if action == "activate" else self._heal(fault)
-            remaining = self.deadline - self._elapsed()
-            if remaining > 0 and any(f.active for f in self.faults):
-                self.clock.sleep(remaining)
+            # Faults still active stay so until the work ends; looking every second lets
+            # a run that ends early (an operator's repair held) end the nemesis too.
+            while any(f.active for f in self.faults) and not should_stop():
+                remaining = self.deadline - self._elapsed()
+                if remaining <= 0:
+                    break
+                self.clock.sleep(min(remaining, 1.0))
         finally:
             for fault in self.faults:
                 if fault.active:
@@ -77,12 +83,24 @@ class Nemesis:
             self._phantom(fault, until=self.history.start + fault.end)
         if isinstance(fault, Crash) and self.on_crash is not None:
             self.on_crash(fault)
+        if isinstance(fault, DnsServerDown):
+            self._dns_server(fault, up=False)
 
     def _heal(self, fault: Fault) -> None:
         fault.active = False
         if isinstance(fault, LockContention):
             self._phantom(fault, until=None)
+        if isinstance(fault, DnsServerDown):
+            self._dns_server(fault, up=True)
         self.history.append("fault", self.clock.now(), action="heal", **fault.describe())
+
+    def _dns_server(self, fault: DnsServerDown, *, up: bool) -> None:
+        if self.on_dns_server is None:
+            raise ValueError(
+                f"fault {fault.name}: dns-server-down needs DNS in the run (a [dns] section, "
+                "or --dns embedded|bind9|knot)"
+            )
+        self.on_dns_server(up)
 
     def _phantom(self, fault: LockContention, until: float | None) -> None:
         """Hold the endpoint's lock as a phantom until ``until``; ``None`` releases it if still ours."""

@@ -85,6 +85,17 @@ def _parser() -> argparse.ArgumentParser:
         help="--clock real: wall seconds per scenario second (default 1.0; 0.01 runs 100x faster)",
     )
     run.add_argument(
+        "--dns",
+        metavar="SERVER",
+        help="authoritative DNS for the probes: embedded (the data plane served in-process), "
+        "bind9 or knot (real servers fed by RFC 2136); default: the scenario's [dns], if any",
+    )
+    run.add_argument(
+        "--resolver",
+        metavar="RESOLVER",
+        help="caching resolver in front of it: none or unbound (needs --clock real)",
+    )
+    run.add_argument(
         "--keep-going", action="store_true", help="do not stop a run at its first violation"
     )
     run.add_argument(
@@ -173,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         return _run_scripted(args)
     from dataclasses import replace
 
-    from harness.runner import RunResult, run, scenario_named, scenario_names
+    from harness.runner import RunResult, run, scenario_named, scenario_names, with_dns
     from harness.scenario import fault_from_flag
     from harness.sim.strategies import STRATEGIES, DFSStrategy
 
@@ -183,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"scenario {args.scenario!r}: unknown; choose one of {known}, or give a .toml path"
         )
-    scenario = scenario_named(args.scenario)
+    scenario = with_dns(scenario_named(args.scenario), args.dns, args.resolver)
     if args.fault:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(args.fault))
         scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(args.fault))
@@ -267,12 +278,34 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         for v in result.verdicts:
             if v.error:
                 print(f"  checker {v.checker} failed: {v.error}")
+    if not quiet and result.dns:
+        _print_dns(result.dns)
     if not quiet:
         print(
             f"steps {result.steps} · virtual {result.virtual_seconds:.0f}s · "
             f"wall {result.wall_seconds:.1f}s · stop: {result.reason}"
         )
         print(f"trace_digest {result.trace_digest}")
+
+
+def _print_dns(dns: dict[str, Any]) -> None:
+    print(
+        f"what clients saw (server {dns['server']}, resolver {dns['resolver']}, "
+        f"negative TTL {dns['negative_ttl']}s):"
+    )
+    for endpoint, views in sorted(dns["endpoints"].items()):
+        for view, m in sorted(views.items()):
+            line = f"  {endpoint} [{view}]: {m['probes']} queries"
+            if m["first_empty"] is None:
+                line += ", always answered with addresses"
+            else:
+                line += (
+                    f", {m['empty_answers']} NOERROR with no addresses, "
+                    f"{m['empty_seconds']:.1f}s without addresses from t={m['first_empty']:.1f}s"
+                )
+            if m.get("tail_seconds") is not None:
+                line += f"; caching tail {m['tail_seconds']:.1f}s after the authoritative repair"
+            print(line)
 
 
 def _worst(violations: Sequence[Any]) -> Any:
@@ -359,12 +392,14 @@ def _rerun(recorded: dict[str, Any]) -> Any:
     """Run a recorded simulated result again, following its choices."""
     from dataclasses import replace
 
-    from harness.runner import run, scenario_named
+    from harness.runner import run, scenario_named, with_dns
     from harness.scenario import fault_from_flag
     from harness.sim.scheduler import Choice
 
     choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
     scenario = scenario_named(recorded.get("scenario_file") or recorded["scenario"])
+    dns = recorded.get("dns") or {}
+    scenario = with_dns(scenario, dns.get("server"), dns.get("resolver"))
     flags = recorded.get("faults_added") or []
     if flags:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(flags))
@@ -428,6 +463,11 @@ def _run_scripted(args: argparse.Namespace) -> int:
 
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
+    if args.dns or args.resolver:
+        raise UsageError(
+            f"--dns/--resolver: {SCRIPTED} has no DNS side; use incident-2025-dns "
+            "(the race as clients see it)"
+        )
     progress = None if args.quiet else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
     result = run_incident(
         args.variant,

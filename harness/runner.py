@@ -76,6 +76,9 @@ class Scenario:
         )
     )
     description: str = ""
+    dns: Any = None  # harness.dns.DnsConfig: probes and a DNS server; None: no DNS side
+    operator: Any = None  # harness.operator.OperatorConfig: repairs DNS by hand; None: nobody
+    stop_at_first_violation: bool = True
 
     def enactor_config(self, table: str) -> EnactorConfig:
         base = self.enactor or EnactorConfig(endpoints=self.endpoints)
@@ -91,6 +94,20 @@ def scenario_named(name: str) -> Scenario:
         return replace(loaded, source=name)
     found: Scenario = builtin(name)
     return found
+
+
+def with_dns(scenario: Scenario, server: str | None, resolver: str | None) -> Scenario:
+    """The scenario with its DNS server and resolver chosen (``--dns``, ``--resolver``);
+    a scenario without a ``[dns]`` section gets the defaults of one."""
+    if server is None and resolver is None:
+        return scenario
+    from harness.dns import DnsConfig
+
+    base = scenario.dns or DnsConfig()
+    return replace(
+        scenario,
+        dns=replace(base, server=server or base.server, resolver=resolver or base.resolver),
+    )
 
 
 def scenario_names() -> list[str]:
@@ -121,9 +138,11 @@ class RunResult:
     scenario_file: str | None = None
     faults_added: tuple[str, ...] = ()
     target: str = "moto"
+    dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "dns": self.dns,
             "scenario": self.scenario,
             "variant": self.variant,
             "seed": self.seed,
@@ -164,12 +183,27 @@ def versions() -> dict[str, str]:
 
 
 def _checkers(scenario: Scenario) -> dict[str, Callable[[Any], list[checkers.Violation]]]:
-    # The client view (probes) joins once a scenario has probes to judge.
-    return {
+    chosen: dict[str, Callable[[Any], list[checkers.Violation]]] = {
         **checkers.SAFETY,
         "single-lock-holder": checkers.single_lock_holder,
         "progress": checkers.progress(scenario.progress_bound),
     }
+    if scenario.dns is not None:  # probes ran: judge what clients saw too
+        chosen["endpoint-never-empty-client"] = checkers.endpoint_never_empty_client
+    return chosen
+
+
+def dns_actor_names(scenario: Scenario) -> list[str]:
+    if scenario.dns is None:
+        return ["operator"] if scenario.operator is not None else []
+    names = ["probe-authoritative"]
+    if scenario.dns.resolver != "none":
+        names.append("probe-cached")
+    if scenario.dns.server != "embedded":
+        names.append("propagator")
+    if scenario.operator is not None:
+        names.append("operator")
+    return names
 
 
 def run(
@@ -192,6 +226,9 @@ def run(
         raise UsageError(f"--clock {clock!r}: unknown; choose one of {', '.join(CLOCKS)}")
     if strategy not in STRATEGIES:
         raise UsageError(f"--strategy {strategy!r}: unknown; choose one of {', '.join(STRATEGIES)}")
+    if scenario.dns is not None:
+        scenario.dns.validate(clock, (target or TargetSpec("moto")).kind)
+    stop_on_violation = stop_on_violation and scenario.stop_at_first_violation
     if clock == "real":
         return _run_real(
             scenario,
@@ -203,7 +240,12 @@ def run(
         )
     master = random.Random(seed)
     actor_names = sorted(
-        ("planner", *scenario.enactors, *(("nemesis",) if scenario.faults else ()))
+        (
+            "planner",
+            *scenario.enactors,
+            *(("nemesis",) if scenario.faults else ()),
+            *dns_actor_names(scenario),
+        )
     )
     # Drawn whatever the strategy, so actors get the same seeds in a replay as in the original.
     strategy_seed = master.getrandbits(64)
@@ -259,10 +301,12 @@ def run(
 
         scheduler.after_step = after_step
         deadline = scheduler.clock.start + scenario.duration
+        side = _Side()
 
         def should_stop() -> bool:
-            return scheduler.clock.now() >= deadline
+            return scheduler.clock.now() >= deadline or side.done()
 
+        stack = _dns_stack(scenario, aws, world, scheduler.clock, history, seed)
         actors = _build_actors(
             scenario,
             enactor_cls,
@@ -277,10 +321,17 @@ def run(
             faults=faults,
             seed=seed,
             deliver=_deliver(spec),
+            stack=stack,
+            observer=observer,
+            side=side,
         )
         for name, fn in actors.items():
             scheduler.spawn(name, fn)
-        sim = scheduler.run()
+        try:
+            sim = scheduler.run()
+        finally:
+            if stack is not None:
+                stack.close()
         observer.observe()
     result = _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
     result.stop_on_violation = stop_on_violation
@@ -302,19 +353,24 @@ def _build_actors(
     faults: Sequence[Any] = (),
     seed: int = 0,
     deliver: Callable[[Any], Any] | None = None,
+    stack: Any = None,
+    observer: Observer | None = None,
+    side: _Side | None = None,
 ) -> dict[str, Callable[[], None]]:
-    """The planner, the enactors and (with faults) the nemesis, each as a function to run
-    in its own thread."""
+    """The planner, the enactors, (with faults) the nemesis, (with DNS) the probes and the
+    propagator, and (with an operator) the operator, each as a function to run in its own
+    thread."""
+
+    def wait(condition: Callable[[], bool], label: str) -> None:
+        if scheduler is not None:
+            scheduler.wait_until(condition, label)
+            return
+        while not condition() and not should_stop():
+            clock.sleep(0.1)
+
     injector = None
     if faults:
         from faults.inject import Injector, moto_deliver
-
-        def wait(condition: Callable[[], bool], label: str) -> None:
-            if scheduler is not None:
-                scheduler.wait_until(condition, label)
-                return
-            while not condition() and not should_stop():
-                clock.sleep(0.5)
 
         injector = Injector(
             faults,
@@ -399,6 +455,7 @@ def _build_actors(
             route53=target.client("route53", actor="nemesis"),
             endpoints=world.endpoints,
             on_crash=injector.crash,
+            on_dns_server=stack.set_server if stack is not None else None,
         )
         instrument(
             target.client("route53", actor="nemesis"),
@@ -410,7 +467,81 @@ def _build_actors(
             on_complete=on_complete,
         )
         actors["nemesis"] = _loop(nemesis, should_stop)
+    if stack is not None:
+        decide = None
+        if faults:
+            from faults.dns import DnsInjector
+
+            decide = DnsInjector(faults, history=history, clock=clock, seed=seed).decide
+        actors.update(
+            stack.actors(
+                scheduler=scheduler,
+                virtual=scheduler is not None,
+                decide=decide,
+                should_stop=should_stop,
+            )
+        )
+    if scenario.operator is not None:
+        from harness.operator import Operator
+
+        def outage(ep: Endpoint) -> float | None:
+            if stack is not None:
+                began: float | None = stack.seen.outage(ep.name, stack.client_view())
+                return began
+            return _control_plane_outage(observer, ep, history.start)
+
+        operator = Operator(
+            client("route53", "operator"),
+            world.endpoints,
+            config=scenario.operator,
+            clock=clock,
+            history=history,
+            outage=outage,
+            wait_until=wait,
+            recovered=stack.seen.all_answer if stack is not None else None,
+        )
+        if side is not None:
+            side.operator = operator
+        actors["operator"] = _loop(operator, should_stop)
     return actors
+
+
+@dataclass
+class _Side:
+    """Actors whose state can end a run early (an operator whose repair held)."""
+
+    operator: Any = None
+
+    def done(self) -> bool:
+        return bool(self.operator is not None and self.operator.done)
+
+
+def _control_plane_outage(observer: Observer | None, ep: Endpoint, start: float) -> float | None:
+    """When Route 53 began to hold no addresses for ``ep`` (its latest observed state)."""
+    if observer is None:
+        return None
+    began: float | None = None
+    for entry in observer.entries():
+        if entry["endpoint"] != ep.name:
+            continue
+        empty = entry["root"] is not None and (
+            not entry["root_exists"] or not all(entry["addresses"].values())
+        )
+        if empty and began is None:
+            began = start + entry["t"]
+        elif not empty:
+            began = None
+    return began
+
+
+def _dns_stack(
+    scenario: Scenario, aws: Any, world: World, clock: Clock, history: History, seed: int
+) -> Any:
+    if scenario.dns is None:
+        return None
+    from harness.dns import DnsStack
+
+    return DnsStack(scenario.dns, aws, world, clock=clock, history=history, seed=seed).start()
 
 
 def _supervised(
@@ -500,7 +631,19 @@ def _result(
     verdict = checkers.overall(verdicts)
     if verdict == checkers.PASS and not graceful:
         verdict = checkers.UNKNOWN  # a run cut short proves nothing
+    dns = None
+    if scenario.dns is not None:
+        from harness.metrics import dns_metrics
+
+        dns = {
+            "server": scenario.dns.server,
+            "resolver": scenario.dns.resolver,
+            "negative_ttl": scenario.dns.negative_ttl,
+            "probe_interval": scenario.dns.probe_interval,
+            "endpoints": dns_metrics(entries),
+        }
     return RunResult(
+        dns=dns,
         scenario_file=scenario.source,
         faults_added=scenario.cli_faults,
         scenario=scenario.name,
@@ -539,7 +682,7 @@ def _run_real(
     clock = ScaledClock(INCIDENT_EPOCH, time_scale)
     history = History(INCIDENT_EPOCH, clock)
     master = random.Random(seed)
-    actor_names = sorted(("planner", *scenario.enactors))
+    actor_names = sorted(("planner", *scenario.enactors, *dns_actor_names(scenario)))
     actor_seeds = {name: master.getrandbits(64) for name in actor_names}
     halt = threading.Event()
     wall_start = time.monotonic()
@@ -563,9 +706,12 @@ def _run_real(
             ):
                 halt.set()
 
-        def should_stop() -> bool:
-            return halt.is_set() or clock.now() >= deadline
+        side = _Side()
 
+        def should_stop() -> bool:
+            return halt.is_set() or clock.now() >= deadline or side.done()
+
+        stack = _dns_stack(scenario, aws, world, clock, history, seed)
         actors = _build_actors(
             scenario,
             enactor_cls,
@@ -580,6 +726,9 @@ def _run_real(
             faults=copy.deepcopy(scenario.faults),
             seed=seed,
             deliver=_deliver(spec),
+            stack=stack,
+            observer=observer,
+            side=side,
         )
         failures: dict[str, str] = {}
 
@@ -603,6 +752,10 @@ def _run_real(
         for t in threads:
             t.join(timeout=max(0.0, budget - (time.monotonic() - wall_start)))
         stuck = [t.name for t in threads if t.is_alive()]
+        violated = halt.is_set()
+        halt.set()  # stragglers (a probe in its sleep) end with the run
+        if stack is not None:
+            stack.close()
         observer.observe()
     if failures:
         stop, reason = (
@@ -614,8 +767,10 @@ def _run_real(
             Stop.WALL_LIMIT,
             f"wall-time limit of {budget:.0f}s reached; still running: {', '.join(stuck)}",
         )
-    elif halt.is_set():
+    elif violated:
         stop, reason = Stop.CONDITION, "a safety invariant was violated"
+    elif side.done():
+        stop, reason = Stop.FINISHED, "the operator's repair held and every probe answers again"
     else:
         stop, reason = Stop.FINISHED, "every actor finished"
     sim = SimResult(

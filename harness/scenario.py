@@ -20,6 +20,9 @@ from faults.kinds import (
     ERROR_MODES,
     ClockSkew,
     Crash,
+    DnsServerDown,
+    DnsServfail,
+    DnsTimeout,
     Error,
     Fault,
     Hold,
@@ -44,7 +47,18 @@ from harness.errors import UsageError
 from harness.sim.scheduler import Limits
 
 RECORD_TYPES: Final = ("A", "AAAA")
-FAULT_KINDS: Final = ("latency", "error", "hold", "pause", "lock-contention", "clock-skew", "crash")
+FAULT_KINDS: Final = (
+    "latency",
+    "error",
+    "hold",
+    "pause",
+    "lock-contention",
+    "clock-skew",
+    "crash",
+    "dns-timeout",
+    "dns-servfail",
+    "dns-server-down",
+)
 
 
 class ScenarioError(UsageError):
@@ -170,6 +184,16 @@ _KIND_KEYS: Final = {
     "lock-contention": ("endpoint", "holder"),
     "clock-skew": ("actor", "offset"),
     "crash": ("actor", "restart_after"),
+    "dns-timeout": (),
+    "dns-servfail": (),
+    "dns-server-down": (),
+}
+
+
+_DNS_KINDS: Final[dict[str, type[Fault]]] = {
+    "dns-timeout": DnsTimeout,
+    "dns-servfail": DnsServfail,
+    "dns-server-down": DnsServerDown,
 }
 
 
@@ -235,6 +259,8 @@ def _fault(table: _Table, index: int) -> Fault:
             actor=table.get("actor", str, required=True),
             restart_after=table.number("restart_after", 30.0),
         )
+    elif kind in _DNS_KINDS:
+        fault = _DNS_KINDS[kind](name, matcher, start, end)
     else:
         fault = LockContention(
             name,
@@ -270,7 +296,8 @@ def load(path: str | Path, text: str | None = None) -> Any:
     description = meta.get("description", str, "")
     duration = meta.number("duration", 360.0, minimum=1.0)
     progress_bound = meta.number("progress_bound", 180.0)
-    meta.done(("name", "description", "duration", "progress_bound"))
+    stop_first = meta.get("stop_at_first_violation", bool, True)
+    meta.done(("name", "description", "duration", "progress_bound", "stop_at_first_violation"))
 
     world = top.sub("world", required=True)
     assert world is not None
@@ -318,7 +345,10 @@ def load(path: str | Path, text: str | None = None) -> Any:
         backoff_max=en.number("backoff_max", 15.0),
         cleanup_window=en.get("cleanup_window", int, 5),
         poll_interval=en.number("poll_interval", 5.0, minimum=0.001),
+        leaf_ttl=en.get("leaf_ttl", int, 60),
     )
+    if not 0 <= config.leaf_ttl <= 2147483647:
+        en.fail(en.key("leaf_ttl"), config.leaf_ttl, "seconds from 0 to 2147483647")
     if config.lock_attempts < 1 or config.cleanup_window < 1:
         en.fail(
             en.key("lock_attempts / cleanup_window"),
@@ -334,6 +364,7 @@ def load(path: str | Path, text: str | None = None) -> Any:
             "backoff_max",
             "cleanup_window",
             "poll_interval",
+            "leaf_ttl",
         )
     )
 
@@ -362,8 +393,13 @@ def load(path: str | Path, text: str | None = None) -> Any:
                 f"{source}: faults: {f.name}: endpoint {f.endpoint!r} is not in world.endpoints "
                 f"(choose from {', '.join(sorted(endpoint_names))})"
             )
-    top.done(("scenario", "world", "enactors", "latency", "limits", "faults"))
+    dns = _dns(top.sub("dns"))
+    operator = _operator(top.sub("operator"))
+    top.done(("scenario", "world", "enactors", "latency", "limits", "faults", "dns", "operator"))
     return Scenario(
+        dns=dns,
+        operator=operator,
+        stop_at_first_violation=stop_first,
         name=name,
         description=description,
         endpoints=tuple(endpoints),
@@ -378,6 +414,50 @@ def load(path: str | Path, text: str | None = None) -> Any:
         limits=limits,
         faults=tuple(faults),
     )
+
+
+def _dns(table: _Table | None) -> Any:
+    if table is None:
+        return None
+    from harness.dns import RESOLVERS, SERVERS, DnsConfig
+
+    negative_ttl = table.get("negative_ttl", int, 60)
+    if negative_ttl < 0:
+        table.fail(table.key("negative_ttl"), negative_ttl, "seconds >= 0")
+    config = DnsConfig(
+        server=table.choice("server", SERVERS, "embedded"),
+        resolver=table.choice("resolver", RESOLVERS, "none"),
+        probe_interval=table.number("probe_interval", 5.0, minimum=0.01),
+        probe_timeout=table.number("probe_timeout", 2.0, minimum=0.01),
+        negative_ttl=negative_ttl,
+        serve_expired=table.get("serve_expired", bool, False),
+        push_interval=table.number("push_interval", 1.0, minimum=0.01),
+    )
+    table.done(
+        (
+            "server",
+            "resolver",
+            "probe_interval",
+            "probe_timeout",
+            "negative_ttl",
+            "serve_expired",
+            "push_interval",
+        )
+    )
+    return config
+
+
+def _operator(table: _Table | None) -> Any:
+    if table is None:
+        return None
+    from harness.operator import OperatorConfig
+
+    config = OperatorConfig(
+        repair_after=table.number("repair_after", 60.0),
+        stop_when_recovered=table.get("stop_when_recovered", bool, True),
+    )
+    table.done(("repair_after", "stop_when_recovered"))
+    return config
 
 
 def builtin(name: str) -> Any:

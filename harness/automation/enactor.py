@@ -40,7 +40,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import tenacity
-from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from harness.automation import lock as locks
 from harness.automation.events import Emitter, EventSink, null_sink
@@ -208,7 +208,12 @@ class BaseEnactor:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
-            self.run_once()
+            try:
+                self.run_once()
+            except (ClientError, BotoCoreError) as exc:
+                # An AWS call that failed every retry ends this pass, not the process:
+                # the next pass starts over from the newest plan.
+                self.emit("pass-failed", error=f"{type(exc).__name__}: {exc}")
             if should_stop():
                 break
             self.clock.sleep(self.config.poll_interval)
