@@ -37,6 +37,9 @@ demo: $(STAMP)
 	@echo "== incident-2025, variant safe (expected: invariants hold, exit 0) =="
 	@$(VENV)/bin/dnschaos run incident-2025 --variant safe --seed 7 --json out/safe.json; echo "exit code: $$?"
 	@echo
+	@echo "== incident-2025-dns: the race as clients see it, probes asking the embedded DNS server (expected: NODATA, exit 1) =="
+	@$(VENV)/bin/dnschaos run incident-2025-dns --variant legacy --seed 4 --json out/dns.json; echo "exit code: $$?"
+	@echo
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 

@@ -49,7 +49,7 @@ class Rcode(StrEnum):
 class Answer:
     rcode: Rcode
     addresses: tuple[str, ...]
-    ttl: int = 0  # of the answer's records; for a negative answer, the negative-caching TTL
+    ttl: int = 0  # of the answer's records (0 for a negative answer; see negative_ttl)
 
     @property
     def empty(self) -> bool:
@@ -228,7 +228,16 @@ class DataPlane:
             response.set_rcode(dns.rcode.NXDOMAIN)
         if values:
             response.answer.append(
-                dns.rrset.from_text_list(q.name, ttl, dns.rdataclass.IN, q.rdtype, list(values))
+                # Route 53 stores names in values without the final dot; they are absolute.
+                dns.rrset.from_text_list(
+                    q.name,
+                    ttl,
+                    dns.rdataclass.IN,
+                    q.rdtype,
+                    list(values),
+                    origin=dns.name.root,
+                    relativize=False,
+                )
             )
         else:
             soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
@@ -240,6 +249,8 @@ class DataPlane:
                         dns.rdataclass.IN,
                         dns.rdatatype.SOA,
                         list(soa.values),
+                        origin=dns.name.root,
+                        relativize=False,
                     )
                 )
         return response

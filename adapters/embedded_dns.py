@@ -31,6 +31,10 @@ UDP_PAYLOAD: Final = 1232  # what we answer over UDP at most when the client off
 POLL: Final = 0.2  # seconds a socket waits before checking whether to stop
 
 
+class _ServFail(Exception):
+    """The SERVFAIL switch is on."""
+
+
 class EmbeddedResponder:
     """Serves ``dataplane`` on ``host``; ``port=0`` picks a free port shared by UDP and TCP."""
 
@@ -112,12 +116,24 @@ class EmbeddedResponder:
             query = dns.message.from_wire(wire)
         except dns.exception.DNSException:
             return None  # not DNS: a server drops it
+        if query.flags & dns.flags.QR:
+            return None  # a response sent to us: answering it could start a loop
         self.queries += 1
-        if self.servfail:
+        try:
+            if self.servfail:
+                raise _ServFail
+            response = self.dataplane.respond(query)
+            wire_out = self._to_wire(query, response, max_size)
+        except Exception:
+            # Whatever the zone holds, one bad record must not take the server down:
+            # the query gets SERVFAIL, as a real server's would, and serving goes on.
             response = dns.message.make_response(query)
             response.set_rcode(dns.rcode.SERVFAIL)
-        else:
-            response = self.dataplane.respond(query)
+            wire_out = self._to_wire(query, response, max_size)
+        return wire_out
+
+    @staticmethod
+    def _to_wire(query: dns.message.Message, response: dns.message.Message, max_size: int) -> bytes:
         if query.edns >= 0 and max_size == 512:
             max_size = min(UDP_PAYLOAD, max(512, query.payload))
         try:

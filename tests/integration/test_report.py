@@ -62,8 +62,20 @@ def test_every_kind_of_result_matches_the_schema(
             "-q",
         ]
     )
-    for path in (sim, real, scripted["legacy"], scripted["safe"]):
+    with_dns = tmp_path / "dns.json"
+    main(["run", "incident-2025-dns", "--seed", "4", "--json", str(with_dns), "-q"])
+    assert json.loads(with_dns.read_text())["dns"]["endpoints"]
+    for path in (sim, real, with_dns, scripted["legacy"], scripted["safe"]):
         jsonschema.validate(json.loads(path.read_text()), SCHEMA)
+
+
+def test_report_of_a_dns_run_plots_what_clients_saw(tmp_path: pathlib.Path) -> None:
+    result = tmp_path / "dns.json"
+    assert main(["run", "incident-2025-dns", "--seed", "4", "--json", str(result), "-q"]) == 1
+    page = tmp_path / "report.html"
+    assert main(["report", str(result), "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "endpoint-never-empty-client" in html and "data:image/png;base64," in html
 
 
 def test_schema_rejects_what_it_should() -> None:
