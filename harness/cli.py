@@ -119,6 +119,42 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
     run.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
 
+    fz = sub.add_parser("fuzz", help="search a scenario's fault space for violations")
+    fz.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {scenarios}")
+    fz.add_argument("--variant", default="legacy", help="legacy, safe or module:Class")
+    fz.add_argument(
+        "--budget", default="60s", help="wall time (60s, 5m, 1h) or a number of runs (default 60s)"
+    )
+    fz.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    fz.add_argument("--seed", type=int, default=1, help="campaign seed: which cases (default 1)")
+    fz.add_argument(
+        "--store",
+        metavar="DIR",
+        help="failure store (default out/fuzz-SCENARIO-VARIANT); each failure is written "
+        "there the moment it is found",
+    )
+    fz.add_argument("--resume", action="store_true", help="continue the campaign in --store")
+    fz.add_argument("--stop-after", type=int, metavar="N", help="stop once N failures were found")
+    fz.add_argument(
+        "--no-shrink", action="store_true", help="do not shrink the first failure of each group"
+    )
+    fz.add_argument("--shrink-runs", type=int, default=30, help="re-runs per shrink (default 30)")
+    fz.add_argument("--dns", metavar="SERVER", help="embedded, bind9 or knot")
+    fz.add_argument("--json", metavar="PATH", help="write the campaign summary as JSON")
+    fz.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+    sh = sub.add_parser(
+        "shrink", help="reduce a failing case to a minimal one that fails the same way"
+    )
+    sh.add_argument(
+        "result", help="a failure from a fuzz store, or any 'dnschaos run --json' result"
+    )
+    sh.add_argument(
+        "-o", "--output", help="where to write the shrunk result (default RESULT.shrunk.json)"
+    )
+    sh.add_argument("--max-runs", type=int, default=40, help="re-runs at most (default 40)")
+    sh.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
     rpt = sub.add_parser("report", help="write an HTML report or a timeline PNG for a result")
     rpt.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
     rpt.add_argument("-o", "--output", required=True, help="report.html or timeline.png")
@@ -145,6 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "fuzz":
+            return _fuzz(args)
+        if args.command == "shrink":
+            return _shrink(args)
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -456,6 +496,141 @@ def _replay(args: argparse.Namespace) -> int:
         )
     print(f"replay matches the recording: {len(recorded['choices'])} choices, same trace_digest")
     return VERDICT_EXIT[result.verdict]
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.campaign import default_progress, fuzz, open_campaign, parse_budget
+    from harness.runner import scenario_named, with_dns
+    from harness.shrink import Case, shrink
+
+    _check_writable("--json", args.json)
+    seconds, runs = parse_budget(args.budget)
+    if args.stop_after is not None and args.stop_after < 1:
+        raise UsageError(f"--stop-after {args.stop_after}: must be at least 1")
+    scenario = with_dns(scenario_named(args.scenario), args.dns, None)
+    if not scenario.fuzz_faults:
+        raise UsageError(
+            f"fuzz {args.scenario}: the scenario has no [fuzz] fault space; "
+            "try steady-state, or add [[fuzz.faults]] templates"
+        )
+    from harness.automation.variants import resolve_enactor
+
+    resolve_enactor(args.variant)  # a bad --variant fails here, not in a worker
+    store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
+    dns = {"server": args.dns} if args.dns else None
+    campaign = open_campaign(
+        args.scenario, args.variant, args.seed, store, resume=args.resume, dns=dns
+    )
+    say = (lambda _m: None) if args.quiet else default_progress
+    fuzz(
+        campaign,
+        scenario,
+        seconds=seconds,
+        runs=runs,
+        workers=args.workers,
+        stop_after=args.stop_after,
+        progress=say,
+    )
+    print(
+        f"fuzz {scenario.name} · variant {args.variant} · campaign seed {campaign.seed}: "
+        f"{campaign.runs} runs in {campaign.wall:.0f}s, {campaign.failures} failures "
+        f"in {len(campaign.groups)} groups (store {store})"
+    )
+    if campaign.first_failure_wall is not None:
+        print(f"first failure after {campaign.first_failure_wall:.1f}s")
+    shrunk: list[dict[str, Any]] = []
+    for key, group in campaign.groups.items():
+        print(f"- {group['invariant']}: {len(group['files'])} case(s), e.g. {group['files'][0]}")
+        for line in group["story"]:
+            print(f"    {line}")
+        if args.no_shrink:
+            continue
+        first = json.loads((store / group["files"][0]).read_text())
+        if "shrunk" in group:
+            continue
+        done = shrink(
+            scenario,
+            args.variant,
+            Case.from_json(first["case"]),
+            max_runs=args.shrink_runs,
+            progress=say,
+        )
+        out = store / group["files"][0].replace("failure-", "shrunk-")
+        _write_json(str(out), _shrunk_json(done, group["files"][0]))
+        group["shrunk"] = out.name
+        campaign.save()
+        shrunk.append({"group": key, "file": str(out), **_sizes(done)})
+        print(
+            f"    shrunk to {out} ({done.runs} re-runs): {_size_line(done.before)} -> "
+            f"{_size_line(done.after)}; replay with: dnschaos replay {out}"
+        )
+    if args.json:
+        _write_json(args.json, {**campaign.to_json(), "store": str(store), "shrunk": shrunk})
+    return EXIT_VIOLATION if campaign.failures else EXIT_OK
+
+
+def _size_line(size: Any) -> str:
+    return (
+        f"{size.faults} faults (magnitude {size.magnitude:.1f}), {size.choices} choices, "
+        f"{size.preemptions} switches"
+    )
+
+
+def _sizes(done: Any) -> dict[str, Any]:
+    return {"before": done.before.to_json(), "after": done.after.to_json(), "runs": done.runs}
+
+
+def _shrunk_json(done: Any, source: str) -> dict[str, Any]:
+    return {
+        **done.result.to_json(),
+        "case": done.case.to_json(),
+        "shrunk_from": source,
+        "shrink": {"invariant": done.invariant, **_sizes(done), "log": done.log},
+    }
+
+
+def _shrink(args: argparse.Namespace) -> int:
+    from harness.runner import scenario_named, with_dns
+    from harness.shrink import Case, shrink
+
+    recorded = _load_result(args.result)
+    if "case" in recorded:
+        case = Case.from_json(recorded["case"])
+    elif "seed" in recorded and recorded.get("clock") == "sim":
+        case = Case(
+            int(recorded["seed"]),
+            recorded.get("strategy", "random"),
+            tuple(recorded.get("faults_added") or ()),
+        )
+    else:
+        raise UsageError(f"shrink {args.result}: not a fuzz failure or a --clock sim run result")
+    if case.strategy not in ("random", "pct"):
+        raise UsageError(
+            f"shrink {args.result}: its strategy {case.strategy!r} cannot be re-run; shrink the original failure"
+        )
+    output = args.output or args.result.removesuffix(".json") + ".shrunk.json"
+    _check_writable("-o", output)
+    dns = recorded.get("dns") or {}
+    scenario = with_dns(
+        scenario_named(recorded.get("scenario_file") or recorded["scenario"]),
+        dns.get("server"),
+        dns.get("resolver"),
+    )
+    say = (lambda _m: None) if args.quiet else (lambda m: print(f"  .. {m}", file=sys.stderr))
+    try:
+        done = shrink(scenario, recorded["variant"], case, max_runs=args.max_runs, progress=say)
+    except ValueError as exc:
+        raise UsageError(f"shrink {args.result}: {exc}") from None
+    _write_json(output, _shrunk_json(done, os.path.basename(args.result)))
+    print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")
+    print(f"  before: {_size_line(done.before)}")
+    print(f"  after:  {_size_line(done.after)}")
+    for text in done.case.faults:
+        print(f"  fault: {text}")
+    print(f"written to {output}; replay with: dnschaos replay {output}")
+    return EXIT_VIOLATION
 
 
 def _run_scripted(args: argparse.Namespace) -> int:

@@ -79,6 +79,8 @@ class Scenario:
     dns: Any = None  # harness.dns.DnsConfig: probes and a DNS server; None: no DNS side
     operator: Any = None  # harness.operator.OperatorConfig: repairs DNS by hand; None: nobody
     stop_at_first_violation: bool = True
+    fuzz_faults: tuple[dict[str, Any], ...] = ()  # fault templates of the fuzzer's fault space
+    fuzz_max_faults: int = 0
 
     def enactor_config(self, table: str) -> EnactorConfig:
         base = self.enactor or EnactorConfig(endpoints=self.endpoints)
@@ -219,8 +221,10 @@ def run(
     stop_on_violation: bool = True,
     time_scale: float = 1.0,
     target: TargetSpec | None = None,
+    guide: Any = None,
 ) -> RunResult:
-    """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix."""
+    """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix;
+    ``guide`` is any other strategy object (the shrinker's)."""
     enactor_cls = resolve_enactor(variant)
     if clock not in CLOCKS:
         raise UsageError(f"--clock {clock!r}: unknown; choose one of {', '.join(CLOCKS)}")
@@ -250,7 +254,9 @@ def run(
     # Drawn whatever the strategy, so actors get the same seeds in a replay as in the original.
     strategy_seed = master.getrandbits(64)
     strat: Any
-    if replay is not None:
+    if guide is not None:
+        strat = guide
+    elif replay is not None:
         strat = ReplayStrategy(replay)
     elif dfs is not None:
         strat = dfs

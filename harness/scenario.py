@@ -395,8 +395,13 @@ def load(path: str | Path, text: str | None = None) -> Any:
             )
     dns = _dns(top.sub("dns"))
     operator = _operator(top.sub("operator"))
-    top.done(("scenario", "world", "enactors", "latency", "limits", "faults", "dns", "operator"))
+    fuzz_templates, max_faults = _fuzz(top.sub("fuzz"))
+    top.done(
+        ("scenario", "world", "enactors", "latency", "limits", "faults", "dns", "operator", "fuzz")
+    )
     return Scenario(
+        fuzz_faults=fuzz_templates,
+        fuzz_max_faults=max_faults,
         dns=dns,
         operator=operator,
         stop_at_first_violation=stop_first,
@@ -445,6 +450,30 @@ def _dns(table: _Table | None) -> Any:
         )
     )
     return config
+
+
+def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
+    """The fault space: templates checked by drawing from each and validating the draw."""
+    if table is None:
+        return (), 0
+    import random
+
+    from harness.faultspace import draw_fault, nested
+
+    max_faults = table.get("max_faults", int, 3)
+    if max_faults < 1:
+        table.fail(table.key("max_faults"), max_faults, "an integer >= 1")
+    templates = table.get("faults", list, required=True)
+    for i, template in enumerate(templates):
+        path = table.key(f"faults[{i}]")
+        if not isinstance(template, dict):
+            table.fail(path, template, "a table")
+        for seed in (0, 1):
+            concrete = nested(draw_fault(template, random.Random(seed)))
+            concrete.setdefault("name", f"fuzz-{i}")
+            _fault(_Table(table.source, path, concrete), i)
+    table.done(("max_faults", "faults"))
+    return tuple(dict(t) for t in templates), max_faults
 
 
 def _operator(table: _Table | None) -> Any:

@@ -101,6 +101,41 @@ class ReplayStrategy:
         )
 
 
+class GuidedStrategy:
+    """Follow a recorded run loosely, and run on without switching where told to.
+
+    At a step in ``drop``, or once the recording is used up, or when the recorded
+    actor is not ready, the actor that ran last runs again if it can (no
+    preemption), else the first ready one. The shrinker uses it to take
+    preemptions out of a failing schedule and keep whatever still fails.
+    ``preemptions`` counts the steps where a ready actor was switched away from.
+    """
+
+    name = "guided"
+
+    def __init__(self, recorded: Sequence[Choice], drop: frozenset[int] = frozenset()) -> None:
+        self.recorded = list(recorded)
+        self.drop = drop
+        self.last: str | None = None
+        self.preemptions = 0
+
+    def choose(self, step: int, ready: list[Actor]) -> Actor:
+        by_name = {a.name: a for a in ready}
+        pick = by_name.get(self.last or "", ready[0])
+        if step < len(self.recorded) and step not in self.drop:
+            pick = by_name.get(self.recorded[step].actor, pick)
+        if self.last in by_name and pick.name != self.last:
+            self.preemptions += 1
+        self.last = pick.name
+        return pick
+
+
+def preemptions(choices: Sequence[Choice]) -> list[int]:
+    """Steps of a recording where the running actor changed (upper bound on preemptions:
+    the recording does not say whether the previous actor was still ready)."""
+    return [i for i in range(1, len(choices)) if choices[i].actor != choices[i - 1].actor]
+
+
 @dataclass
 class _Branch:
     taken: int

@@ -1,0 +1,126 @@
+"""A scenario's fault space: fault templates whose values are drawn per fuzz case.
+
+In a scenario file, ``[fuzz]`` holds ``max_faults`` and ``[[fuzz.faults]]``
+templates. A template is written like a ``[[faults]]`` entry, except that a value
+may be a range or a choice:
+
+* ``[low, high]`` (two numbers): drawn uniformly; integers if both are integers;
+* ``["a", "b", ...]`` (strings): one of them;
+* anything else: used as it is.
+
+``duration`` (a range too) sets ``end = start + duration``. Match keys may be
+drawn as well (``match = { actor = ["enactor-a", "enactor-b"] }``).
+
+A case draws up to ``max_faults`` templates (each template at most once) and
+concrete values for each. A concrete fault is kept as the text of a ``--fault``
+option, so a stored case replays with the command line's own machinery, and a
+shrunk case is still one readable line per fault.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+MATCH_KEYS: Final = (
+    "service",
+    "operation",
+    "actor",
+    "record",
+    "table",
+    "nth",
+    "every",
+    "probability",
+)
+
+
+def _draw(value: Any, rng: random.Random) -> Any:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
+        low, high = value
+        if isinstance(low, int) and isinstance(high, int):
+            return rng.randint(min(low, high), max(low, high))
+        return round(rng.uniform(float(low), float(high)), 3)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value[rng.randrange(len(value))]
+    return value
+
+
+def draw_fault(template: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """One concrete fault (flat: match keys beside the others) from a template."""
+    out: dict[str, Any] = {}
+    for key in sorted(template):
+        if key == "match":
+            for mkey in sorted(template["match"]):
+                out[mkey] = _draw(template["match"][mkey], rng)
+        elif key != "duration":
+            out[key] = _draw(template[key], rng)
+    if "duration" in template:
+        out["end"] = round(
+            float(out.get("start", 0.0)) + float(_draw(template["duration"], rng)), 3
+        )
+    return out
+
+
+def draw_case(
+    templates: Sequence[Mapping[str, Any]], max_faults: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    if not templates or max_faults <= 0:
+        return []
+    count = rng.randint(1, min(max_faults, len(templates)))
+    chosen = sorted(rng.sample(range(len(templates)), count))
+    return [{"name": f"fuzz-{i}", **draw_fault(templates[i], rng)} for i in chosen]
+
+
+def to_flag(fault: Mapping[str, Any]) -> str:
+    """The ``--fault`` text of a concrete fault."""
+    parts = []
+    for key, value in fault.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = value
+        else:
+            text = repr(value)
+        parts.append(f"{key}={text}")
+    return ",".join(parts)
+
+
+def from_flag(text: str) -> dict[str, Any]:
+    """The concrete fault of a ``--fault`` text (values typed as the scenario loader types them)."""
+    import tomllib
+
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, _, raw = part.partition("=")
+        try:
+            out[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            out[key] = raw
+    return out
+
+
+def nested(fault: Mapping[str, Any]) -> dict[str, Any]:
+    """The concrete fault as a scenario file's ``[[faults]]`` entry (match keys in ``match``)."""
+    out: dict[str, Any] = {}
+    match: dict[str, Any] = {}
+    for key, value in fault.items():
+        (match if key in MATCH_KEYS else out)[key] = value
+    if match:
+        out["match"] = match
+    return out
+
+
+def numeric_keys(fault: Mapping[str, Any]) -> list[str]:
+    """Keys whose values a shrinker may make smaller (not the window's start: moving it
+    changes when, not how much)."""
+    skip = {"start", "end", "nth", "every"}
+    return [
+        k
+        for k, v in fault.items()
+        if k not in skip and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+    ]
