@@ -195,20 +195,27 @@ def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
 def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
     """No two actors believe they hold one endpoint's lock at the same time.
 
-    An enactor believes it holds a lock from ``lock-taken`` until ``lock-released`` or
-    the expiry it last wrote (``held_for`` seconds after a take or renewal).
+    An enactor believes it holds a lock from ``lock-taken`` until the expiry it last
+    wrote (``held_for`` seconds after a take or renewal), or until it gives the lease
+    up: ``lock-releasing`` (it writes nothing more under the lease), ``lock-released``,
+    ``release-failed`` or ``lock-lost`` for that endpoint, a ``pass-failed`` (the pass
+    and its leases are abandoned), or a crash.
     """
     out: list[Violation] = []
     belief: dict[tuple[str, str], float] = {}  # (endpoint, actor) -> believed until
     for e in history:
-        if e["kind"] != "event" or e["event"] not in (
-            "lock-taken",
-            "lock-renewed",
-            "lock-released",
-        ):
+        if e["kind"] == "fault" and e.get("action") == "crashed":
+            belief = {k: v for k, v in belief.items() if k[1] != e["actor"]}
+            continue
+        if e["kind"] != "event":
+            continue
+        if e["event"] == "pass-failed":
+            belief = {k: v for k, v in belief.items() if k[1] != e["actor"]}
+            continue
+        if e["event"] not in _LOCK_BELIEF:
             continue
         key = (e["endpoint"], e["actor"])
-        if e["event"] == "lock-released":
+        if e["event"] in ("lock-releasing", "lock-released", "release-failed", "lock-lost"):
             belief.pop(key, None)
             continue
         if e["event"] == "lock-taken":
@@ -230,6 +237,16 @@ def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
                 )
         belief[key] = e["t"] + float(e["held_for"])
     return out
+
+
+_LOCK_BELIEF: Final = (
+    "lock-taken",
+    "lock-renewed",
+    "lock-releasing",
+    "lock-released",
+    "release-failed",
+    "lock-lost",
+)
 
 
 SAFETY: Final[dict[str, Callable[[Iterable[Entry]], list[Violation]]]] = {

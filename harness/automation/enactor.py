@@ -481,6 +481,9 @@ class BaseEnactor:
         """
         if not lease.taken:
             return
+        # From here on nothing is written under this lease: the enactor stops relying on
+        # the lock before the release lands, since a lost response can hide that it did.
+        self.emit("lock-releasing", endpoint=lease.endpoint.name)
         try:
             self.batch(lease, [], expires=self.clock.now())
             self.emit("lock-released", endpoint=lease.endpoint.name)

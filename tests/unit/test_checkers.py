@@ -101,6 +101,38 @@ def test_single_lock_holder() -> None:
     assert "enactor-b took the lock while enactor-a still believed" in verdict.violations[0].detail
 
 
+def test_a_lease_given_up_ends_the_belief() -> None:
+    # A release whose answer was lost, a lost lock, a failed pass: the enactor writes
+    # nothing more under the lease, so another taking the lock is no overlap.
+    for given_up in (
+        ("lock-releasing", {"endpoint": EP}),
+        ("release-failed", {"endpoint": EP, "error": "x"}),
+        ("lock-lost", {"endpoint": EP}),
+        ("pass-failed", {"error": "x"}),
+    ):
+        history = (
+            _H()
+            .event(1, "enactor-a", "lock-taken", endpoint=EP, held_for=30)
+            .event(5, "enactor-a", given_up[0], **given_up[1])
+            .event(6, "enactor-b", "lock-taken", endpoint=EP, held_for=30)
+        )
+        assert _status(checkers.single_lock_holder, history) == PASS, given_up[0]
+    crashed = (
+        _H()
+        .event(1, "enactor-a", "lock-taken", endpoint=EP, held_for=30)
+        .add("fault", 5, action="crashed", actor="enactor-a", restart_after=10)
+        .event(6, "enactor-b", "lock-taken", endpoint=EP, held_for=30)
+    )
+    assert _status(checkers.single_lock_holder, crashed) == PASS
+    other_endpoint = (
+        _H()
+        .event(1, "enactor-a", "lock-taken", endpoint=EP, held_for=30)
+        .event(5, "enactor-a", "lock-releasing", endpoint="other.chaos.test")
+        .event(6, "enactor-b", "lock-taken", endpoint=EP, held_for=30)
+    )
+    assert _status(checkers.single_lock_holder, other_endpoint) == FAIL
+
+
 def test_progress() -> None:
     written = _H().event(10, "planner", "wrote-plan", generation=7)
     applied = written.observe(20, 7).add("clock", 500, t_from=20, woken=[])
