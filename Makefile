@@ -59,10 +59,15 @@ bench: $(STAMP)
 	@echo
 	@echo "== incident-2025 throughput and the 100-seed check, one core =="
 	$(PY) bench/incident_throughput.py --seeds 1-100
+	@echo
+	@echo "== fuzzing steady-state: time to first violation (vs free threads), schedules/s, safe =="
+	$(PY) bench/fuzz_campaigns.py ttv --campaigns 10 --budget 60 --json out/bench-ttv.json
+	$(PY) bench/fuzz_campaigns.py rate --runs 20 --json out/bench-rate.json
+	$(PY) bench/fuzz_campaigns.py safe --runs 2000 --workers 2 --json out/bench-safe.json
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check harness adapters faults tests bench
-	$(VENV)/bin/ruff format --check harness adapters faults tests bench
+	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench
+	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench
 	$(VENV)/bin/mypy
 
 clean:

@@ -72,6 +72,7 @@ def main() -> int:
     p.add_argument("--scale", type=float, default=0.05, help="naive method: wall s per scenario s")
     p.add_argument("--runs", type=int, default=40)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--reps", type=int, default=5, help="rate: samples per worker count")
     p.add_argument("--json", default="out/bench-fuzz.json")
     args = p.parse_args()
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +101,7 @@ def main() -> int:
     elif args.mode == "rate":
         scenario = scenario_named(SCENARIO)
         rates: dict[int, list[float]] = {1: [], 2: []}
-        for rep in range(3):
+        for rep in range(args.reps):
             for workers in (1, 2):
                 with tempfile.TemporaryDirectory() as store:
                     campaign = open_campaign(SCENARIO, "safe", 100 + rep, Path(store), resume=False)

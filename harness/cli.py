@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         help="--clock real: wall seconds per scenario second (default 1.0; 0.01 runs 100x faster)",
     )
     run.add_argument(
+        "--planner",
+        metavar="PLANNER",
+        help="the planner: default, or your own as module:Class",
+    )
+    run.add_argument(
         "--dns",
         metavar="SERVER",
         help="authoritative DNS for the probes: embedded (the data plane served in-process), "
@@ -235,6 +240,8 @@ def _run(args: argparse.Namespace) -> int:
             f"scenario {args.scenario!r}: unknown; choose one of {known}, or give a .toml path"
         )
     scenario = with_dns(scenario_named(args.scenario), args.dns, args.resolver)
+    if args.planner:
+        scenario = replace(scenario, planner=args.planner)
     if args.fault:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(args.fault))
         scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(args.fault))
@@ -440,6 +447,7 @@ def _rerun(recorded: dict[str, Any]) -> Any:
     scenario = scenario_named(recorded.get("scenario_file") or recorded["scenario"])
     dns = recorded.get("dns") or {}
     scenario = with_dns(scenario, dns.get("server"), dns.get("resolver"))
+    scenario = replace(scenario, planner=recorded.get("planner") or "default")
     flags = recorded.get("faults_added") or []
     if flags:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(flags))

@@ -24,8 +24,8 @@ from harness import __version__, checkers
 from harness.automation.enactor import EnactorConfig
 from harness.automation.fleet import default_fleet
 from harness.automation.plan import Endpoint
-from harness.automation.planner import Planner, PlannerConfig
-from harness.automation.variants import resolve_enactor, variant_name
+from harness.automation.planner import PlannerConfig
+from harness.automation.variants import resolve_enactor, resolve_planner, variant_name
 from harness.errors import UsageError
 from harness.history import History
 from harness.sim.clock import INCIDENT_EPOCH, Clock, ScaledClock
@@ -81,6 +81,7 @@ class Scenario:
     stop_at_first_violation: bool = True
     fuzz_faults: tuple[dict[str, Any], ...] = ()  # fault templates of the fuzzer's fault space
     fuzz_max_faults: int = 0
+    planner: str = "default"  # a registered planner or module:Class (--planner)
 
     def enactor_config(self, table: str) -> EnactorConfig:
         base = self.enactor or EnactorConfig(endpoints=self.endpoints)
@@ -141,6 +142,7 @@ class RunResult:
     faults_added: tuple[str, ...] = ()
     target: str = "moto"
     dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
+    planner: str = "default"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +153,7 @@ class RunResult:
             "strategy": self.strategy,
             "clock": self.clock,
             "target": self.target,
+            "planner": self.planner,
             "verdict": self.verdict,
             "violations": [v.as_dict() for v in self.violations],
             "checkers": [
@@ -226,6 +229,7 @@ def run(
     """One run. ``replay`` re-runs recorded choices; ``dfs`` follows a DFS explorer's prefix;
     ``guide`` is any other strategy object (the shrinker's)."""
     enactor_cls = resolve_enactor(variant)
+    resolve_planner(scenario.planner)  # a bad --planner fails before anything starts
     if clock not in CLOCKS:
         raise UsageError(f"--clock {clock!r}: unknown; choose one of {', '.join(CLOCKS)}")
     if strategy not in STRATEGIES:
@@ -419,7 +423,8 @@ def _build_actors(
 
         return SkewedClock(clock, actor, faults)
 
-    planner = Planner(
+    planner_cls = resolve_planner(scenario.planner)
+    planner = planner_cls(
         "planner",
         dynamodb=client("dynamodb", "planner"),
         fleet=world.fleet,
@@ -649,6 +654,7 @@ def _result(
             "endpoints": dns_metrics(entries),
         }
     return RunResult(
+        planner=scenario.planner,
         dns=dns,
         scenario_file=scenario.source,
         faults_added=scenario.cli_faults,

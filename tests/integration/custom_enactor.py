@@ -1,10 +1,11 @@
-"""A user's own enactor, plugged in as ``tests.integration.custom_enactor:CautiousEnactor``."""
+"""A user's own enactor and planner, plugged in as ``tests.integration.custom_enactor:Class``."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from harness.automation.enactor import SafeEnactor
+from harness.automation.planner import Planner
 
 
 class CautiousEnactor(SafeEnactor):
@@ -13,3 +14,16 @@ class CautiousEnactor(SafeEnactor):
 
 class NotAnEnactor:
     """Has none of the protocol's methods."""
+
+
+class EveryOtherPlanner(Planner):
+    """A team's own planner: writes a plan only on every other step."""
+
+    steps = 0
+
+    def step(self) -> int | None:
+        self.steps += 1
+        if self.steps % 2:
+            self.emit("skipped-step", step=self.steps)
+            return None
+        return super().step()

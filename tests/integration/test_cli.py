@@ -132,3 +132,38 @@ def test_console_script_exit_codes() -> None:
     assert "--variant 'nope'" in bad.stderr
     usage = subprocess.run([str(exe), "run"], capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2
+
+
+def test_a_users_own_planner_plugs_in_and_replays(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "planner.json"
+    planner = "tests.integration.custom_enactor:EveryOtherPlanner"
+    code = main(
+        ["run", "incident-2025", "--planner", planner, "--seed", "3", "--json", str(out), "-q"]
+    )
+    assert code in (0, 1)
+    recorded = json.loads(out.read_text())
+    assert recorded["planner"] == planner
+    assert main(["replay", str(out), "-q"]) == code
+    assert "same trace_digest" in capsys.readouterr().out
+    history = tmp_path / "h.jsonl"
+    main(
+        [
+            "run",
+            "incident-2025",
+            "--planner",
+            planner,
+            "--seed",
+            "3",
+            "--history",
+            str(history),
+            "-q",
+        ]
+    )
+    assert '"event":"skipped-step"' in history.read_text()
+    assert (
+        main(["run", "incident-2025", "--planner", "tests.integration.custom_enactor:NotAnEnactor"])
+        == 2
+    )
+    assert "--planner" in capsys.readouterr().err
