@@ -517,6 +517,10 @@ def _fuzz(args: argparse.Namespace) -> int:
     seconds, runs = parse_budget(args.budget)
     if args.stop_after is not None and args.stop_after < 1:
         raise UsageError(f"--stop-after {args.stop_after}: must be at least 1")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be at least 1")
+    if args.shrink_runs < 1:
+        raise UsageError(f"--shrink-runs {args.shrink_runs}: must be at least 1")
     scenario = with_dns(scenario_named(args.scenario), args.dns, None)
     if not scenario.fuzz_faults:
         raise UsageError(

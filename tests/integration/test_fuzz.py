@@ -141,3 +141,11 @@ def test_fuzzing_a_scenario_without_a_fault_space_is_refused(
     assert "no [fuzz] fault space" in capsys.readouterr().err
     assert main(["fuzz", STEADY, "--budget", "soon"]) == 2
     assert "--budget 'soon'" in capsys.readouterr().err
+
+
+def test_bad_fuzz_flags_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    for flags in (["--workers", "0"], ["--shrink-runs", "0"], ["--variant", "nope"]):
+        assert main(["fuzz", STEADY, "--budget", "1", "--store", str(store), *flags]) == 2
+        assert flags[0] in capsys.readouterr().err
+        assert not store.exists()
