@@ -34,7 +34,9 @@ class Nemesis:
         endpoints: Sequence[Endpoint],
         on_crash: Callable[[Crash], None] | None = None,
         on_dns_server: Callable[[bool], None] | None = None,
+        poll: float | None = None,
     ) -> None:
+        self.poll = poll  # wall-time runs: how often to look whether the run ended
         self.on_crash = on_crash
         self.on_dns_server = on_dns_server  # False: stop the authoritative server; True: start it
         self.faults = list(faults)
@@ -61,13 +63,14 @@ class Nemesis:
                 if should_stop():
                     break
                 self._activate(fault) if action == "activate" else self._heal(fault)
-            # Faults still active stay so until the work ends; looking every second lets
-            # a run that ends early (an operator's repair held) end the nemesis too.
+            # Faults still active stay so until the work ends. In wall time, looking every
+            # second lets a run that ends early (an operator's repair held) end the nemesis
+            # too; in virtual time one sleep costs nothing and keeps schedules short.
             while any(f.active for f in self.faults) and not should_stop():
                 remaining = self.deadline - self._elapsed()
                 if remaining <= 0:
                     break
-                self.clock.sleep(min(remaining, 1.0))
+                self.clock.sleep(remaining if self.poll is None else min(remaining, self.poll))
         finally:
             for fault in self.faults:
                 if fault.active:

@@ -46,7 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         default="legacy",
         help="enactor: legacy, safe, or module:Class (default legacy)",
     )
-    run.add_argument("--seed", type=int, default=7, help="seed of every random choice (default 7)")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random choice (default: the scenario's own seed, else 7)",
+    )
     run.add_argument(
         "--strategy",
         default="random",
@@ -99,6 +104,20 @@ def _parser() -> argparse.ArgumentParser:
         "--resolver",
         metavar="RESOLVER",
         help="caching resolver in front of it: none or unbound (needs --clock real)",
+    )
+    run.add_argument(
+        "--mitigation",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="cascade scenarios: switch a mitigation on (dwfm-throttle, propagation-throttle, "
+        "velocity-control, no-auto-failover); repeatable",
+    )
+    run.add_argument(
+        "--compare-mitigations",
+        action="store_true",
+        help="cascade scenarios: run without mitigations, with each one, and with all, and "
+        "report each one's effect on the time to full recovery",
     )
     run.add_argument(
         "--keep-going", action="store_true", help="do not stop a run at its first violation"
@@ -242,6 +261,22 @@ def _run(args: argparse.Namespace) -> int:
     scenario = with_dns(scenario_named(args.scenario), args.dns, args.resolver)
     if args.planner:
         scenario = replace(scenario, planner=args.planner)
+    if args.mitigation or args.compare_mitigations:
+        from harness.downstream.model import MITIGATIONS
+
+        if scenario.cascade is None:
+            raise UsageError(
+                f"--mitigation/--compare-mitigations: {scenario.name} has no [cascade]; "
+                "use cascade-2025"
+            )
+        unknown = sorted(set(args.mitigation) - set(MITIGATIONS))
+        if unknown:
+            raise UsageError(
+                f"--mitigation {unknown[0]!r}: unknown; choose from {', '.join(MITIGATIONS)}"
+            )
+        scenario = replace(
+            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(args.mitigation))
+        )
     if args.fault:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(args.fault))
         scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(args.fault))
@@ -257,6 +292,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     from adapters.aws import TargetSpec
 
+    if args.seed is None:
+        args.seed = scenario.seed if scenario.seed is not None else 7
     spec = TargetSpec(args.target, endpoint_url=args.endpoint_url)
     spec.validate()
     common: dict[str, Any] = {
@@ -293,8 +330,11 @@ def _run(args: argparse.Namespace) -> int:
                 break
     assert result is not None
     _print_result(result, quiet=args.quiet)
+    payload = result.to_json()
+    if args.compare_mitigations:
+        payload["mitigation_comparison"] = _compare_mitigations(scenario, args, common, result)
     if args.json:
-        _write_json(args.json, result.to_json())
+        _write_json(args.json, payload)
     if args.history:
         _write(args.history, result.history.jsonl(wall=args.history_wall))
     return VERDICT_EXIT[result.verdict]
@@ -327,6 +367,8 @@ def _print_result(result: Any, *, quiet: bool) -> None:
                 print(f"  checker {v.checker} failed: {v.error}")
     if not quiet and result.dns:
         _print_dns(result.dns)
+    if not quiet and result.cascade:
+        _print_cascade(result.cascade)
     if not quiet:
         print(
             f"steps {result.steps} · virtual {result.virtual_seconds:.0f}s · "
@@ -353,6 +395,66 @@ def _print_dns(dns: dict[str, Any]) -> None:
             if m.get("tail_seconds") is not None:
                 line += f"; caching tail {m['tail_seconds']:.1f}s after the authoritative repair"
             print(line)
+
+
+def _recovery(result: Any) -> float | None:
+    row = (result.cascade or {}).get("phases", {}).get("recovery", {})
+    minutes = row.get("minutes")
+    return None if minutes is None else float(minutes[1])
+
+
+def _compare_mitigations(
+    scenario: Any, args: argparse.Namespace, common: dict[str, Any], baseline: Any
+) -> list[dict[str, Any]]:
+    """The same run with each mitigation on, and with all: minutes to full recovery."""
+    from dataclasses import replace
+
+    from harness.downstream.model import MITIGATIONS
+    from harness.runner import run
+
+    base = _recovery(baseline)
+    rows: list[dict[str, Any]] = [{"mitigations": [], "recovery_minutes": base}]
+    for chosen in [[m] for m in MITIGATIONS] + [list(MITIGATIONS)]:
+        print(f"  .. running with {', '.join(chosen)}", file=sys.stderr, flush=True)
+        variant = replace(
+            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(chosen))
+        )
+        got = _recovery(run(variant, args.variant, seed=args.seed, **common))
+        rows.append({"mitigations": chosen, "recovery_minutes": got})
+    print("time to full recovery, minutes after the race:")
+    for row in rows:
+        label = ", ".join(row["mitigations"]) or "none (as in 2025)"
+        got = row["recovery_minutes"]
+        if got is None or base is None:
+            print(f"  {label:70} {'not reached' if got is None else f'{got:.0f}'}")
+            continue
+        row["shorter_by_minutes"] = round(base - got, 1)
+        print(
+            f"  {label:70} {got:6.0f}  ({base - got:+.0f} min shorter)"
+            if row["mitigations"]
+            else f"  {label:70} {got:6.0f}"
+        )
+    return rows
+
+
+def _print_cascade(cascade: dict[str, Any]) -> None:
+    mitigations = ", ".join(cascade["mitigations"]) or "none (as in 2025)"
+    print(f"the cascade (mitigations: {mitigations}), minutes after the race vs INCIDENT.md:")
+    for name, row in cascade["phases"].items():
+        ref = row["reference_minutes"]
+        if row["minutes"] is None:
+            got = "did not happen" if name != "recovery" else "not reached"
+            print(f"  {name:22} {got:>22}   2025: {ref[0]:.0f}-{ref[1]:.0f}")
+        else:
+            a, b = row["minutes"]
+            print(
+                f"  {name:22} {a:8.0f}-{b:<8.0f} ({b - a:4.0f})   2025: {ref[0]:.0f}-{ref[1]:.0f} "
+                f"({ref[1] - ref[0]:.0f}); ratio {row['ratio']:.2f}"
+            )
+    if cascade["phases"].get("dynamodb-unreachable", {}).get("minutes") is None:
+        print(
+            "  the race did not empty the endpoint with this seed: no cascade (try another --seed)"
+        )
 
 
 def _worst(violations: Sequence[Any]) -> Any:
@@ -660,7 +762,7 @@ def _run_scripted(args: argparse.Namespace) -> int:
     progress = None if args.quiet else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
     result = run_incident(
         args.variant,
-        seed=args.seed,
+        seed=7 if args.seed is None else args.seed,
         behind=args.behind,
         cleanup_window=args.cleanup_window,
         progress=progress,

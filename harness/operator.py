@@ -32,6 +32,9 @@ from harness.sim.clock import Clock
 class OperatorConfig:
     repair_after: float = 60.0  # seconds from "clients get empty answers" to the fix
     stop_when_recovered: bool = True  # end the run once every probe has addresses again
+    # Seconds from noticing to switching the DNS automation off (planner and enactors
+    # stop, as in 2025, when it was disabled worldwide); None: it keeps running.
+    disable_automation_after: float | None = None
 
 
 class Operator:
@@ -57,7 +60,8 @@ class Operator:
         self.recovered = recovered  # every client view answers again
         self.repairs = 0
         self.repaired_at: dict[str, float] = {}
-        self.done = False  # repaired and recovered: the run can end
+        self.done = False
+        self.automation_off = False  # repaired and recovered: the run can end
 
     def pending(self) -> list[tuple[Endpoint, float]]:
         """Endpoints whose current outage began after their last repair (or never repaired)."""
@@ -97,6 +101,13 @@ class Operator:
                 since=round(began - self.history.start, 3),
             )
             due = began + self.config.repair_after
+            off = self.config.disable_automation_after
+            if off is not None and not self.automation_off:
+                at = min(self.clock.now() + off, due)
+                if at > self.clock.now():
+                    self.clock.sleep(at - self.clock.now())
+                self.automation_off = True
+                self.history.append("operator", self.clock.now(), action="automation-disabled")
             if due > self.clock.now():
                 self.clock.sleep(due - self.clock.now())
             # Whatever else is broken by now is fixed in the same sitting.

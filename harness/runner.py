@@ -82,6 +82,8 @@ class Scenario:
     fuzz_faults: tuple[dict[str, Any], ...] = ()  # fault templates of the fuzzer's fault space
     fuzz_max_faults: int = 0
     planner: str = "default"  # a registered planner or module:Class (--planner)
+    cascade: Any = None  # harness.downstream.model.CascadeConfig: EC2 and NLB downstream
+    seed: int | None = None  # the seed the scenario is meant to run with (CLI default)
 
     def enactor_config(self, table: str) -> EnactorConfig:
         base = self.enactor or EnactorConfig(endpoints=self.endpoints)
@@ -143,6 +145,7 @@ class RunResult:
     target: str = "moto"
     dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
     planner: str = "default"
+    cascade: dict[str, Any] | None = None  # the downstream phases beside INCIDENT.md's
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +157,7 @@ class RunResult:
             "clock": self.clock,
             "target": self.target,
             "planner": self.planner,
+            "cascade": self.cascade,
             "verdict": self.verdict,
             "violations": [v.as_dict() for v in self.violations],
             "checkers": [
@@ -208,6 +212,8 @@ def dns_actor_names(scenario: Scenario) -> list[str]:
         names.append("propagator")
     if scenario.operator is not None:
         names.append("operator")
+    if scenario.cascade is not None:
+        names.append("downstream")
     return names
 
 
@@ -436,7 +442,12 @@ def _build_actors(
         clock=clock_of("planner"),
         events=history,
     )
-    actors: dict[str, Callable[[], None]] = {"planner": lambda: planner.run(should_stop)}
+
+    def automation_stop() -> bool:
+        # The operator may switch the DNS automation off (the run itself goes on).
+        return should_stop() or (side is not None and side.automation_off())
+
+    actors: dict[str, Callable[[], None]] = {"planner": lambda: planner.run(automation_stop)}
     config = scenario.enactor_config(world.table)
     for name in scenario.enactors:
         route53, dynamodb = client("route53", name), client("dynamodb", name)
@@ -453,7 +464,7 @@ def _build_actors(
                 events=history,
             )
 
-        actors[name] = _supervised(name, make, should_stop, clock, history)
+        actors[name] = _supervised(name, make, automation_stop, clock, history)
     if faults:
         from faults.nemesis import Nemesis
 
@@ -467,6 +478,7 @@ def _build_actors(
             endpoints=world.endpoints,
             on_crash=injector.crash,
             on_dns_server=stack.set_server if stack is not None else None,
+            poll=None if scheduler is not None else 1.0,
         )
         instrument(
             target.client("route53", actor="nemesis"),
@@ -514,6 +526,22 @@ def _build_actors(
         if side is not None:
             side.operator = operator
         actors["operator"] = _loop(operator, should_stop)
+    if scenario.cascade is not None:
+        from harness.downstream.actor import DownstreamActor
+
+        if stack is None:
+            raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
+        downstream = DownstreamActor(
+            scenario.cascade,
+            ec2=client("ec2", "downstream"),
+            elbv2=client("elbv2", "downstream"),
+            clock=clock,
+            history=history,
+            server=(stack.authoritative.host, stack.authoritative.port),
+            name=world.endpoints[0].fqdn,
+            yield_point=scheduler.yield_point if scheduler is not None else None,
+        )
+        actors["downstream"] = _loop(downstream, should_stop)
     return actors
 
 
@@ -525,6 +553,9 @@ class _Side:
 
     def done(self) -> bool:
         return bool(self.operator is not None and self.operator.done)
+
+    def automation_off(self) -> bool:
+        return bool(self.operator is not None and self.operator.automation_off)
 
 
 def _control_plane_outage(observer: Observer | None, ep: Endpoint, start: float) -> float | None:
@@ -653,7 +684,17 @@ def _result(
             "probe_interval": scenario.dns.probe_interval,
             "endpoints": dns_metrics(entries),
         }
+    cascade = None
+    if scenario.cascade is not None:
+        from harness.downstream.phases import compare, phases
+
+        measured = phases(entries, scenario.cascade.droplets, scenario.cascade.propagation_alarm)
+        cascade = {
+            "mitigations": sorted(scenario.cascade.mitigations),
+            "phases": compare(measured),
+        }
     return RunResult(
+        cascade=cascade,
         planner=scenario.planner,
         dns=dns,
         scenario_file=scenario.source,

@@ -297,7 +297,10 @@ def load(path: str | Path, text: str | None = None) -> Any:
     duration = meta.number("duration", 360.0, minimum=1.0)
     progress_bound = meta.number("progress_bound", 180.0)
     stop_first = meta.get("stop_at_first_violation", bool, True)
-    meta.done(("name", "description", "duration", "progress_bound", "stop_at_first_violation"))
+    seed = meta.get("seed", int)
+    meta.done(
+        ("name", "description", "duration", "progress_bound", "stop_at_first_violation", "seed")
+    )
 
     world = top.sub("world", required=True)
     assert world is not None
@@ -396,10 +399,28 @@ def load(path: str | Path, text: str | None = None) -> Any:
     dns = _dns(top.sub("dns"))
     operator = _operator(top.sub("operator"))
     fuzz_templates, max_faults = _fuzz(top.sub("fuzz"))
+    cascade = _cascade(top.sub("cascade"))
+    if cascade is not None and dns is None:
+        raise ScenarioError(
+            f"{source}: cascade: needs a [dns] section (DWFM resolves DynamoDB's name)"
+        )
     top.done(
-        ("scenario", "world", "enactors", "latency", "limits", "faults", "dns", "operator", "fuzz")
+        (
+            "scenario",
+            "world",
+            "enactors",
+            "latency",
+            "limits",
+            "faults",
+            "dns",
+            "operator",
+            "fuzz",
+            "cascade",
+        )
     )
     return Scenario(
+        seed=seed,
+        cascade=cascade,
         fuzz_faults=fuzz_templates,
         fuzz_max_faults=max_faults,
         dns=dns,
@@ -481,11 +502,86 @@ def _operator(table: _Table | None) -> Any:
         return None
     from harness.operator import OperatorConfig
 
+    disable = table.get("disable_automation_after", float)
+    if disable is not None and disable < 0:
+        table.fail(table.key("disable_automation_after"), disable, "seconds >= 0")
     config = OperatorConfig(
         repair_after=table.number("repair_after", 60.0),
         stop_when_recovered=table.get("stop_when_recovered", bool, True),
+        disable_automation_after=disable,
     )
-    table.done(("repair_after", "stop_when_recovered"))
+    table.done(("repair_after", "stop_when_recovered", "disable_automation_after"))
+    return config
+
+
+def _cascade(table: _Table | None) -> Any:
+    if table is None:
+        return None
+    from harness.downstream.dwfm import DwfmConfig
+    from harness.downstream.model import MITIGATIONS, CascadeConfig
+
+    base = CascadeConfig()
+    mitigations = table.get("mitigations", list, [])
+    for m in mitigations:
+        if m not in MITIGATIONS:
+            table.fail(
+                table.key("mitigations"), m, "a mitigation", f"choose from {', '.join(MITIGATIONS)}"
+            )
+    dwfm = DwfmConfig(
+        lease_timeout=table.number("lease_timeout", base.dwfm.lease_timeout, minimum=1.0),
+        check_interval=table.number("check_interval", base.dwfm.check_interval, minimum=1.0),
+        renew_work=table.number("renew_work", base.dwfm.renew_work),
+        reestablish_work=table.number("reestablish_work", base.dwfm.reestablish_work),
+        admit=table.get("admit", int, base.dwfm.admit),
+    )
+    config = CascadeConfig(
+        droplets=table.get("droplets", int, base.droplets),
+        dwfm_hosts=table.get("dwfm_hosts", int, base.dwfm_hosts),
+        dwfm=dwfm,
+        resolver_negative_ttl=table.number("resolver_negative_ttl", base.resolver_negative_ttl),
+        slots_per_droplet=table.get("slots_per_droplet", int, base.slots_per_droplet),
+        launch_rate=table.number("launches_per_minute", base.launch_rate * 60) / 60,
+        launch_limit=table.number("launch_limit_per_minute", base.launch_limit * 60) / 60,
+        propagation_rate=table.number("propagations_per_minute", base.propagation_rate * 60) / 60,
+        propagation_alarm=table.get("propagation_alarm", int, base.propagation_alarm),
+        nlb_share=table.number("nlb_share", base.nlb_share),
+        health_capacity=table.get("health_capacity", int, base.health_capacity),
+        failover_threshold=table.number("failover_threshold", base.failover_threshold),
+        dwfm_fix_after_repair=table.number("dwfm_fix_after_repair", base.dwfm_fix_after_repair),
+        failover_off_after_failures=table.number(
+            "failover_off_after_failures", base.failover_off_after_failures
+        ),
+        tick=table.number("tick", base.tick, minimum=1.0),
+        mitigations=frozenset(mitigations),
+    )
+    table.done(
+        (
+            "droplets",
+            "dwfm_hosts",
+            "lease_timeout",
+            "check_interval",
+            "renew_work",
+            "reestablish_work",
+            "admit",
+            "resolver_negative_ttl",
+            "slots_per_droplet",
+            "launches_per_minute",
+            "launch_limit_per_minute",
+            "propagations_per_minute",
+            "propagation_alarm",
+            "nlb_share",
+            "health_capacity",
+            "failover_threshold",
+            "dwfm_fix_after_repair",
+            "failover_off_after_failures",
+            "tick",
+            "mitigations",
+        )
+    )
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise ScenarioError(f"{table.source}: {exc}") from None
     return config
 
 
