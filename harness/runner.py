@@ -378,8 +378,10 @@ def _build_actors(
     thread."""
 
     def wait(condition: Callable[[], bool], label: str) -> None:
+        # A wait also ends with the run's work: a pause "until N more plans" must not
+        # outlive the planner, or the run would end in a deadlock instead of a verdict.
         if scheduler is not None:
-            scheduler.wait_until(condition, label)
+            scheduler.wait_until(lambda: condition() or should_stop(), label)
             return
         while not condition() and not should_stop():
             clock.sleep(0.1)

@@ -425,3 +425,17 @@ def test_the_same_scenario_runs_against_a_moto_server_with_its_faults() -> None:
         hits = [e for e in result.history.of_kind("fault") if e["action"] == "hit"]
         assert hits and {e["actor"] for e in hits} == {"enactor-c"}
     assert legacy.verdict == "fail" and safe.verdict == "pass", (legacy.reason, safe.reason)
+
+
+def test_a_pause_until_plans_that_never_come_ends_with_the_run() -> None:
+    # The planner stops at the end of the run; an enactor paused "until 50 more plans"
+    # must stop waiting then, so the run ends with a verdict, not a deadlock.
+    stall = Pause(
+        "stall",
+        Actor("enactor-b") & Operation("ChangeResourceRecordSets"),
+        start=30.0,
+        until_plans_ahead=50,
+    )
+    result = run(replace(INCIDENT_2025, duration=120.0, faults=(stall,)), "safe", seed=2)
+    assert result.stop == "finished", result.reason
+    assert result.verdict != "unknown"
