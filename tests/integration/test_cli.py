@@ -101,7 +101,7 @@ def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (
             ["run", "incident-2024"],
-            "scenario 'incident-2024': unknown; choose one of incident-2025",
+            "scenario 'incident-2024': unknown; choose one of cascade-2025, incident-2025",
         ),
         (
             ["run", "incident-2025-scripted", "--behind", "3"],
