@@ -44,6 +44,7 @@ from faults.matchers import (
 from harness.automation.enactor import EnactorConfig
 from harness.automation.plan import Endpoint
 from harness.errors import UsageError
+from harness.faultspace import MATCH_KEYS
 from harness.sim.scheduler import Limits
 
 RECORD_TYPES: Final = ("A", "AAAA")
@@ -604,16 +605,8 @@ def builtin_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
 
 
-_MATCH_KEYS: Final = (
-    "service",
-    "operation",
-    "actor",
-    "record",
-    "table",
-    "nth",
-    "every",
-    "probability",
-)
+# The keys of a fault's ``match`` table; a --fault flag gathers these into it.
+_MATCH_KEYS: Final = MATCH_KEYS
 
 
 def fault_from_flag(text: str, index: int) -> Fault:
