@@ -63,7 +63,7 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
     return value * {"s": 1, "m": 60, "h": 3600}[unit], None
 
 
-def story_shape(result_json: dict[str, Any], lines: list[str]) -> str:
+def story_shape(lines: list[str]) -> str:
     """The story with times and numbers taken out: runs that failed the same way match."""
     shape = []
     for line in lines:
@@ -105,7 +105,7 @@ def _run_one(variant: str, index: int, case_json: dict[str, Any]) -> dict[str, A
         out.update(
             invariant=invariant,
             story=lines,
-            shape=story_shape({}, lines),
+            shape=story_shape(lines),
             result={**result.to_json(), "case": case.to_json(), "case_index": index},
         )
     return out

@@ -100,11 +100,7 @@ class DnsStack:
 
     def origins(self) -> dict[str, str]:
         """Zone origin -> hosted zone id."""
-        return {
-            ep.fqdn if ep.fqdn.endswith(".") else ep.fqdn + ".": zone_id
-            for ep in self.world.endpoints
-            for zone_id in [self.world.zone_ids[ep.name]]
-        }
+        return {ep.fqdn: self.world.zone_ids[ep.name] for ep in self.world.endpoints}
 
     def _reader(self, zone_id: str) -> Callable[[], Sequence[RRSet]]:
         strict = self.aws.strict_route53()

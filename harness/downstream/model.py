@@ -103,6 +103,7 @@ class Downstream:
     resolver_empty_until: float = 0.0  # the DWFM resolvers' cached negative answer
     propagation_credit: float = 0.0
     launch_credit: float = 0.0
+    slots_used: dict[str, int] = field(default_factory=dict)  # droplet -> instances on it
 
     def __post_init__(self) -> None:
         cfg = self.config
@@ -196,9 +197,7 @@ class Downstream:
             host.set_throttle(True)
 
     def _free_droplet(self, now: float) -> str | None:
-        used: dict[str, int] = {}
-        for inst in self.instances:
-            used[inst.droplet] = used.get(inst.droplet, 0) + 1
+        used = self.slots_used
         for host in self.hosts:
             # Placing an instance is DWFM work too: a host buried in its backlog places nothing.
             if host.backlog() > len(host.droplets):
@@ -235,6 +234,7 @@ class Downstream:
                 refused += 1
                 break  # insufficient capacity: the rest waits for the next tick
             self.pending_launches -= 1.0
+            self.slots_used[inst.droplet] = self.slots_used.get(inst.droplet, 0) + 1
             self.instances.append(inst)
             self.propagation.append(inst)
             launched += 1
