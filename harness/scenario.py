@@ -545,6 +545,10 @@ def _cascade(table: _Table | None) -> Any:
         launch_limit=table.number("launch_limit_per_minute", base.launch_limit * 60) / 60,
         propagation_rate=table.number("propagations_per_minute", base.propagation_rate * 60) / 60,
         propagation_alarm=table.get("propagation_alarm", int, base.propagation_alarm),
+        propagation_knee=table.get("propagation_knee", int, base.propagation_knee),
+        propagation_max_slowdown=table.number(
+            "propagation_max_slowdown", base.propagation_max_slowdown, minimum=1.0
+        ),
         nlb_share=table.number("nlb_share", base.nlb_share),
         health_capacity=table.get("health_capacity", int, base.health_capacity),
         failover_threshold=table.number("failover_threshold", base.failover_threshold),
@@ -553,6 +557,7 @@ def _cascade(table: _Table | None) -> Any:
             "failover_off_after_failures", base.failover_off_after_failures
         ),
         tick=table.number("tick", base.tick, minimum=1.0),
+        race_by=table.number("race_by", base.race_by or 0.0, minimum=0.0) or None,
         mitigations=frozenset(mitigations),
     )
     table.done(
@@ -570,12 +575,15 @@ def _cascade(table: _Table | None) -> Any:
             "launch_limit_per_minute",
             "propagations_per_minute",
             "propagation_alarm",
+            "propagation_knee",
+            "propagation_max_slowdown",
             "nlb_share",
             "health_capacity",
             "failover_threshold",
             "dwfm_fix_after_repair",
             "failover_off_after_failures",
             "tick",
+            "race_by",
             "mitigations",
         )
     )

@@ -37,7 +37,7 @@ class DwfmConfig:
     check_interval: float = 300.0  # "every few minutes" (INCIDENT.md section 4)
     renew_work: float = 2.0  # (assumed) seconds of host time per check
     reestablish_work: float = 45.0  # (assumed) seconds of host time per lease re-established
-    admit: int = 5  # throttle: re-establishments allowed to wait at once
+    admit: int = 3  # throttle: re-establishments allowed to wait at once
 
 
 @dataclass

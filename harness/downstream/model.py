@@ -13,7 +13,9 @@ the actor records in the history; phases are measured from those samples
   limits), so demand that could not be served waits and floods in when capacity
   returns.
 * Network Manager: every launched instance needs its network state propagated;
-  ``propagation_rate`` a second are done. Until then the instance has no network.
+  ``propagation_rate`` a second are done, fewer while the queue is long (each
+  state costs more against a long backlog, up to ``propagation_max_slowdown``
+  times). Until then the instance has no network.
 * NLB: a share of new instances are NLB targets. A target whose network has not
   propagated flaps (fails, then passes), and every flap costs the health-check
   subsystem; beyond ``health_capacity`` flapping targets it degrades and healthy
@@ -54,8 +56,13 @@ class CascadeConfig:
     slots_per_droplet: int = 8
     launch_rate: float = 1 / 60  # (assumed) instances asked for per second
     launch_limit: float = 4 / 60  # request limits: launches per second at most
-    propagation_rate: float = 1.75 / 60  # (assumed) Network Manager: network states per second
+    propagation_rate: float = 2.5 / 60  # (assumed) Network Manager: network states per second
     propagation_alarm: int = 60  # queue length at which propagation counts as backlogged
+    # (assumed) Network Manager slows as its backlog grows: each state costs
+    # 1 + queue / propagation_knee times its normal work (0: no slow-down), at most
+    # propagation_max_slowdown times, so a backlog always drains once launches ease off.
+    propagation_knee: int = 150
+    propagation_max_slowdown: float = 2.0
     nlb_share: float = 0.5  # of new instances, the share behind an NLB
     azs: int = 3
     health_capacity: int = 50  # flapping targets the health-check subsystem absorbs
@@ -64,6 +71,9 @@ class CascadeConfig:
     dwfm_fix_after_repair: float = 6540.0  # DNS back 2:25 -> throttling and restarts 4:14
     failover_off_after_failures: float = 9840.0  # failures 6:52 -> failover disabled 9:36
     tick: float = 60.0
+    # No empty answer this many seconds into the run: the race did not happen, and
+    # there is no cascade to watch; the run ends rather than idle for hours (None: never).
+    race_by: float | None = 600.0
     mitigations: frozenset[str] = frozenset()
 
     def validate(self) -> None:
@@ -242,8 +252,12 @@ class Downstream:
         return launched, refused
 
     def _propagate(self) -> int:
-        # Fractional rates accumulate from tick to tick.
-        self.propagation_credit += self.config.propagation_rate * self.config.tick
+        # Fractional rates accumulate from tick to tick. A long queue makes every item dearer
+        # (each propagation reconciles against what is still pending), so the backlog feeds itself.
+        cfg = self.config
+        slow = 1.0 + (len(self.propagation) / cfg.propagation_knee if cfg.propagation_knee else 0.0)
+        slow = min(slow, cfg.propagation_max_slowdown)
+        self.propagation_credit += cfg.propagation_rate * cfg.tick / slow
         n = int(self.propagation_credit)
         self.propagation_credit -= n
         done = self.propagation[:n]

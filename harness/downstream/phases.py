@@ -7,6 +7,7 @@ after the race fired at 11:48 PM.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -17,7 +18,8 @@ REFERENCE: Final[dict[str, tuple[float, float]]] = {
     "dynamodb-unreachable": (0.0, 172.0),  # 11:48 PM -> 2:40 AM
     "leases-lost": (20.0, 340.0),  # a lease timeout in -> 5:28 AM (assumed start)
     "collapse": (157.0, 266.0),  # 2:25 AM -> 4:14 AM
-    "propagation-backlog": (340.0, 648.0),  # 5:28 AM -> 10:36 AM
+    "leases-restored": (266.0, 340.0),  # throttled, restarted: 4:14 AM -> all leases 5:28 AM
+    "propagation-backlog": (393.0, 648.0),  # latency rises 6:21 AM -> normal 10:36 AM
     "nlb-failover": (424.0, 588.0),  # 6:52 AM -> 9:36 AM
     "recovery": (0.0, 842.0),  # the whole event, to 1:50 PM
 }
@@ -50,6 +52,12 @@ def phases(history: Iterable[Entry], droplets: int, alarm: int) -> dict[str, lis
     re_expired = [e["t"] for e in samples if e["re_expired"]]
     if re_expired:
         spans["collapse"] = [re_expired[0], re_expired[-1]]
+    # Re-leasing that gets somewhere: from the end of the collapse (or, with none, from
+    # DynamoDB reachable again) to the whole fleet leased again.
+    lost, unreachable = spans["leases-lost"], spans["dynamodb-unreachable"]
+    since = re_expired[-1] if re_expired else (unreachable[1] if unreachable else None)
+    if lost is not None and since is not None:
+        spans["leases-restored"] = [since, lost[1]]
 
     def abnormal(e: Entry) -> bool:
         return bool(
@@ -87,3 +95,22 @@ def compare(measured: Mapping[str, list[float | None]]) -> dict[str, dict[str, A
             row.update(minutes=mins, ratio=round((mins[1] - mins[0]) / ref, 2))
         out[name] = row
     return out
+
+
+def measures(history: Iterable[Entry]) -> dict[str, float]:
+    """What the cascade cost, summed over the downstream samples (each covers one tick)."""
+    samples = [e for e in history if e["kind"] == "downstream"]
+    ticks = [b["t"] - a["t"] for a, b in itertools.pairwise(samples)]
+    tick = ticks[0] / 60.0 if ticks else 1.0
+    return {
+        # Capacity NLB failover took out of DNS: availability zones x minutes.
+        "nlb_capacity_removed_az_minutes": round(
+            sum(e["failed_over_azs"] for e in samples) * tick, 1
+        ),
+        "launches_refused": float(sum(e["refused"] for e in samples)),
+        "leases_lost_again": float(sum(e["re_expired"] for e in samples)),
+        "peak_dwfm_backlog": float(max((e["dwfm_backlog"] for e in samples), default=0)),
+        "peak_propagation_queue": float(max((e["propagation_queue"] for e in samples), default=0)),
+        # Minutes during which NLB targets failed their health checks, summed over targets.
+        "failing_target_minutes": round(sum(e["failing_targets"] for e in samples) * tick, 1),
+    }

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from harness.downstream.model import MITIGATIONS, CascadeConfig, Downstream
-from harness.downstream.phases import ORDER, REFERENCE, compare, phases
+from harness.downstream.phases import ORDER, REFERENCE, compare, measures, phases
 
 REPAIR = 9420.0  # DNS information restored 157 minutes after the race (2:25 AM)
 HOURS = 15.5
 
 
-def _run(mitigations: frozenset[str] = frozenset()) -> dict[str, Any]:
-    config = CascadeConfig(mitigations=mitigations)
+def _history(config: CascadeConfig) -> list[dict[str, Any]]:
     model = Downstream(config, start=0.0)
     history = []
     t = 0.0
@@ -20,7 +19,16 @@ def _run(mitigations: frozenset[str] = frozenset()) -> dict[str, Any]:
         t += config.tick
         reachable = model.resolved(t, addresses=t >= REPAIR)
         history.append({"kind": "downstream", "t": t, **model.advance(t, reachable)})
-    return compare(phases(history, config.droplets, config.propagation_alarm))
+    return history
+
+
+def _run(mitigations: frozenset[str] = frozenset()) -> dict[str, Any]:
+    config = CascadeConfig(mitigations=mitigations)
+    return compare(phases(_history(config), config.droplets, config.propagation_alarm))
+
+
+def _measures(mitigations: frozenset[str] = frozenset()) -> dict[str, float]:
+    return measures(_history(CascadeConfig(mitigations=mitigations)))
 
 
 def test_the_2025_phases_come_in_order_and_in_proportion() -> None:
@@ -33,6 +41,8 @@ def test_the_2025_phases_come_in_order_and_in_proportion() -> None:
     )
     ends = {name: row["minutes"][1] for name, row in measured.items()}
     assert ends["dynamodb-unreachable"] < ends["collapse"] < ends["leases-lost"]
+    assert ends["leases-restored"] == ends["leases-lost"]
+    assert measured["leases-restored"]["minutes"][0] == ends["collapse"]
     assert ends["leases-lost"] < ends["nlb-failover"] < ends["propagation-backlog"]
     assert ends["propagation-backlog"] <= ends["recovery"]
     for name, row in measured.items():
@@ -50,3 +60,30 @@ def test_all_mitigations_shorten_recovery() -> None:
 def test_failover_mitigations_remove_the_nlb_failover() -> None:
     for name in ("no-auto-failover", "propagation-throttle"):
         assert _run(frozenset({name}))["nlb-failover"]["minutes"] is None, name
+
+
+def test_a_propagation_throttle_drains_the_backlog_sooner() -> None:
+    # Network Manager slows as its queue grows; holding launches back keeps it fast.
+    baseline = _run()
+    throttled = _run(frozenset({"propagation-throttle"}))
+    assert throttled["recovery"]["minutes"][1] < baseline["recovery"]["minutes"][1] - 60
+    assert throttled["propagation-backlog"]["minutes"] is None
+
+
+def test_without_the_slow_down_a_backlog_costs_no_more_than_its_length() -> None:
+    def backlog_end(knee: int) -> float:
+        config = CascadeConfig(propagation_knee=knee)
+        measured = phases(_history(config), config.droplets, config.propagation_alarm)
+        end = measured["propagation-backlog"][1]
+        assert end is not None
+        return end
+
+    assert backlog_end(0) < backlog_end(CascadeConfig().propagation_knee)
+
+
+def test_velocity_control_limits_the_capacity_failover_removes() -> None:
+    removed = "nlb_capacity_removed_az_minutes"
+    baseline = _measures()[removed]
+    limited = _measures(frozenset({"velocity-control"}))[removed]
+    assert 0 < limited < baseline
+    assert _measures(frozenset({"no-auto-failover"}))[removed] == 0
