@@ -63,9 +63,9 @@ class Nemesis:
                 if should_stop():
                     break
                 self._activate(fault) if action == "activate" else self._heal(fault)
-            # Faults still active stay so until the work ends. In wall time, looking every
-            # second lets a run that ends early (an operator's repair held) end the nemesis
-            # too; in virtual time one sleep costs nothing and keeps schedules short.
+            # Faults still active stay so until the work ends. Looking now and then (every
+            # second in wall time) lets a run that ends early (an operator's repair held)
+            # end the nemesis too; None: one sleep to the end.
             while any(f.active for f in self.faults) and not should_stop():
                 remaining = self.deadline - self._elapsed()
                 if remaining <= 0:

@@ -120,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
         "report each one's effect on the time to full recovery",
     )
     run.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="--compare-mitigations: worker processes for the mitigated runs (default: one per CPU)",
+    )
+    run.add_argument(
         "--keep-going", action="store_true", help="do not stop a run at its first violation"
     )
     run.add_argument(
@@ -269,6 +275,13 @@ def _run(args: argparse.Namespace) -> int:
                 f"--mitigation/--compare-mitigations: {scenario.name} has no [cascade]; "
                 "use cascade-2025"
             )
+        if args.mitigation and args.compare_mitigations:
+            raise UsageError(
+                "--compare-mitigations runs its own baseline without mitigations and then each "
+                "one in turn: drop --mitigation"
+            )
+        if args.workers < 1:
+            raise UsageError(f"--workers {args.workers}: must be at least 1")
         unknown = sorted(set(args.mitigation) - set(MITIGATIONS))
         if unknown:
             raise UsageError(
@@ -332,7 +345,14 @@ def _run(args: argparse.Namespace) -> int:
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
-        payload["mitigation_comparison"] = _compare_mitigations(scenario, args, common, result)
+        from harness.downstream.compare import compare, lines
+
+        rows = compare(
+            scenario, args.variant, result.seed, common, result.cascade, workers=args.workers
+        )
+        for line in lines(rows):
+            print(line)
+        payload["mitigation_comparison"] = rows
     if args.json:
         _write_json(args.json, payload)
     if args.history:
@@ -397,49 +417,12 @@ def _print_dns(dns: dict[str, Any]) -> None:
             print(line)
 
 
-def _recovery(result: Any) -> float | None:
-    row = (result.cascade or {}).get("phases", {}).get("recovery", {})
-    minutes = row.get("minutes")
-    return None if minutes is None else float(minutes[1])
-
-
-def _compare_mitigations(
-    scenario: Any, args: argparse.Namespace, common: dict[str, Any], baseline: Any
-) -> list[dict[str, Any]]:
-    """The same run with each mitigation on, and with all: minutes to full recovery."""
-    from dataclasses import replace
-
-    from harness.downstream.model import MITIGATIONS
-    from harness.runner import run
-
-    base = _recovery(baseline)
-    rows: list[dict[str, Any]] = [{"mitigations": [], "recovery_minutes": base}]
-    for chosen in [[m] for m in MITIGATIONS] + [list(MITIGATIONS)]:
-        print(f"  .. running with {', '.join(chosen)}", file=sys.stderr, flush=True)
-        variant = replace(
-            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(chosen))
-        )
-        got = _recovery(run(variant, args.variant, seed=args.seed, **common))
-        rows.append({"mitigations": chosen, "recovery_minutes": got})
-    print("time to full recovery, minutes after the race:")
-    for row in rows:
-        label = ", ".join(row["mitigations"]) or "none (as in 2025)"
-        got = row["recovery_minutes"]
-        if got is None or base is None:
-            print(f"  {label:70} {'not reached' if got is None else f'{got:.0f}'}")
-            continue
-        row["shorter_by_minutes"] = round(base - got, 1)
-        print(
-            f"  {label:70} {got:6.0f}  ({base - got:+.0f} min shorter)"
-            if row["mitigations"]
-            else f"  {label:70} {got:6.0f}"
-        )
-    return rows
-
-
 def _print_cascade(cascade: dict[str, Any]) -> None:
     mitigations = ", ".join(cascade["mitigations"]) or "none (as in 2025)"
-    print(f"the cascade (mitigations: {mitigations}), minutes after the race vs INCIDENT.md:")
+    print(
+        f"the cascade (mitigations: {mitigations}), minutes since the run began "
+        "(the race fires in its first minute) vs INCIDENT.md's minutes after 11:48 PM:"
+    )
     for name, row in cascade["phases"].items():
         ref = row["reference_minutes"]
         if row["minutes"] is None:
@@ -451,6 +434,14 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
                 f"  {name:22} {a:8.0f}-{b:<8.0f} ({b - a:4.0f})   2025: {ref[0]:.0f}-{ref[1]:.0f} "
                 f"({ref[1] - ref[0]:.0f}); ratio {row['ratio']:.2f}"
             )
+    m = cascade.get("measures") or {}
+    if m:
+        print(
+            f"  NLB capacity removed {m['nlb_capacity_removed_az_minutes']:.0f} AZ-minutes; "
+            f"{m['leases_lost_again']:.0f} leases lost again; "
+            f"{m['launches_refused']:.0f} launches refused; peak DWFM backlog "
+            f"{m['peak_dwfm_backlog']:.0f}; peak propagation queue {m['peak_propagation_queue']:.0f}"
+        )
     if cascade["phases"].get("dynamodb-unreachable", {}).get("minutes") is None:
         print(
             "  the race did not empty the endpoint with this seed: no cascade (try another --seed)"
@@ -479,7 +470,7 @@ def _load_result(path: str) -> dict[str, Any]:
 
 def _report(args: argparse.Namespace) -> int:
     from harness.checkers import Violation
-    from harness.report import render_html, timeline_png, worst
+    from harness.report import cascade_png, render_html, timeline_png, worst
     from harness.story import tell
 
     out = args.output
@@ -511,11 +502,12 @@ def _report(args: argparse.Namespace) -> int:
         )
     picked = worst(recorded["violations"])
     story = tell(entries, Violation(**picked)) if picked else []
-    png = timeline_png(recorded, entries)
+    cascade = cascade_png(recorded, entries) if recorded.get("cascade") else None
     if out.endswith(".png"):
-        _write_bytes(out, png)
+        # A cascade result's plot is its phases beside INCIDENT.md's.
+        _write_bytes(out, cascade if cascade is not None else timeline_png(recorded, entries))
     else:
-        _write(out, render_html(recorded, story, png))
+        _write(out, render_html(recorded, story, timeline_png(recorded, entries), cascade))
     print(f"wrote {out}")
     return EXIT_OK
 

@@ -349,6 +349,9 @@ def run(
             if stack is not None:
                 stack.close()
         observer.observe()
+        why = side.why()
+        if sim.stop == Stop.FINISHED and why is not None:
+            sim = replace(sim, reason=why)
     result = _result(scenario, enactor_cls, seed, strat.name, "sim", sim, history, all_checkers)
     result.stop_on_violation = stop_on_violation
     result.target = spec.kind
@@ -480,7 +483,10 @@ def _build_actors(
             endpoints=world.endpoints,
             on_crash=injector.crash,
             on_dns_server=stack.set_server if stack is not None else None,
-            poll=None if scheduler is not None else 1.0,
+            # Virtual time: a look every 10 minutes lets a long run that ends early (no
+            # race to cascade from) end the nemesis too, and leaves runs shorter than
+            # that with one sleep, as before.
+            poll=600.0 if scheduler is not None else 1.0,
         )
         instrument(
             target.client("route53", actor="nemesis"),
@@ -543,18 +549,29 @@ def _build_actors(
             name=world.endpoints[0].fqdn,
             yield_point=scheduler.yield_point if scheduler is not None else None,
         )
+        if side is not None:
+            side.downstream = downstream
         actors["downstream"] = _loop(downstream, should_stop)
     return actors
 
 
 @dataclass
 class _Side:
-    """Actors whose state can end a run early (an operator whose repair held)."""
+    """Actors whose state can end a run early: an operator whose repair held, or a
+    downstream that saw no race to cascade from."""
 
     operator: Any = None
+    downstream: Any = None
 
     def done(self) -> bool:
-        return bool(self.operator is not None and self.operator.done)
+        return self.why() is not None
+
+    def why(self) -> str | None:
+        if self.operator is not None and self.operator.done:
+            return "the operator's repair held and every probe answers again"
+        if self.downstream is not None and self.downstream.no_race is not None:
+            return str(self.downstream.no_race)
+        return None
 
     def automation_off(self) -> bool:
         return bool(self.operator is not None and self.operator.automation_off)
@@ -688,12 +705,13 @@ def _result(
         }
     cascade = None
     if scenario.cascade is not None:
-        from harness.downstream.phases import compare, phases
+        from harness.downstream.phases import compare, measures, phases
 
         measured = phases(entries, scenario.cascade.droplets, scenario.cascade.propagation_alarm)
         cascade = {
             "mitigations": sorted(scenario.cascade.mitigations),
             "phases": compare(measured),
+            "measures": measures(entries),
         }
     return RunResult(
         cascade=cascade,
@@ -825,7 +843,7 @@ def _run_real(
     elif violated:
         stop, reason = Stop.CONDITION, "a safety invariant was violated"
     elif side.done():
-        stop, reason = Stop.FINISHED, "the operator's repair held and every probe answers again"
+        stop, reason = Stop.FINISHED, str(side.why())
     else:
         stop, reason = Stop.FINISHED, "every actor finished"
     sim = SimResult(

@@ -14,6 +14,10 @@ On every tick (a minute of virtual time by default) the actor:
    its target group;
 4. records a ``downstream`` sample in the history.
 
+When DynamoDB's name still resolves ``race_by`` seconds into the run, the race
+did not happen: the actor records ``downstream-no-race`` and the run ends,
+rather than run the automation for the rest of a 15-hour event for nothing.
+
 moto reports every target healthy; the elbv2 clients this module hands out ask
 the model instead (``DescribeTargetHealth`` answers what the model decided).
 """
@@ -77,6 +81,8 @@ class DownstreamActor:
         self.instances: dict[str, str] = {}  # model instance -> EC2 instance id
         self.target_group = ""
         self._refuse: str | None = None
+        self.no_race: str | None = None  # why the run can end: the race never happened
+        self._went_dark = False  # DynamoDB was unreachable at some tick
         ec2.meta.events.register("before-call.ec2.RunInstances", self._capacity)
         watch_target_health(elbv2, self)
 
@@ -117,9 +123,19 @@ class DownstreamActor:
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         self.provision()
+        race_by = self.config.race_by
         while not should_stop():
             self.clock.sleep(self.config.tick)
-            self.tick()
+            sample = self.tick()
+            self._went_dark = self._went_dark or not sample["reachable"]
+            if race_by is not None and not self._went_dark:
+                if self.clock.now() - self.model.start >= race_by:
+                    self.no_race = (
+                        f"no race: DynamoDB's name still resolved {race_by:.0f}s into the run, "
+                        "so there is no cascade to watch (try another --seed)"
+                    )
+                    self.history.append("downstream-no-race", self.clock.now(), race_by=race_by)
+                    return
 
     def resolve(self) -> bool:
         if self.yield_point is not None:

@@ -107,3 +107,22 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
     assert len(samples) >= 4
     assert all(s["live_leases"] <= scenario.cascade.droplets for s in samples)
     assert result.cascade is not None and set(result.cascade["phases"]) >= {"collapse", "recovery"}
+
+
+def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
+    from dataclasses import replace
+
+    from harness.runner import run, scenario_named
+
+    scenario = scenario_named("cascade-2025")
+    assert scenario.cascade is not None
+    quick = replace(scenario, cascade=replace(scenario.cascade, race_by=120.0))
+    result = run(quick, "legacy", seed=9)  # seed 9: enactor C's stall does not bite
+    assert result.reason.startswith("no race: DynamoDB's name still resolved 120s")
+    # Not 15.5 hours: every actor ends within the nemesis' next look (every 600 s).
+    assert result.virtual_seconds < 120 + 600 + 60
+    assert [e["kind"] for e in result.history].count("downstream-no-race") == 1
+    assert result.cascade is not None
+    assert "dynamodb-unreachable" not in {
+        name for name, row in result.cascade["phases"].items() if row["minutes"] is not None
+    }

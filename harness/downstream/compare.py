@@ -1,0 +1,130 @@
+"""Mitigations side by side: the same run (scenario, variant, seed) with each one on.
+
+The race part of the run is the same in every variant (the downstream starts to
+differ only once the leases are gone), so the rows differ by the mitigation and
+nothing else. Each row gives the minutes to full recovery, how much shorter
+than the baseline that is, and the cascade's measures (``phases.measures``)
+with their change, so a mitigation that does not shorten recovery still shows
+what it did (velocity control removes less NLB capacity, for instance).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+from harness.downstream.model import MITIGATIONS
+
+Row = dict[str, Any]
+
+
+def variants() -> list[list[str]]:
+    """Each mitigation alone, then all of them together."""
+    return [[m] for m in MITIGATIONS] + [list(MITIGATIONS)]
+
+
+def recovery_minutes(cascade: Mapping[str, Any] | None) -> float | None:
+    minutes = ((cascade or {}).get("phases", {}).get("recovery") or {}).get("minutes")
+    return None if minutes is None or minutes[1] is None else float(minutes[1])
+
+
+def row(mitigations: list[str], cascade: Mapping[str, Any] | None) -> Row:
+    phases = (cascade or {}).get("phases", {})
+    return {
+        "mitigations": mitigations,
+        "recovery_minutes": recovery_minutes(cascade),
+        "measures": dict((cascade or {}).get("measures", {})),
+        # Each phase's length in minutes (None: it did not happen or never ended).
+        "phase_minutes": {
+            name: (None if p["minutes"] is None else round(p["minutes"][1] - p["minutes"][0], 1))
+            for name, p in phases.items()
+        },
+    }
+
+
+def _one(scenario: Any, variant: str, seed: int, common: dict[str, Any], chosen: list[str]) -> Row:
+    from harness.runner import run
+
+    mitigated = replace(scenario, cascade=replace(scenario.cascade, mitigations=frozenset(chosen)))
+    return row(chosen, run(mitigated, variant, seed=seed, **common).cascade)
+
+
+def against(base: Row, rows: list[Row]) -> list[Row]:
+    """Fill in each row's change from the baseline."""
+    for r in rows:
+        got, ref = r["recovery_minutes"], base["recovery_minutes"]
+        r["shorter_by_minutes"] = None if got is None or ref is None else round(ref - got, 1)
+        r["measure_changes"] = {
+            k: round(v - base["measures"].get(k, 0.0), 1) for k, v in r["measures"].items()
+        }
+    return rows
+
+
+def compare(
+    scenario: Any,
+    variant: str,
+    seed: int,
+    common: dict[str, Any],
+    baseline: Mapping[str, Any] | None,
+    *,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
+    """The baseline row (from the run already made) and one row per variant in ``variants``."""
+    say = progress or (lambda text: print(text, file=sys.stderr, flush=True))
+    base = row([], baseline)
+    todo = variants()
+    rows: list[Row]
+    if workers <= 1:
+        rows = []
+        for chosen in todo:
+            say(f"  .. running with {', '.join(chosen)}")
+            rows.append(_one(scenario, variant, seed, common, chosen))
+    else:
+        say(f"  .. running {len(todo)} variants on {workers} worker processes")
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_one, scenario, variant, seed, common, c) for c in todo]
+            rows = []
+            for chosen, fut in zip(todo, futures, strict=False):
+                rows.append(fut.result())
+                say(f"  .. done: {', '.join(chosen)}")
+    return against(base, [base, *rows])
+
+
+_SHOWN = (
+    ("nlb_capacity_removed_az_minutes", "NLB capacity removed (AZ-min)"),
+    ("leases_lost_again", "leases lost again"),
+    ("launches_refused", "launches refused"),
+    ("failing_target_minutes", "failing target-min"),
+)
+
+
+def lines(rows: list[Row]) -> list[str]:
+    """The comparison as printed: recovery first, then what each mitigation changed."""
+    out = ["time to full recovery, minutes after the run began, and what each mitigation changed:"]
+    for r in rows:
+        label = ", ".join(r["mitigations"]) or "none (as in 2025)"
+        if len(r["mitigations"]) == len(MITIGATIONS):
+            label = "all together"
+        got = r["recovery_minutes"]
+        text = f"  {label:22} " + ("not reached" if got is None else f"{got:6.0f} min")
+        shorter = r.get("shorter_by_minutes")
+        if r["mitigations"] and shorter is not None:
+            text += (
+                f"  ({shorter:.0f} min shorter)"
+                if shorter >= 0
+                else f"  ({-shorter:.0f} min longer)"
+            )
+        changes = r.get("measure_changes", {})
+        if r["mitigations"]:
+            moved = [
+                f"{title} {r['measures'][key]:.0f} ({changes[key]:+.0f})"
+                for key, title in _SHOWN
+                if changes.get(key)
+            ]
+            text += "; " + ("; ".join(moved) if moved else "no measure changed")
+        out.append(text)
+    return out

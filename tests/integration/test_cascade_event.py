@@ -1,0 +1,101 @@
+"""cascade-2025 end to end: the whole 15.5-hour event through the CLI, its report, and
+the mitigations side by side (on a shortened event, so that the test stays quick)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+from dataclasses import replace
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from harness.cli import main
+from harness.downstream.compare import compare, lines
+from harness.downstream.phases import ORDER, REFERENCE
+
+SCHEMA = json.loads(resources.files("harness").joinpath("result.schema.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def event(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pathlib.Path]:
+    d = tmp_path_factory.mktemp("cascade")
+    result, history = d / "out.json", d / "history.jsonl"
+    code = main(["run", "cascade-2025", "--json", str(result), "--history", str(history), "-q"])
+    assert code == 1  # the legacy race is a violation; the cascade follows it
+    return {"result": result, "history": history, "dir": d}
+
+
+def _phases(path: pathlib.Path) -> dict[str, Any]:
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, SCHEMA)
+    phases: dict[str, Any] = data["cascade"]["phases"]
+    return phases
+
+
+def test_the_event_reproduces_the_order_and_proportions_of_2025(
+    event: dict[str, pathlib.Path],
+) -> None:
+    phases = _phases(event["result"])
+    assert set(phases) == set(ORDER)
+    for name, row in phases.items():
+        assert row["minutes"] is not None and row["minutes"][1] is not None, name
+        assert 0.5 <= row["ratio"] <= 2.0, (name, row)
+    # Phases begin in INCIDENT.md's order, and end in it.
+    for edge in (0, 1):
+        ours = sorted(ORDER, key=lambda n: (phases[n]["minutes"][edge], ORDER.index(n)))
+        theirs = sorted(ORDER, key=lambda n: (REFERENCE[n][edge], ORDER.index(n)))
+        assert ours == theirs, edge
+
+
+def test_the_report_plots_the_phases_beside_2025(event: dict[str, pathlib.Path]) -> None:
+    page = event["dir"] / "report.html"
+    args = ["report", str(event["result"]), "--history", str(event["history"])]
+    assert main([*args, "-o", str(page)]) == 0
+    html = page.read_text()
+    assert "The cascade" in html and "2025 (minutes after 11:48 PM)" in html
+    assert len(re.findall(r"data:image/png;base64,", html)) == 2  # endpoints, and the cascade
+    for name in ORDER:
+        assert f"<td>{name}</td>" in html
+    png = event["dir"] / "cascade.png"
+    assert main([*args, "-o", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
+    from harness.runner import run, scenario_named
+
+    # Four hours: the race, the leases lost, DNS back; enough for DWFM's levers to show.
+    scenario = scenario_named("cascade-2025")
+    short = replace(scenario, duration=4 * 3600.0)
+    common: dict[str, Any] = {"stop_on_violation": False}
+    baseline = run(short, "legacy", seed=1, **common)
+    said: list[str] = []
+    rows = compare(short, "legacy", 1, common, baseline.cascade, workers=2, progress=said.append)
+    assert [r["mitigations"] for r in rows][:2] == [[], ["dwfm-throttle"]]
+    assert len(rows) == 6 and said
+    base, throttle = rows[0], rows[1]
+    # Every variant lived through the same race.
+    for r in rows:
+        assert (
+            r["phase_minutes"]["dynamodb-unreachable"]
+            == base["phase_minutes"]["dynamodb-unreachable"]
+        )
+    assert base["measures"]["leases_lost_again"] > 0  # the collapse, unmitigated
+    assert throttle["measures"]["leases_lost_again"] == 0
+    assert throttle["measure_changes"]["leases_lost_again"] < 0
+    printed = "\n".join(lines(rows))
+    assert "dwfm-throttle" in printed and "leases lost again 0 (-" in printed
+
+
+def test_compare_mitigations_refuses_a_mitigated_baseline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        ["run", "cascade-2025", "--compare-mitigations", "--mitigation", "dwfm-throttle", "-q"]
+    )
+    assert code == 2
+    assert "drop --mitigation" in capsys.readouterr().err
