@@ -64,6 +64,9 @@ bench: $(STAMP)
 	$(PY) bench/fuzz_campaigns.py ttv --campaigns 10 --budget 60 --json out/bench-ttv.json
 	$(PY) bench/fuzz_campaigns.py rate --runs 20 --json out/bench-rate.json
 	$(PY) bench/fuzz_campaigns.py safe --runs 2000 --workers 2 --json out/bench-safe.json
+	@echo
+	@echo "== cascade-2025: the whole 15.5-hour event on one core =="
+	$(PY) bench/cascade_event.py --runs 5 --json out/bench-cascade.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench

@@ -296,8 +296,13 @@ def _cascade_html(result: dict[str, Any], png: bytes | None) -> str:
     if not cascade:
         return ""
     esc = html.escape
+    from harness.downstream.phases import ORDER
+
     rows = []
-    for name, p in cascade.get("phases", {}).items():
+    given = cascade.get("phases", {})
+    # JSON results keep keys sorted; the table follows the timeline.
+    for name in [n for n in ORDER if n in given] + sorted(set(given) - set(ORDER)):
+        p = given[name]
         ref = p["reference_minutes"]
         got = p["minutes"]
         span = "did not happen" if got is None else f"{got[0]:.0f} to {got[1]:.0f}"
@@ -323,7 +328,7 @@ def _cascade_html(result: dict[str, Any], png: bytes | None) -> str:
             lines.append(
                 f"<tr><td>{esc(', '.join(r['mitigations']) or 'none (as in 2025)')}</td>"
                 f"<td>{'not reached' if got is None else f'{got:.0f}'}</td>"
-                f"<td>{'' if not r['mitigations'] or shorter is None else f'{shorter:+.0f}'}</td>"
+                f"<td>{'' if not r['mitigations'] or shorter is None else f'{shorter:.0f}'}</td>"
                 f"<td>{esc(changes) if r['mitigations'] else ''}</td></tr>"
             )
         comparison = (

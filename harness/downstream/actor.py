@@ -128,14 +128,14 @@ class DownstreamActor:
             self.clock.sleep(self.config.tick)
             sample = self.tick()
             self._went_dark = self._went_dark or not sample["reachable"]
-            if race_by is not None and not self._went_dark:
-                if self.clock.now() - self.model.start >= race_by:
-                    self.no_race = (
-                        f"no race: DynamoDB's name still resolved {race_by:.0f}s into the run, "
-                        "so there is no cascade to watch (try another --seed)"
-                    )
-                    self.history.append("downstream-no-race", self.clock.now(), race_by=race_by)
-                    return
+            waited = self.clock.now() - self.model.start
+            if race_by is not None and not self._went_dark and waited >= race_by:
+                self.no_race = (
+                    f"no race: DynamoDB's name still resolved {race_by:.0f}s into the run, "
+                    "so there is no cascade to watch (try another --seed)"
+                )
+                self.history.append("downstream-no-race", self.clock.now(), race_by=race_by)
+                return
 
     def resolve(self) -> bool:
         if self.yield_point is not None:

@@ -87,3 +87,16 @@ def test_velocity_control_limits_the_capacity_failover_removes() -> None:
     limited = _measures(frozenset({"velocity-control"}))[removed]
     assert 0 < limited < baseline
     assert _measures(frozenset({"no-auto-failover"}))[removed] == 0
+
+
+def test_a_fleet_that_re_leases_within_one_lease_period_has_no_collapse_phase() -> None:
+    small = CascadeConfig(droplets=80)  # 20 per DWFM host: 900 s of work < a 1200 s lease
+    per_host = small.droplets // small.dwfm_hosts
+    assert per_host * small.dwfm.reestablish_work < small.dwfm.lease_timeout
+    measured = phases(_history(small), small.droplets, small.propagation_alarm)
+    assert "collapse" not in measured
+    assert measures(_history(small))["leases_lost_again"] == 0
+    # The fleet is leased again within a lease period and a check round of DNS's return.
+    dns_back, leased = measured["dynamodb-unreachable"][1], measured["leases-lost"][1]
+    assert dns_back is not None and leased is not None
+    assert leased - dns_back <= small.dwfm.lease_timeout + small.dwfm.check_interval
