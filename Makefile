@@ -40,6 +40,10 @@ demo: $(STAMP)
 	@echo "== incident-2025-dns: the race as clients see it, probes asking the embedded DNS server (expected: NODATA, exit 1) =="
 	@$(VENV)/bin/dnschaos run incident-2025-dns --variant legacy --seed 4 --json out/dns.json; echo "exit code: $$?"
 	@echo
+	@echo "== cascade-2025: the race, DNS repaired by hand, then 15.5 hours of EC2 and NLB cascade in virtual time (expected: exit 1; phases beside 2025's) =="
+	@$(VENV)/bin/dnschaos run cascade-2025 --json out/cascade.json --history out/cascade.jsonl; echo "exit code: $$?"
+	@$(VENV)/bin/dnschaos report out/cascade.json --history out/cascade.jsonl -o out/cascade.html
+	@echo
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
