@@ -72,6 +72,14 @@ class Limits:
     quantum: float = 0.0
 
 
+# A busy machine delays a ready thread, but not without end: once an actor has been
+# ready for this many quanta of virtual time, actors still asleep stop competing (the
+# clock cannot move on past it) until it has run. Without the bound, a strategy with
+# fixed priorities (pct) lets one actor that keeps sleeping less than a quantum starve
+# the others indefinitely, and a checker of progress then blames the automation.
+STARVE_QUANTA = 10
+
+
 @dataclass
 class Actor:
     name: str
@@ -79,6 +87,7 @@ class Actor:
     state: ActorState = ActorState.READY
     label: str = "start"
     wake_at: float = 0.0
+    ready_since: float = 0.0  # virtual time at which it last became ready to run
     error: BaseException | None = None
     until: Callable[[], bool] | None = None
     turn: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
@@ -186,7 +195,7 @@ class Scheduler:
             raise HarnessError(f"spawn({name!r}) while running: add every actor before run()")
         if name in self._actors:
             raise HarnessError(f"two actors named {name!r}; actor names must be unique")
-        self._actors[name] = Actor(name, fn)
+        self._actors[name] = Actor(name, fn, ready_since=self.clock.now())
 
     @property
     def actor_names(self) -> list[str]:
@@ -205,6 +214,7 @@ class Scheduler:
         if actor is None:
             return  # not an actor: harness set-up or judging code runs freely
         actor.state = ActorState.READY
+        actor.ready_since = self.clock.now()
         actor.label = label
         self._switch(actor)
 
@@ -292,6 +302,7 @@ class Scheduler:
             for a in self._actors.values():
                 if a.state == ActorState.BLOCKED and a.until is not None and a.until():
                     a.state, a.until = ActorState.READY, None
+                    a.ready_since = self.clock.now()
             ready = [a for a in self._actors.values() if a.state == ActorState.READY]
             sleeping = [a for a in self._actors.values() if a.state == ActorState.SLEEPING]
             if ready or sleeping:
@@ -317,9 +328,16 @@ class Scheduler:
                 f"virtual time limit of {self.limits.max_virtual_seconds:.0f}s reached",
             )
             return False
-        horizon = base + self.limits.quantum
+        quantum = self.limits.quantum
+        horizon = base + quantum
+        owed = bool(
+            quantum > 0
+            and ready
+            and self.clock.now() - min(a.ready_since for a in ready) > STARVE_QUANTA * quantum
+        )
         candidates = sorted(
-            ready + [a for a in sleeping if a.wake_at <= horizon], key=lambda a: a.name
+            ready + ([] if owed else [a for a in sleeping if a.wake_at <= horizon]),
+            key=lambda a: a.name,
         )
         if self._step >= self.limits.max_steps:
             self._finish(Stop.STEP_LIMIT, f"step limit of {self.limits.max_steps} reached")
@@ -338,6 +356,7 @@ class Scheduler:
             for a in sleeping:
                 if a.wake_at <= self.clock.now():
                     a.state = ActorState.READY
+                    a.ready_since = a.wake_at  # due then, whenever the clock got there
             if self.recorder is not None and self.clock.now() > t_from:
                 self.recorder.clock_jump(t_from, self.clock.now(), woken)
         choice = Choice(self._step, chosen.name, chosen.label)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from harness.errors import ClockError
 from harness.sim.clock import ManualClock
-from harness.sim.scheduler import Limits, ReplayDivergenceError, Scheduler, Stop
+from harness.sim.scheduler import STARVE_QUANTA, Limits, ReplayDivergenceError, Scheduler, Stop
 from harness.sim.strategies import DFSStrategy, PCTStrategy, RandomStrategy, ReplayStrategy
 
 
@@ -204,3 +205,38 @@ def test_dfs_explores_every_interleaving_once_and_says_when_exhausted() -> None:
     assert dfs.exhausted and dfs.runs == 20
     # Every interleaving of the visible effects (a0 a1 with b0 b1) was produced: C(4, 2) = 6.
     assert len(seen) == 6
+
+
+class _Favourite:
+    """Fixed priorities, as pct has between change points: ``top`` whenever it competes."""
+
+    name = "favourite"
+
+    def __init__(self, top: str) -> None:
+        self.top = top
+
+    def choose(self, step: int, ready: list[Any]) -> Any:
+        return next((a for a in ready if a.name == self.top), ready[0])
+
+
+def test_an_actor_that_keeps_napping_cannot_starve_a_ready_one() -> None:
+    # "chatty" sleeps half a quantum at a time and always wins when it competes; "worker"
+    # is ready from the start. Sleepers due within a quantum compete with ready actors, so
+    # without a bound chatty would run alone for all of its 200 naps (100 virtual seconds).
+    quantum = 1.0
+    s = Scheduler(_Favourite("chatty"), limits=Limits(quantum=quantum))  # type: ignore[arg-type]
+    ran_at: list[float] = []
+
+    def chatty() -> None:
+        for _ in range(200):
+            s.sleep(0.5)
+
+    def worker() -> None:
+        ran_at.append(s.clock.elapsed())
+
+    s.spawn("chatty", chatty)
+    s.spawn("worker", worker)
+    assert s.run().stop == Stop.FINISHED
+    assert STARVE_QUANTA == 10
+    assert ran_at and ran_at[0] <= 11 * quantum
+    assert ran_at[0] > 0  # passed over for a while, as on a busy machine: not at once
