@@ -188,6 +188,8 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     propagation queue, failing NLB targets, failed-over AZs). Bottom, when the result holds
     a mitigation comparison: minutes to full recovery for each variant.
     """
+    from harness.downstream.compare import difference
+    from harness.downstream.compare import label as variant
     from harness.downstream.phases import ORDER, REFERENCE
 
     cascade = result.get("cascade") or {}
@@ -261,12 +263,7 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
 
     if comparison:
         bars = axes[2][0]
-        labels = [
-            "all together"
-            if len(r["mitigations"]) > 1
-            else ", ".join(r["mitigations"]) or "none (2025)"
-            for r in comparison
-        ]
+        labels = [variant(r) for r in comparison]
         values = [r["recovery_minutes"] or 0.0 for r in comparison]
         bars.barh(range(len(values)), values, color=["0.5", *["tab:green"] * (len(values) - 1)])
         bars.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -274,13 +271,9 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
         for i, r in enumerate(comparison):
             got = r["recovery_minutes"]
             note = "not reached" if got is None else f"{got:.0f} min"
-            shorter = r.get("shorter_by_minutes")
-            if r["mitigations"] and shorter is not None:
-                note += (
-                    f", {shorter:.0f} min shorter"
-                    if shorter >= 0
-                    else f", {-shorter:.0f} min longer"
-                )
+            diff = difference(r)
+            if diff is not None:
+                note += f", {diff}"
             bars.text((got or 0.0) + 5, i, note, va="center", fontsize=8)
         bars.set_xlabel("minutes to full recovery")
         bars.set_xlim(0, max([*values, 1.0]) * 1.35)

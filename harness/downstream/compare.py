@@ -102,22 +102,30 @@ _SHOWN = (
 )
 
 
+def label(r: Row) -> str:
+    """A row's name: its mitigations, or what having none or all of them means."""
+    if len(r["mitigations"]) == len(MITIGATIONS):
+        return "all together"
+    return ", ".join(r["mitigations"]) or "none (as in 2025)"
+
+
+def difference(r: Row) -> str | None:
+    """'N min shorter' (or longer) than the baseline; None for the baseline or no recovery."""
+    shorter = r.get("shorter_by_minutes")
+    if not r["mitigations"] or shorter is None:
+        return None
+    return f"{shorter:.0f} min shorter" if shorter >= 0 else f"{-shorter:.0f} min longer"
+
+
 def lines(rows: list[Row]) -> list[str]:
     """The comparison as printed: recovery first, then what each mitigation changed."""
     out = ["time to full recovery, minutes after the run began, and what each mitigation changed:"]
     for r in rows:
-        label = ", ".join(r["mitigations"]) or "none (as in 2025)"
-        if len(r["mitigations"]) == len(MITIGATIONS):
-            label = "all together"
         got = r["recovery_minutes"]
-        text = f"  {label:22} " + ("not reached" if got is None else f"{got:6.0f} min")
-        shorter = r.get("shorter_by_minutes")
-        if r["mitigations"] and shorter is not None:
-            text += (
-                f"  ({shorter:.0f} min shorter)"
-                if shorter >= 0
-                else f"  ({-shorter:.0f} min longer)"
-            )
+        text = f"  {label(r):22} " + ("not reached" if got is None else f"{got:6.0f} min")
+        diff = difference(r)
+        if diff is not None:
+            text += f"  ({diff})"
         changes = r.get("measure_changes", {})
         if r["mitigations"]:
             moved = [

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from harness.cli import main
-from harness.downstream.compare import compare, lines
+from harness.downstream.compare import against, compare, lines, row
 from harness.downstream.phases import ORDER, REFERENCE
 
 SCHEMA = json.loads(resources.files("harness").joinpath("result.schema.json").read_text())
@@ -41,9 +41,9 @@ def test_the_event_reproduces_the_order_and_proportions_of_2025(
 ) -> None:
     phases = _phases(event["result"])
     assert set(phases) == set(ORDER)
-    for name, row in phases.items():
-        assert row["minutes"] is not None and row["minutes"][1] is not None, name
-        assert 0.5 <= row["ratio"] <= 2.0, (name, row)
+    for name, phase in phases.items():
+        assert phase["minutes"] is not None and phase["minutes"][1] is not None, name
+        assert 0.5 <= phase["ratio"] <= 2.0, (name, phase)
     # Phases begin in INCIDENT.md's order, and end in it.
     for edge in (0, 1):
         ours = sorted(ORDER, key=lambda n: (phases[n]["minutes"][edge], ORDER.index(n)))
@@ -63,6 +63,24 @@ def test_the_report_plots_the_phases_beside_2025(event: dict[str, pathlib.Path])
     png = event["dir"] / "cascade.png"
     assert main([*args, "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_shows_a_mitigation_comparison(event: dict[str, pathlib.Path]) -> None:
+    data = json.loads(event["result"].read_text())
+    base = row([], data["cascade"])
+    throttled = row(["dwfm-throttle"], data["cascade"])
+    throttled["recovery_minutes"] = base["recovery_minutes"] - 100.0
+    data["mitigation_comparison"] = against(base, [base, throttled])
+    jsonschema.validate(data, SCHEMA)
+    compared = event["dir"] / "compared.json"
+    compared.write_text(json.dumps(data))
+    args = ["report", str(compared), "--history", str(event["history"])]
+    page, png = event["dir"] / "compared.html", event["dir"] / "compared.png"
+    assert main([*args, "-o", str(page)]) == 0
+    assert main([*args, "-o", str(png)]) == 0
+    html = page.read_text()
+    assert "Mitigations side by side" in html
+    assert "<td>dwfm-throttle</td>" in html and "<td>100</td>" in html
 
 
 def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
