@@ -542,6 +542,12 @@ def _rerun(recorded: dict[str, Any]) -> Any:
     dns = recorded.get("dns") or {}
     scenario = with_dns(scenario, dns.get("server"), dns.get("resolver"))
     scenario = replace(scenario, planner=recorded.get("planner") or "default")
+    mitigations = (recorded.get("cascade") or {}).get("mitigations") or []
+    if mitigations and scenario.cascade is not None:
+        # --mitigation is not in the scenario file: the result carries it.
+        scenario = replace(
+            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(mitigations))
+        )
     flags = recorded.get("faults_added") or []
     if flags:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(flags))

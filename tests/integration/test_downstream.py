@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +16,8 @@ from harness.downstream.actor import DownstreamActor
 from harness.downstream.model import CascadeConfig
 from harness.history import History
 from harness.sim.clock import ManualClock
+
+SCENARIOS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
 
 @pytest.fixture
@@ -127,3 +132,17 @@ def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> N
     assert "dynamodb-unreachable" not in {
         name for name, row in result.cascade["phases"].items() if row["minutes"] is not None
     }
+
+
+def test_a_run_with_a_mitigation_replays_with_it(tmp_path: pathlib.Path) -> None:
+    from harness.cli import main
+
+    # An hour: past the first lost leases, where DWFM throttling changes the launches.
+    text = (SCENARIOS / "cascade-2025.toml").read_text()
+    short = tmp_path / "cascade-1h.toml"
+    short.write_text(re.sub(r"(?m)^duration = 55800\.0", "duration = 3600.0", text))
+    result = tmp_path / "out.json"
+    args = ["run", str(short), "--mitigation", "dwfm-throttle", "--json", str(result), "-q"]
+    assert main(args) == 1
+    assert json.loads(result.read_text())["cascade"]["mitigations"] == ["dwfm-throttle"]
+    assert main(["replay", str(result), "-q"]) == 1  # 3 would be a digest mismatch
