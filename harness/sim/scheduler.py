@@ -73,10 +73,11 @@ class Limits:
 
 
 # A busy machine delays a ready thread, but not without end: once an actor has been
-# ready for more than this many quanta of virtual time, actors still asleep stop competing (the
-# clock cannot move on past it) until it has run. Without the bound, a strategy with
-# fixed priorities (pct) lets one actor that keeps sleeping less than a quantum starve
-# the others indefinitely, and a checker of progress then blames the automation.
+# ready for more than this many quanta of virtual time, actors still asleep stop
+# competing (the clock cannot move on past it) until it has run. Without the bound, a
+# strategy with fixed priorities (pct) lets one actor that keeps sleeping less than a
+# quantum starve the others indefinitely, and a checker of progress then blames the
+# automation.
 STARVE_QUANTA = 2
 
 
