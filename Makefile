@@ -75,6 +75,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench
 	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench
+	@bash .ci/typecheck-tree
 	$(VENV)/bin/mypy
 
 clean:

@@ -4,7 +4,7 @@ The automation under test receives ordinary boto3 clients from here and never
 knows which target is behind them.
 
 * ``moto`` (default): moto's in-process mock with the strict Route 53 layer.
-* ``moto-server``: a moto server at an endpoint URL (see ``adapters.moto_server``
+* ``moto-server``: a moto server at an endpoint URL (see ``dnschaos.adapters.moto_server``
   for one that runs the strict layer too).
 * ``aws``: a real AWS account. It refuses to start unless it is enabled twice:
   by the caller (``allow_real_aws=True``, the CLI's ``--allow-real-aws``) and by
@@ -29,9 +29,9 @@ import boto3
 from botocore.client import BaseClient
 from botocore.config import Config
 
-from adapters import route53_strict
-from harness.errors import RealAwsRefusedError, UsageError
-from harness.sim.clock import Clock
+from dnschaos.adapters import route53_strict
+from dnschaos.errors import RealAwsRefusedError, UsageError
+from dnschaos.sim.clock import Clock
 
 TARGETS: Final = ("moto", "moto-server", "aws")
 REAL_AWS_ENV: Final = "DNSCHAOS_ALLOW_REAL_AWS"

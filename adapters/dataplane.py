@@ -31,7 +31,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from adapters.route53_strict import RRSet, normalize_name
+from dnschaos.adapters.route53_strict import RRSet, normalize_name
 
 MAX_ALIAS_DEPTH: Final = 8
 ADDRESS_TYPES: Final = ("A", "AAAA")

@@ -25,7 +25,7 @@ import dns.flags
 import dns.message
 import dns.rcode
 
-from adapters.dataplane import DataPlane
+from dnschaos.adapters.dataplane import DataPlane
 
 UDP_PAYLOAD: Final = 1232  # what we answer over UDP at most when the client offers EDNS
 POLL: Final = 0.2  # seconds a socket waits before checking whether to stop

@@ -1,6 +1,6 @@
 """A moto server on loopback that follows Route 53's semantics: the ``moto-server`` target.
 
-Run it on its own (``python -m adapters.moto_server --port 0``) or from Python
+Run it on its own (``python -m dnschaos.adapters.moto_server --port 0``) or from Python
 with :func:`moto_server`. It installs the strict Route 53 layer (on wall time:
 a separate process cannot share a virtual clock), serialises requests because
 moto's backends take no lock, prints ``READY <url>`` once it accepts requests,
@@ -52,8 +52,8 @@ def serve(host: str, port: int, propagation_delay: float) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 
-    from adapters import route53_strict
-    from harness.sim.clock import SystemClock
+    from dnschaos.adapters import route53_strict
+    from dnschaos.sim.clock import SystemClock
 
     route53_strict.install(SystemClock(), propagation_delay)
     dispatcher = DomainDispatcherApplication(create_backend_app)
@@ -72,7 +72,7 @@ def serve(host: str, port: int, propagation_delay: float) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m adapters.moto_server", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m dnschaos.adapters.moto_server", description=__doc__)
     p.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port; 0 picks a free one (default)")
     p.add_argument(
@@ -95,7 +95,7 @@ def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterat
     cmd = [
         sys.executable,
         "-m",
-        "adapters.moto_server",
+        "dnschaos.adapters.moto_server",
         "--port",
         "0",
         "--propagation-delay",

@@ -23,7 +23,7 @@ import dns.rdatatype
 import dns.tsig
 import dns.update
 
-from adapters.dns_servers import ServerHandle, Tsig
+from dnschaos.adapters.dns_servers import ServerHandle, Tsig
 
 RecordKey = tuple[str, str]  # (absolute owner name, rtype)
 

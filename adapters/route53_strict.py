@@ -44,7 +44,7 @@ from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53 as Route53Response
 
-from harness.sim.clock import Clock
+from dnschaos.sim.clock import Clock
 
 # Route 53 limits we enforce because real callers hit them.
 MAX_WEIGHT = 255

@@ -36,7 +36,7 @@ os.sched_setaffinity(0, {{{cpu}}})
 mode = {mode!r}
 start = time.perf_counter()
 if mode == "model":
-    from harness.downstream.model import CascadeConfig, Downstream
+    from dnschaos.downstream.model import CascadeConfig, Downstream
     config = CascadeConfig()
     model = Downstream(config, start=0.0)
     t = 0.0
@@ -46,7 +46,7 @@ if mode == "model":
     out = {{"digest": None, "recovery": None}}
 else:
     from dataclasses import replace
-    from harness.runner import run, scenario_named
+    from dnschaos.runner import run, scenario_named
     scenario = scenario_named("cascade-2025")
     if mode == "race":
         scenario = replace(scenario, duration=600.0)

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.campaign import draw, fuzz, open_campaign
-from harness.runner import run, scenario_named
-from harness.shrink import with_faults
+from dnschaos.campaign import draw, fuzz, open_campaign
+from dnschaos.runner import run, scenario_named
+from dnschaos.shrink import with_faults
 
 SCENARIO = "steady-state"
 

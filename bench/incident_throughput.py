@@ -20,7 +20,7 @@ from typing import Any
 
 import botocore.client
 
-from harness.runner import INCIDENT_2025, run
+from dnschaos.runner import INCIDENT_2025, run
 
 _inside = [0.0]
 _calls = [0]

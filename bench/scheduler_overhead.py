@@ -15,12 +15,12 @@ import statistics
 import time
 from typing import Any
 
-from adapters.aws import TargetSpec, open_target
-from harness.history import History
-from harness.sim.clock import INCIDENT_EPOCH, ManualClock
-from harness.sim.hooks import instrument
-from harness.sim.scheduler import Limits, Scheduler
-from harness.sim.strategies import RandomStrategy
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.history import History
+from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
+from dnschaos.sim.hooks import instrument
+from dnschaos.sim.scheduler import Limits, Scheduler
+from dnschaos.sim.strategies import RandomStrategy
 
 ZONE = "bench.chaos.test."
 

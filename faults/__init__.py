@@ -1,7 +1,7 @@
 """Faults at the AWS API boundary and at DNS queries: kinds, matchers, injection and the
 nemesis that heals them."""
 
-from faults.kinds import (
+from dnschaos.faults.kinds import (
     ClockSkew,
     Crash,
     DnsServerDown,
@@ -14,7 +14,7 @@ from faults.kinds import (
     LockContention,
     Pause,
 )
-from faults.matchers import (
+from dnschaos.faults.matchers import (
     Actor,
     Always,
     Matcher,

@@ -14,10 +14,10 @@ import random
 from collections.abc import Sequence
 from typing import Final
 
-from faults.kinds import DnsServfail, DnsTimeout, Fault
-from faults.matchers import Call
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.faults.kinds import DnsServfail, DnsTimeout, Fault
+from dnschaos.faults.matchers import Call
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 TIMEOUT: Final = "timeout"
 SERVFAIL: Final = "servfail"

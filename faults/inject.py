@@ -22,10 +22,10 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, Pause
-from faults.matchers import Call
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, Pause
+from dnschaos.faults.matchers import Call
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 _CONTEXT_KEY = "dnschaos_call"
 _HITS_KEY = "dnschaos_hits"

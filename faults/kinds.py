@@ -40,7 +40,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Final
 
-from faults.matchers import Always, Matcher
+from dnschaos.faults.matchers import Always, Matcher
 
 DISTRIBUTIONS: Final = ("fixed", "uniform", "exponential", "lognormal")
 ERROR_CODES: Final = (

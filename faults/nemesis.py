@@ -14,12 +14,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from faults.kinds import Crash, DnsServerDown, Fault, LockContention
-from harness.automation.lock import LockValue, preamble
-from harness.automation.plan import Endpoint
-from harness.automation.tree import find_zone_id, lock_name, read_rrsets
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.automation.lock import LockValue, preamble
+from dnschaos.automation.plan import Endpoint
+from dnschaos.automation.tree import find_zone_id, lock_name, read_rrsets
+from dnschaos.faults.kinds import Crash, DnsServerDown, Fault, LockContention
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 
 class Nemesis:

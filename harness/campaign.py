@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from harness.errors import UsageError
-from harness.faultspace import draw_case, to_flag
-from harness.shrink import Case, run_case, signature
+from dnschaos.errors import UsageError
+from dnschaos.faultspace import draw_case, to_flag
+from dnschaos.shrink import Case, run_case, signature
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
 
@@ -79,7 +79,7 @@ _WORKER_SCENARIO: Any = None
 
 def _init_worker(scenario_ref: str, dns: dict[str, Any] | None) -> None:
     global _WORKER_SCENARIO
-    from harness.runner import scenario_named, with_dns
+    from dnschaos.runner import scenario_named, with_dns
 
     _WORKER_SCENARIO = scenario_named(scenario_ref)
     if dns:
@@ -87,7 +87,7 @@ def _init_worker(scenario_ref: str, dns: dict[str, Any] | None) -> None:
 
 
 def _run_one(variant: str, index: int, case_json: dict[str, Any]) -> dict[str, Any]:
-    from harness.story import tell
+    from dnschaos.story import tell
 
     case = Case.from_json(case_json)
     result = run_case(_WORKER_SCENARIO, variant, case)

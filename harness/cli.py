@@ -16,8 +16,8 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, Final
 
-from harness import __version__
-from harness.errors import DnsChaosError, HarnessError, UsageError
+from dnschaos import __version__
+from dnschaos.errors import DnsChaosError, HarnessError, UsageError
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
@@ -28,8 +28,8 @@ VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_
 
 
 def _parser() -> argparse.ArgumentParser:
-    from harness.runner import CLOCKS, scenario_names
-    from harness.sim.strategies import STRATEGIES
+    from dnschaos.runner import CLOCKS, scenario_names
+    from dnschaos.sim.strategies import STRATEGIES
 
     scenarios = ", ".join([*scenario_names(), SCRIPTED]) + ", or a path to a .toml file"
     p = argparse.ArgumentParser(
@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--endpoint-url",
         help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
-        "(start one with: python -m adapters.moto_server)",
+        "(start one with: python -m dnschaos.adapters.moto_server)",
     )
     run.add_argument(
         "--time-scale",
@@ -254,9 +254,9 @@ def _run(args: argparse.Namespace) -> int:
         return _run_scripted(args)
     from dataclasses import replace
 
-    from harness.runner import RunResult, run, scenario_named, scenario_names, with_dns
-    from harness.scenario import fault_from_flag
-    from harness.sim.strategies import STRATEGIES, DFSStrategy
+    from dnschaos.runner import RunResult, run, scenario_named, scenario_names, with_dns
+    from dnschaos.scenario import fault_from_flag
+    from dnschaos.sim.strategies import STRATEGIES, DFSStrategy
 
     is_file = args.scenario.endswith(".toml") or "/" in args.scenario
     if not is_file and args.scenario not in scenario_names():
@@ -268,7 +268,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.planner:
         scenario = replace(scenario, planner=args.planner)
     if args.mitigation or args.compare_mitigations:
-        from harness.downstream.model import MITIGATIONS
+        from dnschaos.downstream.model import MITIGATIONS
 
         if scenario.cascade is None:
             raise UsageError(
@@ -303,7 +303,7 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(
             "--clock real runs free threads: --strategy and --runs apply to --clock sim only"
         )
-    from adapters.aws import TargetSpec
+    from dnschaos.adapters.aws import TargetSpec
 
     if args.seed is None:
         args.seed = scenario.seed if scenario.seed is not None else 7
@@ -345,7 +345,7 @@ def _run(args: argparse.Namespace) -> int:
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
-        from harness.downstream.compare import compare, lines
+        from dnschaos.downstream.compare import compare, lines
 
         rows = compare(
             scenario, args.variant, result.seed, common, result.cascade, workers=args.workers
@@ -361,7 +361,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: Any, *, quiet: bool) -> None:
-    from harness.story import tell
+    from dnschaos.story import tell
 
     head = (
         f"{result.scenario} · variant {result.variant} · seed {result.seed} · "
@@ -449,7 +449,7 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
 
 
 def _worst(violations: Sequence[Any]) -> Any:
-    from harness.report import worst
+    from dnschaos.report import worst
 
     pick = worst([v.as_dict() for v in violations])
     return next(v for v in violations if v.as_dict() == pick)
@@ -469,9 +469,9 @@ def _load_result(path: str) -> dict[str, Any]:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from harness.checkers import Violation
-    from harness.report import cascade_png, render_html, timeline_png, worst
-    from harness.story import tell
+    from dnschaos.checkers import Violation
+    from dnschaos.report import cascade_png, render_html, timeline_png, worst
+    from dnschaos.story import tell
 
     out = args.output
     if not out.endswith((".html", ".png")):
@@ -533,9 +533,9 @@ def _rerun(recorded: dict[str, Any]) -> Any:
     """Run a recorded simulated result again, following its choices."""
     from dataclasses import replace
 
-    from harness.runner import run, scenario_named, with_dns
-    from harness.scenario import fault_from_flag
-    from harness.sim.scheduler import Choice
+    from dnschaos.runner import run, scenario_named, with_dns
+    from dnschaos.scenario import fault_from_flag
+    from dnschaos.sim.scheduler import Choice
 
     choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
     scenario = scenario_named(recorded.get("scenario_file") or recorded["scenario"])
@@ -609,9 +609,9 @@ def _replay(args: argparse.Namespace) -> int:
 def _fuzz(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from harness.campaign import default_progress, fuzz, open_campaign, parse_budget
-    from harness.runner import scenario_named, with_dns
-    from harness.shrink import Case, shrink
+    from dnschaos.campaign import default_progress, fuzz, open_campaign, parse_budget
+    from dnschaos.runner import scenario_named, with_dns
+    from dnschaos.shrink import Case, shrink
 
     _check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
@@ -627,7 +627,7 @@ def _fuzz(args: argparse.Namespace) -> int:
             f"fuzz {args.scenario}: the scenario has no [fuzz] fault space; "
             "try steady-state, or add [[fuzz.faults]] templates"
         )
-    from harness.automation.variants import resolve_enactor
+    from dnschaos.automation.variants import resolve_enactor
 
     resolve_enactor(args.variant)  # a bad --variant fails here, not in a worker
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
@@ -706,8 +706,8 @@ def _shrunk_json(done: Any, source: str) -> dict[str, Any]:
 
 
 def _shrink(args: argparse.Namespace) -> int:
-    from harness.runner import scenario_named, with_dns
-    from harness.shrink import Case, shrink
+    from dnschaos.runner import scenario_named, with_dns
+    from dnschaos.shrink import Case, shrink
 
     recorded = _load_result(args.result)
     if "case" in recorded:
@@ -748,7 +748,7 @@ def _shrink(args: argparse.Namespace) -> int:
 
 
 def _run_scripted(args: argparse.Namespace) -> int:
-    from harness.incident import run_incident
+    from dnschaos.incident import run_incident
 
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
@@ -788,8 +788,8 @@ def _run_scripted(args: argparse.Namespace) -> int:
 
 def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     """The scripted run's result in the same schema as any other run."""
-    from harness import checkers
-    from harness.runner import versions
+    from dnschaos import checkers
+    from dnschaos.runner import versions
 
     entries = list(result.history)
     verdicts = checkers.judge(

@@ -25,15 +25,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from adapters.aws import MOTO_LOCK, AwsTarget
-from adapters.dataplane import DataPlane
-from adapters.embedded_dns import EmbeddedResponder
-from adapters.route53_strict import RRSet
-from harness.errors import UsageError
-from harness.history import History
-from harness.probes import ClientView, Probe, Propagator, YieldPoints
-from harness.sim.clock import Clock
-from harness.world import World
+from dnschaos.adapters.aws import MOTO_LOCK, AwsTarget
+from dnschaos.adapters.dataplane import DataPlane
+from dnschaos.adapters.embedded_dns import EmbeddedResponder
+from dnschaos.adapters.route53_strict import RRSet
+from dnschaos.errors import UsageError
+from dnschaos.history import History
+from dnschaos.probes import ClientView, Probe, Propagator, YieldPoints
+from dnschaos.sim.clock import Clock
+from dnschaos.world import World
 
 SERVERS: Final = ("embedded", "bind9", "knot")
 RESOLVERS: Final = ("none", "unbound")
@@ -126,8 +126,8 @@ class DnsStack:
             plane = DataPlane(zones, random.Random(f"{self.seed}/dataplane"))
             self.authoritative = EmbeddedResponder(plane).start()
         else:
-            from adapters.dns_servers import Tsig, ZoneSpec, start_authoritative
-            from adapters.rfc2136 import Pusher, RecordData
+            from dnschaos.adapters.dns_servers import Tsig, ZoneSpec, start_authoritative
+            from dnschaos.adapters.rfc2136 import Pusher, RecordData
 
             tsig = Tsig.random(random.Random(f"{self.seed}/tsig"))
             ttl = self.config.negative_ttl
@@ -145,7 +145,7 @@ class DnsStack:
             )
             self.propagator.push_once()  # the zones as they are before any actor runs
         if self.config.resolver == "unbound":
-            from adapters.dns_servers import start_unbound
+            from dnschaos.adapters.dns_servers import start_unbound
 
             self.resolver = start_unbound(
                 sorted(zones),

@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from harness.automation.events import Event
-from harness.sim.clock import Clock
-from harness.sim.scheduler import Choice
+from dnschaos.automation.events import Event
+from dnschaos.sim.clock import Clock
+from dnschaos.sim.scheduler import Choice
 
 
 def _canonical(entry: dict[str, Any]) -> str:

@@ -28,19 +28,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.aws import AwsTarget, TargetSpec, open_target
-from adapters.dataplane import possible_addresses
-from adapters.route53_strict import StrictRoute53
-from harness.automation.enactor import EnactorConfig, LockBusyError, Outcome
-from harness.automation.events import Event, EventLog
-from harness.automation.planner import Planner, PlannerConfig
-from harness.automation.tree import plan_name, root_name, tree_changes
-from harness.automation.variants import resolve_enactor, variant_name
-from harness.errors import UsageError
-from harness.history import History
-from harness.sim.clock import ManualClock
-from harness.sim.hooks import instrument
-from harness.world import Observer, World
+from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
+from dnschaos.adapters.dataplane import possible_addresses
+from dnschaos.adapters.route53_strict import StrictRoute53
+from dnschaos.automation.enactor import EnactorConfig, LockBusyError, Outcome
+from dnschaos.automation.events import Event, EventLog
+from dnschaos.automation.planner import Planner, PlannerConfig
+from dnschaos.automation.tree import plan_name, root_name, tree_changes
+from dnschaos.automation.variants import resolve_enactor, variant_name
+from dnschaos.errors import UsageError
+from dnschaos.history import History
+from dnschaos.sim.clock import ManualClock
+from dnschaos.sim.hooks import instrument
+from dnschaos.world import Observer, World
 
 STEADY_GENERATION = 99
 

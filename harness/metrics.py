@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.probes import answered
+from dnschaos.probes import answered
 
 Entry = Mapping[str, Any]
 

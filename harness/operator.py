@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.automation.plan import Endpoint
-from harness.automation.tree import (
+from dnschaos.automation.plan import Endpoint
+from dnschaos.automation.tree import (
     alias_record,
     find_zone_id,
     plan_name,
@@ -24,8 +24,8 @@ from harness.automation.tree import (
     rollback_name,
     root_name,
 )
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 
 @dataclass(frozen=True)

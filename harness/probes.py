@@ -31,11 +31,11 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from adapters.dataplane import flatten
-from adapters.route53_strict import RRSet
-from harness.automation.plan import Endpoint
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.adapters.dataplane import flatten
+from dnschaos.adapters.route53_strict import RRSet
+from dnschaos.automation.plan import Endpoint
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 VIEWS: Final = ("authoritative", "cached")
 TIMEOUT: Final = "TIMEOUT"  # rcode recorded when no answer came back in time

@@ -188,9 +188,9 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     propagation queue, failing NLB targets, failed-over AZs). Bottom, when the result holds
     a mitigation comparison: minutes to full recovery for each variant.
     """
-    from harness.downstream.compare import difference
-    from harness.downstream.compare import label as variant
-    from harness.downstream.phases import ORDER, REFERENCE
+    from dnschaos.downstream.compare import difference
+    from dnschaos.downstream.compare import label as variant
+    from dnschaos.downstream.phases import ORDER, REFERENCE
 
     cascade = result.get("cascade") or {}
     measured = cascade.get("phases", {})
@@ -289,7 +289,7 @@ def _cascade_html(result: dict[str, Any], png: bytes | None) -> str:
     if not cascade:
         return ""
     esc = html.escape
-    from harness.downstream.phases import ORDER
+    from dnschaos.downstream.phases import ORDER
 
     rows = []
     given = cascade.get("phases", {})

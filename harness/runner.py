@@ -19,25 +19,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from adapters.aws import TargetSpec, open_target
-from harness import __version__, checkers
-from harness.automation.enactor import EnactorConfig
-from harness.automation.fleet import default_fleet
-from harness.automation.plan import Endpoint
-from harness.automation.planner import PlannerConfig
-from harness.automation.variants import resolve_enactor, resolve_planner, variant_name
-from harness.errors import UsageError
-from harness.history import History
-from harness.sim.clock import INCIDENT_EPOCH, Clock, ScaledClock
-from harness.sim.hooks import instrument
-from harness.sim.scheduler import Choice, Limits, Scheduler, SimResult, Stop
-from harness.sim.strategies import (
+from dnschaos import __version__, checkers
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.automation.enactor import EnactorConfig
+from dnschaos.automation.fleet import default_fleet
+from dnschaos.automation.plan import Endpoint
+from dnschaos.automation.planner import PlannerConfig
+from dnschaos.automation.variants import resolve_enactor, resolve_planner, variant_name
+from dnschaos.errors import UsageError
+from dnschaos.history import History
+from dnschaos.sim.clock import INCIDENT_EPOCH, Clock, ScaledClock
+from dnschaos.sim.hooks import instrument
+from dnschaos.sim.scheduler import Choice, Limits, Scheduler, SimResult, Stop
+from dnschaos.sim.strategies import (
     STRATEGIES,
     DFSStrategy,
     ReplayStrategy,
     make_strategy,
 )
-from harness.world import Observer, World, api_records
+from dnschaos.world import Observer, World, api_records
 
 CLOCKS: Final = ("sim", "real")
 
@@ -92,7 +92,7 @@ class Scenario:
 
 def scenario_named(name: str) -> Scenario:
     """A built-in scenario by name, or a scenario file by path (``*.toml``)."""
-    from harness.scenario import builtin, load
+    from dnschaos.scenario import builtin, load
 
     if name.endswith(".toml") or "/" in name:
         loaded: Scenario = load(name)
@@ -106,7 +106,7 @@ def with_dns(scenario: Scenario, server: str | None, resolver: str | None) -> Sc
     a scenario without a ``[dns]`` section gets the defaults of one."""
     if server is None and resolver is None:
         return scenario
-    from harness.dns import DnsConfig
+    from dnschaos.dns import DnsConfig
 
     base = scenario.dns or DnsConfig()
     return replace(
@@ -116,7 +116,7 @@ def with_dns(scenario: Scenario, server: str | None, resolver: str | None) -> Sc
 
 
 def scenario_names() -> list[str]:
-    from harness.scenario import builtin_names
+    from dnschaos.scenario import builtin_names
 
     return builtin_names()
 
@@ -391,7 +391,7 @@ def _build_actors(
 
     injector = None
     if faults:
-        from faults.inject import Injector, moto_deliver
+        from dnschaos.faults.inject import Injector, moto_deliver
 
         injector = Injector(
             faults,
@@ -430,7 +430,7 @@ def _build_actors(
     def clock_of(actor: str) -> Clock:
         if not faults:
             return clock
-        from faults.inject import SkewedClock
+        from dnschaos.faults.inject import SkewedClock
 
         return SkewedClock(clock, actor, faults)
 
@@ -471,7 +471,7 @@ def _build_actors(
 
         actors[name] = _supervised(name, make, automation_stop, clock, history)
     if faults:
-        from faults.nemesis import Nemesis
+        from dnschaos.faults.nemesis import Nemesis
 
         assert injector is not None
         nemesis = Nemesis(
@@ -501,7 +501,7 @@ def _build_actors(
     if stack is not None:
         decide = None
         if faults:
-            from faults.dns import DnsInjector
+            from dnschaos.faults.dns import DnsInjector
 
             decide = DnsInjector(faults, history=history, clock=clock, seed=seed).decide
         actors.update(
@@ -513,7 +513,7 @@ def _build_actors(
             )
         )
     if scenario.operator is not None:
-        from harness.operator import Operator
+        from dnschaos.operator import Operator
 
         def outage(ep: Endpoint) -> float | None:
             if stack is not None:
@@ -535,7 +535,7 @@ def _build_actors(
             side.operator = operator
         actors["operator"] = _loop(operator, should_stop)
     if scenario.cascade is not None:
-        from harness.downstream.actor import DownstreamActor
+        from dnschaos.downstream.actor import DownstreamActor
 
         if stack is None:
             raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
@@ -600,7 +600,7 @@ def _dns_stack(
 ) -> Any:
     if scenario.dns is None:
         return None
-    from harness.dns import DnsStack
+    from dnschaos.dns import DnsStack
 
     return DnsStack(scenario.dns, aws, world, clock=clock, history=history, seed=seed).start()
 
@@ -615,7 +615,7 @@ def _supervised(
     """Run an enactor; if a crash fault kills it, start a fresh one after the delay."""
 
     def body() -> None:
-        from faults.inject import Crashed
+        from dnschaos.faults.inject import Crashed
 
         while True:
             try:
@@ -647,7 +647,7 @@ def _prepare(target: TargetSpec | None, seed: int) -> TargetSpec:
     if spec.kind == "aws":
         raise UsageError("--target aws: scenario runs against real AWS are not supported yet")
     if spec.kind == "moto-server":
-        from adapters.moto_server import reset
+        from dnschaos.adapters.moto_server import reset
 
         assert spec.endpoint_url is not None
         reset(spec.endpoint_url, seed)
@@ -661,11 +661,11 @@ def _observer(aws: Any, world: World, history: History, clock: Clock) -> Observe
 
 
 def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
-    from faults.inject import moto_deliver
+    from dnschaos.faults.inject import moto_deliver
 
     if spec.kind == "moto":
         return moto_deliver
-    from adapters.moto_server import http_deliver
+    from dnschaos.adapters.moto_server import http_deliver
 
     return http_deliver
 
@@ -694,7 +694,7 @@ def _result(
         verdict = checkers.UNKNOWN  # a run cut short proves nothing
     dns = None
     if scenario.dns is not None:
-        from harness.metrics import dns_metrics
+        from dnschaos.metrics import dns_metrics
 
         dns = {
             "server": scenario.dns.server,
@@ -705,7 +705,7 @@ def _result(
         }
     cascade = None
     if scenario.cascade is not None:
-        from harness.downstream.phases import compare, measures, phases
+        from dnschaos.downstream.phases import compare, measures, phases
 
         measured = phases(entries, scenario.cascade.droplets, scenario.cascade.propagation_alarm)
         cascade = {

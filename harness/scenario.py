@@ -15,7 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from faults.kinds import (
+from dnschaos.automation.enactor import EnactorConfig
+from dnschaos.automation.plan import Endpoint
+from dnschaos.errors import UsageError
+from dnschaos.faults.kinds import (
     ERROR_CODES,
     ERROR_MODES,
     ClockSkew,
@@ -30,7 +33,7 @@ from faults.kinds import (
     LockContention,
     Pause,
 )
-from faults.matchers import (
+from dnschaos.faults.matchers import (
     Actor,
     Always,
     Matcher,
@@ -41,11 +44,8 @@ from faults.matchers import (
     Service,
     Table,
 )
-from harness.automation.enactor import EnactorConfig
-from harness.automation.plan import Endpoint
-from harness.errors import UsageError
-from harness.faultspace import MATCH_KEYS
-from harness.sim.scheduler import Limits
+from dnschaos.faultspace import MATCH_KEYS
+from dnschaos.sim.scheduler import Limits
 
 RECORD_TYPES: Final = ("A", "AAAA")
 FAULT_KINDS: Final = (
@@ -281,7 +281,7 @@ def _fault(table: _Table, index: int) -> Fault:
 
 def load(path: str | Path, text: str | None = None) -> Any:
     """Read and validate a scenario file."""
-    from harness.runner import CallLatency, Scenario
+    from dnschaos.runner import CallLatency, Scenario
 
     source = str(path)
     try:
@@ -446,7 +446,7 @@ def load(path: str | Path, text: str | None = None) -> Any:
 def _dns(table: _Table | None) -> Any:
     if table is None:
         return None
-    from harness.dns import RESOLVERS, SERVERS, DnsConfig
+    from dnschaos.dns import RESOLVERS, SERVERS, DnsConfig
 
     negative_ttl = table.get("negative_ttl", int, 60)
     if negative_ttl < 0:
@@ -480,7 +480,7 @@ def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
         return (), 0
     import random
 
-    from harness.faultspace import draw_fault, nested
+    from dnschaos.faultspace import draw_fault, nested
 
     max_faults = table.get("max_faults", int, 3)
     if max_faults < 1:
@@ -501,7 +501,7 @@ def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
 def _operator(table: _Table | None) -> Any:
     if table is None:
         return None
-    from harness.operator import OperatorConfig
+    from dnschaos.operator import OperatorConfig
 
     disable = table.get("disable_automation_after", float)
     if disable is not None and disable < 0:
@@ -518,8 +518,8 @@ def _operator(table: _Table | None) -> Any:
 def _cascade(table: _Table | None) -> Any:
     if table is None:
         return None
-    from harness.downstream.dwfm import DwfmConfig
-    from harness.downstream.model import MITIGATIONS, CascadeConfig
+    from dnschaos.downstream.dwfm import DwfmConfig
+    from dnschaos.downstream.model import MITIGATIONS, CascadeConfig
 
     base = CascadeConfig()
     mitigations = table.get("mitigations", list, [])
@@ -596,7 +596,7 @@ def _cascade(table: _Table | None) -> Any:
 
 def builtin(name: str) -> Any:
     """A scenario shipped in fixtures/scenarios, by name."""
-    files = resources.files("fixtures").joinpath("scenarios")
+    files = resources.files("dnschaos.fixtures").joinpath("scenarios")
     entry = files.joinpath(f"{name}.toml")
     if not entry.is_file():
         known = sorted(
@@ -609,7 +609,7 @@ def builtin(name: str) -> Any:
 
 
 def builtin_names() -> list[str]:
-    files = resources.files("fixtures").joinpath("scenarios")
+    files = resources.files("dnschaos.fixtures").joinpath("scenarios")
     return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
 
 

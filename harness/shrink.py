@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from harness.faultspace import from_flag, numeric_keys, to_flag
-from harness.runner import RunResult, Scenario, run
-from harness.scenario import fault_from_flag
-from harness.sim.strategies import GuidedStrategy, preemptions
+from dnschaos.faultspace import from_flag, numeric_keys, to_flag
+from dnschaos.runner import RunResult, Scenario, run
+from dnschaos.scenario import fault_from_flag
+from dnschaos.sim.strategies import GuidedStrategy, preemptions
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.checkers import Violation
+from dnschaos.checkers import Violation
 
 Entry = dict[str, Any]
 _ROOT_WRITE = re.compile(r"^(?:CREATE|UPSERT) (?P<name>\S+) A -> plan-(?P<gen>\d+)\.")

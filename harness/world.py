@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from adapters.aws import AwsTarget
-from adapters.dataplane import possible_addresses
-from adapters.route53_strict import RRSet, StrictRoute53, rrset_from_api
-from harness.automation.fleet import StaticFleet, default_fleet
-from harness.automation.plan import Endpoint
-from harness.automation.tree import find_zone_id, generation_of, rollback_name, root_name
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.adapters.aws import AwsTarget
+from dnschaos.adapters.dataplane import possible_addresses
+from dnschaos.adapters.route53_strict import RRSet, StrictRoute53, rrset_from_api
+from dnschaos.automation.fleet import StaticFleet, default_fleet
+from dnschaos.automation.plan import Endpoint
+from dnschaos.automation.tree import find_zone_id, generation_of, rollback_name, root_name
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 DEFAULT_ENDPOINTS: Final = (
     # The regional IPv4 and dual-stack endpoints share one plan ("regional").

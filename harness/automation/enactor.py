@@ -42,11 +42,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import tenacity
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
-from harness.automation import lock as locks
-from harness.automation.events import Emitter, EventSink, null_sink
-from harness.automation.lock import LockFormatError, LockValue
-from harness.automation.plan import PLANS_PK, Endpoint, Plan, PlanFormatError
-from harness.automation.tree import (
+from dnschaos.automation import lock as locks
+from dnschaos.automation.events import Emitter, EventSink, null_sink
+from dnschaos.automation.lock import LockFormatError, LockValue
+from dnschaos.automation.plan import PLANS_PK, Endpoint, Plan, PlanFormatError
+from dnschaos.automation.tree import (
     DEFAULT_LEAF_TTL,
     ZoneSnapshot,
     alias_record,
@@ -59,7 +59,7 @@ from harness.automation.tree import (
     root_name,
     tree_changes,
 )
-from harness.sim.clock import Clock
+from dnschaos.sim.clock import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sim.clock import Clock
+from dnschaos.sim.clock import Clock
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.automation.events import Emitter, EventSink, null_sink
-from harness.automation.fleet import FleetSource
-from harness.automation.plan import PLANS_PK, Plan, Target
-from harness.sim.clock import Clock
+from dnschaos.automation.events import Emitter, EventSink, null_sink
+from dnschaos.automation.fleet import FleetSource
+from dnschaos.automation.plan import PLANS_PK, Plan, Target
+from dnschaos.sim.clock import Clock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

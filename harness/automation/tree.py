@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from harness.automation.lock import LockValue
-from harness.automation.plan import Endpoint, Plan
+from dnschaos.automation.lock import LockValue
+from dnschaos.automation.plan import Endpoint, Plan
 
 if TYPE_CHECKING:
     from mypy_boto3_route53 import Route53Client

@@ -5,9 +5,9 @@ from __future__ import annotations
 import importlib
 from typing import Final
 
-from harness.automation.enactor import BaseEnactor, LegacyEnactor, SafeEnactor
-from harness.automation.planner import Planner
-from harness.errors import UnknownVariantError
+from dnschaos.automation.enactor import BaseEnactor, LegacyEnactor, SafeEnactor
+from dnschaos.automation.planner import Planner
+from dnschaos.errors import UnknownVariantError
 
 ENACTORS: Final[dict[str, type]] = {"legacy": LegacyEnactor, "safe": SafeEnactor}
 PLANNERS: Final[dict[str, type]] = {"default": Planner}

@@ -32,9 +32,9 @@ import dns.message
 import dns.query
 import dns.rdatatype
 
-from harness.downstream.model import CascadeConfig, Downstream, Instance
-from harness.history import History
-from harness.sim.clock import Clock
+from dnschaos.downstream.model import CascadeConfig, Downstream, Instance
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
 
 AZS: Final = ("us-east-1a", "us-east-1b", "us-east-1c")
 IMAGE: Final = "ami-12c6146b"  # moto's default Amazon Linux image id

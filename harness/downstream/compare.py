@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from harness.downstream.model import MITIGATIONS
+from dnschaos.downstream.model import MITIGATIONS
 
 Row = dict[str, Any]
 
@@ -46,7 +46,7 @@ def row(mitigations: list[str], cascade: Mapping[str, Any] | None) -> Row:
 
 
 def _one(scenario: Any, variant: str, seed: int, common: dict[str, Any], chosen: list[str]) -> Row:
-    from harness.runner import run
+    from dnschaos.runner import run
 
     mitigated = replace(scenario, cascade=replace(scenario.cascade, mitigations=frozenset(chosen)))
     return row(chosen, run(mitigated, variant, seed=seed, **common).cascade)

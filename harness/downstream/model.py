@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from harness.downstream.dwfm import DwfmConfig, DwfmHost
+from dnschaos.downstream.dwfm import DwfmConfig, DwfmHost
 
 MITIGATIONS: Final = (
     "dwfm-throttle",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Protocol, runtime_checkable
 
-from harness.errors import ClockError
+from dnschaos.errors import ClockError
 
 #: 19 October 2025, 23:00 PDT: virtual runs start here so that story times read
 #: like the incident's timeline (the race fired at 23:48 PDT).

@@ -21,9 +21,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from harness.history import History
-from harness.sim.clock import Clock
-from harness.sim.scheduler import Scheduler
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
+from dnschaos.sim.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from harness.errors import ClockError, HarnessError
-from harness.sim.clock import INCIDENT_EPOCH
+from dnschaos.errors import ClockError, HarnessError
+from dnschaos.sim.clock import INCIDENT_EPOCH
 
 
 class ActorState(StrEnum):

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from faults import DnsServerDown
-from harness.probes import answered
-from harness.runner import RunResult, run, scenario_named, with_dns
+from dnschaos.faults import DnsServerDown
+from dnschaos.probes import answered
+from dnschaos.runner import RunResult, run, scenario_named, with_dns
 from tests.e2e.test_dns_servers import require
 
 SCENARIO = "incident-2025-dns"

@@ -31,8 +31,8 @@ import dns.tsig
 import dns.update
 import pytest
 
-from adapters import dns_servers
-from adapters.dns_servers import (
+from dnschaos.adapters import dns_servers
+from dnschaos.adapters.dns_servers import (
     AUTHORITATIVE,
     DnsServerError,
     ServerHandle,
@@ -43,7 +43,7 @@ from adapters.dns_servers import (
     start_authoritative,
     start_unbound,
 )
-from adapters.rfc2136 import Pusher, RecordData, UpdateRefused
+from dnschaos.adapters.rfc2136 import Pusher, RecordData, UpdateRefused
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "dynamodb.us-east-1.chaos.test."
@@ -589,7 +589,7 @@ _CHILD_SCRIPT = textwrap.dedent(
     """
     import random, sys, time
     from pathlib import Path
-    from adapters.dns_servers import Tsig, ZoneSpec, start_authoritative, start_unbound
+    from dnschaos.adapters.dns_servers import Tsig, ZoneSpec, start_authoritative, start_unbound
 
     workdir = Path(sys.argv[1])
     tsig = Tsig.generate(random.Random(1))

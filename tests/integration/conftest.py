@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import AwsTarget, TargetSpec, open_target
-from harness.automation.enactor import BaseEnactor, EnactorConfig, LegacyEnactor, SafeEnactor
-from harness.automation.events import EventLog
-from harness.automation.planner import Planner, PlannerConfig
-from harness.sim.clock import ManualClock
-from harness.world import World
+from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
+from dnschaos.automation.enactor import BaseEnactor, EnactorConfig, LegacyEnactor, SafeEnactor
+from dnschaos.automation.events import EventLog
+from dnschaos.automation.planner import Planner, PlannerConfig
+from dnschaos.sim.clock import ManualClock
+from dnschaos.world import World
 
 
 @dataclass

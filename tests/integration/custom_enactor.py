@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from harness.automation.enactor import SafeEnactor
-from harness.automation.planner import Planner
+from dnschaos.automation.enactor import SafeEnactor
+from dnschaos.automation.planner import Planner
 
 
 class CautiousEnactor(SafeEnactor):

@@ -13,11 +13,11 @@ from typing import Any
 import jsonschema
 import pytest
 
-from harness.cli import main
-from harness.downstream.compare import against, compare, lines, row
-from harness.downstream.phases import ORDER, REFERENCE
+from dnschaos.cli import main
+from dnschaos.downstream.compare import against, compare, lines, row
+from dnschaos.downstream.phases import ORDER, REFERENCE
 
-SCHEMA = json.loads(resources.files("harness").joinpath("result.schema.json").read_text())
+SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_the_report_shows_a_mitigation_comparison(event: dict[str, pathlib.Path]
 
 
 def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
-    from harness.runner import run, scenario_named
+    from dnschaos.runner import run, scenario_named
 
     # Four hours: the race, the leases lost, DNS back; enough for DWFM's levers to show.
     scenario = scenario_named("cascade-2025")

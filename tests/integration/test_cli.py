@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from harness.cli import main
+from dnschaos.cli import main
 
 FAST = ["--behind", "12", "--cleanup-window", "10"]
 

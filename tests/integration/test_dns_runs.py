@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from faults import Actor, DnsServerDown, DnsServfail, DnsTimeout
-from harness.cli import main
-from harness.dns import DnsConfig
-from harness.probes import answered
-from harness.runner import Scenario, run, scenario_named
+from dnschaos.cli import main
+from dnschaos.dns import DnsConfig
+from dnschaos.faults import Actor, DnsServerDown, DnsServfail, DnsTimeout
+from dnschaos.probes import answered
+from dnschaos.runner import Scenario, run, scenario_named
 
 REGIONAL = "dynamodb.us-east-1.chaos.test"
 
@@ -204,7 +204,7 @@ def test_cli_run_with_dns_prints_what_clients_saw_and_replays(
 
 
 def test_dns_config_defaults_apply_to_scenarios_without_a_dns_section() -> None:
-    from harness.runner import with_dns
+    from dnschaos.runner import with_dns
 
     plain = scenario_named("incident-2025")
     assert plain.dns is None

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from adapters.aws import TargetSpec, open_target
-from harness.downstream.actor import DownstreamActor
-from harness.downstream.model import CascadeConfig
-from harness.history import History
-from harness.sim.clock import ManualClock
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.downstream.actor import DownstreamActor
+from dnschaos.downstream.model import CascadeConfig
+from dnschaos.history import History
+from dnschaos.sim.clock import ManualClock
 
 SCENARIOS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
@@ -101,7 +101,7 @@ def test_target_health_reports_what_the_model_decides(
 def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() -> None:
     from dataclasses import replace
 
-    from harness.runner import run, scenario_named
+    from dnschaos.runner import run, scenario_named
 
     scenario = scenario_named("cascade-2025")
     assert scenario.cascade is not None and scenario.dns is not None
@@ -117,7 +117,7 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
 def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
     from dataclasses import replace
 
-    from harness.runner import run, scenario_named
+    from dnschaos.runner import run, scenario_named
 
     scenario = scenario_named("cascade-2025")
     assert scenario.cascade is not None
@@ -135,7 +135,7 @@ def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> N
 
 
 def test_a_run_with_a_mitigation_replays_with_it(tmp_path: pathlib.Path) -> None:
-    from harness.cli import main
+    from dnschaos.cli import main
 
     # An hour: past the first lost leases, where DWFM throttling changes the launches.
     text = (SCENARIOS / "cascade-2025.toml").read_text()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from adapters.aws import TargetSpec, open_target
-from faults import (
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.faults import (
     Actor,
     Error,
     Latency,
@@ -23,11 +23,11 @@ from faults import (
     Service,
     Window,
 )
-from faults.inject import Injector, moto_deliver
-from faults.matchers import Call
-from harness.history import History
-from harness.runner import INCIDENT_2025, run
-from harness.sim.clock import INCIDENT_EPOCH, ManualClock
+from dnschaos.faults.inject import Injector, moto_deliver
+from dnschaos.faults.matchers import Call
+from dnschaos.history import History
+from dnschaos.runner import INCIDENT_2025, run
+from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 
 INCIDENT_2025_EPOCH = INCIDENT_EPOCH
 
@@ -262,7 +262,7 @@ def test_pause_until_the_planner_is_ahead() -> None:
 
 
 def test_a_crashed_enactor_restarts_fresh_after_the_delay() -> None:
-    from faults import Crash
+    from dnschaos.faults import Crash
 
     scenario = replace(
         INCIDENT_2025,
@@ -289,7 +289,7 @@ def test_a_crashed_enactor_restarts_fresh_after_the_delay() -> None:
 
 
 def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes() -> None:
-    from faults import ClockSkew
+    from dnschaos.faults import ClockSkew
 
     skew = ClockSkew("b-ahead", actor="enactor-b", offset=120.0, start=0.0, end=150.0)
     result = run(
@@ -320,10 +320,10 @@ def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes() -> None:
 
 
 def test_a_held_write_lands_after_a_later_write_from_another_actor() -> None:
-    from faults import Hold
-    from harness.sim.hooks import instrument
-    from harness.sim.scheduler import Scheduler
-    from harness.sim.strategies import RandomStrategy
+    from dnschaos.faults import Hold
+    from dnschaos.sim.hooks import instrument
+    from dnschaos.sim.scheduler import Scheduler
+    from dnschaos.sim.strategies import RandomStrategy
 
     scheduler = Scheduler(RandomStrategy(random.Random(1)))
     history = History(INCIDENT_EPOCH, scheduler.clock)
@@ -415,7 +415,7 @@ def test_a_call_that_ends_in_an_exception_is_recorded_and_the_run_goes_on() -> N
 
 
 def test_the_same_scenario_runs_against_a_moto_server_with_its_faults() -> None:
-    from adapters.moto_server import moto_server
+    from dnschaos.adapters.moto_server import moto_server
 
     with moto_server() as url:
         spec = TargetSpec("moto-server", endpoint_url=url)

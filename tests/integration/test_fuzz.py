@@ -10,12 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.cli import main
-from harness.faultspace import draw_case, from_flag, to_flag
-from harness.runner import scenario_named
-from harness.shrink import Case, run_case, shrink, signature
+from dnschaos.cli import main
+from dnschaos.faultspace import draw_case, from_flag, to_flag
+from dnschaos.runner import scenario_named
+from dnschaos.shrink import Case, run_case, shrink, signature
 
-SCHEMA = json.loads(resources.files("harness").joinpath("result.schema.json").read_text())
+SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
 STEADY = "steady-state"
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from adapters.aws import AwsTarget, TargetSpec, open_target
-from adapters.moto_server import moto_server
-from harness.automation.enactor import EnactorConfig, Outcome, SafeEnactor
-from harness.automation.planner import Planner, PlannerConfig
-from harness.automation.tree import plan_name, read_zone
-from harness.sim.clock import SystemClock
-from harness.world import World
+from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
+from dnschaos.adapters.moto_server import moto_server
+from dnschaos.automation.enactor import EnactorConfig, Outcome, SafeEnactor
+from dnschaos.automation.planner import Planner, PlannerConfig
+from dnschaos.automation.tree import plan_name, read_zone
+from dnschaos.sim.clock import SystemClock
+from dnschaos.world import World
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_cli_runs_a_scenario_against_the_server(
 ) -> None:
     import json
 
-    from harness.cli import main
+    from dnschaos.cli import main
 
     out = tmp_path / "out.json"
     code = main(

@@ -6,8 +6,8 @@ import threading
 
 from botocore.exceptions import ClientError
 
-from adapters.aws import TargetSpec, open_target
-from harness.sim.clock import ManualClock
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.sim.clock import ManualClock
 
 THREADS = 4
 INCREMENTS = 25

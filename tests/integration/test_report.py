@@ -11,9 +11,9 @@ from importlib import resources
 import jsonschema
 import pytest
 
-from harness.cli import main
+from dnschaos.cli import main
 
-SCHEMA = json.loads(resources.files("harness").joinpath("result.schema.json").read_text())
+SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
 FAST = ["--behind", "12", "--cleanup-window", "10"]
 
 

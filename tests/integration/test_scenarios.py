@@ -7,10 +7,10 @@ import pathlib
 
 import pytest
 
-from faults import Latency
-from harness.cli import main
-from harness.runner import INCIDENT_2025
-from harness.scenario import ScenarioError, builtin, fault_from_flag, load
+from dnschaos.cli import main
+from dnschaos.faults import Latency
+from dnschaos.runner import INCIDENT_2025
+from dnschaos.scenario import ScenarioError, builtin, fault_from_flag, load
 
 SHIPPED = pathlib.Path(__file__).parents[2] / "fixtures" / "scenarios" / "incident-2025.toml"
 

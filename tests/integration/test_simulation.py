@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from adapters.aws import TargetSpec, open_target
-from harness.cli import main
-from harness.history import History
-from harness.runner import INCIDENT_2025, run
-from harness.sim.clock import INCIDENT_EPOCH
-from harness.sim.hooks import instrument
-from harness.sim.scheduler import Actor, Scheduler, Stop
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.cli import main
+from dnschaos.history import History
+from dnschaos.runner import INCIDENT_2025, run
+from dnschaos.sim.clock import INCIDENT_EPOCH
+from dnschaos.sim.hooks import instrument
+from dnschaos.sim.scheduler import Actor, Scheduler, Stop
 
 
 class _Spy:

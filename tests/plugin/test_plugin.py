@@ -48,7 +48,7 @@ def test_the_sample_suite_fails_for_legacy_with_story_and_reproduction(tmp_path:
         [
             sys.executable,
             "-m",
-            "harness.cli",
+            "dnschaos.cli",
             "run",
             "incident-2025",
             "--variant",

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
-from harness.errors import RealAwsRefusedError, UsageError
-from harness.sim.clock import ManualClock
+from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
+from dnschaos.errors import RealAwsRefusedError, UsageError
+from dnschaos.sim.clock import ManualClock
 
 
 def test_real_aws_is_refused_without_both_switches(monkeypatch: pytest.MonkeyPatch) -> None:

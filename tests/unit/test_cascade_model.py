@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.downstream.model import MITIGATIONS, CascadeConfig, Downstream
-from harness.downstream.phases import ORDER, REFERENCE, compare, measures, phases
+from dnschaos.downstream.model import MITIGATIONS, CascadeConfig, Downstream
+from dnschaos.downstream.phases import ORDER, REFERENCE, compare, measures, phases
 
 REPAIR = 9420.0  # DNS information restored 157 minutes after the race (2:25 AM)
 HOURS = 15.5

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness import checkers
-from harness.checkers import FAIL, PASS, UNKNOWN, Checker
+from dnschaos import checkers
+from dnschaos.checkers import FAIL, PASS, UNKNOWN, Checker
 
 EP = "dynamodb.us-east-1.chaos.test"
 

@@ -10,8 +10,8 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from adapters.aws import TargetSpec, open_target
-from adapters.dataplane import (
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.dataplane import (
     MAX_ALIAS_DEPTH,
     Answer,
     DataPlane,
@@ -22,8 +22,8 @@ from adapters.dataplane import (
     negative_ttl,
     possible_addresses,
 )
-from adapters.route53_strict import AliasTarget, RRSet
-from harness.sim.clock import ManualClock
+from dnschaos.adapters.route53_strict import AliasTarget, RRSet
+from dnschaos.sim.clock import ManualClock
 
 ORIGIN = "svc.chaos.test."
 ZONE_ID = "ZSVCCHAOSTEST"

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.automation.lock import LockFormatError, LockValue, preamble
-from harness.automation.plan import Plan, PlanFormatError, Target
+from dnschaos.automation.lock import LockFormatError, LockValue, preamble
+from dnschaos.automation.plan import Plan, PlanFormatError, Target
 
 _ser = TypeSerializer()
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import ClockError
-from harness.sim.clock import ManualClock
-from harness.sim.scheduler import STARVE_QUANTA, Limits, ReplayDivergenceError, Scheduler, Stop
-from harness.sim.strategies import DFSStrategy, PCTStrategy, RandomStrategy, ReplayStrategy
+from dnschaos.errors import ClockError
+from dnschaos.sim.clock import ManualClock
+from dnschaos.sim.scheduler import STARVE_QUANTA, Limits, ReplayDivergenceError, Scheduler, Stop
+from dnschaos.sim.strategies import DFSStrategy, PCTStrategy, RandomStrategy, ReplayStrategy
 
 
 def _worker(s: Scheduler, name: str, log: list[str], steps: int) -> Callable[[], None]:

@@ -8,9 +8,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from adapters import route53_strict
-from adapters.aws import FAKE_CREDENTIALS
-from harness.sim.clock import ManualClock
+from dnschaos.adapters import route53_strict
+from dnschaos.adapters.aws import FAKE_CREDENTIALS
+from dnschaos.sim.clock import ManualClock
 from tests.conformance.route53.helpers import Zone
 
 PROPAGATION_DELAY = 60.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.sim.clock import ManualClock
+from dnschaos.sim.clock import ManualClock
 
 
 @dataclass
