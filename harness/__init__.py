@@ -1,3 +1,182 @@
-"""dnschaos: chaos injection for DNS automation."""
+"""dnschaos: chaos injection for DNS automation.
 
-__version__ = "0.1.0"
+The public API is what ``__all__`` lists; everything else is internal and may change.
+Names are imported on first use, so ``import dnschaos`` stays cheap (no boto3, no moto)::
+
+    import dnschaos
+
+    result = dnschaos.run("incident-2025", variant="legacy", seed=7)
+    print(result.verdict, result.headline)
+    again = dnschaos.replay(result)            # same choices, same trace digest
+    spec = dnschaos.RunSpec.from_result(result)
+
+See the README's "Python API" section.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
+from dnschaos._version import __version__
+
+# name -> the module that defines it
+_EXPORTS: Final[dict[str, str]] = {
+    # running and exploring
+    "run": "dnschaos.runner",
+    "RunResult": "dnschaos.runner",
+    "RunSpec": "dnschaos.spec",
+    "Scenario": "dnschaos.spec",
+    "load_scenario": "dnschaos.scenario",
+    "replay": "dnschaos.explore.replay",
+    "shrink": "dnschaos.explore.shrink",
+    "fuzz": "dnschaos.explore.campaign",
+    "open_campaign": "dnschaos.explore.campaign",
+    "seeds": "dnschaos.explore.search",
+    "systematic": "dnschaos.explore.search",
+    # fault kinds
+    "Latency": "dnschaos.faults.kinds",
+    "Error": "dnschaos.faults.kinds",
+    "Hold": "dnschaos.faults.kinds",
+    "Pause": "dnschaos.faults.kinds",
+    "LockContention": "dnschaos.faults.kinds",
+    "ClockSkew": "dnschaos.faults.kinds",
+    "Crash": "dnschaos.faults.kinds",
+    "DnsTimeout": "dnschaos.faults.kinds",
+    "DnsServfail": "dnschaos.faults.kinds",
+    "DnsServerDown": "dnschaos.faults.kinds",
+    # judging
+    "Violation": "dnschaos.checkers",
+    "Verdict": "dnschaos.checkers",
+    "checker": "dnschaos.checkers",
+    "headline": "dnschaos.checkers",
+    "endpoint_never_empty": "dnschaos.checkers",
+    "endpoint_never_empty_client": "dnschaos.checkers",
+    "active_plan_never_deleted": "dnschaos.checkers",
+    "applied_generation_monotonic": "dnschaos.checkers",
+    "rollback_target_exists": "dnschaos.checkers",
+    "single_lock_holder": "dnschaos.checkers",
+    "progress": "dnschaos.checkers",
+    # time
+    "Clock": "dnschaos.sim.clock",
+    # errors
+    "DnsChaosError": "dnschaos.errors",
+    "UsageError": "dnschaos.errors",
+    "HarnessError": "dnschaos.errors",
+    "ReplayDivergenceError": "dnschaos.errors",
+    "ScenarioError": "dnschaos.scenario",
+    # the built-in automation, and what your own must look like
+    "Planner": "dnschaos.automation.planner",
+    "PlannerConfig": "dnschaos.automation.planner",
+    "LegacyEnactor": "dnschaos.automation.enactor",
+    "SafeEnactor": "dnschaos.automation.enactor",
+    "EnactorConfig": "dnschaos.automation.enactor",
+    "EnactorProtocol": "dnschaos.automation.variants",
+    "PlannerProtocol": "dnschaos.automation.variants",
+}
+
+# Listed literally (not derived from _EXPORTS) so that tools can read it.
+__all__ = [
+    "Clock",
+    "ClockSkew",
+    "Crash",
+    "DnsChaosError",
+    "DnsServerDown",
+    "DnsServfail",
+    "DnsTimeout",
+    "EnactorConfig",
+    "EnactorProtocol",
+    "Error",
+    "HarnessError",
+    "Hold",
+    "Latency",
+    "LegacyEnactor",
+    "LockContention",
+    "Pause",
+    "Planner",
+    "PlannerConfig",
+    "PlannerProtocol",
+    "ReplayDivergenceError",
+    "RunResult",
+    "RunSpec",
+    "SafeEnactor",
+    "Scenario",
+    "ScenarioError",
+    "UsageError",
+    "Verdict",
+    "Violation",
+    "__version__",
+    "active_plan_never_deleted",
+    "applied_generation_monotonic",
+    "checker",
+    "endpoint_never_empty",
+    "endpoint_never_empty_client",
+    "fuzz",
+    "headline",
+    "load_scenario",
+    "open_campaign",
+    "progress",
+    "replay",
+    "rollback_target_exists",
+    "run",
+    "seeds",
+    "shrink",
+    "single_lock_holder",
+    "systematic",
+]
+
+
+assert set(__all__) == {"__version__", *_EXPORTS}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dnschaos' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next look-up is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from dnschaos.automation.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
+    from dnschaos.automation.planner import Planner, PlannerConfig
+    from dnschaos.automation.variants import EnactorProtocol, PlannerProtocol
+    from dnschaos.checkers import (
+        Verdict,
+        Violation,
+        active_plan_never_deleted,
+        applied_generation_monotonic,
+        checker,
+        endpoint_never_empty,
+        endpoint_never_empty_client,
+        headline,
+        progress,
+        rollback_target_exists,
+        single_lock_holder,
+    )
+    from dnschaos.errors import DnsChaosError, HarnessError, ReplayDivergenceError, UsageError
+    from dnschaos.explore.campaign import fuzz, open_campaign
+    from dnschaos.explore.replay import replay
+    from dnschaos.explore.search import seeds, systematic
+    from dnschaos.explore.shrink import shrink
+    from dnschaos.faults.kinds import (
+        ClockSkew,
+        Crash,
+        DnsServerDown,
+        DnsServfail,
+        DnsTimeout,
+        Error,
+        Hold,
+        Latency,
+        LockContention,
+        Pause,
+    )
+    from dnschaos.runner import RunResult, run
+    from dnschaos.scenario import ScenarioError, load_scenario
+    from dnschaos.sim.clock import Clock
+    from dnschaos.spec import RunSpec, Scenario

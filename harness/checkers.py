@@ -319,3 +319,61 @@ def overall(verdicts: list[Verdict]) -> str:
     if any(v.status == UNKNOWN for v in verdicts):
         return UNKNOWN
     return PASS
+
+
+# The order in which violations make the headline (the one a story is told about, the
+# one a campaign groups and shrinks by): what clients saw first, then the tree, then the
+# rest; within a rank, the earliest in the history.
+SEVERITY: Final = (
+    "endpoint-never-empty-client",
+    "endpoint-never-empty",
+    "active-plan-never-deleted",
+    "progress",
+    "applied-generation-monotonic",
+    "rollback-target-exists",
+    "single-lock-holder",
+)
+
+
+def headline(violations: Iterable[Violation]) -> Violation | None:
+    """The one violation everything reports first: the CLI, the plugin, campaigns, the shrinker."""
+    rank = {name: i for i, name in enumerate(SEVERITY)}
+    found = list(violations)
+    if not found:
+        return None
+    return min(found, key=lambda v: (rank.get(v.invariant, len(rank)), v.seq, v.invariant))
+
+
+def headline_dict(violations: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """:func:`headline` over violations read back from a result file."""
+    rank = {name: i for i, name in enumerate(SEVERITY)}
+    found = list(violations)
+    if not found:
+        return None
+    return min(found, key=lambda v: (rank.get(v["invariant"], len(rank)), v["seq"], v["invariant"]))
+
+
+Check = Callable[[Iterable[Entry]], list[Violation]]
+
+
+def for_scenario(scenario: Any) -> dict[str, Check]:
+    """Every invariant a run of ``scenario`` is judged by, by name."""
+    chosen: dict[str, Check] = {
+        **SAFETY,
+        "single-lock-holder": single_lock_holder,
+        "progress": progress(scenario.progress_bound),
+    }
+    if scenario.dns is not None:  # probes ran: judge what clients saw too
+        chosen["endpoint-never-empty-client"] = endpoint_never_empty_client
+    return chosen
+
+
+def invariant_names(scenario: Any) -> list[str]:
+    return sorted(for_scenario(scenario))
+
+
+def chosen(scenario: Any, names: Iterable[str] = ()) -> dict[str, Check]:
+    """The invariants a run judges: all of the scenario's, or only the named ones."""
+    every = for_scenario(scenario)
+    wanted = list(names)
+    return {n: c for n, c in every.items() if not wanted or n in wanted}

@@ -1,8 +1,10 @@
-"""The ``dnschaos`` command.
+"""The ``dnschaos`` command: arguments in, library calls, printing out.
 
 Exit codes: 0 invariants held, 1 violation found, 2 usage or input error,
 3 harness error (with the reason), including a run that ended without a
-verdict (deadlock, step/time limits) and a replay that diverged.
+verdict (deadlock, step/time limits) and a replay that diverged; 130
+interrupted. The loops (seeds, systematic search, replay, shrinking, fuzz
+campaigns, the mitigation comparison) live in ``dnschaos.explore``.
 """
 
 from __future__ import annotations
@@ -16,22 +18,23 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, Final
 
-from dnschaos import __version__
-from dnschaos.errors import DnsChaosError, HarnessError, UsageError
+from dnschaos._version import __version__
+from dnschaos.errors import DnsChaosError, ReplayDivergenceError, UsageError
+from dnschaos.spec import SCRIPTED, RunSpec
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_HARNESS: Final = 3
-SCRIPTED: Final = "incident-2025-scripted"
+EXIT_INTERRUPTED: Final = 130
 VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_HARNESS}
 
 
 def _parser() -> argparse.ArgumentParser:
-    from dnschaos.runner import CLOCKS, scenario_names
-    from dnschaos.sim.strategies import STRATEGIES
+    from dnschaos.scenario import builtin_names
+    from dnschaos.spec import CLOCKS, RUN_STRATEGIES
 
-    scenarios = ", ".join([*scenario_names(), SCRIPTED]) + ", or a path to a .toml file"
+    scenarios = ", ".join([*builtin_names(), SCRIPTED]) + ", or a path to a .toml file"
     p = argparse.ArgumentParser(
         prog="dnschaos",
         description="Chaos injection for DNS automation against Route 53 semantics.",
@@ -55,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--strategy",
         default="random",
-        help=f"who runs next: {', '.join(s for s in STRATEGIES if s != 'replay')} (default random)",
+        help=f"who runs next: {', '.join(RUN_STRATEGIES)} (default random)",
     )
     run.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
     run.add_argument(
@@ -144,6 +147,21 @@ def _parser() -> argparse.ArgumentParser:
         help="with --history: add each entry's wall seconds (the file is then no longer "
         "byte-identical between runs; the digest never includes them)",
     )
+    run.add_argument(
+        "--invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="judge only this invariant (repeatable; default: all of the scenario's)",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value over the file's, by dotted key: 'scenario.duration=600', "
+        "'cascade.race_by=120' (a TOML value; checked like the file's own; repeatable)",
+    )
     run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
     # Kept for the scripted story:
     run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
@@ -170,6 +188,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     fz.add_argument("--shrink-runs", type=int, default=30, help="re-runs per shrink (default 30)")
     fz.add_argument("--dns", metavar="SERVER", help="embedded, bind9 or knot")
+    fz.add_argument(
+        "--planner", metavar="PLANNER", help="the planner: default, or your own as module:Class"
+    )
+    fz.add_argument(
+        "--invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="judge only this invariant (repeatable; default: all)",
+    )
     fz.add_argument("--json", metavar="PATH", help="write the campaign summary as JSON")
     fz.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
@@ -203,6 +231,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Piped into a file or a CI log, lines must appear as they are printed, not at the end.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(line_buffering=True)
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -220,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("dnschaos: interrupted", file=sys.stderr)
-        return EXIT_HARNESS
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the harness broke: say so, never report a verdict
         traceback.print_exc()
         print(f"dnschaos: harness error: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -247,109 +280,95 @@ def _write_json(path: str, payload: object) -> None:
     _write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
-def _run(args: argparse.Namespace) -> int:
-    _check_writable("--json", args.json)
-    _check_writable("--history", args.history)
-    if args.scenario == SCRIPTED:
-        return _run_scripted(args)
-    from dataclasses import replace
+def _overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+    import tomllib
 
-    from dnschaos.runner import RunResult, run, scenario_named, scenario_names, with_dns
-    from dnschaos.scenario import fault_from_flag
-    from dnschaos.sim.strategies import STRATEGIES, DFSStrategy
+    out = []
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {text!r}: not KEY=VALUE (e.g. scenario.duration=600)")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word: a string
+        out.append((key.strip(), value))
+    return tuple(out)
 
-    is_file = args.scenario.endswith(".toml") or "/" in args.scenario
-    if not is_file and args.scenario not in scenario_names():
-        known = ", ".join([*scenario_names(), SCRIPTED])
-        raise UsageError(
-            f"scenario {args.scenario!r}: unknown; choose one of {known}, or give a .toml path"
-        )
-    scenario = with_dns(scenario_named(args.scenario), args.dns, args.resolver)
-    if args.planner:
-        scenario = replace(scenario, planner=args.planner)
-    if args.mitigation or args.compare_mitigations:
-        from dnschaos.downstream.model import MITIGATIONS
 
-        if scenario.cascade is None:
-            raise UsageError(
-                f"--mitigation/--compare-mitigations: {scenario.name} has no [cascade]; "
-                "use cascade-2025"
-            )
-        if args.mitigation and args.compare_mitigations:
+def _spec(args: argparse.Namespace) -> RunSpec:
+    """The run the flags describe, resolved: every value checked before anything starts."""
+    from dnschaos.scenario import resolve
+
+    if args.runs < 1:
+        raise UsageError(f"--runs {args.runs}: must be at least 1")
+    if args.clock == "real" and args.runs > 1:
+        raise UsageError("--clock real runs free threads: --runs applies to --clock sim only")
+    if args.compare_mitigations:
+        if args.mitigation:
             raise UsageError(
                 "--compare-mitigations runs its own baseline without mitigations and then each "
                 "one in turn: drop --mitigation"
             )
         if args.workers < 1:
             raise UsageError(f"--workers {args.workers}: must be at least 1")
-        unknown = sorted(set(args.mitigation) - set(MITIGATIONS))
-        if unknown:
-            raise UsageError(
-                f"--mitigation {unknown[0]!r}: unknown; choose from {', '.join(MITIGATIONS)}"
-            )
-        scenario = replace(
-            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(args.mitigation))
-        )
-    if args.fault:
-        extra = tuple(fault_from_flag(text, i) for i, text in enumerate(args.fault))
-        scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(args.fault))
-    if args.strategy not in STRATEGIES or args.strategy == "replay":
-        choices = ", ".join(s for s in STRATEGIES if s != "replay")
-        hint = "; to replay, use 'dnschaos replay FILE'" if args.strategy == "replay" else ""
-        raise UsageError(f"--strategy {args.strategy!r}: choose one of {choices}{hint}")
-    if args.runs < 1:
-        raise UsageError(f"--runs {args.runs}: must be at least 1")
-    if args.clock == "real" and (args.runs > 1 or args.strategy != "random"):
-        raise UsageError(
-            "--clock real runs free threads: --strategy and --runs apply to --clock sim only"
-        )
-    from dnschaos.adapters.aws import TargetSpec
+    spec = RunSpec(
+        scenario=args.scenario,
+        variant=args.variant,
+        planner=args.planner,
+        seed=args.seed,
+        strategy=args.strategy,
+        pct_depth=args.pct_depth,
+        dfs_bound=args.dfs_bound,
+        clock=args.clock,
+        time_scale=args.time_scale,
+        target=args.target,
+        endpoint_url=args.endpoint_url,
+        dns=args.dns,
+        resolver=args.resolver,
+        faults=tuple(args.fault),
+        mitigations=tuple(args.mitigation),
+        stop_on_violation=not args.keep_going,
+        invariants=tuple(args.invariant),
+        overrides=_overrides(args.set),
+    )
+    spec = resolve(spec)
+    if args.compare_mitigations:
+        from dnschaos.scenario import build
 
-    if args.seed is None:
-        args.seed = scenario.seed if scenario.seed is not None else 7
-    spec = TargetSpec(args.target, endpoint_url=args.endpoint_url)
-    spec.validate()
-    common: dict[str, Any] = {
-        "target": spec,
-        "clock": args.clock,
-        "time_scale": args.time_scale,
-        "stop_on_violation": not args.keep_going,
-    }
-    result: RunResult | None = None
-    if args.strategy == "dfs":
-        dfs = DFSStrategy(bound=args.dfs_bound)
-        for _ in range(args.runs):
-            result = run(scenario, args.variant, seed=args.seed, dfs=dfs, **common)
-            more = dfs.next_run()
-            if result.verdict != "pass" or not more:
-                break
-        assert result is not None
-        state = "the space is exhausted" if dfs.exhausted else "the space is not exhausted"
-        print(f"dfs: {dfs.runs} schedule(s) explored (bound {dfs.bound} steps); {state}")
-    else:
-        for seed in range(args.seed, args.seed + args.runs):
-            result = run(
-                scenario,
-                args.variant,
-                seed=seed,
-                strategy=args.strategy,
-                pct_depth=args.pct_depth,
-                **common,
+        if build(spec).cascade is None:
+            raise UsageError(
+                f"--compare-mitigations: {args.scenario} has no [cascade]; use cascade-2025"
             )
+    return spec
+
+
+def _run(args: argparse.Namespace) -> int:
+    _check_writable("--json", args.json)
+    _check_writable("--history", args.history)
+    if args.scenario == SCRIPTED:
+        return _run_scripted(args)
+    from dnschaos.explore.search import seeds, systematic
+
+    spec = _spec(args)
+    if spec.strategy == "dfs":
+        result, report = systematic(spec, args.runs)
+        print(report.line())
+    else:
+
+        def each(done: Any) -> None:
             if args.runs > 1 and not args.quiet:
-                first = result.violations[0].invariant if result.violations else ""
-                print(f"seed {seed}: {result.verdict} {first}".rstrip())
-            if result.verdict != "pass":
-                break
-    assert result is not None
+                first = done.headline.invariant if done.headline else ""
+                print(f"seed {done.seed}: {done.verdict} {first}".rstrip())
+
+        result = seeds(spec, args.runs, progress=each)
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
-        from dnschaos.downstream.compare import compare, lines
+        from dnschaos.downstream.compare import lines
+        from dnschaos.explore.mitigations import compare
 
-        rows = compare(
-            scenario, args.variant, result.seed, common, result.cascade, workers=args.workers
-        )
+        rows = compare(result.spec, result.cascade, workers=args.workers)
         for line in lines(rows):
             print(line)
         payload["mitigation_comparison"] = rows
@@ -371,7 +390,7 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         print(head)
         if result.violations:
             print("story:")
-            for line in tell(list(result.history), _worst(result.violations)):
+            for line in tell(list(result.history), result.headline):
                 print(f"  {line}")
     if result.verdict == "fail":
         kinds = sorted({v.invariant for v in result.violations})
@@ -448,29 +467,11 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
         )
 
 
-def _worst(violations: Sequence[Any]) -> Any:
-    from dnschaos.report import worst
-
-    pick = worst([v.as_dict() for v in violations])
-    return next(v for v in violations if v.as_dict() == pick)
-
-
-def _load_result(path: str) -> dict[str, Any]:
-    try:
-        with open(path) as fh:
-            loaded: dict[str, Any] = json.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path}: not JSON ({exc})") from None
-    if not isinstance(loaded, dict):
-        raise UsageError(f"{path}: not a dnschaos result (a JSON object is expected)")
-    return loaded
-
-
 def _report(args: argparse.Namespace) -> int:
-    from dnschaos.checkers import Violation
-    from dnschaos.report import cascade_png, render_html, timeline_png, worst
+    from dnschaos.checkers import Violation, headline_dict
+    from dnschaos.explore.replay import history_of
+    from dnschaos.report import cascade_png, render_html, timeline_png
+    from dnschaos.spec import load_result
     from dnschaos.story import tell
 
     out = args.output
@@ -479,7 +480,7 @@ def _report(args: argparse.Namespace) -> int:
             f"-o {out}: the report is .html (page with story and plot) or .png (the plot)"
         )
     _check_writable("-o", out)
-    recorded = _load_result(args.result)
+    recorded = load_result(args.result)
     missing = [
         k for k in ("scenario", "variant", "seed", "verdict", "violations") if k not in recorded
     ]
@@ -487,20 +488,22 @@ def _report(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
     if args.history:
         try:
-            with open(args.history) as fh:
+            with open(args.history, encoding="utf-8") as fh:
                 entries = [json.loads(line) for line in fh if line.strip()]
         except FileNotFoundError:
             raise UsageError(f"--history {args.history}: no such file") from None
+        except (IsADirectoryError, UnicodeDecodeError):
+            raise UsageError(f"--history {args.history}: not a JSON Lines file") from None
         except json.JSONDecodeError as exc:
             raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
     elif recorded.get("clock") == "sim" and "choices" in recorded:
-        entries = list(_rebuild(args.result, recorded).history)
+        entries = history_of(recorded, args.result)
     else:
         raise UsageError(
             f"{args.result}: this run cannot be replayed; give its history with --history "
             "(write it with 'dnschaos run --history PATH')"
         )
-    picked = worst(recorded["violations"])
+    picked = headline_dict(recorded["violations"])
     story = tell(entries, Violation(**picked)) if picked else []
     cascade = cascade_png(recorded, entries) if recorded.get("cascade") else None
     if out.endswith(".png"):
@@ -529,89 +532,34 @@ def _write_bytes(path: str, data: bytes) -> None:
         raise
 
 
-def _rerun(recorded: dict[str, Any]) -> Any:
-    """Run a recorded simulated result again, following its choices."""
-    from dataclasses import replace
-
-    from dnschaos.runner import run, scenario_named, with_dns
-    from dnschaos.scenario import fault_from_flag
-    from dnschaos.sim.scheduler import Choice
-
-    choices = [Choice(i, actor, label) for i, (actor, label) in enumerate(recorded["choices"])]
-    scenario = scenario_named(recorded.get("scenario_file") or recorded["scenario"])
-    dns = recorded.get("dns") or {}
-    scenario = with_dns(scenario, dns.get("server"), dns.get("resolver"))
-    scenario = replace(scenario, planner=recorded.get("planner") or "default")
-    mitigations = (recorded.get("cascade") or {}).get("mitigations") or []
-    if mitigations and scenario.cascade is not None:
-        # --mitigation is not in the scenario file: the result carries it.
-        scenario = replace(
-            scenario, cascade=replace(scenario.cascade, mitigations=frozenset(mitigations))
-        )
-    flags = recorded.get("faults_added") or []
-    if flags:
-        extra = tuple(fault_from_flag(text, i) for i, text in enumerate(flags))
-        scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=tuple(flags))
-    return run(
-        scenario,
-        recorded["variant"],
-        seed=int(recorded["seed"]),
-        replay=choices,
-        stop_on_violation=recorded.get("stop_on_violation", True),
-    )
-
-
-def _rebuild(path: str, recorded: dict[str, Any]) -> Any:
-    """Replay a simulated run to get its history back, and prove it is the same run."""
-    result = _rerun(recorded)
-    if result.trace_digest != recorded.get("trace_digest"):
-        raise HarnessError(
-            f"{path}: the replayed history differs from the recorded run (trace_digest "
-            f"{result.trace_digest} != {recorded.get('trace_digest')})"
-        )
-    return result
-
-
 def _replay(args: argparse.Namespace) -> int:
+    from dnschaos.explore.replay import replay
+
     _check_writable("--json", args.json)
-    recorded = _load_result(args.result)
-    missing = [
-        k for k in ("scenario", "variant", "seed", "choices", "trace_digest") if k not in recorded
-    ]
-    if missing:
-        raise UsageError(
-            f"replay {args.result}: not a dnschaos result (missing {', '.join(missing)})"
-        )
-    if recorded.get("target", "moto") != "moto":
-        raise UsageError(
-            f"replay {args.result}: replays run on in-process moto; this run used "
-            f"--target {recorded.get('target')}, whose state the harness cannot reset to the same point"
-        )
-    if recorded.get("clock") != "sim":
-        raise UsageError(
-            f"replay {args.result}: a --clock {recorded.get('clock')} run has no recorded "
-            "interleaving to replay"
-        )
-    result = _rerun(recorded)
-    result.strategy = recorded.get("strategy", result.strategy)
-    _print_result(result, quiet=args.quiet)
+    done = replay(args.result, check=False)
+    _print_result(done.result, quiet=args.quiet)
     if args.json:
-        _write_json(args.json, result.to_json())
-    if result.trace_digest != recorded["trace_digest"]:
-        raise HarnessError(
+        _write_json(args.json, done.result.to_json())
+    if not done.matches:
+        raise ReplayDivergenceError(
             f"replay of {args.result} finished but its history differs: trace_digest "
-            f"{result.trace_digest} != recorded {recorded['trace_digest']}"
+            f"{done.result.trace_digest} != recorded {done.recorded_digest}"
         )
-    print(f"replay matches the recording: {len(recorded['choices'])} choices, same trace_digest")
-    return VERDICT_EXIT[result.verdict]
+    print(f"replay matches the recording: {done.choices} choices, same trace_digest")
+    return VERDICT_EXIT[done.result.verdict]
 
 
 def _fuzz(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from dnschaos.campaign import default_progress, fuzz, open_campaign, parse_budget
-    from dnschaos.runner import scenario_named, with_dns
-    from dnschaos.shrink import Case, shrink
+    from dnschaos.explore.campaign import (
+        default_progress,
+        fuzz,
+        open_campaign,
+        parse_budget,
+        shrink_groups,
+    )
+    from dnschaos.scenario import build, resolve
 
     _check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
@@ -621,20 +569,23 @@ def _fuzz(args: argparse.Namespace) -> int:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
     if args.shrink_runs < 1:
         raise UsageError(f"--shrink-runs {args.shrink_runs}: must be at least 1")
-    scenario = with_dns(scenario_named(args.scenario), args.dns, None)
+    spec = resolve(
+        RunSpec(
+            scenario=args.scenario,
+            variant=args.variant,
+            planner=args.planner,
+            dns=args.dns,
+            invariants=tuple(args.invariant),
+        )
+    )
+    scenario = build(spec)
     if not scenario.fuzz_faults:
         raise UsageError(
             f"fuzz {args.scenario}: the scenario has no [fuzz] fault space; "
             "try steady-state, or add [[fuzz.faults]] templates"
         )
-    from dnschaos.automation.variants import resolve_enactor
-
-    resolve_enactor(args.variant)  # a bad --variant fails here, not in a worker
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
-    dns = {"server": args.dns} if args.dns else None
-    campaign = open_campaign(
-        args.scenario, args.variant, args.seed, store, resume=args.resume, dns=dns
-    )
+    campaign = open_campaign(spec, args.seed, store, resume=args.resume)
     say = (lambda _m: None) if args.quiet else default_progress
     fuzz(
         campaign,
@@ -652,95 +603,60 @@ def _fuzz(args: argparse.Namespace) -> int:
     )
     if campaign.first_failure_wall is not None:
         print(f"first failure after {campaign.first_failure_wall:.1f}s")
-    shrunk: list[dict[str, Any]] = []
-    # One shrink per invariant: groups that differ only in their story's shape would
-    # mostly shrink to the same minimal case, at 30 re-runs each.
-    shrunk_invariants = {g["invariant"] for g in campaign.groups.values() if "shrunk" in g}
-    for key, group in campaign.groups.items():
+
+    def shown(group: dict[str, Any]) -> None:
         print(f"- {group['invariant']}: {len(group['files'])} case(s), e.g. {group['files'][0]}")
         for line in group["story"]:
             print(f"    {line}")
-        if args.no_shrink or group["invariant"] in shrunk_invariants:
-            continue
-        shrunk_invariants.add(group["invariant"])
-        first = json.loads((store / group["files"][0]).read_text())
-        done = shrink(
-            scenario,
-            args.variant,
-            Case.from_json(first["case"]),
-            max_runs=args.shrink_runs,
-            progress=say,
-        )
-        out = store / group["files"][0].replace("failure-", "shrunk-")
-        _write_json(str(out), _shrunk_json(done, group["files"][0]))
-        group["shrunk"] = out.name
-        campaign.save()
-        shrunk.append({"group": key, "file": str(out), **_sizes(done)})
+
+    def shrunk_line(out: dict[str, Any]) -> None:
         print(
-            f"    shrunk to {out} ({done.runs} re-runs): {_size_line(done.before)} -> "
-            f"{_size_line(done.after)}; replay with: dnschaos replay {out}"
+            f"    shrunk to {out['file']} ({out['runs']} re-runs): {_size_line(out['before'])} "
+            f"-> {_size_line(out['after'])}; replay with: dnschaos replay {out['file']}"
         )
+
+    shrunk = shrink_groups(
+        campaign,
+        max_runs=args.shrink_runs,
+        enabled=not args.no_shrink,
+        progress=say,
+        on_group=shown,
+        on_shrunk=shrunk_line,
+    )
     if args.json:
         _write_json(args.json, {**campaign.to_json(), "store": str(store), "shrunk": shrunk})
     return EXIT_VIOLATION if campaign.failures else EXIT_OK
 
 
-def _size_line(size: Any) -> str:
+def _size_line(size: dict[str, Any]) -> str:
     return (
-        f"{size.faults} faults (magnitude {size.magnitude:.1f}), {size.choices} choices, "
-        f"{size.preemptions} switches"
+        f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
+        f"choices, {size['preemptions']} switches"
     )
-
-
-def _sizes(done: Any) -> dict[str, Any]:
-    return {"before": done.before.to_json(), "after": done.after.to_json(), "runs": done.runs}
-
-
-def _shrunk_json(done: Any, source: str) -> dict[str, Any]:
-    return {
-        **done.result.to_json(),
-        "case": done.case.to_json(),
-        "shrunk_from": source,
-        "shrink": {"invariant": done.invariant, **_sizes(done), "log": done.log},
-    }
 
 
 def _shrink(args: argparse.Namespace) -> int:
-    from dnschaos.runner import scenario_named, with_dns
-    from dnschaos.shrink import Case, shrink
+    from dnschaos.explore.replay import recorded_choices
+    from dnschaos.explore.shrink import shrink, shrunk_json
+    from dnschaos.runner import run
+    from dnschaos.spec import load_result
 
-    recorded = _load_result(args.result)
-    if "case" in recorded:
-        case = Case.from_json(recorded["case"])
-    elif "seed" in recorded and recorded.get("clock") == "sim":
-        case = Case(
-            int(recorded["seed"]),
-            recorded.get("strategy", "random"),
-            tuple(recorded.get("faults_added") or ()),
-        )
-    else:
-        raise UsageError(f"shrink {args.result}: not a fuzz failure or a --clock sim run result")
-    if case.strategy not in ("random", "pct"):
-        raise UsageError(
-            f"shrink {args.result}: its strategy {case.strategy!r} cannot be re-run; shrink the original failure"
-        )
+    recorded = load_result(args.result)
+    spec = RunSpec.from_result(recorded, source=args.result)
     output = args.output or args.result.removesuffix(".json") + ".shrunk.json"
     _check_writable("-o", output)
-    dns = recorded.get("dns") or {}
-    scenario = with_dns(
-        scenario_named(recorded.get("scenario_file") or recorded["scenario"]),
-        dns.get("server"),
-        dns.get("resolver"),
-    )
+    if args.max_runs < 1:
+        raise UsageError(f"--max-runs {args.max_runs}: must be at least 1")
     say = (lambda _m: None) if args.quiet else (lambda m: print(f"  .. {m}", file=sys.stderr))
-    try:
-        done = shrink(scenario, recorded["variant"], case, max_runs=args.max_runs, progress=say)
-    except ValueError as exc:
-        raise UsageError(f"shrink {args.result}: {exc}") from None
-    _write_json(output, _shrunk_json(done, os.path.basename(args.result)))
+    original = None
+    if spec.clock == "sim" and recorded.get("choices"):
+        # Start from the recorded run itself, not a fresh draw of its seed.
+        original = run(spec, replay=recorded_choices(recorded, args.result))
+    done = shrink(spec, original=original, max_runs=args.max_runs, progress=say)
+    _write_json(output, shrunk_json(done, os.path.basename(args.result)))
     print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")
-    print(f"  before: {_size_line(done.before)}")
-    print(f"  after:  {_size_line(done.after)}")
+    print(f"  before: {_size_line(done.before.to_json())}")
+    print(f"  after:  {_size_line(done.after.to_json())}")
     for text in done.case.faults:
         print(f"  fault: {text}")
     print(f"written to {output}; replay with: dnschaos replay {output}")

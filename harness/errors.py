@@ -36,3 +36,8 @@ class HarnessError(DnsChaosError):
 
 class ClockError(HarnessError):
     """A clock was asked to go backwards or to do something it cannot."""
+
+
+class ReplayDivergenceError(HarnessError):
+    """A replayed run left its recording: a choice the recording does not allow, or a
+    history whose digest differs from the recorded one."""

@@ -27,25 +27,14 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display, no GUI toolkit
 import matplotlib.pyplot as plt
 
-Entry = dict[str, Any]
+from dnschaos.checkers import headline_dict
 
-_SEVERITY = (
-    "endpoint-never-empty-client",
-    "endpoint-never-empty",
-    "active-plan-never-deleted",
-    "progress",
-    "applied-generation-monotonic",
-    "rollback-target-exists",
-    "single-lock-holder",
-)
+Entry = dict[str, Any]
 
 
 def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The violation a story should be told about: clients first, then the tree, then order."""
-    if not violations:
-        return None
-    rank = {name: i for i, name in enumerate(_SEVERITY)}
-    return min(violations, key=lambda v: (rank.get(v["invariant"], len(rank)), v["seq"]))
+    """The violation a story should be told about (the common headline rule)."""
+    return headline_dict(violations)
 
 
 def _endpoints(entries: Sequence[Entry], violations: Sequence[dict[str, Any]] = ()) -> list[str]:

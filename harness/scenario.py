@@ -1,4 +1,5 @@
-"""Scenario files: TOML in, a validated :class:`harness.runner.Scenario` out.
+"""Scenario files: TOML in, a validated :class:`dnschaos.spec.Scenario` out; and a
+:class:`~dnschaos.spec.RunSpec` resolved and built into the scenario a run assembles.
 
 Every key is checked: a misspelled key, a value of the wrong type or an unknown
 fault kind is refused with an error that names the file, the key (as a path,
@@ -8,9 +9,11 @@ scenario that does not validate.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -46,6 +49,16 @@ from dnschaos.faults.matchers import (
 )
 from dnschaos.faultspace import MATCH_KEYS
 from dnschaos.sim.scheduler import Limits
+from dnschaos.spec import (
+    DEFAULT_SEED,
+    SCRIPTED,
+    CallLatency,
+    RunSpec,
+    Scenario,
+    default_limits,
+    is_scenario_file,
+    scenario_default,
+)
 
 RECORD_TYPES: Final = ("A", "AAAA")
 FAULT_KINDS: Final = (
@@ -279,24 +292,27 @@ def _fault(table: _Table, index: int) -> Fault:
     return fault
 
 
-def load(path: str | Path, text: str | None = None) -> Any:
-    """Read and validate a scenario file."""
-    from dnschaos.runner import CallLatency, Scenario
-
+def load(
+    path: str | Path, text: str | None = None, overrides: Sequence[tuple[str, Any]] = ()
+) -> Scenario:
+    """Read and validate a scenario file; ``overrides`` (dotted keys such as
+    ``scenario.duration``) replace values of the file before it is validated."""
     source = str(path)
+    if text is None:
+        text = scenario_text(source)
     try:
-        raw = tomllib.loads(text if text is not None else Path(path).read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"{source}: no such scenario file") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    for key, value in overrides:
+        _override(raw, key, value, source)
     top = _Table(source, "", raw)
     meta = top.sub("scenario", required=True)
     assert meta is not None
     name = meta.get("name", str, required=True)
     description = meta.get("description", str, "")
-    duration = meta.number("duration", 360.0, minimum=1.0)
-    progress_bound = meta.number("progress_bound", 180.0)
+    duration = meta.number("duration", scenario_default("duration"), minimum=1.0)
+    progress_bound = meta.number("progress_bound", scenario_default("progress_bound"))
     stop_first = meta.get("stop_at_first_violation", bool, True)
     seed = meta.get("seed", int)
     meta.done(
@@ -308,7 +324,9 @@ def load(path: str | Path, text: str | None = None) -> Any:
     fleet_size = world.get("fleet_size", int, 3)
     if not 1 <= fleet_size <= 200:
         world.fail(world.key("fleet_size"), fleet_size, "an integer from 1 to 200")
-    planner_interval = world.number("planner_interval", 15.0, minimum=0.001)
+    planner_interval = world.number(
+        "planner_interval", scenario_default("planner_interval"), minimum=0.001
+    )
     propagation_delay = world.number("propagation_delay", 0.0)
     raw_endpoints = world.get("endpoints", list, required=True)
     endpoints = []
@@ -373,17 +391,20 @@ def load(path: str | Path, text: str | None = None) -> Any:
     )
 
     lat = top.sub("latency") or _Table(source, "latency", {})
-    latency = CallLatency(lat.number("low", 0.05), lat.number("high", 0.3))
+    latency = CallLatency(lat.number("low", CallLatency.low), lat.number("high", CallLatency.high))
     if latency.high < latency.low:
         lat.fail(lat.key("high"), latency.high, f">= low ({latency.low:g})")
     lat.done(("low", "high"))
 
     lim = top.sub("limits") or _Table(source, "limits", {})
+    base = default_limits(duration)
     limits = Limits(
-        max_steps=lim.get("max_steps", int, 200_000),
-        max_virtual_seconds=lim.number("max_virtual_seconds", duration + 3600.0, minimum=1.0),
-        max_wall_seconds=lim.number("max_wall_seconds", 300.0, minimum=0.1),
-        quantum=lim.number("quantum", 1.0),
+        max_steps=lim.get("max_steps", int, base.max_steps),
+        max_virtual_seconds=lim.number(
+            "max_virtual_seconds", base.max_virtual_seconds, minimum=1.0
+        ),
+        max_wall_seconds=lim.number("max_wall_seconds", base.max_wall_seconds, minimum=0.1),
+        quantum=lim.number("quantum", base.quantum),
     )
     lim.done(("max_steps", "max_virtual_seconds", "max_wall_seconds", "quantum"))
 
@@ -594,18 +615,42 @@ def _cascade(table: _Table | None) -> Any:
     return config
 
 
-def builtin(name: str) -> Any:
+def _override(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
+    """Set one dotted key (``cascade.race_by``) in a parsed scenario; the loader then checks
+    it like any value written in the file."""
+    parts = key.split(".")
+    if not key or not all(parts):
+        raise ScenarioError(f"--set {key!r}: not a dotted key such as scenario.duration")
+    table = raw
+    for i, part in enumerate(parts[:-1]):
+        nxt = table.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            where = ".".join(parts[: i + 1])
+            raise ScenarioError(f"{source}: --set {key}: {where} is not a table")
+        table = nxt
+    table[parts[-1]] = value
+
+
+def load_scenario(ref: str) -> Scenario:
+    """A built-in scenario by name, or a scenario file by path."""
+    return _from_text(ref, scenario_text(ref))
+
+
+def builtin(name: str) -> Scenario:
     """A scenario shipped in fixtures/scenarios, by name."""
+    loaded: Scenario = load(f"fixtures/scenarios/{name}.toml", builtin_text(name))
+    return loaded
+
+
+def builtin_text(name: str) -> str:
     files = resources.files("dnschaos.fixtures").joinpath("scenarios")
     entry = files.joinpath(f"{name}.toml")
     if not entry.is_file():
-        known = sorted(
-            p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml")
-        )
+        known = ", ".join([*builtin_names(), SCRIPTED])
         raise ScenarioError(
-            f"scenario {name!r}: unknown; choose one of {', '.join(known)} or give a .toml path"
+            f"scenario {name!r}: unknown; choose one of {known}, or give a .toml path"
         )
-    return load(f"fixtures/scenarios/{name}.toml", entry.read_text())
+    return entry.read_text(encoding="utf-8")
 
 
 def builtin_names() -> list[str]:
@@ -635,3 +680,108 @@ def fault_from_flag(text: str, index: int) -> Fault:
         item["match"] = match
     item.setdefault("name", f"cli-{index}")
     return _fault(_Table(f"--fault {text!r}", "", item), index)
+
+
+# --------------------------------------------------------------------------- specs
+
+
+def scenario_text(ref: str) -> str:
+    """The TOML text of a built-in scenario or a scenario file (what a spec's digest covers)."""
+    if not is_scenario_file(ref):
+        return builtin_text(ref)
+    try:
+        return Path(ref).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{ref}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{ref}: is a directory; give a scenario .toml file") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{ref}: not UTF-8 text; a scenario file is TOML") from None
+    except OSError as exc:
+        raise ScenarioError(f"{ref}: cannot be read ({exc.strerror})") from None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _from_text(ref: str, text: str, overrides: Sequence[tuple[str, Any]] = ()) -> Scenario:
+    if is_scenario_file(ref):
+        return replace(load(ref, text, overrides), source=ref)
+    return load(f"fixtures/scenarios/{ref}.toml", text, overrides)
+
+
+def resolve(spec: RunSpec) -> RunSpec:
+    """The spec with its seed, planner, scenario path and scenario digest made explicit, and
+    every value checked: what a result records. A spec that carries a digest must find the
+    scenario's text unchanged."""
+    spec.validate()
+    if spec.scenario == SCRIPTED:
+        raise UsageError(f"{SCRIPTED} is a script, not a scenario: run it with 'dnschaos run'")
+    text = scenario_text(spec.scenario)
+    digest = _digest(text)
+    if spec.scenario_digest is not None and spec.scenario_digest != digest:
+        raise UsageError(
+            f"scenario {spec.scenario}: its text changed since this run was recorded "
+            f"(digest {spec.scenario_digest}, now {digest}); restore it as it was, "
+            "or run the scenario afresh"
+        )
+    scenario = _from_text(spec.scenario, text, spec.overrides)
+    seed = spec.seed
+    if seed is None:
+        seed = scenario.seed if scenario.seed is not None else DEFAULT_SEED
+    ref = str(Path(spec.scenario).resolve()) if is_scenario_file(spec.scenario) else spec.scenario
+    resolved = replace(
+        spec,
+        scenario=ref,
+        seed=seed,
+        planner=spec.planner or scenario.planner,
+        scenario_digest=digest,
+    )
+    build(resolved)  # every override checked against the scenario before anything starts
+    return resolved
+
+
+def build(spec: RunSpec) -> Scenario:
+    """The scenario with a spec's overrides applied: the world a run assembles."""
+    scenario = _from_text(spec.scenario, scenario_text(spec.scenario), spec.overrides)
+    if spec.dns is not None or spec.resolver is not None:
+        from dnschaos.dns import DnsConfig
+
+        base = scenario.dns or DnsConfig()
+        dns = replace(base, server=spec.dns or base.server, resolver=spec.resolver or base.resolver)
+        scenario = replace(scenario, dns=dns)
+    if spec.planner is not None:
+        scenario = replace(scenario, planner=spec.planner)
+    if spec.mitigations:
+        if scenario.cascade is None:
+            raise UsageError(
+                f"--mitigation: scenario {scenario.name} has no [cascade]; use cascade-2025"
+            )
+        scenario = replace(
+            scenario,
+            cascade=replace(scenario.cascade, mitigations=frozenset(spec.mitigations)),
+        )
+    if spec.faults:
+        extra = tuple(fault_from_flag(text, i) for i, text in enumerate(spec.faults))
+        scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=spec.faults)
+    limits = scenario.limits
+    if spec.max_steps is not None:
+        limits = replace(limits, max_steps=spec.max_steps)
+    if spec.max_virtual_seconds is not None:
+        limits = replace(limits, max_virtual_seconds=spec.max_virtual_seconds)
+    if spec.max_wall_seconds is not None:
+        limits = replace(limits, max_wall_seconds=spec.max_wall_seconds)
+    if spec.invariants:
+        from dnschaos.checkers import invariant_names
+
+        known = invariant_names(scenario)
+        unknown = [n for n in spec.invariants if n not in known]
+        if unknown:
+            raise UsageError(
+                f"--invariant {unknown[0]!r}: scenario {scenario.name} has no such invariant; "
+                f"choose from {', '.join(known)}"
+            )
+    if scenario.dns is not None:
+        scenario.dns.validate(spec.clock, spec.target)
+    return replace(scenario, limits=limits)

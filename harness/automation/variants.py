@@ -3,11 +3,58 @@
 from __future__ import annotations
 
 import importlib
-from typing import Final
+import random
+from collections.abc import Callable
+from typing import Any, Final, Protocol, runtime_checkable
 
-from dnschaos.automation.enactor import BaseEnactor, LegacyEnactor, SafeEnactor
-from dnschaos.automation.planner import Planner
+from dnschaos.automation.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
+from dnschaos.automation.events import EventSink
+from dnschaos.automation.fleet import FleetSource
+from dnschaos.automation.planner import Planner, PlannerConfig
 from dnschaos.errors import UnknownVariantError
+from dnschaos.sim.clock import Clock
+
+
+@runtime_checkable
+class EnactorProtocol(Protocol):
+    """What the harness needs of an enactor class given as ``module:Class``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        route53: Any,
+        dynamodb: Any,
+        config: EnactorConfig,
+        clock: Clock,
+        rng: random.Random,
+        events: EventSink,
+    ) -> None: ...
+
+    def run_once(self) -> Any: ...
+
+    def run(self, should_stop: Callable[[], bool]) -> None: ...
+
+
+@runtime_checkable
+class PlannerProtocol(Protocol):
+    """What the harness needs of a planner class given as ``module:Class``."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        dynamodb: Any,
+        fleet: FleetSource,
+        config: PlannerConfig,
+        clock: Clock,
+        events: EventSink,
+    ) -> None: ...
+
+    def step(self) -> int | None: ...
+
+    def run(self, should_stop: Callable[[], bool]) -> None: ...
+
 
 ENACTORS: Final[dict[str, type]] = {"legacy": LegacyEnactor, "safe": SafeEnactor}
 PLANNERS: Final[dict[str, type]] = {"default": Planner}
@@ -55,6 +102,9 @@ def _resolve(
 
 
 def variant_name(cls: type) -> str:
-    if issubclass(cls, BaseEnactor):
-        return cls.variant
+    """How a class is named in a spec: its registered name when it is exactly a registered
+    class, else ``module:Class``; never a parent's name."""
+    for name, registered in {**ENACTORS, **PLANNERS}.items():
+        if cls is registered:
+            return name
     return f"{cls.__module__}:{cls.__qualname__}"

@@ -1,4 +1,7 @@
-"""Mitigations side by side: the same run (scenario, variant, seed) with each one on.
+"""Mitigations side by side: rows, labels and the printed comparison (the runs that fill
+them are made by ``dnschaos.explore.mitigations``).
+
+The same run (scenario, variant, seed) with each one on.
 
 The race part of the run is the same in every variant (the downstream starts to
 differ only once the leases are gone), so the rows differ by the mitigation and
@@ -10,10 +13,7 @@ what it did (velocity control removes less NLB capacity, for instance).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from dnschaos.downstream.model import MITIGATIONS
@@ -45,13 +45,6 @@ def row(mitigations: list[str], cascade: Mapping[str, Any] | None) -> Row:
     }
 
 
-def _one(scenario: Any, variant: str, seed: int, common: dict[str, Any], chosen: list[str]) -> Row:
-    from dnschaos.runner import run
-
-    mitigated = replace(scenario, cascade=replace(scenario.cascade, mitigations=frozenset(chosen)))
-    return row(chosen, run(mitigated, variant, seed=seed, **common).cascade)
-
-
 def against(base: Row, rows: list[Row]) -> list[Row]:
     """Fill in each row's change from the baseline."""
     for r in rows:
@@ -61,37 +54,6 @@ def against(base: Row, rows: list[Row]) -> list[Row]:
             k: round(v - base["measures"].get(k, 0.0), 1) for k, v in r["measures"].items()
         }
     return rows
-
-
-def compare(
-    scenario: Any,
-    variant: str,
-    seed: int,
-    common: dict[str, Any],
-    baseline: Mapping[str, Any] | None,
-    *,
-    workers: int = 1,
-    progress: Callable[[str], None] | None = None,
-) -> list[Row]:
-    """The baseline row (from the run already made) and one row per variant in ``variants``."""
-    say = progress or (lambda text: print(text, file=sys.stderr, flush=True))
-    base = row([], baseline)
-    todo = variants()
-    rows: list[Row]
-    if workers <= 1:
-        rows = []
-        for chosen in todo:
-            say(f"  .. running with {', '.join(chosen)}")
-            rows.append(_one(scenario, variant, seed, common, chosen))
-    else:
-        say(f"  .. running {len(todo)} variants on {workers} worker processes")
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_one, scenario, variant, seed, common, c) for c in todo]
-            rows = []
-            for chosen, fut in zip(todo, futures, strict=False):
-                rows.append(fut.result())
-                say(f"  .. done: {', '.join(chosen)}")
-    return against(base, [base, *rows])
 
 
 _SHOWN = (

@@ -57,10 +57,6 @@ class _Killed(BaseException):
     """
 
 
-class ReplayDivergenceError(HarnessError):
-    """A replayed run asked for a choice that the recording does not allow."""
-
-
 @dataclass(frozen=True)
 class Limits:
     max_steps: int = 200_000

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from dnschaos.errors import UsageError
-from dnschaos.sim.scheduler import Actor, Choice, ReplayDivergenceError
+from dnschaos.errors import ReplayDivergenceError, UsageError
+from dnschaos.sim.scheduler import Actor, Choice
 
 STRATEGIES: Final = ("random", "pct", "replay", "dfs")
 DEFAULT_PCT_DEPTH: Final = 3

@@ -18,14 +18,16 @@ are bounded (``max_runs``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dnschaos.checkers import headline
+from dnschaos.errors import UsageError
 from dnschaos.faultspace import from_flag, numeric_keys, to_flag
-from dnschaos.runner import RunResult, Scenario, run
-from dnschaos.scenario import fault_from_flag
+from dnschaos.runner import RunResult, run
 from dnschaos.sim.strategies import GuidedStrategy, preemptions
+from dnschaos.spec import RunSpec
 
 
 @dataclass(frozen=True)
@@ -42,27 +44,25 @@ class Case:
         return cls(int(data["seed"]), str(data.get("strategy", "random")), tuple(data["faults"]))
 
 
-def with_faults(scenario: Scenario, faults: Sequence[str]) -> Scenario:
-    built = tuple(fault_from_flag(text, i) for i, text in enumerate(faults))
-    return replace(scenario, faults=scenario.faults + built, cli_faults=tuple(faults))
+def case_spec(base: RunSpec, case: Case) -> RunSpec:
+    """The spec of one case: the base spec with the case's seed, strategy and faults."""
+    return replace(base, seed=case.seed, strategy=case.strategy, faults=case.faults)
 
 
-def run_case(scenario: Scenario, variant: str, case: Case, *, guide: Any = None) -> RunResult:
-    return run(
-        with_faults(scenario, case.faults),
-        variant,
-        seed=case.seed,
-        strategy=case.strategy,
-        guide=guide,
-    )
+def case_of(spec: RunSpec) -> Case:
+    return Case(int(spec.seed or 0), spec.strategy, spec.faults)
+
+
+def run_case(base: RunSpec, case: Case, *, guide: Any = None) -> RunResult:
+    return run(case_spec(base, case), guide=guide)
 
 
 def signature(result: RunResult) -> str | None:
-    """The invariant a failing run broke first (None when it did not fail)."""
-    if result.verdict != "fail" or not result.violations:
+    """The invariant of a failing run's headline violation (None when it did not fail)."""
+    if result.verdict != "fail":
         return None
-    first = min(result.violations, key=lambda v: (v.t, v.invariant))
-    return first.invariant
+    first = headline(result.violations)
+    return None if first is None else first.invariant
 
 
 @dataclass(frozen=True)
@@ -101,26 +101,41 @@ class Shrunk:
 
 
 def shrink(
-    scenario: Scenario,
-    variant: str,
-    case: Case,
+    spec: RunSpec,
     *,
     original: RunResult | None = None,
     max_runs: int = 40,
     progress: Callable[[str], None] | None = None,
 ) -> Shrunk:
+    """Reduce a failing run of ``spec`` (``original``, when it was already run) to a minimal
+    one that fails the same invariant. Everything else in the spec (variant, planner, DNS,
+    mitigations, limits) is kept: the shrunk case is the same system."""
+    if spec.strategy not in ("random", "pct"):
+        raise UsageError(
+            f"shrink: a --strategy {spec.strategy} run cannot be re-drawn from its seed; "
+            "shrink a random or pct run"
+        )
+    if spec.clock != "sim":
+        raise UsageError("shrink: a --clock real run has no recorded interleaving; use --clock sim")
     say = progress or (lambda _m: None)
-    first = original or run_case(scenario, variant, case)
+    base, case = spec, case_of(spec)
+    first = original or run_case(base, case)
     target = signature(first)
     if target is None:
-        raise ValueError(f"case seed={case.seed} does not fail: nothing to shrink")
+        raise UsageError(f"shrink: the run with seed {case.seed} does not fail: nothing to shrink")
     state = Shrunk(case, first, target, size_of(case, first), size_of(case, first))
 
     def attempt(candidate: Case, guide: Any = None, what: str = "") -> RunResult | None:
         if state.runs >= max_runs:
             return None
         state.runs += 1
-        result = run_case(scenario, variant, candidate, guide=guide)
+        try:
+            result = run_case(base, candidate, guide=guide)
+        except UsageError as exc:
+            # A candidate the loader refuses (a halved value below its floor) is skipped:
+            # an invalid try never ends the shrink.
+            state.log.append(f"skipped: {what} ({exc})")
+            return None
         if signature(result) == target:
             state.log.append(f"kept: {what}")
             say(f"shrink: {what} still fails {target}")
@@ -177,8 +192,22 @@ def shrink(
                 break
         if not progress_made:
             chunks *= 2
-    if dropped:
-        # The schedule the kept run actually followed is its own recording.
-        state.case = replace(state.case, strategy="guided")
     state.after = size_of(state.case, state.result)
     return state
+
+
+def shrunk_json(done: Shrunk, source: str) -> dict[str, Any]:
+    """A shrunk case as a result file: its run (spec and choices, so it replays), the case,
+    and how it was reduced."""
+    return {
+        **done.result.to_json(),
+        "case": done.case.to_json(),
+        "shrunk_from": source,
+        "shrink": {
+            "invariant": done.invariant,
+            "before": done.before.to_json(),
+            "after": done.after.to_json(),
+            "runs": done.runs,
+            "log": done.log,
+        },
+    }

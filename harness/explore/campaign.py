@@ -2,7 +2,7 @@
 
 Case ``i`` of a campaign is drawn from ``random.Random(f"{campaign_seed}/{i}")``:
 a run seed, a strategy (random or pct), and faults drawn from the scenario's
-fault space (``[fuzz]``, see ``harness.faultspace``). So a campaign is itself
+fault space (``[fuzz]``, see ``dnschaos.faultspace``). So a campaign is itself
 reproducible, and ``--resume`` carries on from the next case index.
 
 The store directory holds ``campaign.json`` (scenario, variant, seed, the next
@@ -17,7 +17,7 @@ seconds, deterministic in (seed, strategy, faults), and the useful reductions
 are structural (drop a fault, halve a latency, take out a preemption), which
 Hypothesis' byte-stream shrinker cannot see through the scheduler; its example
 database also knows nothing of our replayable results. The campaign keeps its
-own store and shrinker (``harness.shrink``) instead.
+own store and shrinker (``dnschaos.explore.shrink``) instead.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faultspace import draw_case, to_flag
-from dnschaos.shrink import Case, run_case, signature
+from dnschaos.spec import RunSpec
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
 
@@ -74,23 +75,21 @@ def story_shape(lines: list[str]) -> str:
 
 # --------------------------------------------------------------------------- worker side
 
-_WORKER_SCENARIO: Any = None
+_WORKER_SPEC: RunSpec | None = None
 
 
-def _init_worker(scenario_ref: str, dns: dict[str, Any] | None) -> None:
-    global _WORKER_SCENARIO
-    from dnschaos.runner import scenario_named, with_dns
-
-    _WORKER_SCENARIO = scenario_named(scenario_ref)
-    if dns:
-        _WORKER_SCENARIO = with_dns(_WORKER_SCENARIO, dns.get("server"), dns.get("resolver"))
+def _init_worker(spec_json: dict[str, Any]) -> None:
+    global _WORKER_SPEC
+    _WORKER_SPEC = RunSpec.from_json(spec_json)
 
 
-def _run_one(variant: str, index: int, case_json: dict[str, Any]) -> dict[str, Any]:
+def _run_one(index: int, case_json: dict[str, Any]) -> dict[str, Any]:
+    from dnschaos.checkers import headline
     from dnschaos.story import tell
 
+    assert _WORKER_SPEC is not None, "worker not initialised"
     case = Case.from_json(case_json)
-    result = run_case(_WORKER_SCENARIO, variant, case)
+    result = run_case(_WORKER_SPEC, case)
     out: dict[str, Any] = {
         "index": index,
         "verdict": result.verdict,
@@ -100,7 +99,8 @@ def _run_one(variant: str, index: int, case_json: dict[str, Any]) -> dict[str, A
     }
     invariant = signature(result)
     if invariant is not None:
-        first = min(result.violations, key=lambda v: (v.t, v.invariant))
+        first = headline(result.violations)
+        assert first is not None
         lines = tell(list(result.history), first)
         out.update(
             invariant=invariant,
@@ -116,8 +116,7 @@ def _run_one(variant: str, index: int, case_json: dict[str, Any]) -> dict[str, A
 
 @dataclass
 class Campaign:
-    scenario_ref: str
-    variant: str
+    spec: RunSpec  # the base of every case: each case sets its seed, strategy and faults
     seed: int
     store: Path
     next_index: int = 0
@@ -127,12 +126,20 @@ class Campaign:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     wall: float = 0.0
     first_failure_wall: float | None = None
-    dns: dict[str, Any] | None = None
+
+    @property
+    def scenario_ref(self) -> str:
+        return self.spec.scenario
+
+    @property
+    def variant(self) -> str:
+        return self.spec.variant
 
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario_ref,
             "variant": self.variant,
+            "spec": self.spec.to_json(),
             "seed": self.seed,
             "next_index": self.next_index,
             "runs": self.runs,
@@ -143,7 +150,6 @@ class Campaign:
             "first_failure_wall_seconds": None
             if self.first_failure_wall is None
             else round(self.first_failure_wall, 3),
-            "dns": self.dns,
         }
 
     def save(self) -> None:
@@ -158,15 +164,10 @@ def write_atomic(path: Path, payload: object) -> None:
     os.replace(tmp, path)
 
 
-def open_campaign(
-    scenario_ref: str,
-    variant: str,
-    seed: int,
-    store: Path,
-    *,
-    resume: bool,
-    dns: dict[str, Any] | None = None,
-) -> Campaign:
+def open_campaign(spec: RunSpec, seed: int, store: Path, *, resume: bool) -> Campaign:
+    """A new campaign of ``spec`` in ``store``, or (``resume``) the one stored there."""
+    if store.exists() and not store.is_dir():
+        raise UsageError(f"--store {store}: is a file; give a directory for the failure store")
     store.mkdir(parents=True, exist_ok=True)
     state = store / "campaign.json"
     if state.exists():
@@ -176,14 +177,14 @@ def open_campaign(
                 "or give an empty directory"
             )
         data = json.loads(state.read_text())
-        if (data["scenario"], data["variant"]) != (scenario_ref, variant):
+        stored = RunSpec.from_json(data["spec"], source=str(state)) if "spec" in data else None
+        if stored is None or (stored.scenario, stored.variant) != (spec.scenario, spec.variant):
             raise UsageError(
                 f"--resume: {state} is a campaign of {data['scenario']} with variant "
-                f"{data['variant']}, not {scenario_ref} with {variant}"
+                f"{data['variant']}, not {spec.scenario} with {spec.variant}"
             )
         return Campaign(
-            scenario_ref,
-            variant,
+            stored,
             int(data["seed"]),
             store,
             next_index=int(data["next_index"]),
@@ -193,16 +194,15 @@ def open_campaign(
             groups=dict(data["groups"]),
             wall=float(data.get("wall_seconds", 0.0)),
             first_failure_wall=data.get("first_failure_wall_seconds"),
-            dns=data.get("dns"),
         )
     if resume:
         raise UsageError(f"--resume: {state} does not exist; start the campaign without --resume")
-    return Campaign(scenario_ref, variant, seed, store, dns=dns)
+    return Campaign(spec, seed, store)
 
 
 def fuzz(
     campaign: Campaign,
-    scenario: Any,
+    scenario: Any = None,
     *,
     seconds: float | None,
     runs: int | None,
@@ -210,7 +210,12 @@ def fuzz(
     stop_after: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run cases until the budget is spent; return the failures found in this session."""
+    """Run cases until the budget is spent; return the failures found in this session.
+    ``scenario`` is the campaign spec's built scenario (built here when not given)."""
+    if scenario is None:
+        from dnschaos.scenario import build
+
+        scenario = build(campaign.spec)
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     say = progress or (lambda _m: None)
@@ -231,14 +236,14 @@ def fuzz(
     with ProcessPoolExecutor(
         max_workers=workers,
         initializer=_init_worker,
-        initargs=(campaign.scenario_ref, campaign.dns),
+        initargs=(campaign.spec.to_json(),),
     ) as pool:
         while True:
             while budget_left() and len(pending) < workers * 2:
                 index = campaign.next_index
                 campaign.next_index += 1
                 case = draw(scenario, campaign.seed, index)
-                fut = pool.submit(_run_one, campaign.variant, index, case.to_json())
+                fut = pool.submit(_run_one, index, case.to_json())
                 pending[fut] = index
             if not pending:
                 break
@@ -289,3 +294,56 @@ def fuzz(
 
 def default_progress(message: str) -> None:
     print(f"  .. {message}", file=sys.stderr, flush=True)
+
+
+def shrink_groups(
+    campaign: Campaign,
+    *,
+    max_runs: int,
+    enabled: bool = True,
+    progress: Callable[[str], None] | None = None,
+    on_group: Callable[[dict[str, Any]], None] | None = None,
+    on_shrunk: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Shrink the first failure of each group, one shrink per invariant.
+
+    Groups that differ only in their story's shape mostly shrink to the same minimal
+    case, at ``max_runs`` re-runs each, so one per invariant is enough. A shrink that
+    fails is noted in its group and the campaign goes on: the unshrunk failure and the
+    summary stay in place.
+    """
+    from dnschaos.explore.shrink import shrink, shrunk_json
+
+    done_invariants = {g["invariant"] for g in campaign.groups.values() if "shrunk" in g}
+    shrunk: list[dict[str, Any]] = []
+    for key, group in campaign.groups.items():
+        if on_group is not None:
+            on_group(group)
+        if not enabled or group["invariant"] in done_invariants:
+            continue
+        done_invariants.add(group["invariant"])
+        source = campaign.store / group["files"][0]
+        try:
+            spec = RunSpec.from_result(source)
+            done = shrink(spec, max_runs=max_runs, progress=progress)
+        except Exception as exc:
+            group["shrink_error"] = f"{type(exc).__name__}: {exc}"
+            campaign.save()
+            if progress is not None:
+                progress(f"shrink of {source.name} failed: {group['shrink_error']}")
+            continue
+        out = campaign.store / group["files"][0].replace("failure-", "shrunk-")
+        write_atomic(out, shrunk_json(done, group["files"][0]))
+        group["shrunk"] = out.name
+        campaign.save()
+        entry = {
+            "group": key,
+            "file": str(out),
+            "before": done.before.to_json(),
+            "after": done.after.to_json(),
+            "runs": done.runs,
+        }
+        shrunk.append(entry)
+        if on_shrunk is not None:
+            on_shrunk(entry)
+    return shrunk
