@@ -40,8 +40,8 @@ def package_dirs(root: Path = ROOT) -> dict[str, Path]:
 
 
 def module_files(dirs: Mapping[str, Path]) -> dict[str, Path]:
-    """Every .py file under the mapped folders, by its installed module name. A folder mapped
-    to its own package (adapters/ inside harness/'s package) is named by its own mapping."""
+    """Every .py file under the mapped folders, by its installed module name: harness/sim/x.py
+    is dnschaos.sim.x, adapters/aws.py is dnschaos.adapters.aws, an __init__.py its package."""
     modules: dict[str, Path] = {}
     for package, folder in dirs.items():
         for path in sorted(folder.rglob("*.py")):
@@ -116,8 +116,10 @@ def imports_of(module: str, path: Path, known: set[str], root: Path = ROOT) -> l
             continue
         wanted = f"{origin}.{name}" if name and f"{origin}.{name}" in known else origin
         target = _resolve(wanted, known)
-        edge = Edge(module, target or "", f"{shown}:{line}")
-        if target is not None and target != module and edge not in edges:
+        if target is None or target == module:
+            continue
+        edge = Edge(module, target, f"{shown}:{line}")
+        if edge not in edges:
             edges.append(edge)
     return edges
 
