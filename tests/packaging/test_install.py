@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -142,8 +141,8 @@ class Venv:
 
 
 @pytest.fixture
-def venv(tmp_path: Path) -> Iterator[Venv]:
-    yield Venv(tmp_path / "venv")
+def venv(tmp_path: Path) -> Venv:
+    return Venv(tmp_path / "venv")
 
 
 def _dist_info(site: Path, name: str) -> Path:
