@@ -704,55 +704,10 @@ def _run_scripted(args: argparse.Namespace) -> int:
 
 def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     """The scripted run's result in the same schema as any other run."""
-    from dnschaos import checkers
-    from dnschaos.runner import versions
+    from dnschaos.incident import as_run_result
 
-    entries = list(result.history)
-    verdicts = checkers.judge(
-        entries, {**checkers.SAFETY, "single-lock-holder": checkers.single_lock_holder}
-    )
-    found = [v.as_dict() for verdict in verdicts for v in verdict.violations]
-    end = entries[-1]["t"] if entries else 0.0
-    seq = entries[-1]["seq"] if entries else 0
-    for v in result.violations:
-        if v.invariant == "progress":  # judged by the script's end state: the wedge
-            found.append(
-                {
-                    "invariant": "progress",
-                    "endpoint": v.endpoint,
-                    "t": end,
-                    "detail": v.detail,
-                    "seq": seq,
-                }
-            )
-    status = {v.checker: v.status for v in verdicts}
-    status["progress"] = (
-        "fail" if any(v.invariant == "progress" for v in result.violations) else "pass"
-    )
-    payload = {
-        "scenario": SCRIPTED,
-        "variant": result.variant,
-        "seed": result.seed,
-        "strategy": "scripted",
-        "clock": "scripted",
-        "verdict": "fail" if found else "pass",
-        "violations": found,
-        "checkers": [{"checker": k, "status": v, "error": None} for k, v in status.items()],
-        "stop": "finished",
-        "reason": "the script ran to its end",
-        "steps": 0,
-        "virtual_seconds": round(result.virtual_seconds, 3),
-        "wall_seconds": round(result.wall_seconds, 3),
-        "choices": [],
-        "trace_digest": result.history.digest(),
-        "stop_on_violation": False,
-        "scenario_file": None,
-        "faults_added": [],
-        "target": "moto",
-        "versions": versions(),
-        "final": result.final,
-        "story": result.story,
-    }
+    run = as_run_result(result, behind=args.behind, cleanup_window=args.cleanup_window)
+    payload = {**run.to_json(), "final": result.final, "story": result.story}
     if args.json:
         _write_json(args.json, payload)
     if args.history:

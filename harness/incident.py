@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dnschaos import checkers
 from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
 from dnschaos.adapters.dataplane import possible_addresses
 from dnschaos.adapters.route53_strict import StrictRoute53
@@ -35,7 +36,8 @@ from dnschaos.automation.enactor import EnactorConfig, LockBusyError, Outcome
 from dnschaos.automation.events import Event, EventLog
 from dnschaos.automation.planner import Planner, PlannerConfig
 from dnschaos.automation.tree import plan_name, root_name, tree_changes
-from dnschaos.automation.variants import resolve_enactor, variant_name
+from dnschaos.automation.variants import resolve_enactor
+from dnschaos.checkers import Violation
 from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.sim.clock import ManualClock
@@ -43,13 +45,6 @@ from dnschaos.sim.hooks import instrument
 from dnschaos.world import Observer, World
 
 STEADY_GENERATION = 99
-
-
-@dataclass
-class Violation:
-    invariant: str
-    endpoint: str
-    detail: str
 
 
 @dataclass
@@ -201,9 +196,9 @@ def run_incident(
         for e in (a, b, c):
             result = e.run_once()
             final_outcomes[e.name] = {k: str(v) for k, v in result.outcomes.items()}
-        violations, final = _judge(target, world, newest, final_outcomes)
+        violations, final = _judge(target, world, newest, final_outcomes, history)
     result = IncidentResult(
-        variant=variant_name(enactor_cls),
+        variant=variant,
         seed=seed,
         violations=violations,
         events=log.events,
@@ -218,8 +213,16 @@ def run_incident(
 
 
 def _judge(
-    target: AwsTarget, world: World, newest: int, outcomes: dict[str, dict[str, str]]
+    target: AwsTarget,
+    world: World,
+    newest: int,
+    outcomes: dict[str, dict[str, str]],
+    history: History,
 ) -> tuple[list[Violation], dict[str, dict[str, Any]]]:
+    """The end state, judged through the strict layer: what the script leaves behind."""
+    entries = list(history)
+    end = entries[-1]["t"] if entries else 0.0
+    seq = entries[-1]["seq"] if entries else 0
     strict: StrictRoute53 = target.strict_route53()
     violations: list[Violation] = []
     final: dict[str, dict[str, Any]] = {}
@@ -244,7 +247,9 @@ def _judge(
                     Violation(
                         "endpoint-never-empty",
                         ep.name,
+                        end,
                         f"{root_name(ep)} {rtype} answers NOERROR with zero addresses",
+                        seq,
                     )
                 )
         if target_name is not None and target_name not in names:
@@ -252,7 +257,9 @@ def _judge(
                 Violation(
                     "active-plan-never-deleted",
                     ep.name,
+                    end,
                     f"the root points at {target_name}, which no longer exists",
+                    seq,
                 )
             )
         if active != newest and all(
@@ -265,8 +272,10 @@ def _judge(
                     Violation(
                         "progress",
                         ep.name,
+                        end,
                         f"no enactor could apply plan {newest}; the root stays at "
                         f"{plan_name(ep, active) if active else 'nothing'} (wedged)",
+                        seq,
                     )
                 )
     return violations, final
@@ -354,3 +363,49 @@ def _describe(e: Event) -> str:
     if e.kind == "froze":
         return f"froze: {f['reason']}"
     return e.kind
+
+
+def as_run_result(result: IncidentResult, *, behind: int, cleanup_window: int) -> Any:
+    """The scripted run as an ordinary :class:`~dnschaos.runner.RunResult`: judged by the
+    common checkers over its history, plus the wedge (progress) that only the script's
+    end state shows."""
+    from dnschaos.runner import RunResult
+    from dnschaos.spec import SCRIPTED, RunSpec
+
+    entries = list(result.history)
+    verdicts = checkers.judge(
+        entries, {**checkers.SAFETY, "single-lock-holder": checkers.single_lock_holder}
+    )
+    wedged = [v for v in result.violations if v.invariant == "progress"]
+    verdicts.append(
+        checkers.Verdict("progress", checkers.FAIL if wedged else checkers.PASS, wedged)
+    )
+    violations = [v for verdict in verdicts for v in verdict.violations]
+    spec = RunSpec(
+        scenario=SCRIPTED,
+        variant=result.variant,
+        seed=result.seed,
+        strategy="scripted",
+        clock="scripted",
+        overrides=(("behind", behind), ("cleanup_window", cleanup_window)),
+    )
+    return RunResult(
+        scenario=SCRIPTED,
+        variant=result.variant,
+        seed=result.seed,
+        strategy="scripted",
+        clock="scripted",
+        verdict=checkers.overall(verdicts),
+        violations=violations,
+        verdicts=verdicts,
+        stop="finished",
+        reason="the script ran to its end",
+        steps=0,
+        virtual_seconds=result.virtual_seconds,
+        wall_seconds=result.wall_seconds,
+        choices=[],
+        trace_digest=result.history.digest(),
+        history=result.history,
+        spec=spec,
+        stop_on_violation=False,
+    )

@@ -49,6 +49,7 @@ class RunResult:
     choices: list[Choice]
     trace_digest: str
     history: History
+    spec: RunSpec  # the run's one description: RunSpec.from_result rebuilds it
     stop_on_violation: bool = True
     scenario_file: str | None = None
     faults_added: tuple[str, ...] = ()
@@ -56,7 +57,6 @@ class RunResult:
     dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
     planner: str = "default"
     cascade: dict[str, Any] | None = None  # the downstream phases beside INCIDENT.md's
-    spec: RunSpec | None = None  # the run's one description: from_result rebuilds it
 
     @property
     def headline(self) -> checkers.Violation | None:
@@ -90,8 +90,8 @@ class RunResult:
             "scenario_file": self.scenario_file,
             "faults_added": list(self.faults_added),
             "versions": versions(),
-            "spec": None if self.spec is None else self.spec.to_json(),
-            "reproduce": None if self.spec is None else self.spec.command(),
+            "spec": self.spec.to_json(),
+            "reproduce": self.spec.command(),
         }
 
 

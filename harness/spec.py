@@ -304,6 +304,9 @@ class RunSpec:
 
     def command(self) -> str:
         """The command line that makes this run."""
+        if self.scenario == SCRIPTED:
+            extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in self.overrides)
+            return f"dnschaos run {SCRIPTED} --variant {_quote(self.variant)} --seed {self.seed}{extra}"
         parts = ["dnschaos", "run", _quote(self.scenario), "--variant", _quote(self.variant)]
         if self.seed is not None:
             parts += ["--seed", str(self.seed)]

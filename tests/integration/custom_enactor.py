@@ -27,3 +27,8 @@ class EveryOtherPlanner(Planner):
             self.emit("skipped-step", step=self.steps)
             return None
         return super().step()
+
+
+class PlainSafeSubclass(SafeEnactor):
+    """A user's subclass of SafeEnactor that names no variant of its own: a run of it must
+    be recorded under ``module:Class``, never as its parent's ``safe``."""
