@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from dnschaos.automation.events import Event
+from dnschaos.events import Event
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.scheduler import Choice
 

@@ -33,12 +33,12 @@ from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
 from dnschaos.adapters.dataplane import possible_addresses
 from dnschaos.adapters.route53_strict import StrictRoute53
 from dnschaos.automation.enactor import EnactorConfig, LockBusyError, Outcome
-from dnschaos.automation.events import Event, EventLog
 from dnschaos.automation.planner import Planner, PlannerConfig
 from dnschaos.automation.tree import plan_name, root_name, tree_changes
 from dnschaos.automation.variants import resolve_enactor
 from dnschaos.checkers import Violation
 from dnschaos.errors import UsageError
+from dnschaos.events import Event, EventLog
 from dnschaos.history import History
 from dnschaos.sim.clock import ManualClock
 from dnschaos.sim.hooks import instrument

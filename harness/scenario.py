@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from dnschaos.automation.enactor import EnactorConfig
 from dnschaos.automation.plan import Endpoint
 from dnschaos.errors import UsageError
 from dnschaos.faults.kinds import (
@@ -51,6 +50,7 @@ from dnschaos.faultspace import MATCH_KEYS
 from dnschaos.sim.scheduler import Limits
 from dnschaos.spec import (
     DEFAULT_SEED,
+    SCENARIO_ENACTOR,
     SCRIPTED,
     CallLatency,
     RunSpec,
@@ -359,15 +359,16 @@ def load(
         or len(set(names)) != len(names)
     ):
         en.fail(en.key("names"), names, "a list of distinct, non-empty actor names")
-    config = EnactorConfig(
-        endpoints=(),
-        lock_ttl=en.number("lock_ttl", 30.0, minimum=1.0),
-        lock_attempts=en.get("lock_attempts", int, 40),
-        backoff_base=en.number("backoff_base", 2.0),
-        backoff_max=en.number("backoff_max", 15.0),
-        cleanup_window=en.get("cleanup_window", int, 5),
-        poll_interval=en.number("poll_interval", 5.0, minimum=0.001),
-        leaf_ttl=en.get("leaf_ttl", int, 60),
+    base_enactor = SCENARIO_ENACTOR
+    config = replace(
+        base_enactor,
+        lock_ttl=en.number("lock_ttl", base_enactor.lock_ttl, minimum=1.0),
+        lock_attempts=en.get("lock_attempts", int, base_enactor.lock_attempts),
+        backoff_base=en.number("backoff_base", base_enactor.backoff_base),
+        backoff_max=en.number("backoff_max", base_enactor.backoff_max),
+        cleanup_window=en.get("cleanup_window", int, base_enactor.cleanup_window),
+        poll_interval=en.number("poll_interval", base_enactor.poll_interval, minimum=0.001),
+        leaf_ttl=en.get("leaf_ttl", int, base_enactor.leaf_ttl),
     )
     if not 0 <= config.leaf_ttl <= 2147483647:
         en.fail(en.key("leaf_ttl"), config.leaf_ttl, "seconds from 0 to 2147483647")
@@ -469,17 +470,18 @@ def _dns(table: _Table | None) -> Any:
         return None
     from dnschaos.dns import RESOLVERS, SERVERS, DnsConfig
 
-    negative_ttl = table.get("negative_ttl", int, 60)
+    base = DnsConfig()
+    negative_ttl = table.get("negative_ttl", int, base.negative_ttl)
     if negative_ttl < 0:
         table.fail(table.key("negative_ttl"), negative_ttl, "seconds >= 0")
     config = DnsConfig(
-        server=table.choice("server", SERVERS, "embedded"),
-        resolver=table.choice("resolver", RESOLVERS, "none"),
-        probe_interval=table.number("probe_interval", 5.0, minimum=0.01),
-        probe_timeout=table.number("probe_timeout", 2.0, minimum=0.01),
+        server=table.choice("server", SERVERS, base.server),
+        resolver=table.choice("resolver", RESOLVERS, base.resolver),
+        probe_interval=table.number("probe_interval", base.probe_interval, minimum=0.01),
+        probe_timeout=table.number("probe_timeout", base.probe_timeout, minimum=0.01),
         negative_ttl=negative_ttl,
-        serve_expired=table.get("serve_expired", bool, False),
-        push_interval=table.number("push_interval", 1.0, minimum=0.01),
+        serve_expired=table.get("serve_expired", bool, base.serve_expired),
+        push_interval=table.number("push_interval", base.push_interval, minimum=0.01),
     )
     table.done(
         (
@@ -527,9 +529,10 @@ def _operator(table: _Table | None) -> Any:
     disable = table.get("disable_automation_after", float)
     if disable is not None and disable < 0:
         table.fail(table.key("disable_automation_after"), disable, "seconds >= 0")
+    base = OperatorConfig()
     config = OperatorConfig(
-        repair_after=table.number("repair_after", 60.0),
-        stop_when_recovered=table.get("stop_when_recovered", bool, True),
+        repair_after=table.number("repair_after", base.repair_after),
+        stop_when_recovered=table.get("stop_when_recovered", bool, base.stop_when_recovered),
         disable_automation_after=disable,
     )
     table.done(("repair_after", "stop_when_recovered", "disable_automation_after"))

@@ -43,7 +43,6 @@ import tenacity
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, ReadTimeoutError
 
 from dnschaos.automation import lock as locks
-from dnschaos.automation.events import Emitter, EventSink, null_sink
 from dnschaos.automation.lock import LockFormatError, LockValue
 from dnschaos.automation.plan import PLANS_PK, Endpoint, Plan, PlanFormatError
 from dnschaos.automation.tree import (
@@ -59,6 +58,7 @@ from dnschaos.automation.tree import (
     root_name,
     tree_changes,
 )
+from dnschaos.events import Emitter, EventSink, null_sink
 from dnschaos.sim.clock import Clock
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dnschaos.automation.events import Emitter, EventSink, null_sink
 from dnschaos.automation.fleet import FleetSource
 from dnschaos.automation.plan import PLANS_PK, Plan, Target
+from dnschaos.events import Emitter, EventSink, null_sink
 from dnschaos.sim.clock import Clock
 
 if TYPE_CHECKING:

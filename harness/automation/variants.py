@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any, Final, Protocol, runtime_checkable
 
 from dnschaos.automation.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
-from dnschaos.automation.events import EventSink
 from dnschaos.automation.fleet import FleetSource
 from dnschaos.automation.planner import Planner, PlannerConfig
 from dnschaos.errors import UnknownVariantError
+from dnschaos.events import EventSink
 from dnschaos.sim.clock import Clock
 
 

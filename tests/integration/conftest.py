@@ -11,8 +11,8 @@ import pytest
 
 from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
 from dnschaos.automation.enactor import BaseEnactor, EnactorConfig, LegacyEnactor, SafeEnactor
-from dnschaos.automation.events import EventLog
 from dnschaos.automation.planner import Planner, PlannerConfig
+from dnschaos.events import EventLog
 from dnschaos.sim.clock import ManualClock
 from dnschaos.world import World
 
