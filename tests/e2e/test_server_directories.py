@@ -16,6 +16,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -175,4 +176,15 @@ def test_the_next_start_sweeps_what_a_killed_run_left(tmp: Path) -> None:
 
     with start("knot") as handle:
         assert [path.name for path in tmp.iterdir()] == [handle.directory.name]
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("server_kind", ["bind9", "knot"])
+def test_a_run_removes_its_servers_directories_when_it_ends(server_kind: str, tmp: Path) -> None:
+    require(server_kind)
+    from dnschaos.runner import run, scenario_named, with_dns
+
+    scenario = with_dns(scenario_named("incident-2025-dns"), server_kind, "none")
+    result = run(replace(scenario, duration=30.0), "safe", seed=4)
+    assert result.dns is not None and result.dns["server"] == server_kind
     assert list(tmp.iterdir()) == []
