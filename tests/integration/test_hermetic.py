@@ -139,8 +139,11 @@ def hostile_files(root: Path, port: int, marker: Path) -> dict[str, Path]:
         (directory / "config").write_text(config)
         (directory / "credentials").write_text(credentials)
         made[name] = directory
+    # Service models botocore would load instead of its own: AWS_DATA_PATH's and
+    # ~/.aws/models (where botocore looks by default).
     models = root / "models" / "route53"
     models.mkdir(parents=True)
+    (made["home/.aws"] / "models" / "route53").mkdir(parents=True)
     made["models"] = models.parent
     return made
 
