@@ -9,7 +9,12 @@ knows which target is behind them.
 * ``aws``: a real AWS account. It refuses to start unless it is enabled twice:
   by the caller (``allow_real_aws=True``, the CLI's ``--allow-real-aws``) and by
   the environment (``DNSCHAOS_ALLOW_REAL_AWS=1``), so a test run can never reach
-  AWS by accident.
+  AWS by accident. It is the one target that reads the standard configuration
+  chain: environment, ``~/.aws/config`` and ``~/.aws/credentials``, profiles.
+
+The moto targets are hermetic: their sessions read no AWS configuration at all
+(:func:`_hermetic_botocore_session`), so a developer's profile, endpoint, FIPS or
+proxy settings change neither where a run's requests go nor what it finds.
 
 moto takes no lock across threads: with four threads we saw lost DynamoDB
 updates and two winners of one conditional write. Every in-process request is
@@ -19,6 +24,7 @@ therefore serialised through one lock (:data:`MOTO_LOCK`).
 from __future__ import annotations
 
 import os
+import platform
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +32,20 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import boto3
+import botocore.session
+from botocore import handlers
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.configprovider import (
+    BOTOCORE_DEFAUT_SESSION_VARIABLES,
+    ConfigChainFactory,
+    ConfigValueStore,
+    ConstantProvider,
+)
+from botocore.credentials import CredentialResolver
+from botocore.loaders import Loader
+from botocore.tokens import TokenProviderChain
+from botocore.useragent import UserAgentString
 
 from dnschaos.adapters import route53_strict
 from dnschaos.errors import RealAwsRefusedError, UsageError
@@ -43,16 +61,44 @@ FAKE_CREDENTIALS: Final = {
     "aws_session_token": "dnschaos-fake-session",
 }
 
+# moto answers every request for this account when it is set, while the harness
+# reads Route 53 state from moto's default account: refused rather than obeyed.
+MOTO_ACCOUNT_ENV: Final = "MOTO_ACCOUNT_ID"
+# botocore's default for each of these would read a file or depend on the environment.
+_HERMETIC_DEFAULTS: Final = {
+    # No file: the profile map is empty, so no profile, credential_process,
+    # endpoint_url or services section can come from one.
+    "config_file": None,
+    "credentials_file": None,
+    # botocore adds a per-client endpoint provider that reads AWS_ENDPOINT_URL,
+    # AWS_ENDPOINT_URL_<SERVICE> and the config file itself; this turns it off.
+    "ignore_configured_endpoint_urls": True,
+    # "auto" would ask the EC2 instance metadata service for a region.
+    "defaults_mode": "legacy",
+}
+
 MOTO_LOCK = threading.RLock()
-_serialized = False
+_moto_prepared = False
 
 
-def _serialize_moto() -> None:
-    """Wrap moto's in-process dispatcher so that one request at a time touches its backends."""
-    global _serialized
+def prepare_moto() -> None:
+    """Once per process: one request at a time in moto, and moto's own lookups hermetic.
+
+    moto's backends take no lock, so its in-process dispatcher is wrapped in
+    :data:`MOTO_LOCK`. moto also makes default botocore sessions of its own to
+    list regions and services and to load error models; those read AWS_PROFILE
+    (a missing profile fails the run), the config and credentials files,
+    AWS_DATA_PATH and ``~/.aws/models``. They are pointed at a hermetic session
+    and loader. (moto modules the harness does not use, such as EC2's region
+    list, still make their own sessions.)
+    """
+    global _moto_prepared
     with MOTO_LOCK:
-        if _serialized:
+        if _moto_prepared:
             return
+        import moto.core.utils
+        from moto.core import loaders as moto_loaders
+        from moto.core.base_backend import AccountSpecificBackend
         from moto.core.botocore_stubber import BotocoreStubber
 
         original = BotocoreStubber.process_request
@@ -62,7 +108,20 @@ def _serialize_moto() -> None:
                 return original(self, request)
 
         BotocoreStubber.process_request = process_request
-        _serialized = True
+
+        core = _hermetic_botocore_session(DEFAULT_REGION)
+        listing = boto3.session.Session(botocore_session=core)
+
+        def moto_loader() -> Any:
+            return moto_loaders.Loader(
+                extra_search_paths=[moto_loaders.moto_root, Loader.BUILTIN_DATA_PATH],
+                include_default_search_paths=False,
+            )
+
+        AccountSpecificBackend.get_session = classmethod(lambda cls: listing)
+        moto.core.utils.Session = lambda: core
+        moto.core.utils.create_loader = moto_loader
+        _moto_prepared = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +161,12 @@ class TargetSpec:
                 )
         if self.max_attempts < 1:
             raise UsageError(f"max_attempts={self.max_attempts}: must be at least 1")
+        if self.kind == "moto" and MOTO_ACCOUNT_ENV in os.environ:
+            raise UsageError(
+                f"--target moto: {MOTO_ACCOUNT_ENV} is set in the environment; it would move "
+                "every request to another moto account than the one the harness reads. "
+                f"Unset {MOTO_ACCOUNT_ENV} for dnschaos runs."
+            )
 
 
 def _require_loopback(url: str) -> None:
@@ -127,15 +192,21 @@ class AwsTarget:
         """A boto3 client for ``service``; one per (service, actor), so events can tell actors apart."""
         key = (service, actor)
         if key not in self._clients:
-            config = Config(
+            options: dict[str, Any] = {}
+            kwargs: dict[str, Any] = {}
+            if self.spec.kind != "aws":
+                # Given, so neither HTTP(S)_PROXY nor REQUESTS_CA_BUNDLE is looked up.
+                options["proxies"] = {}
+                kwargs["verify"] = True
+            kwargs["config"] = Config(
                 region_name=self.spec.region,
                 # total_max_attempts counts the first try too (max_attempts counts retries).
                 retries={"mode": "standard", "total_max_attempts": self.spec.max_attempts},
                 connect_timeout=5,
                 read_timeout=30,
                 user_agent_extra=f"dnschaos-actor/{actor or 'harness'}",
+                **options,
             )
-            kwargs: dict[str, Any] = {"config": config}
             if self.spec.endpoint_url:
                 kwargs["endpoint_url"] = self.spec.endpoint_url
             self._clients[key] = self._session.client(service, **kwargs)  # type: ignore[call-overload]
@@ -154,6 +225,70 @@ class AwsTarget:
         return route53_strict.strict_for(route53_backends[DEFAULT_ACCOUNT_ID]["aws"])
 
 
+def _hermetic_botocore_session(region: str) -> botocore.session.Session:
+    """A botocore session that reads no AWS configuration: no file, no environment variable.
+
+    botocore resolves every setting through the session's ``config_store``
+    component, a map from setting to a chain of providers (session variable,
+    environment, config file, default). Here every chain is built by botocore's
+    own :class:`ConfigChainFactory` with an empty environment and no config-file
+    names, so it holds the value set in code, else botocore's default (made
+    hermetic where that default is a file or a network lookup). The components
+    that would still look elsewhere are replaced: the model loader
+    (``~/.aws/models``, ``AWS_DATA_PATH``), the credential and token resolvers
+    (files, ``credential_process``, SSO), and the user agent (``AWS_EXECUTION_ENV``).
+    Credentials are given by the caller; proxies and certificate bundle per
+    client (:meth:`AwsTarget.client`).
+    """
+    core = botocore.session.Session()
+    chains = ConfigChainFactory(session=core, environ={})
+    defaults = {**_HERMETIC_DEFAULTS, "region": region}
+    mapping: dict[str, Any] = {
+        name: chains.create_config_chain(
+            instance_name=name,
+            default=defaults.get(name, default),
+            conversion_func=convert,
+        )
+        for name, (_file, _env, default, convert) in BOTOCORE_DEFAUT_SESSION_VARIABLES.items()
+    }
+    # Sections of the config file only (and AWS_S3_* variables).
+    mapping["s3"] = ConstantProvider(None)
+    mapping["proxies_config"] = ConstantProvider(None)
+    core.register_component("config_store", ConfigValueStore(mapping))
+    core.register_component(
+        "data_loader",
+        Loader(extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False),
+    )
+    core.register_component("credential_provider", CredentialResolver(providers=[]))
+    core.register_component("token_provider", TokenProviderChain(providers=[]))
+    core.register_component(
+        "user_agent_creator",
+        UserAgentString(
+            platform_name=platform.system(),
+            platform_version=platform.release(),
+            platform_machine=platform.machine(),
+            python_version=platform.python_version(),
+            python_implementation=platform.python_implementation(),
+            execution_env="",  # read from AWS_EXECUTION_ENV by default
+            crt_version=None,
+        ),
+    )
+    # Copies a trace id from the environment into a header when run inside Lambda.
+    core.unregister("before-call", handlers.add_recursion_detection_header)  # type: ignore[arg-type]
+    return core
+
+
+def _hermetic_session(region: str) -> boto3.session.Session:
+    """The session of a moto target: hermetic, with moto's fake credentials."""
+    return boto3.session.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
+        aws_session_token=FAKE_CREDENTIALS["aws_session_token"],
+        region_name=region,
+        botocore_session=_hermetic_botocore_session(region),
+    )
+
+
 @contextmanager
 def open_target(
     spec: TargetSpec, *, clock: Clock, propagation_delay: float = 0.0, seed: int = 0
@@ -168,21 +303,31 @@ def open_target(
         # Real credentials come from the usual chain only here, and only when enabled.
         yield AwsTarget(spec, boto3.session.Session(region_name=spec.region))
         return
-    session = boto3.session.Session(
-        aws_access_key_id=FAKE_CREDENTIALS["aws_access_key_id"],
-        aws_secret_access_key=FAKE_CREDENTIALS["aws_secret_access_key"],
-        aws_session_token=FAKE_CREDENTIALS["aws_session_token"],
-        region_name=spec.region,
-    )
     if spec.kind == "moto-server":
-        yield AwsTarget(spec, session)
+        yield AwsTarget(spec, _hermetic_session(spec.region))
         return
-    from moto import mock_aws
+    # Imported before the session is made: importing moto adds its request
+    # interceptor to botocore's built-in handlers, which a session copies.
+    from moto.core.models import MockAWS
 
-    _serialize_moto()
+    prepare_moto()
     from moto.moto_api._internal import mock_random
 
-    mock = mock_aws()
+    session = _hermetic_session(spec.region)
+    # MockAWS itself rather than mock_aws(), which picks a server- or proxy-mode
+    # mock when TEST_SERVER_MODE or TEST_PROXY_MODE is set. Our clients carry
+    # explicit fake credentials, so moto need not write AWS_ACCESS_KEY_ID and
+    # AWS_SECRET_ACCESS_KEY into the process environment (mock_credentials).
+    mock = MockAWS(
+        {
+            "core": {
+                "mock_credentials": False,
+                "passthrough": {"urls": [], "services": []},
+                "reset_boto3_session": True,
+                "service_whitelist": None,
+            }
+        }
+    )
     mock.start()
     mock_random.seed(seed)
     route53_strict.install(clock, propagation_delay)

@@ -12,7 +12,14 @@ query it straight away:
 
 The servers die with the Python process that started them (see
 :func:`_die_with_parent`) and an ``atexit`` hook stops any still running, so a
-killed or crashed test run leaves nothing behind.
+killed or crashed test run leaves no process behind.
+
+A server's directory lives as long as its handle: :meth:`ServerHandle.stop` keeps
+it (a restart needs the journal), :meth:`ServerHandle.close` (or leaving the
+``with`` block) removes it, and so do dropping the handle and the end of the
+process. A directory is named ``dnschaos-<kind>-<pid>-XXXXXXXX`` after the
+process that made it, and every start removes the ones whose process is gone, so
+a run killed with SIGKILL leaves its directories only until the next start.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -276,6 +284,8 @@ def _find_prctl() -> Callable[..., int] | None:
 # loading a library there could wait on a lock another thread held at the fork.
 _prctl: Final = _find_prctl()
 _live: set[ServerHandle] = set()
+# Every handle whose directory is not removed yet, running or not.
+_open: weakref.WeakSet[ServerHandle] = weakref.WeakSet()
 _live_lock = threading.Lock()
 
 
@@ -336,6 +346,9 @@ class _Forker:
                 job.error = exc
             finally:
                 job.done.set()
+            # The job's closure refers to the server's handle; held here until the
+            # next start, it would keep a dropped handle (and its directory) alive.
+            del job
 
 
 _forker: Final = _Forker()
@@ -344,16 +357,104 @@ _forker: Final = _Forker()
 @atexit.register
 def _stop_all() -> None:
     with _live_lock:
-        handles = list(_live)
+        handles = [*_live, *_open]
     for handle in handles:
         with contextlib.suppress(Exception):
-            handle.stop()
+            handle.close()
+
+
+# --- server directories -------------------------------------------------------------
+
+# dnschaos-<kind>-<pid>-<mkdtemp's suffix>. Kept short: Knot's control socket lives in
+# the directory, and a Unix socket path holds at most 107 bytes.
+_DIRECTORY_NAME: Final = re.compile(r"^dnschaos-(?:bind9|knot|unbound)-(\d+)-[A-Za-z0-9_]+$")
+# "<pid> <start time>" of the process that made the directory: a pid alone could
+# have been reused by an unrelated process since.
+_OWNER_FILE: Final = "owner"
+_UNKNOWN_START: Final = "-"
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def _start_time(pid: int) -> str | None:
+    """When ``pid`` started (Linux: clock ticks after boot); "-" if unknown; None if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        if os.path.exists("/proc/self/stat"):
+            return None
+        return _UNKNOWN_START if _pid_exists(pid) else None  # no /proc on this system
+    except OSError:
+        return _UNKNOWN_START
+    # The command name is in parentheses and may hold anything; after it come
+    # the state (field 3) and, 19 fields on, the start time (field 22).
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in {"Z", "X", "x"}:
+        return None  # exited, not yet reaped
+    return fields[19]
+
+
+def _owner_alive(directory: Path, pid: int) -> bool:
+    started = _start_time(pid)
+    if started is None:
+        return False
+    try:
+        owner_pid, owner_started = (directory / _OWNER_FILE).read_text().split()
+    except (OSError, ValueError):
+        # No owner file yet: its live process is between mkdtemp and writing it.
+        return True
+    if owner_pid != str(pid):
+        return True  # not a directory of ours after all; leave it
+    return _UNKNOWN_START in (owner_started, started) or owner_started == started
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the server directories in ``parent`` whose process is gone (a killed run's)."""
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return
+    for entry in entries:
+        match = _DIRECTORY_NAME.match(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        directory = Path(entry.path)
+        if not _owner_alive(directory, int(match.group(1))):
+            _remove_directory(directory)
+
+
+def _remove_directory(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _removed_on_failure(directory: Path) -> Iterator[None]:
+    """A start that fails leaves no directory behind; its error quotes the log's last lines."""
+    try:
+        yield
+    except BaseException as exc:
+        _remove_directory(directory)
+        exc.add_note(f"{directory} is removed")
+        raise
 
 
 def _fresh_directory(kind: str, workdir: Path | None) -> Path:
-    if workdir is not None:
-        workdir.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"dnschaos-{kind}-", dir=workdir)).resolve()
+    """A new directory for a server, in ``workdir`` or the temporary folder, swept first."""
+    parent = Path(tempfile.gettempdir()) if workdir is None else workdir
+    parent.mkdir(parents=True, exist_ok=True)
+    _sweep(parent)
+    pid = os.getpid()
+    directory = Path(tempfile.mkdtemp(prefix=f"dnschaos-{kind}-{pid}-", dir=parent)).resolve()
+    (directory / _OWNER_FILE).write_text(f"{pid} {_start_time(pid) or _UNKNOWN_START}\n")
+    return directory
 
 
 class _PortBusy(Exception):
@@ -390,6 +491,8 @@ class ServerHandle:
         self._probe = probe
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.RLock()
+        self._closed = False
+        self._remove: weakref.finalize[[Path], ServerHandle] | None = None
 
     def __repr__(self) -> str:
         state = f"pid {self.pid}" if self.running() else "stopped"
@@ -406,7 +509,10 @@ class ServerHandle:
         return proc is not None and proc.poll() is None
 
     def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers; always reaps. Safe to call again."""
+        """SIGTERM, then SIGKILL if it lingers; always reaps. Safe to call again.
+
+        The directory stays, so that :meth:`restart` finds the zone and its journal.
+        """
         with self._lock:
             proc = self._proc
             if proc is not None and proc.returncode is None:
@@ -421,9 +527,34 @@ class ServerHandle:
             with _live_lock:
                 _live.discard(self)
 
+    def close(self) -> None:
+        """Stop for good and remove the server's directory, log included. Safe to call again."""
+        with self._lock:
+            self.stop()
+            self._closed = True
+            # Called, not through the finalizer: finalizers do nothing once the
+            # interpreter has begun to exit, which is when _stop_all closes handles.
+            if self._remove is not None and self._remove.detach() is not None:
+                _remove_directory(self.directory)
+            with _live_lock:
+                _open.discard(self)
+
+    def _own_directory(self) -> None:
+        """Remove the directory when this handle is closed or dropped (or at exit, see _stop_all)."""
+        self._remove = weakref.finalize(self, _remove_directory, self.directory)
+        # At exit _stop_all closes every open handle: the server stops, then its directory goes.
+        self._remove.atexit = False
+        with _live_lock:
+            _open.add(self)
+
     def restart(self, timeout: float | None = None) -> None:
         """Stop if running, then start again on the same port and directory and wait for answers."""
         with self._lock:
+            if self._closed:
+                raise DnsServerError(
+                    f"{self.kind} on {self.host}:{self.port}: closed, its directory is removed; "
+                    "start a new server instead"
+                )
             self.stop()
             try:
                 self._start(time.monotonic() + (self.timeout if timeout is None else timeout))
@@ -444,7 +575,7 @@ class ServerHandle:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.stop()
+        self.close()
 
     def _start(self, deadline: float) -> None:
         """Spawn and wait until the probe passes; on any failure the process is gone."""
@@ -568,6 +699,7 @@ def _launch(
             handle._start(deadline)
         except _PortBusy:
             continue
+        handle._own_directory()
         return handle
     raise _failure(
         kind,
@@ -700,8 +832,6 @@ def start_authoritative(
         )
     find_binary(kind)
     directory = _fresh_directory(kind, workdir)
-    for zone in zones:
-        (directory / _zone_file_name(zone)).write_text(zone.zone_file())
     probe = _soa_probe([zone.origin for zone in zones], authoritative=True)
 
     def configure(port: int) -> tuple[list[str], _Probe]:
@@ -719,7 +849,10 @@ def start_authoritative(
         _precheck(kind, directory, "knotc", "-c", str(conf), "conf-check")
         return ["-c", str(conf)], probe
 
-    return _launch(kind, directory, timeout, configure)
+    with _removed_on_failure(directory):
+        for zone in zones:
+            (directory / _zone_file_name(zone)).write_text(zone.zone_file())
+        return _launch(kind, directory, timeout, configure)
 
 
 def _precheck(kind: str, directory: Path, checker: str, *args: str) -> None:
@@ -910,7 +1043,8 @@ def start_unbound(
         _precheck("unbound", directory, "unbound-checkconf", str(conf))
         return ["-d", "-c", str(conf)], probe
 
-    return _launch("unbound", directory, timeout, configure)
+    with _removed_on_failure(directory):
+        return _launch("unbound", directory, timeout, configure)
 
 
 def _check_loopback(host: str) -> None:

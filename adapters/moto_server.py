@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,8 +53,10 @@ def serve(host: str, port: int, propagation_delay: float) -> None:
     from werkzeug.serving import make_server
 
     from dnschaos.adapters import route53_strict
+    from dnschaos.adapters.aws import prepare_moto
     from dnschaos.sim.clock import SystemClock
 
+    prepare_moto()  # moto's own region and model lookups read no AWS configuration
     route53_strict.install(SystemClock(), propagation_delay)
     dispatcher = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
@@ -101,7 +103,7 @@ def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterat
         "--propagation-delay",
         str(propagation_delay),
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**_server_environment(os.environ), "PYTHONUNBUFFERED": "1"}
     # The server logs every request: a pipe nobody reads fills up and blocks it, so the
     # log goes to a file (quoted when the server fails to start) and stdout is drained.
     with tempfile.TemporaryFile("w+") as log:
@@ -116,6 +118,20 @@ def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterat
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+# Left out of the server's environment: AWS_* (the server is a moto target and reads
+# no AWS configuration either) and moto's switches to another account or to
+# server or proxy mode, which would change what it answers.
+_MOTO_SWITCHES = frozenset({"MOTO_ACCOUNT_ID", "TEST_SERVER_MODE", "TEST_PROXY_MODE"})
+
+
+def _server_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {
+        key: value
+        for key, value in environ.items()
+        if not key.startswith("AWS_") and key not in _MOTO_SWITCHES
+    }
 
 
 def _wait_ready(proc: subprocess.Popen[str], timeout: float, log: Any) -> str:
@@ -143,9 +159,11 @@ def reset(url: str, seed: int) -> None:
     """Fresh state for a run, and moto's ids seeded like in-process runs."""
     import urllib.request
 
+    # No proxy handler: HTTP_PROXY and friends must not send a loopback request elsewhere.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for path in ("/moto-api/reset", f"/moto-api/seed?a={seed}"):
         req = urllib.request.Request(url.rstrip("/") + path, data=b"", method="POST")
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with opener.open(req, timeout=30) as resp:
             resp.read()
 
 

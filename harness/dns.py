@@ -244,7 +244,8 @@ class DnsStack:
     def close(self) -> None:
         for server in (self.resolver, self.authoritative):
             if server is not None:
-                server.stop()
+                # A real server's close() also removes its directory; the embedded one only stops.
+                getattr(server, "close", server.stop)()
 
 
 def _bind(

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
+from dnschaos.adapters.aws import MOTO_ACCOUNT_ENV, REAL_AWS_ENV, TargetSpec, open_target
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.sim.clock import ManualClock
 
@@ -43,3 +45,93 @@ def test_moto_target_uses_fake_credentials_only() -> None:
         resolved = target._session.get_credentials()
         assert resolved is not None
         assert resolved.access_key.startswith("AKIADNSCHAOSFAKE")
+
+
+HOSTILE_CONFIG = """\
+[default]
+region = eu-west-3
+endpoint_url = http://127.0.0.1:9
+use_fips_endpoint = true
+[profile other]
+region = eu-west-3
+"""
+
+
+def hostile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    config = tmp_path / "config"
+    config.write_text(HOSTILE_CONFIG)
+    for name, value in {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(config),
+        "AWS_PROFILE": "no-such-profile",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ENDPOINT_URL_ROUTE_53": "http://127.0.0.1:9",
+        "AWS_USE_FIPS_ENDPOINT": "true",
+        "AWS_USE_DUALSTACK_ENDPOINT": "true",
+        "AWS_DEFAULTS_MODE": "auto",
+        "AWS_CA_BUNDLE": str(tmp_path / "no-such-bundle.pem"),
+        "AWS_DATA_PATH": str(tmp_path / "no-such-models"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    return config
+
+
+def test_moto_target_reads_no_aws_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hostile(monkeypatch, tmp_path)
+    with open_target(TargetSpec("moto"), clock=ManualClock()) as target:
+        core = target._session._session
+        for name, expected in {
+            "config_file": None,
+            "credentials_file": None,
+            "profile": None,
+            "region": "us-east-1",
+            "use_fips_endpoint": None,
+            "use_dualstack_endpoint": None,
+            "ignore_configured_endpoint_urls": True,
+            "defaults_mode": "legacy",
+            "ca_bundle": None,
+            "data_path": None,
+        }.items():
+            assert core.get_config_variable(name) == expected, name
+        assert core.full_config == {"profiles": {}, "services": {}, "sso_sessions": {}}
+        r53 = target.client("route53")
+        assert r53.meta.endpoint_url == "https://route53.amazonaws.com"
+        ddb = target.client("dynamodb")
+        assert ddb.meta.endpoint_url == "https://dynamodb.us-east-1.amazonaws.com"
+        # A request goes to moto (not to the endpoint in the environment) and succeeds.
+        assert r53.list_hosted_zones()["HostedZones"] == []
+
+
+def test_moto_server_target_ignores_configured_endpoints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hostile(monkeypatch, tmp_path)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    spec = TargetSpec("moto-server", endpoint_url="http://127.0.0.1:5999")
+    with open_target(spec, clock=ManualClock()) as target:
+        client = target.client("dynamodb")
+        assert client.meta.endpoint_url == "http://127.0.0.1:5999"
+        assert client.meta.config.proxies == {}
+
+
+def test_moto_account_override_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MOTO_ACCOUNT_ENV, "111111111111")
+    with pytest.raises(UsageError, match="Unset MOTO_ACCOUNT_ID"):
+        TargetSpec("moto").validate()
+
+
+def test_real_aws_target_still_reads_the_standard_chain(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = hostile(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_PROFILE", "other")
+    monkeypatch.setenv(REAL_AWS_ENV, "1")
+    spec = TargetSpec("aws", allow_real_aws=True)
+    with open_target(spec, clock=ManualClock()) as target:
+        core = target._session._session
+        assert core.get_config_variable("config_file") == str(config)
+        assert core.get_config_variable("profile") == "other"
+        assert core.get_config_variable("use_fips_endpoint") is True
