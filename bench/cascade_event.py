@@ -45,12 +45,10 @@ if mode == "model":
         model.advance(t, model.resolved(t, addresses=t >= 9420.0))
     out = {{"digest": None, "recovery": None}}
 else:
-    from dataclasses import replace
-    from dnschaos.runner import run, scenario_named
-    scenario = scenario_named("cascade-2025")
-    if mode == "race":
-        scenario = replace(scenario, duration=600.0)
-    result = run(scenario, "legacy", seed=scenario.seed)
+    from dnschaos.runner import run
+    # seed None: the scenario's own seed
+    overrides = (("scenario.duration", 600.0),) if mode == "race" else ()
+    result = run("cascade-2025", variant="legacy", overrides=overrides)
     rec = (result.cascade or {{}}).get("phases", {{}}).get("recovery", {{}}).get("minutes")
     out = {{"digest": result.trace_digest, "recovery": rec, "steps": result.steps}}
 out["wall"] = time.perf_counter() - start

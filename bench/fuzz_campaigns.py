@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from dnschaos.campaign import draw, fuzz, open_campaign
-from dnschaos.runner import run, scenario_named
-from dnschaos.shrink import with_faults
+from dnschaos.explore.campaign import draw, fuzz, open_campaign
+from dnschaos.runner import run
+from dnschaos.scenario import load_scenario
+from dnschaos.spec import RunSpec
 
 SCENARIO = "steady-state"
 
@@ -37,25 +38,26 @@ def _summary(values: list[float]) -> str:
 
 
 def time_to_violation(campaign_seed: int, budget: float, workers: int = 1) -> float | None:
-    scenario = scenario_named(SCENARIO)
+    spec = RunSpec(SCENARIO, variant="legacy")
     with tempfile.TemporaryDirectory() as store:
-        campaign = open_campaign(SCENARIO, "legacy", campaign_seed, Path(store), resume=False)
-        fuzz(campaign, scenario, seconds=budget, runs=None, workers=workers, stop_after=1)
+        campaign = open_campaign(spec, campaign_seed, Path(store), resume=False)
+        fuzz(campaign, seconds=budget, runs=None, workers=workers, stop_after=1)
         return campaign.first_failure_wall
 
 
 def naive_time_to_violation(campaign_seed: int, budget: float, scale: float) -> float | None:
     """Free threads, the campaign's drawn cases, wall time scaled by ``scale``."""
-    scenario = scenario_named(SCENARIO)
+    scenario = load_scenario(SCENARIO)
     start = time.monotonic()
     index = 0
     while time.monotonic() - start < budget:
         case = draw(scenario, campaign_seed, index)
         index += 1
         result = run(
-            with_faults(scenario, case.faults),
-            "legacy",
+            SCENARIO,
+            variant="legacy",
             seed=case.seed,
+            faults=case.faults,
             clock="real",
             time_scale=scale,
         )
@@ -99,14 +101,15 @@ def main() -> int:
             out["ratio"] = ratio
         out.update(scheduler=sim, naive=naive, budget=args.budget, scale=args.scale)
     elif args.mode == "rate":
-        scenario = scenario_named(SCENARIO)
         rates: dict[int, list[float]] = {1: [], 2: []}
         for rep in range(args.reps):
             for workers in (1, 2):
                 with tempfile.TemporaryDirectory() as store:
-                    campaign = open_campaign(SCENARIO, "safe", 100 + rep, Path(store), resume=False)
+                    campaign = open_campaign(
+                        RunSpec(SCENARIO, variant="safe"), 100 + rep, Path(store), resume=False
+                    )
                     t0 = time.monotonic()
-                    fuzz(campaign, scenario, seconds=None, runs=args.runs, workers=workers)
+                    fuzz(campaign, seconds=None, runs=args.runs, workers=workers)
                     rates[workers].append(campaign.runs / (time.monotonic() - t0))
                 print(
                     f"rep {rep}: {workers} worker(s) {rates[workers][-1]:.3f} schedules/s",
@@ -118,13 +121,13 @@ def main() -> int:
         print(f"ratio 2 workers / 1 worker (medians): {ratio:.2f}")
         out.update(rates=rates, ratio=ratio)
     else:
-        scenario = scenario_named(SCENARIO)
         with tempfile.TemporaryDirectory() as store:
-            campaign = open_campaign(SCENARIO, "safe", 7, Path(store), resume=False)
+            campaign = open_campaign(
+                RunSpec(SCENARIO, variant="safe"), 7, Path(store), resume=False
+            )
             t0 = time.monotonic()
             fuzz(
                 campaign,
-                scenario,
                 seconds=None,
                 runs=args.runs,
                 workers=args.workers,

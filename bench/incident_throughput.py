@@ -20,7 +20,9 @@ from typing import Any
 
 import botocore.client
 
-from dnschaos.runner import INCIDENT_2025, run
+from dnschaos.runner import run
+
+SCENARIO = "incident-2025"
 
 _inside = [0.0]
 _calls = [0]
@@ -56,7 +58,7 @@ def main() -> int:
         for seed in seeds:
             _inside[0], _calls[0] = 0.0, 0
             start = time.perf_counter()
-            result = run(INCIDENT_2025, variant, seed=seed)
+            result = run(SCENARIO, variant=variant, seed=seed)
             wall = time.perf_counter() - start
             walls.append(wall)
             rates.append(result.steps / wall)

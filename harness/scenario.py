@@ -631,7 +631,14 @@ def _override(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
             where = ".".join(parts[: i + 1])
             raise ScenarioError(f"{source}: --set {key}: {where} is not a table")
         table = nxt
-    table[parts[-1]] = value
+    table[parts[-1]] = _thawed(value)
+
+
+def _thawed(value: Any) -> Any:
+    """A spec keeps list values as tuples (hashable); TOML has lists."""
+    if isinstance(value, tuple):
+        return [_thawed(v) for v in value]
+    return value
 
 
 def load_scenario(ref: str) -> Scenario:

@@ -179,6 +179,14 @@ class RunSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     scenario_digest: str | None = None  # of the scenario's text; see dnschaos.scenario.resolve
 
+    def __post_init__(self) -> None:
+        # Lists become tuples, so a spec is hashable and one read back from JSON equals it.
+        for name in ("faults", "mitigations", "invariants"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(
+            self, "overrides", tuple((str(k), _frozen(v)) for k, v in self.overrides)
+        )
+
     def validate(self) -> None:
         """Every value in range (the scenario's name is checked when it is loaded), before anything starts: errors name the flag and the choices."""
         from dnschaos.automation.variants import resolve_enactor, resolve_planner

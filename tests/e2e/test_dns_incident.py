@@ -9,14 +9,15 @@ interleaving, so a run where it did not happen is tried again with another seed.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dnschaos.faults import DnsServerDown
 from dnschaos.probes import answered
-from dnschaos.runner import RunResult, run, scenario_named, with_dns
+from dnschaos.runner import RunResult, run
+from dnschaos.scenario import build, builtin_text
+from dnschaos.spec import RunSpec
 from tests.e2e.test_dns_servers import require
 
 SCENARIO = "incident-2025-dns"
@@ -50,12 +51,13 @@ def test_legacy_incident_through_unbound_shows_nodata_and_the_negative_ttl_tail(
     server: str,
 ) -> None:
     require(server, "unbound")
-    scenario = with_dns(scenario_named(SCENARIO), server, "unbound")
+    spec = RunSpec(SCENARIO, variant="legacy", dns=server, resolver="unbound", clock="real")
+    scenario = build(spec)
     assert scenario.dns is not None
     negative_ttl = scenario.dns.negative_ttl
     tried = []
     for seed in (1, 2, 3):
-        result = run(scenario, "legacy", seed=seed, clock="real")
+        result = run(spec, seed=seed)
         tried.append(f"seed {seed}: {result.reason}")
         if _nodata(result, "cached"):
             break
@@ -85,8 +87,15 @@ def test_legacy_incident_through_unbound_shows_nodata_and_the_negative_ttl_tail(
 
 def test_safe_variant_through_unbound_never_sees_an_empty_answer() -> None:
     require("bind9", "unbound")
-    scenario = with_dns(scenario_named(SCENARIO), "bind9", "unbound")
-    result = run(replace(scenario, duration=30.0), "safe", seed=1, clock="real")
+    result = run(
+        SCENARIO,
+        variant="safe",
+        seed=1,
+        clock="real",
+        dns="bind9",
+        resolver="unbound",
+        overrides=(("scenario.duration", 30.0),),
+    )
     assert len(_probes(result, view="cached")) > 100
     assert not _nodata(result, "authoritative") and not _nodata(result, "cached")
     assert all(answered(e) for e in _probes(result, view="authoritative") if e["t"] > 3.0)
@@ -96,9 +105,11 @@ def test_safe_variant_through_unbound_never_sees_an_empty_answer() -> None:
 @pytest.mark.parametrize("server", ["bind9", "knot"])
 def test_real_servers_under_the_scheduler_are_deterministic(server: str) -> None:
     require(server)
-    scenario = replace(with_dns(scenario_named(SCENARIO), server, None), duration=20.0)
-    a = run(scenario, "legacy", seed=4)
-    b = run(scenario, "legacy", seed=4)
+    spec = RunSpec(
+        SCENARIO, variant="legacy", seed=4, dns=server, overrides=(("scenario.duration", 20.0),)
+    )
+    a = run(spec)
+    b = run(spec)
     assert a.trace_digest == b.trace_digest
     pushes = [e for e in a.history if e["kind"] == "dns-push"]
     assert pushes and all("rrsets" in e for e in pushes)
@@ -106,15 +117,21 @@ def test_real_servers_under_the_scheduler_are_deterministic(server: str) -> None
 
 
 @pytest.mark.parametrize("server", ["bind9", "knot"])
-def test_authoritative_server_down_and_back_catches_up(server: str) -> None:
+def test_authoritative_server_down_and_back_catches_up(server: str, tmp_path: Path) -> None:
     require(server)
-    scenario = replace(
-        with_dns(scenario_named(SCENARIO), server, None),
-        operator=None,
-        duration=30.0,
-        faults=(DnsServerDown("server-down", start=8.0, end=16.0),),
+    # The scenario without the operator and the race's faults: only the server goes down.
+    text = builtin_text(SCENARIO)
+    race, dns = text.index("[[faults]]"), text.index("[dns]")
+    path = tmp_path / "quiet.toml"
+    path.write_text(text[:race] + text[dns : text.index("[operator]")])
+    result = run(
+        str(path),
+        variant="safe",
+        seed=2,
+        dns=server,
+        faults=("kind=dns-server-down,name=server-down,start=8.0,end=16.0",),
+        overrides=(("scenario.duration", 30.0),),
     )
-    result = run(scenario, "safe", seed=2)
     probes = _probes(result)
     assert not [e for e in probes if 8.5 <= e["t"] < 15.5 and answered(e)]
     assert [e for e in probes if 8.5 <= e["t"] < 15.5]  # the probes kept asking

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import pathlib
 import re
-from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -14,7 +13,7 @@ import jsonschema
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.downstream.compare import against, compare, lines, row
+from dnschaos.downstream.compare import against, lines, row
 from dnschaos.downstream.phases import ORDER, REFERENCE
 
 SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
@@ -84,15 +83,21 @@ def test_the_report_shows_a_mitigation_comparison(event: dict[str, pathlib.Path]
 
 
 def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
-    from dnschaos.runner import run, scenario_named
+    from dnschaos.explore.mitigations import compare
+    from dnschaos.runner import run
+    from dnschaos.spec import RunSpec
 
     # Four hours: the race, the leases lost, DNS back; enough for DWFM's levers to show.
-    scenario = scenario_named("cascade-2025")
-    short = replace(scenario, duration=4 * 3600.0)
-    common: dict[str, Any] = {"stop_on_violation": False}
-    baseline = run(short, "legacy", seed=1, **common)
+    short = RunSpec(
+        "cascade-2025",
+        variant="legacy",
+        seed=1,
+        stop_on_violation=False,
+        overrides=(("scenario.duration", 4 * 3600.0),),
+    )
+    baseline = run(short)
     said: list[str] = []
-    rows = compare(short, "legacy", 1, common, baseline.cascade, workers=2, progress=said.append)
+    rows = compare(short, baseline.cascade, workers=2, progress=said.append)
     assert [r["mitigations"] for r in rows][:2] == [[], ["dwfm-throttle"]]
     assert len(rows) == 6 and said
     base, throttle = rows[0], rows[1]

@@ -7,7 +7,6 @@ BIND9 and Knot, and through Unbound in wall time, are in tests/e2e.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,13 @@ import pytest
 
 from dnschaos.cli import main
 from dnschaos.dns import DnsConfig
-from dnschaos.faults import Actor, DnsServerDown, DnsServfail, DnsTimeout
 from dnschaos.probes import answered
-from dnschaos.runner import Scenario, run, scenario_named
+from dnschaos.runner import run
+from dnschaos.scenario import build, builtin_text, load_scenario
+from dnschaos.spec import RunSpec
 
 REGIONAL = "dynamodb.us-east-1.chaos.test"
-
-
-def _scenario() -> Scenario:
-    return scenario_named("incident-2025-dns")
+SCENARIO = "incident-2025-dns"
 
 
 def _probes(result: Any, **fields: Any) -> list[dict[str, Any]]:
@@ -47,7 +44,7 @@ def _nodata_after_answer(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_legacy_race_shows_clients_nodata_and_the_operator_repairs_it() -> None:
-    result = run(_scenario(), "legacy", seed=4)
+    result = run(SCENARIO, variant="legacy", seed=4)
     invariants = {v.invariant for v in result.violations}
     assert {"endpoint-never-empty-client", "active-plan-never-deleted"} <= invariants
     empty = _nodata_after_answer(_probes(result, view="authoritative"))
@@ -82,8 +79,8 @@ def test_legacy_race_shows_clients_nodata_and_the_operator_repairs_it() -> None:
 
 
 def test_probe_entries_are_deterministic_per_seed() -> None:
-    a = run(_scenario(), "legacy", seed=4)
-    b = run(_scenario(), "legacy", seed=4)
+    a = run(SCENARIO, variant="legacy", seed=4)
+    b = run(SCENARIO, variant="legacy", seed=4)
     assert a.trace_digest == b.trace_digest
     assert _probes(a) == _probes(b)
     assert all(e["latency_unit"] == "s" and e["latency"] == 0.0 for e in _probes(a))
@@ -91,7 +88,7 @@ def test_probe_entries_are_deterministic_per_seed() -> None:
 
 @pytest.mark.parametrize("seed", [2, 4, 6])
 def test_safe_variant_probes_never_see_an_empty_answer(seed: int) -> None:
-    result = run(_scenario(), "safe", seed=seed)
+    result = run(SCENARIO, variant="safe", seed=seed)
     probes = _probes(result)
     assert len(probes) > 100
     assert not _nodata_after_answer(probes)
@@ -99,10 +96,18 @@ def test_safe_variant_probes_never_see_an_empty_answer(seed: int) -> None:
     assert not [e for e in result.history if e["kind"] == "operator"]
 
 
-def _quiet(scenario: Scenario, *faults: Any) -> Scenario:
+def _quiet(tmp_path: Path, *faults: str) -> RunSpec:
     """The scenario without the operator and the race's faults: only DNS faults act."""
-    return replace(
-        scenario, operator=None, faults=tuple(faults), duration=40.0, stop_at_first_violation=False
+    text = builtin_text(SCENARIO)
+    race, dns = text.index("[[faults]]"), text.index("[dns]")
+    path = tmp_path / "quiet.toml"
+    path.write_text(text[:race] + text[dns : text.index("[operator]")])
+    return RunSpec(
+        str(path),
+        variant="safe",
+        seed=3,
+        faults=faults,
+        overrides=(("scenario.duration", 40.0), ("scenario.stop_at_first_violation", False)),
     )
 
 
@@ -110,15 +115,15 @@ def _in(entry: dict[str, Any], start: float, end: float) -> bool:
     return bool(start <= entry["t"] < end)
 
 
-def test_dns_timeout_fault_makes_probes_wait_and_get_nothing() -> None:
-    fault = DnsTimeout("lost-queries", Actor("probe-authoritative"), start=10.0, end=20.0)
-    result = run(_quiet(_scenario(), fault), "safe", seed=3)
+def test_dns_timeout_fault_makes_probes_wait_and_get_nothing(tmp_path: Path) -> None:
+    fault = "kind=dns-timeout,name=lost-queries,actor=probe-authoritative,start=10.0,end=20.0"
+    result = run(_quiet(tmp_path, fault))
     probes = _probes(result)
     timed_out = [e for e in probes if e["rcode"] == "TIMEOUT"]
     assert timed_out and all(_in(e, 10.0, 20.0 + 1.0) for e in timed_out)
     # The probe waited its whole timeout (virtual seconds) for each lost query; the
     # scheduler's quantum may wake it a little later, never earlier.
-    timeout = _scenario().dns.probe_timeout
+    timeout = load_scenario(SCENARIO).dns.probe_timeout
     assert all(timeout <= e["latency"] < timeout + 0.5 for e in timed_out)
     assert all(answered(e) for e in probes if e["t"] >= 22.0)
     actions = [(e["action"], e["fault"]) for e in result.history if e["kind"] == "fault"]
@@ -127,9 +132,9 @@ def test_dns_timeout_fault_makes_probes_wait_and_get_nothing() -> None:
     assert len(hits) == len(timed_out)
 
 
-def test_dns_servfail_fault_answers_servfail_in_its_window_only() -> None:
-    fault = DnsServfail("broken-server", start=10.0, end=15.0)
-    result = run(_quiet(_scenario(), fault), "safe", seed=3)
+def test_dns_servfail_fault_answers_servfail_in_its_window_only(tmp_path: Path) -> None:
+    fault = "kind=dns-servfail,name=broken-server,start=10.0,end=15.0"
+    result = run(_quiet(tmp_path, fault))
     probes = _probes(result)
     failed = [e for e in probes if e["rcode"] == "SERVFAIL"]
     assert failed and all(_in(e, 10.0, 15.0) for e in failed)
@@ -138,9 +143,9 @@ def test_dns_servfail_fault_answers_servfail_in_its_window_only() -> None:
     assert "endpoint-never-empty-client" not in {v.invariant for v in result.violations}
 
 
-def test_dns_server_down_fault_stops_and_restarts_the_responder() -> None:
-    fault = DnsServerDown("server-down", start=10.0, end=20.0)
-    result = run(_quiet(_scenario(), fault), "safe", seed=3)
+def test_dns_server_down_fault_stops_and_restarts_the_responder(tmp_path: Path) -> None:
+    fault = "kind=dns-server-down,name=server-down,start=10.0,end=20.0"
+    result = run(_quiet(tmp_path, fault))
     probes = _probes(result)
     # Nothing listens on the port: a UDP query goes unanswered (or is refused).
     unanswered = [e for e in probes if e["rcode"] in ("TIMEOUT", "UNREACHABLE")]
@@ -152,12 +157,16 @@ def test_dns_server_down_fault_stops_and_restarts_the_responder() -> None:
 
 
 def test_dns_fault_without_dns_in_the_run_is_refused(tmp_path: Path) -> None:
-    scenario = replace(
-        scenario_named("incident-2025"),
-        faults=(DnsServerDown("down", start=1.0, end=2.0),),
-        duration=5.0,
+    text = builtin_text("incident-2025")
+    path = tmp_path / "no-race.toml"
+    path.write_text(text[: text.index("[[faults]]")])  # the DNS fault instead of the race's
+    result = run(
+        str(path),
+        variant="safe",
+        seed=1,
+        faults=("kind=dns-server-down,name=down,start=1.0,end=2.0",),
+        overrides=(("scenario.duration", 5.0),),
     )
-    result = run(scenario, "safe", seed=1)
     assert result.verdict == "unknown" and "dns-server-down needs DNS" in result.reason
 
 
@@ -204,10 +213,8 @@ def test_cli_run_with_dns_prints_what_clients_saw_and_replays(
 
 
 def test_dns_config_defaults_apply_to_scenarios_without_a_dns_section() -> None:
-    from dnschaos.runner import with_dns
-
-    plain = scenario_named("incident-2025")
+    plain = load_scenario("incident-2025")
     assert plain.dns is None
-    chosen = with_dns(plain, "bind9", None)
+    chosen = build(RunSpec("incident-2025", dns="bind9"))
     assert chosen.dns == DnsConfig(server="bind9")
-    assert with_dns(plain, None, None) is plain
+    assert build(RunSpec("incident-2025", dns=None, resolver=None)) == plain

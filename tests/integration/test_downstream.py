@@ -99,13 +99,14 @@ def test_target_health_reports_what_the_model_decides(
 
 
 def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() -> None:
-    from dataclasses import replace
+    from dnschaos.runner import run
+    from dnschaos.scenario import load_scenario
 
-    from dnschaos.runner import run, scenario_named
-
-    scenario = scenario_named("cascade-2025")
+    scenario = load_scenario("cascade-2025")
     assert scenario.cascade is not None and scenario.dns is not None
-    result = run(replace(scenario, duration=300.0), "legacy", seed=1)
+    result = run(
+        "cascade-2025", variant="legacy", seed=1, overrides=(("scenario.duration", 300.0),)
+    )
     kinds = [e["kind"] for e in result.history]
     assert kinds.count("downstream-setup") == 1
     samples = [e for e in result.history if e["kind"] == "downstream"]
@@ -115,14 +116,16 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
 
 
 def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
-    from dataclasses import replace
+    from dnschaos.runner import run
+    from dnschaos.scenario import build
+    from dnschaos.spec import RunSpec
 
-    from dnschaos.runner import run, scenario_named
-
-    scenario = scenario_named("cascade-2025")
-    assert scenario.cascade is not None
-    quick = replace(scenario, cascade=replace(scenario.cascade, race_by=120.0))
-    result = run(quick, "legacy", seed=15)  # seed 15: enactor C's stall does not bite
+    quick = RunSpec(
+        "cascade-2025", variant="legacy", seed=15, overrides=(("cascade.race_by", 120.0),)
+    )
+    scenario = build(quick)
+    assert scenario.cascade is not None and scenario.cascade.race_by == 120.0
+    result = run(quick)  # seed 15: enactor C's stall does not bite
     assert result.reason.startswith("no race: DynamoDB's name still resolved 120s")
     # The downstream stopped at race_by, not after 15.5 hours of ticks.
     samples = [e for e in result.history if e["kind"] == "downstream"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
 import random
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,10 +14,8 @@ from dnschaos.faults import (
     Actor,
     Error,
     Latency,
-    LockContention,
     Nth,
     Operation,
-    Pause,
     Probability,
     RecordName,
     Service,
@@ -26,12 +24,30 @@ from dnschaos.faults import (
 from dnschaos.faults.inject import Injector, moto_deliver
 from dnschaos.faults.matchers import Call
 from dnschaos.history import History
-from dnschaos.runner import INCIDENT_2025, run
+from dnschaos.runner import run
+from dnschaos.scenario import builtin_text
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
+from dnschaos.spec import RunSpec
 
+INCIDENT = "incident-2025"
 INCIDENT_2025_EPOCH = INCIDENT_EPOCH
 
 TABLE = "faulty"
+
+
+def _incident_file(tmp_path: pathlib.Path, faults: str = "", *, keep_own: bool = False) -> str:
+    """incident-2025 as a scenario file: without its own fault (unless ``keep_own``), with
+    ``faults`` (``[[faults]]`` tables) added: for faults a ``--fault`` text cannot give."""
+    text = builtin_text(INCIDENT)
+    if not keep_own:
+        text = text[: text.index("[[faults]]")]
+    path = tmp_path / "incident.toml"
+    path.write_text(f"{text}\n{faults}")
+    return str(path)
+
+
+def _duration(seconds: float) -> tuple[tuple[str, Any], ...]:
+    return (("scenario.duration", seconds),)
 
 
 def _call(**kw: Any) -> Call:
@@ -182,25 +198,20 @@ def test_latency_distributions_are_seeded() -> None:
         Latency("d", distribution="pareto").validate()
 
 
-def test_faults_in_a_scheduled_run_activate_hit_and_heal_in_the_history() -> None:
-    scenario = replace(
-        INCIDENT_2025,
-        actor_latency={},
-        duration=120.0,
+def test_faults_in_a_scheduled_run_activate_hit_and_heal_in_the_history(
+    tmp_path: pathlib.Path,
+) -> None:
+    spec = RunSpec(
+        _incident_file(tmp_path),  # these two faults instead of the scenario's own
+        variant="safe",
+        seed=2,
+        overrides=_duration(120.0),
         faults=(
-            Latency(
-                "c-slow",
-                matcher=Actor("enactor-c") & Service("route53"),
-                seconds=30.0,
-                start=10.0,
-                end=60.0,
-            ),
-            LockContention(
-                "phantom", endpoint="dynamodb.us-east-1.chaos.test", start=70.0, end=100.0
-            ),
+            "kind=latency,name=c-slow,actor=enactor-c,service=route53,seconds=30.0,start=10.0,end=60.0",
+            "kind=lock-contention,name=phantom,endpoint=dynamodb.us-east-1.chaos.test,start=70.0,end=100.0",
         ),
     )
-    result = run(scenario, "safe", seed=2)
+    result = run(spec)
     faults = result.history.of_kind("fault")
     acts = [(e["fault"], e["action"]) for e in faults if e["action"] != "hit"]
     assert acts == [
@@ -219,26 +230,22 @@ def test_faults_in_a_scheduled_run_activate_hit_and_heal_in_the_history() -> Non
     ]
     assert busy and all(e["holder"] == "phantom" for e in busy)
     assert result.verdict == "pass"
-    again = run(scenario, "safe", seed=2)
+    again = run(spec)
     assert again.trace_digest == result.trace_digest
 
 
-def test_pause_until_the_planner_is_ahead() -> None:
-    scenario = replace(
-        INCIDENT_2025,
-        actor_latency={},
-        duration=200.0,
+def test_pause_until_the_planner_is_ahead(tmp_path: pathlib.Path) -> None:
+    result = run(
+        _incident_file(tmp_path),  # this fault instead of the scenario's own
+        variant="legacy",
+        seed=3,
+        stop_on_violation=False,
+        overrides=_duration(200.0),
         faults=(
-            Pause(
-                "stall-c",
-                matcher=Actor("enactor-c") & Operation("ChangeResourceRecordSets"),
-                until_plans_ahead=5,
-                start=0.0,
-                end=150.0,
-            ),
+            "kind=pause,name=stall-c,actor=enactor-c,operation=ChangeResourceRecordSets,"
+            "until_plans_ahead=5,start=0.0,end=150.0",
         ),
     )
-    result = run(scenario, "legacy", seed=3, stop_on_violation=False)
     hit = next(e for e in result.history.of_kind("fault") if e["action"] == "hit")
     resumed = next(
         e
@@ -261,15 +268,20 @@ def test_pause_until_the_planner_is_ahead() -> None:
     assert max(plans) >= max(before or [0]) + 5
 
 
-def test_a_crashed_enactor_restarts_fresh_after_the_delay() -> None:
-    from dnschaos.faults import Crash
-
-    scenario = replace(
-        INCIDENT_2025,
-        duration=150.0,
-        faults=(Crash("kill-a", actor="enactor-a", restart_after=20.0, start=30.0, end=31.0),),
+def test_a_crashed_enactor_restarts_fresh_after_the_delay(tmp_path: pathlib.Path) -> None:
+    # A crash's own key is `actor`, which a --fault text puts in the match: a [[faults]] table.
+    crash = """
+[[faults]]
+name = "kill-a"
+kind = "crash"
+actor = "enactor-a"
+restart_after = 20.0
+start = 30.0
+end = 31.0
+"""
+    result = run(
+        _incident_file(tmp_path, crash), variant="safe", seed=5, overrides=_duration(150.0)
     )
-    result = run(scenario, "safe", seed=5)
     entries = list(result.history)
     crashed = next(e for e in entries if e["kind"] == "fault" and e.get("action") == "crashed")
     restarted = next(e for e in entries if e["kind"] == "fault" and e.get("action") == "restarted")
@@ -288,12 +300,25 @@ def test_a_crashed_enactor_restarts_fresh_after_the_delay() -> None:
     assert result.verdict == "pass", result.reason
 
 
-def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes() -> None:
-    from dnschaos.faults import ClockSkew
-
-    skew = ClockSkew("b-ahead", actor="enactor-b", offset=120.0, start=0.0, end=150.0)
+def test_clock_skew_moves_one_actors_clock_and_the_expiry_it_writes(
+    tmp_path: pathlib.Path,
+) -> None:
+    # A skew's own key is `actor`, which a --fault text puts in the match: a [[faults]] table,
+    # after the scenario's own fault.
+    skew = """
+[[faults]]
+name = "b-ahead"
+kind = "clock-skew"
+actor = "enactor-b"
+offset = 120.0
+start = 0.0
+end = 150.0
+"""
     result = run(
-        replace(INCIDENT_2025, duration=200.0, faults=(*INCIDENT_2025.faults, skew)), "safe", seed=6
+        _incident_file(tmp_path, skew, keep_own=True),
+        variant="safe",
+        seed=6,
+        overrides=_duration(200.0),
     )
     entries = list(result.history)
     on = next(e["seq"] for e in entries if e["kind"] == "fault" and e["action"] == "activate")
@@ -393,16 +418,10 @@ def test_a_call_that_ends_in_an_exception_is_recorded_and_the_run_goes_on() -> N
     # attempt draws again, so a call fails only when every one of botocore's attempts
     # times out: a high probability makes that happen within the run. A call that
     # fails all its retries ends the enactor's pass, never the enactor.
-    flaky = Error(
-        "timeouts",
-        matcher=Actor("enactor-a") & Service("route53") & Probability(0.8),
-        code="ReadTimeout",
+    flaky = (
+        "kind=error,name=timeouts,actor=enactor-a,service=route53,probability=0.8,code=ReadTimeout"
     )
-    result = run(
-        replace(INCIDENT_2025, duration=120.0, faults=(*INCIDENT_2025.faults, flaky)),
-        "safe",
-        seed=8,
-    )
+    result = run(INCIDENT, variant="safe", seed=8, overrides=_duration(120.0), faults=(flaky,))
     failed = [
         e
         for e in result.history
@@ -418,24 +437,30 @@ def test_the_same_scenario_runs_against_a_moto_server_with_its_faults() -> None:
     from dnschaos.adapters.moto_server import moto_server
 
     with moto_server() as url:
-        spec = TargetSpec("moto-server", endpoint_url=url)
-        legacy = run(replace(INCIDENT_2025, duration=240.0), "legacy", seed=3, target=spec)
-        safe = run(replace(INCIDENT_2025, duration=240.0), "safe", seed=3, target=spec)
+        spec = RunSpec(
+            INCIDENT, seed=3, overrides=_duration(240.0), target="moto-server", endpoint_url=url
+        )
+        legacy = run(spec, variant="legacy")
+        safe = run(spec, variant="safe")
     for result in (legacy, safe):
         hits = [e for e in result.history.of_kind("fault") if e["action"] == "hit"]
         assert hits and {e["actor"] for e in hits} == {"enactor-c"}
     assert legacy.verdict == "fail" and safe.verdict == "pass", (legacy.reason, safe.reason)
 
 
-def test_a_pause_until_plans_that_never_come_ends_with_the_run() -> None:
+def test_a_pause_until_plans_that_never_come_ends_with_the_run(tmp_path: pathlib.Path) -> None:
     # The planner stops at the end of the run; an enactor paused "until 50 more plans"
     # must stop waiting then, so the run ends with a verdict, not a deadlock.
-    stall = Pause(
-        "stall",
-        Actor("enactor-b") & Operation("ChangeResourceRecordSets"),
-        start=30.0,
-        until_plans_ahead=50,
+    stall = (
+        "kind=pause,name=stall,actor=enactor-b,operation=ChangeResourceRecordSets,"
+        "start=30.0,until_plans_ahead=50"
     )
-    result = run(replace(INCIDENT_2025, duration=120.0, faults=(stall,)), "safe", seed=2)
+    result = run(
+        _incident_file(tmp_path),  # this fault instead of the scenario's own
+        variant="safe",
+        seed=2,
+        overrides=_duration(120.0),
+        faults=(stall,),
+    )
     assert result.stop == "finished", result.reason
     assert result.verdict != "unknown"

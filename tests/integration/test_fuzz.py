@@ -10,17 +10,19 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from dnschaos.checkers import headline_dict
 from dnschaos.cli import main
+from dnschaos.explore.shrink import Case, case_spec, run_case, shrink, signature
 from dnschaos.faultspace import draw_case, from_flag, to_flag
-from dnschaos.runner import scenario_named
-from dnschaos.shrink import Case, run_case, shrink, signature
+from dnschaos.scenario import load_scenario
+from dnschaos.spec import RunSpec
 
 SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
 STEADY = "steady-state"
 
 
 def test_cases_are_drawn_from_the_fault_space_reproducibly() -> None:
-    scenario = scenario_named(STEADY)
+    scenario = load_scenario(STEADY)
     a = draw_case(scenario.fuzz_faults, scenario.fuzz_max_faults, random.Random(3))
     b = draw_case(scenario.fuzz_faults, scenario.fuzz_max_faults, random.Random(3))
     assert a == b and 1 <= len(a) <= scenario.fuzz_max_faults
@@ -87,8 +89,8 @@ def test_fuzz_finds_stores_groups_shrinks_and_replays(
     shrunk = json.loads((store / out["shrunk"][0]["file"].split("/")[-1]).read_text())
     before, after = shrunk["shrink"]["before"], shrunk["shrink"]["after"]
     assert after["faults"] <= before["faults"] and after["magnitude"] <= before["magnitude"]
-    first = min(shrunk["violations"], key=lambda v: (v["t"], v["invariant"]))
-    assert first["invariant"] == shrunk["shrink"]["invariant"]
+    first = headline_dict(shrunk["violations"])
+    assert first is not None and first["invariant"] == shrunk["shrink"]["invariant"]
     assert main(["replay", out["shrunk"][0]["file"], "-q"]) == 1
     state = json.loads((store / "campaign.json").read_text())
     assert state["next_index"] >= state["runs"] >= 1
@@ -113,7 +115,7 @@ def test_a_store_is_resumed_not_overwritten(
 
 
 def test_shrinking_keeps_the_invariant_and_never_grows_the_case() -> None:
-    scenario = scenario_named(STEADY)
+    base = RunSpec(STEADY, variant="legacy")
     case = Case(
         seed=5,
         strategy="random",
@@ -122,10 +124,10 @@ def test_shrinking_keeps_the_invariant_and_never_grows_the_case() -> None:
             "name=noise,kind=error,code=Throttling,actor=enactor-a,service=route53,probability=0.05",
         ),
     )
-    original = run_case(scenario, "legacy", case)
+    original = run_case(base, case)
     target = signature(original)
     assert target is not None
-    done = shrink(scenario, "legacy", case, original=original, max_runs=12)
+    done = shrink(case_spec(base, case), original=original, max_runs=12)
     assert done.invariant == target and signature(done.result) == target
     assert done.after.faults <= done.before.faults
     assert done.after.magnitude <= done.before.magnitude

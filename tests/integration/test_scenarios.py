@@ -9,22 +9,24 @@ import pytest
 
 from dnschaos.cli import main
 from dnschaos.faults import Latency
-from dnschaos.runner import INCIDENT_2025
-from dnschaos.scenario import ScenarioError, builtin, fault_from_flag, load
+from dnschaos.scenario import ScenarioError, build, builtin, fault_from_flag, load, load_scenario
+from dnschaos.spec import RunSpec
 
 SHIPPED = pathlib.Path(__file__).parents[2] / "fixtures" / "scenarios" / "incident-2025.toml"
 
 
 def test_incident_2025_is_defined_by_its_toml_file_alone() -> None:
-    assert builtin("incident-2025") == INCIDENT_2025
-    [fault] = INCIDENT_2025.faults
+    incident = load_scenario("incident-2025")
+    assert builtin("incident-2025") == incident
+    assert build(RunSpec("incident-2025")) == incident, "a plain run adds nothing to the file"
+    [fault] = incident.faults
     assert (
         isinstance(fault, Latency)
         and fault.distribution == "uniform"
         and (fault.low, fault.high) == (1.0, 4.0)
     )
     assert str(fault.matcher) == "(service=route53 & actor=enactor-c)"
-    assert INCIDENT_2025.actor_latency == {}
+    assert incident.actor_latency == {}
 
 
 def _broken(tmp_path: pathlib.Path, old: str, new: str) -> pathlib.Path:

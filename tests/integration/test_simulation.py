@@ -17,10 +17,12 @@ import pytest
 from dnschaos.adapters.aws import TargetSpec, open_target
 from dnschaos.cli import main
 from dnschaos.history import History
-from dnschaos.runner import INCIDENT_2025, run
+from dnschaos.runner import run
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.scheduler import Actor, Scheduler, Stop
+
+INCIDENT = "incident-2025"
 
 
 class _Spy:
@@ -93,9 +95,9 @@ class _ClockStub:
 
 
 def test_same_seed_same_digest_and_other_seed_other_interleaving() -> None:
-    a = run(INCIDENT_2025, "legacy", seed=21)
-    b = run(INCIDENT_2025, "legacy", seed=21)
-    c = run(INCIDENT_2025, "legacy", seed=22)
+    a = run(INCIDENT, variant="legacy", seed=21)
+    b = run(INCIDENT, variant="legacy", seed=21)
+    c = run(INCIDENT, variant="legacy", seed=22)
     assert a.trace_digest == b.trace_digest
     assert a.history.jsonl() == b.history.jsonl()
     assert [x.actor for x in a.choices] != [x.actor for x in c.choices]
@@ -103,8 +105,8 @@ def test_same_seed_same_digest_and_other_seed_other_interleaving() -> None:
 
 def test_the_strategy_decides_the_interleaving_not_only_the_latencies() -> None:
     # Actors due within the scenario's quantum compete; the strategy orders them.
-    by_random = run(INCIDENT_2025, "safe", seed=4, strategy="random")
-    by_pct = run(INCIDENT_2025, "safe", seed=4, strategy="pct")
+    by_random = run(INCIDENT, variant="safe", seed=4, strategy="random")
+    by_pct = run(INCIDENT, variant="safe", seed=4, strategy="pct")
     assert by_random.trace_digest != by_pct.trace_digest
     assert by_random.verdict == by_pct.verdict == "pass"
 
@@ -221,7 +223,7 @@ def test_bad_simulation_flags_exit_2(
 
 def _verdict(job: tuple[str, int]) -> str:
     variant, seed = job
-    return run(INCIDENT_2025, variant, seed=seed).verdict
+    return run(INCIDENT, variant=variant, seed=seed).verdict
 
 
 def test_legacy_violates_on_at_least_95_of_seeds_1_to_100_and_safe_on_none() -> None:
@@ -236,7 +238,7 @@ def test_legacy_violates_on_at_least_95_of_seeds_1_to_100_and_safe_on_none() -> 
 
 @pytest.mark.parametrize(("variant", "verdict"), [("legacy", "fail"), ("safe", "pass")])
 def test_real_clock_runs_the_same_actors_as_free_threads(variant: str, verdict: str) -> None:
-    result = run(INCIDENT_2025, variant, seed=3, clock="real", time_scale=0.02)
+    result = run(INCIDENT, variant=variant, seed=3, clock="real", time_scale=0.02)
     assert result.clock == "real" and result.choices == []
     assert result.verdict == verdict, result.reason
 

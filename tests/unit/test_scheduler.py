@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from dnschaos.errors import ClockError
+from dnschaos.errors import ClockError, ReplayDivergenceError
 from dnschaos.sim.clock import ManualClock
-from dnschaos.sim.scheduler import STARVE_QUANTA, Limits, ReplayDivergenceError, Scheduler, Stop
+from dnschaos.sim.scheduler import STARVE_QUANTA, Limits, Scheduler, Stop
 from dnschaos.sim.strategies import DFSStrategy, PCTStrategy, RandomStrategy, ReplayStrategy
 
 
