@@ -11,6 +11,11 @@ ListResourceRecordSets and GetChange while keeping moto's storage (the zone's
 ``rrsets``), so everything else moto does with a zone still works. While
 installed, a batch is:
 
+* refused if a name or value is one Route 53 would not store (an A value
+  that is no IPv4 address, an unquoted TXT value, a 64-character label; see
+  :mod:`dnschaos.adapters.route53_values`), or if it is over Route 53's limits
+  (1,000 records and 32,000 characters of values a request, UPSERT counting
+  twice; 100 weighted sets of one name and type; TTL and weight ranges);
 * validated as a whole against the current records, each change seeing the
   effects of the changes before it in the same batch;
 * applied all or nothing, with every problem reported in one
@@ -44,6 +49,13 @@ from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53 as Route53Response
 
+from dnschaos.adapters.route53_values import (
+    MAX_TTL,
+    MAX_VALUE_CHARS_PER_BATCH,
+    MAX_WEIGHTED_PER_NAME_AND_TYPE,
+    name_problem,
+    value_problems,
+)
 from dnschaos.sim.clock import Clock
 
 # Route 53 limits we enforce because real callers hit them.
@@ -229,12 +241,7 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         )
     if weight is not None:
         weight = int(weight)
-        if not 0 <= weight <= MAX_WEIGHT:
-            raise _invalid_input(
-                f"1 validation error detected: Value '{weight}' at 'changeBatch.changes.member."
-                f"resourceRecordSet.weight' failed to satisfy constraint: Member must have value "
-                f"between 0 and {MAX_WEIGHT}"
-            )
+        _check_range(weight, 0, MAX_WEIGHT, "ResourceRecordSetWeight")
     alias = None
     values: tuple[str, ...] = ()
     ttl = None
@@ -247,8 +254,7 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         )
     else:
         ttl = int(raw["TTL"])
-        if ttl < 0:
-            raise _invalid_input(f"Invalid request: TTL {ttl} is negative in {described}")
+        _check_range(ttl, 0, MAX_TTL, "TTL")
         recs = raw["ResourceRecords"]
         values = tuple(str(r["Value"]) if isinstance(r, Mapping) else str(r) for r in recs)
         if not values:
@@ -262,6 +268,32 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         values=values,
         alias=alias,
     )
+
+
+def _check_range(value: int, low: int, high: int, xml_type: str) -> None:
+    # Route 53 validates the request against its XML schema before reading it.
+    if value < low:
+        facet, bound = "minInclusive", low
+    elif value > high:
+        facet, bound = "maxInclusive", high
+    else:
+        return
+    raise _invalid_input(
+        f"Invalid XML ; cvc-{facet}-valid: Value '{value}' is not facet-valid with respect "
+        f"to {facet} '{bound}' for type '{xml_type}'."
+    )
+
+
+def _check_names(raw: Mapping[str, Any]) -> None:
+    """A record name or alias target that is not a domain name stops the request at once."""
+    names = [str(raw.get("Name", ""))]
+    alias = raw.get("AliasTarget")
+    if isinstance(alias, Mapping):
+        names.append(str(alias.get("DNSName", "")))
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            raise StrictRoute53Error("InvalidChangeBatch", problem)
 
 
 def rrset_from_api(raw: Mapping[str, Any]) -> RRSet:
@@ -386,6 +418,8 @@ class StrictRoute53:
         if not changes:
             raise _invalid_input("Invalid request: the change batch has no changes")
         rr_count = 0
+        char_count = 0
+        bad_values: list[str] = []
         parsed: list[tuple[str, RRSet]] = []
         for change in changes:
             action = str(change.get("Action", ""))
@@ -395,13 +429,25 @@ class StrictRoute53:
                     "respect to enumeration '[CREATE, DELETE, UPSERT]'. It must be a value from the "
                     "enumeration."
                 )
-            rrset = _parse_change_rrset(change.get("ResourceRecordSet", {}), action)
-            rr_count += len(rrset.values) * (2 if action == "UPSERT" else 1)
+            raw = change.get("ResourceRecordSet", {})
+            _check_names(raw)
+            rrset = _parse_change_rrset(raw, action)
+            # Route 53 counts an UPSERT's records and characters twice.
+            times = 2 if action == "UPSERT" else 1
+            rr_count += len(rrset.values) * times
+            char_count += sum(map(len, rrset.values)) * times
+            bad_values += value_problems(rrset.type, rrset.values)
             parsed.append((action, rrset))
         if rr_count > MAX_RR_PER_BATCH:
             raise _invalid_change_batch(
                 [f"Number of records limit of {MAX_RR_PER_BATCH} exceeded."]
             )
+        if char_count > MAX_VALUE_CHARS_PER_BATCH:
+            raise _invalid_change_batch(
+                [f"RDATA character limit of {MAX_VALUE_CHARS_PER_BATCH} exceeded."]
+            )
+        if bad_values:
+            raise _invalid_change_batch(bad_values)
 
         working = dict(state.records)
         errors: list[str] = []
@@ -460,6 +506,10 @@ class StrictRoute53:
         conflict = self._routing_conflict(working, rrset)
         if conflict is not None:
             return conflict
+        if current is None and rrset.weight is not None:
+            crowd = self._weighted_limit(working, rrset)
+            if crowd is not None:
+                return crowd
         if rrset.alias is not None:
             missing = self._missing_alias_target(zone_id, working, rrset)
             if missing is not None:
@@ -482,6 +532,22 @@ class StrictRoute53:
                     "already exists"
                 )
         return None
+
+    @staticmethod
+    def _weighted_limit(
+        working: Mapping[tuple[str, str, str | None], RRSet], rrset: RRSet
+    ) -> str | None:
+        siblings = sum(
+            1
+            for other in working.values()
+            if other.name == rrset.name and other.type == rrset.type and other.weight is not None
+        )
+        if siblings < MAX_WEIGHTED_PER_NAME_AND_TYPE:
+            return None
+        return (
+            f"Exceeded limit on number of weighted RRSets for {rrset.name}, type {rrset.type} "
+            "in this zone."
+        )
 
     def _missing_alias_target(
         self,
