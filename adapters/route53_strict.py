@@ -8,8 +8,10 @@ is INSYNC at once, and it paginates weighted sets without a record identifier.
 
 This module replaces moto's request handling for ChangeResourceRecordSets,
 ListResourceRecordSets and GetChange while keeping moto's storage (the zone's
-``rrsets``), so everything else moto does with a zone still works. While
-installed, a batch is:
+``rrsets``), so everything else moto does with a zone still works; the read
+calls that DNS tools page through (ListHostedZones, ListHostedZonesByName,
+GetHostedZone, ListHealthChecks) are answered by
+:mod:`dnschaos.adapters.route53_reads`. While installed, a batch is:
 
 * refused if a name or value is one Route 53 would not store (an A value
   that is no IPv4 address, an unquoted TXT value, a 64-character label; see
@@ -407,6 +409,24 @@ class StrictRoute53:
                 "NoSuchChange", f"A change with the specified change ID does not exist: {bare}"
             ) from None
 
+    def zone_created(self, zone_id: str) -> ChangeRecord:
+        """CreateHostedZone's change: PENDING until propagated, like a record change.
+
+        Its id is its own (moto gives every new zone the same one) and does not
+        use the counter of record changes, so their ids stay as they were.
+        """
+        now = self.config.clock.now()
+        record = ChangeRecord(
+            change_id=_change_id(zone_id, "create"),
+            zone_id=zone_id,
+            submitted_at=now,
+            insync_at=now + self.config.propagation_delay,
+            comment=None,
+            records=(),
+        )
+        self._changes[record.change_id] = record
+        return record
+
     # ---------------------------------------------------------------- writing
 
     def change_resource_record_sets(
@@ -604,7 +624,7 @@ class StrictRoute53:
         state.written = written
 
 
-def _change_id(zone_id: str, counter: int) -> str:
+def _change_id(zone_id: str, counter: int | str) -> str:
     # Deterministic for a given run, unique across zones, shaped like AWS's ids.
     digest = hashlib.sha256(f"{zone_id}/{counter}".encode()).digest()
     return "C" + base64.b32encode(digest).decode()[:13]
@@ -639,13 +659,21 @@ def install(clock: Clock, propagation_delay: float = 0.0) -> StrictConfig:
     global _active
     if propagation_delay < 0:
         raise ValueError(f"propagation_delay={propagation_delay}: must be >= 0 seconds")
+    # Imported here: the read handlers use this module's error type.
+    from dnschaos.adapters.route53_reads import HANDLERS as READ_HANDLERS
+
+    handlers = {
+        "change_resource_record_sets": _strict_change_response,
+        "list_resource_record_sets": _strict_list_response,
+        "get_change": _strict_get_change_response,
+        "create_hosted_zone": _strict_create_zone_response,
+        **READ_HANDLERS,
+    }
     with _lock:
         if not _originals:
-            for name in ("change_resource_record_sets", "list_resource_record_sets", "get_change"):
+            for name, handler in handlers.items():
                 _originals[name] = getattr(Route53Response, name)
-            Route53Response.change_resource_record_sets = _strict_change_response
-            Route53Response.list_resource_record_sets = _strict_list_response
-            Route53Response.get_change = _strict_get_change_response
+                setattr(Route53Response, name, handler)
         _active = StrictConfig(clock=clock, propagation_delay=propagation_delay)
         return _active
 
@@ -688,6 +716,25 @@ def _strict_change_response(self: Route53Response) -> ActionResult:
     if comment:
         info["Comment"] = comment
     return ActionResult({"ChangeInfo": info})
+
+
+def _strict_create_zone_response(self: Route53Response) -> ActionResult:
+    response: ActionResult = _originals["create_hosted_zone"](self)
+    result = response.result
+    assert isinstance(result, dict)
+    layer = strict_for(self.backend)
+    zone = result["HostedZone"]
+    record = layer.zone_created(zone.resource_id)
+    result["ChangeInfo"] = {
+        "Id": f"/change/{record.change_id}",
+        "Status": record.status(layer.config.clock.now()),
+        "SubmittedAt": _submitted_at(record.submitted_at),
+    }
+    delegation = zone.delegation_set
+    if result.get("DelegationSet") is not None and delegation is not None and not delegation.id:
+        # The zone's own name servers, not a reusable set: Route 53 gives only their names.
+        result["DelegationSet"] = {"NameServers": delegation.name_servers}
+    return response
 
 
 def _strict_get_change_response(self: Route53Response) -> ActionResult:
