@@ -8,9 +8,16 @@ is INSYNC at once, and it paginates weighted sets without a record identifier.
 
 This module replaces moto's request handling for ChangeResourceRecordSets,
 ListResourceRecordSets and GetChange while keeping moto's storage (the zone's
-``rrsets``), so everything else moto does with a zone still works. While
-installed, a batch is:
+``rrsets``), so everything else moto does with a zone still works; the read
+calls that DNS tools page through (ListHostedZones, ListHostedZonesByName,
+GetHostedZone, ListHealthChecks) are answered by
+:mod:`dnschaos.adapters.route53_reads`. While installed, a batch is:
 
+* refused if a name or value is one Route 53 would not store (an A value
+  that is no IPv4 address, an unquoted TXT value, a 64-character label; see
+  :mod:`dnschaos.adapters.route53_values`), or if it is over Route 53's limits
+  (1,000 records and 32,000 characters of values a request, UPSERT counting
+  twice; 100 weighted sets of one name and type; TTL and weight ranges);
 * validated as a whole against the current records, each change seeing the
   effects of the changes before it in the same batch;
 * applied all or nothing, with every problem reported in one
@@ -44,6 +51,13 @@ from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53 as Route53Response
 
+from dnschaos.adapters.route53_values import (
+    MAX_TTL,
+    MAX_VALUE_CHARS_PER_BATCH,
+    MAX_WEIGHTED_PER_NAME_AND_TYPE,
+    name_problem,
+    value_problems,
+)
 from dnschaos.sim.clock import Clock
 
 # Route 53 limits we enforce because real callers hit them.
@@ -229,12 +243,7 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         )
     if weight is not None:
         weight = int(weight)
-        if not 0 <= weight <= MAX_WEIGHT:
-            raise _invalid_input(
-                f"1 validation error detected: Value '{weight}' at 'changeBatch.changes.member."
-                f"resourceRecordSet.weight' failed to satisfy constraint: Member must have value "
-                f"between 0 and {MAX_WEIGHT}"
-            )
+        _check_range(weight, 0, MAX_WEIGHT, "ResourceRecordSetWeight")
     alias = None
     values: tuple[str, ...] = ()
     ttl = None
@@ -247,8 +256,7 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         )
     else:
         ttl = int(raw["TTL"])
-        if ttl < 0:
-            raise _invalid_input(f"Invalid request: TTL {ttl} is negative in {described}")
+        _check_range(ttl, 0, MAX_TTL, "TTL")
         recs = raw["ResourceRecords"]
         values = tuple(str(r["Value"]) if isinstance(r, Mapping) else str(r) for r in recs)
         if not values:
@@ -262,6 +270,32 @@ def _parse_change_rrset(raw: Mapping[str, Any], action: str) -> RRSet:
         values=values,
         alias=alias,
     )
+
+
+def _check_range(value: int, low: int, high: int, xml_type: str) -> None:
+    # Route 53 validates the request against its XML schema before reading it.
+    if value < low:
+        facet, bound = "minInclusive", low
+    elif value > high:
+        facet, bound = "maxInclusive", high
+    else:
+        return
+    raise _invalid_input(
+        f"Invalid XML ; cvc-{facet}-valid: Value '{value}' is not facet-valid with respect "
+        f"to {facet} '{bound}' for type '{xml_type}'."
+    )
+
+
+def _check_names(raw: Mapping[str, Any]) -> None:
+    """A record name or alias target that is not a domain name stops the request at once."""
+    names = [str(raw.get("Name", ""))]
+    alias = raw.get("AliasTarget")
+    if isinstance(alias, Mapping):
+        names.append(str(alias.get("DNSName", "")))
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            raise StrictRoute53Error("InvalidChangeBatch", problem)
 
 
 def rrset_from_api(raw: Mapping[str, Any]) -> RRSet:
@@ -375,6 +409,24 @@ class StrictRoute53:
                 "NoSuchChange", f"A change with the specified change ID does not exist: {bare}"
             ) from None
 
+    def zone_created(self, zone_id: str) -> ChangeRecord:
+        """CreateHostedZone's change: PENDING until propagated, like a record change.
+
+        Its id is its own (moto gives every new zone the same one) and does not
+        use the counter of record changes, so their ids stay as they were.
+        """
+        now = self.config.clock.now()
+        record = ChangeRecord(
+            change_id=_change_id(zone_id, "create"),
+            zone_id=zone_id,
+            submitted_at=now,
+            insync_at=now + self.config.propagation_delay,
+            comment=None,
+            records=(),
+        )
+        self._changes[record.change_id] = record
+        return record
+
     # ---------------------------------------------------------------- writing
 
     def change_resource_record_sets(
@@ -386,6 +438,8 @@ class StrictRoute53:
         if not changes:
             raise _invalid_input("Invalid request: the change batch has no changes")
         rr_count = 0
+        char_count = 0
+        bad_values: list[str] = []
         parsed: list[tuple[str, RRSet]] = []
         for change in changes:
             action = str(change.get("Action", ""))
@@ -395,13 +449,25 @@ class StrictRoute53:
                     "respect to enumeration '[CREATE, DELETE, UPSERT]'. It must be a value from the "
                     "enumeration."
                 )
-            rrset = _parse_change_rrset(change.get("ResourceRecordSet", {}), action)
-            rr_count += len(rrset.values) * (2 if action == "UPSERT" else 1)
+            raw = change.get("ResourceRecordSet", {})
+            _check_names(raw)
+            rrset = _parse_change_rrset(raw, action)
+            # Route 53 counts an UPSERT's records and characters twice.
+            times = 2 if action == "UPSERT" else 1
+            rr_count += len(rrset.values) * times
+            char_count += sum(map(len, rrset.values)) * times
+            bad_values += value_problems(rrset.type, rrset.values)
             parsed.append((action, rrset))
         if rr_count > MAX_RR_PER_BATCH:
             raise _invalid_change_batch(
                 [f"Number of records limit of {MAX_RR_PER_BATCH} exceeded."]
             )
+        if char_count > MAX_VALUE_CHARS_PER_BATCH:
+            raise _invalid_change_batch(
+                [f"RDATA character limit of {MAX_VALUE_CHARS_PER_BATCH} exceeded."]
+            )
+        if bad_values:
+            raise _invalid_change_batch(bad_values)
 
         working = dict(state.records)
         errors: list[str] = []
@@ -460,6 +526,10 @@ class StrictRoute53:
         conflict = self._routing_conflict(working, rrset)
         if conflict is not None:
             return conflict
+        if current is None and rrset.weight is not None:
+            crowd = self._weighted_limit(working, rrset)
+            if crowd is not None:
+                return crowd
         if rrset.alias is not None:
             missing = self._missing_alias_target(zone_id, working, rrset)
             if missing is not None:
@@ -482,6 +552,22 @@ class StrictRoute53:
                     "already exists"
                 )
         return None
+
+    @staticmethod
+    def _weighted_limit(
+        working: Mapping[tuple[str, str, str | None], RRSet], rrset: RRSet
+    ) -> str | None:
+        siblings = sum(
+            1
+            for other in working.values()
+            if other.name == rrset.name and other.type == rrset.type and other.weight is not None
+        )
+        if siblings < MAX_WEIGHTED_PER_NAME_AND_TYPE:
+            return None
+        return (
+            f"Exceeded limit on number of weighted RRSets for {rrset.name}, type {rrset.type} "
+            "in this zone."
+        )
 
     def _missing_alias_target(
         self,
@@ -538,7 +624,7 @@ class StrictRoute53:
         state.written = written
 
 
-def _change_id(zone_id: str, counter: int) -> str:
+def _change_id(zone_id: str, counter: int | str) -> str:
     # Deterministic for a given run, unique across zones, shaped like AWS's ids.
     digest = hashlib.sha256(f"{zone_id}/{counter}".encode()).digest()
     return "C" + base64.b32encode(digest).decode()[:13]
@@ -573,13 +659,21 @@ def install(clock: Clock, propagation_delay: float = 0.0) -> StrictConfig:
     global _active
     if propagation_delay < 0:
         raise ValueError(f"propagation_delay={propagation_delay}: must be >= 0 seconds")
+    # Imported here: the read handlers use this module's error type.
+    from dnschaos.adapters.route53_reads import HANDLERS as READ_HANDLERS
+
+    handlers = {
+        "change_resource_record_sets": _strict_change_response,
+        "list_resource_record_sets": _strict_list_response,
+        "get_change": _strict_get_change_response,
+        "create_hosted_zone": _strict_create_zone_response,
+        **READ_HANDLERS,
+    }
     with _lock:
         if not _originals:
-            for name in ("change_resource_record_sets", "list_resource_record_sets", "get_change"):
+            for name, handler in handlers.items():
                 _originals[name] = getattr(Route53Response, name)
-            Route53Response.change_resource_record_sets = _strict_change_response
-            Route53Response.list_resource_record_sets = _strict_list_response
-            Route53Response.get_change = _strict_get_change_response
+                setattr(Route53Response, name, handler)
         _active = StrictConfig(clock=clock, propagation_delay=propagation_delay)
         return _active
 
@@ -622,6 +716,25 @@ def _strict_change_response(self: Route53Response) -> ActionResult:
     if comment:
         info["Comment"] = comment
     return ActionResult({"ChangeInfo": info})
+
+
+def _strict_create_zone_response(self: Route53Response) -> ActionResult:
+    response: ActionResult = _originals["create_hosted_zone"](self)
+    result = response.result
+    assert isinstance(result, dict)
+    layer = strict_for(self.backend)
+    zone = result["HostedZone"]
+    record = layer.zone_created(zone.resource_id)
+    result["ChangeInfo"] = {
+        "Id": f"/change/{record.change_id}",
+        "Status": record.status(layer.config.clock.now()),
+        "SubmittedAt": _submitted_at(record.submitted_at),
+    }
+    delegation = zone.delegation_set
+    if result.get("DelegationSet") is not None and delegation is not None and not delegation.id:
+        # The zone's own name servers, not a reusable set: Route 53 gives only their names.
+        result["DelegationSet"] = {"NameServers": delegation.name_servers}
+    return response
 
 
 def _strict_get_change_response(self: Route53Response) -> ActionResult:
