@@ -26,6 +26,7 @@ from dnschaos.faults.matchers import (
     Table,
     Window,
 )
+from dnschaos.faults.state import FaultState
 
 __all__ = [
     "Actor",
@@ -37,6 +38,7 @@ __all__ = [
     "DnsTimeout",
     "Error",
     "Fault",
+    "FaultState",
     "Hold",
     "Latency",
     "LockContention",

@@ -6,6 +6,10 @@ picks. Activation and healing are done by the nemesis actor (``faults.nemesis``)
 which records both in the history; faults with a state outside single calls
 (a phantom lock holder) set it up when activated and take it down when healed.
 
+A fault is a frozen dataclass: a spec, shared by every run of its scenario.
+Whether it is active, and what its matchers have counted, is a run's state and
+lives in that run's :class:`faults.state.FaultState`.
+
 Kinds here:
 
 * ``Latency``: delay before the request leaves and/or after the response
@@ -38,7 +42,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 from dnschaos.faults.matchers import Always, Matcher
 
@@ -54,15 +58,14 @@ ERROR_CODES: Final = (
 ERROR_MODES: Final = ("never-arrived", "response-lost")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Fault:
+    kind: ClassVar[str] = "fault"
+
     name: str
     matcher: Matcher = field(default_factory=Always)
     start: float = 0.0
     end: float = math.inf
-    active: bool = field(default=False, compare=False)
-
-    kind: str = field(default="fault", init=False)
 
     def validate(self) -> None:
         if self.start < 0 or self.end <= self.start:
@@ -74,16 +77,16 @@ class Fault:
         return {"fault": self.name, "fault_kind": self.kind, "matcher": str(self.matcher)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Latency(Fault):
+    kind: ClassVar[str] = "latency"
+
     distribution: str = "fixed"
     seconds: float = 1.0  # fixed; the mean for exponential; the median for lognormal
     low: float = 0.0  # uniform
     high: float = 1.0  # uniform
     sigma: float = 0.5  # lognormal
     where: str = "before"  # before | after | both
-
-    kind: str = field(default="latency", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -108,12 +111,12 @@ class Latency(Fault):
         return rng.lognormvariate(math.log(max(self.seconds, 1e-9)), self.sigma)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Error(Fault):
+    kind: ClassVar[str] = "error"
+
     code: str = "Throttling"
     mode: str = "never-arrived"
-
-    kind: str = field(default="error", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -127,11 +130,11 @@ class Error(Fault):
             )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hold(Fault):
-    seconds: float = 10.0
+    kind: ClassVar[str] = "hold"
 
-    kind: str = field(default="hold", init=False)
+    seconds: float = 10.0
 
     def validate(self) -> None:
         super().validate()
@@ -139,12 +142,12 @@ class Hold(Fault):
             raise ValueError(f"fault {self.name}: hold needs seconds > 0")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pause(Fault):
+    kind: ClassVar[str] = "pause"
+
     seconds: float = 0.0
     until_plans_ahead: int = 0  # 0: pause for ``seconds``
-
-    kind: str = field(default="pause", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -154,12 +157,12 @@ class Pause(Fault):
             )
 
 
-@dataclass
+@dataclass(frozen=True)
 class LockContention(Fault):
+    kind: ClassVar[str] = "lock-contention"
+
     endpoint: str = ""
     holder: str = "phantom"
-
-    kind: str = field(default="lock-contention", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -171,12 +174,12 @@ class LockContention(Fault):
             )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClockSkew(Fault):
+    kind: ClassVar[str] = "clock-skew"
+
     actor: str = ""
     offset: float = 0.0  # seconds added to the actor's reading of the clock
-
-    kind: str = field(default="clock-skew", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -184,12 +187,12 @@ class ClockSkew(Fault):
             raise ValueError(f"fault {self.name}: clock-skew needs an actor and a non-zero offset")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Crash(Fault):
+    kind: ClassVar[str] = "crash"
+
     actor: str = ""
     restart_after: float = 30.0
-
-    kind: str = field(default="crash", init=False)
 
     def validate(self) -> None:
         super().validate()
@@ -197,19 +200,19 @@ class Crash(Fault):
             raise ValueError(f"fault {self.name}: crash needs an actor and restart_after >= 0")
 
 
-@dataclass
+@dataclass(frozen=True)
 class DnsTimeout(Fault):
-    kind: str = field(default="dns-timeout", init=False)
+    kind: ClassVar[str] = "dns-timeout"
 
 
-@dataclass
+@dataclass(frozen=True)
 class DnsServfail(Fault):
-    kind: str = field(default="dns-servfail", init=False)
+    kind: ClassVar[str] = "dns-servfail"
 
 
-@dataclass
+@dataclass(frozen=True)
 class DnsServerDown(Fault):
-    kind: str = field(default="dns-server-down", init=False)
+    kind: ClassVar[str] = "dns-server-down"
 
     def validate(self) -> None:
         super().validate()

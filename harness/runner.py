@@ -10,7 +10,6 @@ that with the same checkers the final verdict uses.
 
 from __future__ import annotations
 
-import copy
 import platform
 import random
 import threading
@@ -280,7 +279,7 @@ def run(
         )
     history = History(INCIDENT_EPOCH)
     all_checkers = _checkers(scenario)
-    faults = copy.deepcopy(scenario.faults)  # fresh state (active flags, counters) per run
+    faults = scenario.faults  # immutable specs: each run's state is its FaultState
     for fault in faults:
         fault.validate()
     scheduler = Scheduler(strat, limits=scenario.limits, recorder=history, start=INCIDENT_EPOCH)
@@ -392,9 +391,12 @@ def _build_actors(
     injector = None
     if faults:
         from dnschaos.faults.inject import Injector, moto_deliver
+        from dnschaos.faults.state import FaultState
 
+        # The one state of this run's faults: the nemesis changes it, the others read it.
+        fault_state = FaultState(faults)
         injector = Injector(
-            faults,
+            fault_state,
             history=history,
             clock=clock,
             seed=seed,
@@ -432,7 +434,7 @@ def _build_actors(
             return clock
         from dnschaos.faults.inject import SkewedClock
 
-        return SkewedClock(clock, actor, faults)
+        return SkewedClock(clock, actor, fault_state)
 
     planner_cls = resolve_planner(scenario.planner)
     planner = planner_cls(
@@ -475,7 +477,7 @@ def _build_actors(
 
         assert injector is not None
         nemesis = Nemesis(
-            faults,
+            fault_state,
             clock=clock,
             history=history,
             deadline=scenario.duration,
@@ -503,7 +505,7 @@ def _build_actors(
         if faults:
             from dnschaos.faults.dns import DnsInjector
 
-            decide = DnsInjector(faults, history=history, clock=clock, seed=seed).decide
+            decide = DnsInjector(fault_state, history=history, clock=clock, seed=seed).decide
         actors.update(
             stack.actors(
                 scheduler=scheduler,
@@ -796,7 +798,7 @@ def _run_real(
             actor_seeds,
             should_stop,
             on_complete,
-            faults=copy.deepcopy(scenario.faults),
+            faults=scenario.faults,
             seed=seed,
             deliver=_deliver(spec),
             stack=stack,
