@@ -1,5 +1,5 @@
-"""Faults at the AWS API boundary and at DNS queries: kinds, matchers, injection and the
-nemesis that heals them."""
+"""Faults at the AWS API boundary and at DNS queries: kinds (a registry), matchers,
+injection and the nemesis that heals them."""
 
 from dnschaos.faults.kinds import (
     ClockSkew,

@@ -8,7 +8,9 @@ which records both in the history; faults with a state outside single calls
 
 A fault is a frozen dataclass: a spec, shared by every run of its scenario.
 Whether it is active, and what its matchers have counted, is a run's state and
-lives in that run's :class:`faults.state.FaultState`.
+lives in that run's :class:`faults.state.FaultState`. Each kind is registered
+under its name (``faults.registry``); the fields declared with ``key`` are the
+keys a scenario file or ``--fault`` flag gives it.
 
 Kinds here:
 
@@ -45,8 +47,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from dnschaos.faults.matchers import Always, Matcher
+from dnschaos.faults.registry import key, keys_of, register
 
 DISTRIBUTIONS: Final = ("fixed", "uniform", "exponential", "lognormal")
+WHERE: Final = ("before", "after", "both")
 ERROR_CODES: Final = (
     "Throttling",
     "PriorRequestNotComplete",
@@ -64,40 +68,58 @@ class Fault:
 
     name: str
     matcher: Matcher = field(default_factory=Always)
-    start: float = 0.0
-    end: float = math.inf
+    start: float = key(
+        0.0,
+        minimum=0.0,
+        shrinks=False,
+        description="when the fault activates, in virtual seconds since the run started",
+    )
+    end: float = key(
+        math.inf,
+        minimum=0.0,
+        shrinks=False,
+        description="when it heals (absent: when the run's work ends)",
+    )
 
     def validate(self) -> None:
         if self.start < 0 or self.end <= self.start:
             raise ValueError(
                 f"fault {self.name}: window [{self.start}, {self.end}) is empty or negative"
             )
+        # Python callers are held to the same choices as a scenario file.
+        for k in keys_of(type(self)):
+            value = getattr(self, k.name)
+            if k.choices and value not in k.choices:
+                raise ValueError(
+                    f"fault {self.name}: {k.name} {value!r}; choose one of {', '.join(k.choices)}"
+                )
 
     def describe(self) -> dict[str, object]:
         return {"fault": self.name, "fault_kind": self.kind, "matcher": str(self.matcher)}
 
 
+@register
 @dataclass(frozen=True)
 class Latency(Fault):
     kind: ClassVar[str] = "latency"
 
-    distribution: str = "fixed"
-    seconds: float = 1.0  # fixed; the mean for exponential; the median for lognormal
-    low: float = 0.0  # uniform
-    high: float = 1.0  # uniform
-    sigma: float = 0.5  # lognormal
-    where: str = "before"  # before | after | both
+    distribution: str = key("fixed", choices=DISTRIBUTIONS, description="how the delay is drawn")
+    seconds: float = key(
+        1.0,
+        minimum=0.0,
+        description="the delay (fixed); the mean (exponential); the median (lognormal)",
+    )
+    low: float = key(0.0, minimum=0.0, description="uniform: the shortest delay")
+    high: float = key(1.0, minimum=0.0, description="uniform: the longest delay")
+    sigma: float = key(0.5, minimum=0.0, description="lognormal: the spread")
+    where: str = key(
+        "before",
+        choices=WHERE,
+        description="before the request leaves, after the response arrives, or both",
+    )
 
     def validate(self) -> None:
         super().validate()
-        if self.distribution not in DISTRIBUTIONS:
-            raise ValueError(
-                f"fault {self.name}: distribution {self.distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
-            )
-        if self.where not in ("before", "after", "both"):
-            raise ValueError(
-                f"fault {self.name}: where {self.where!r}; choose one of before, after, both"
-            )
         if self.seconds < 0 or self.low < 0 or self.high < self.low:
             raise ValueError(f"fault {self.name}: latencies must be >= 0 and low <= high")
 
@@ -111,30 +133,33 @@ class Latency(Fault):
         return rng.lognormvariate(math.log(max(self.seconds, 1e-9)), self.sigma)
 
 
+@register
 @dataclass(frozen=True)
 class Error(Fault):
     kind: ClassVar[str] = "error"
 
-    code: str = "Throttling"
-    mode: str = "never-arrived"
+    code: str = key(
+        "Throttling",
+        required=True,
+        choices=ERROR_CODES,
+        description="the service's error (or botocore's timeout or connection error)",
+    )
+    mode: str = key(
+        "never-arrived",
+        choices=ERROR_MODES,
+        description="never-arrived: the backend never sees the request; "
+        "response-lost: the backend acts, the caller gets the error",
+    )
 
-    def validate(self) -> None:
-        super().validate()
-        if self.code not in ERROR_CODES:
-            raise ValueError(
-                f"fault {self.name}: code {self.code!r}; choose one of {', '.join(ERROR_CODES)}"
-            )
-        if self.mode not in ERROR_MODES:
-            raise ValueError(
-                f"fault {self.name}: mode {self.mode!r}; choose one of {', '.join(ERROR_MODES)}"
-            )
 
-
+@register
 @dataclass(frozen=True)
 class Hold(Fault):
     kind: ClassVar[str] = "hold"
 
-    seconds: float = 10.0
+    seconds: float = key(
+        10.0, minimum=0.0, description="how long the request is held in flight (> 0)"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -142,12 +167,17 @@ class Hold(Fault):
             raise ValueError(f"fault {self.name}: hold needs seconds > 0")
 
 
+@register
 @dataclass(frozen=True)
 class Pause(Fault):
     kind: ClassVar[str] = "pause"
 
-    seconds: float = 0.0
-    until_plans_ahead: int = 0  # 0: pause for ``seconds``
+    seconds: float = key(0.0, minimum=0.0, description="stall the calling actor this long")
+    until_plans_ahead: int = key(
+        0,
+        description="or stall it until the planner has written this many more plans "
+        "(give exactly one of the two)",
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -157,12 +187,15 @@ class Pause(Fault):
             )
 
 
+@register
 @dataclass(frozen=True)
 class LockContention(Fault):
     kind: ClassVar[str] = "lock-contention"
 
-    endpoint: str = ""
-    holder: str = "phantom"
+    endpoint: str = key(
+        "", required=True, description="the endpoint whose TXT lock a phantom holds"
+    )
+    holder: str = key("phantom", description="the phantom's name in the lock")
 
     def validate(self) -> None:
         super().validate()
@@ -174,12 +207,15 @@ class LockContention(Fault):
             )
 
 
+@register
 @dataclass(frozen=True)
 class ClockSkew(Fault):
     kind: ClassVar[str] = "clock-skew"
 
-    actor: str = ""
-    offset: float = 0.0  # seconds added to the actor's reading of the clock
+    actor: str = key("", required=True, description="the actor whose clock is off")
+    offset: float = key(
+        0.0, required=True, description="seconds added to the actor's reading of the clock"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -187,12 +223,15 @@ class ClockSkew(Fault):
             raise ValueError(f"fault {self.name}: clock-skew needs an actor and a non-zero offset")
 
 
+@register
 @dataclass(frozen=True)
 class Crash(Fault):
     kind: ClassVar[str] = "crash"
 
-    actor: str = ""
-    restart_after: float = 30.0
+    actor: str = key("", required=True, description="the actor that dies")
+    restart_after: float = key(
+        30.0, minimum=0.0, description="seconds until a fresh instance starts"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -200,16 +239,19 @@ class Crash(Fault):
             raise ValueError(f"fault {self.name}: crash needs an actor and restart_after >= 0")
 
 
+@register
 @dataclass(frozen=True)
 class DnsTimeout(Fault):
     kind: ClassVar[str] = "dns-timeout"
 
 
+@register
 @dataclass(frozen=True)
 class DnsServfail(Fault):
     kind: ClassVar[str] = "dns-servfail"
 
 
+@register
 @dataclass(frozen=True)
 class DnsServerDown(Fault):
     kind: ClassVar[str] = "dns-server-down"
