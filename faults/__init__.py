@@ -1,5 +1,5 @@
-"""Faults at the AWS API boundary and at DNS queries: kinds, matchers, injection and the
-nemesis that heals them."""
+"""Faults at the AWS API boundary and at DNS queries: kinds (a registry), matchers,
+injection and the nemesis that heals them."""
 
 from dnschaos.faults.kinds import (
     ClockSkew,
@@ -26,6 +26,7 @@ from dnschaos.faults.matchers import (
     Table,
     Window,
 )
+from dnschaos.faults.state import FaultState
 
 __all__ = [
     "Actor",
@@ -37,6 +38,7 @@ __all__ = [
     "DnsTimeout",
     "Error",
     "Fault",
+    "FaultState",
     "Hold",
     "Latency",
     "LockContention",

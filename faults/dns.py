@@ -11,11 +11,11 @@ the run's seed, so the same queries fail in every replay.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from typing import Final
 
-from dnschaos.faults.kinds import DnsServfail, DnsTimeout, Fault
+from dnschaos.faults.kinds import DnsServfail, DnsTimeout
 from dnschaos.faults.matchers import Call
+from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 
@@ -24,10 +24,9 @@ SERVFAIL: Final = "servfail"
 
 
 class DnsInjector:
-    def __init__(
-        self, faults: Sequence[Fault], *, history: History, clock: Clock, seed: int
-    ) -> None:
-        self.faults = [f for f in faults if isinstance(f, (DnsTimeout, DnsServfail))]
+    def __init__(self, state: FaultState, *, history: History, clock: Clock, seed: int) -> None:
+        self.state = state  # shared with the nemesis, which activates and heals
+        self.faults = [f for f in state.faults if isinstance(f, (DnsTimeout, DnsServfail))]
         self.history = history
         self.clock = clock
         self.seed = seed
@@ -35,7 +34,7 @@ class DnsInjector:
 
     def decide(self, actor: str, view: str, name: str, rtype: str) -> str | None:
         """``"timeout"``, ``"servfail"`` or ``None`` (the query goes out as it is)."""
-        if not any(f.active for f in self.faults):
+        if not any(self.state.is_active(f) for f in self.faults):
             return None
         rng = self._rngs.setdefault(actor, random.Random(f"{self.seed}/dns-faults/{actor}"))
         call = Call(
@@ -45,10 +44,11 @@ class DnsInjector:
             params={"QueryName": name, "View": view},
             t=self.clock.now() - self.history.start,
             rng=rng,
+            counts=self.state.counts,
         )
         outcome: str | None = None
         for fault in self.faults:
-            if not fault.active or not fault.matcher.matches(call):
+            if not self.state.is_active(fault) or not fault.matcher.matches(call):
                 continue
             self.history.append(
                 "fault",

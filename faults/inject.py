@@ -16,7 +16,7 @@ retries, and tenacity's on top: nothing is special-cased for the harness.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -24,6 +24,7 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from dnschaos.faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, Pause
 from dnschaos.faults.matchers import Call
+from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 
@@ -84,13 +85,14 @@ class Crashed(BaseException):
 class SkewedClock:
     """One actor's view of the clock: off by the active skew faults aimed at it."""
 
-    def __init__(self, base: Clock, actor: str, faults: Sequence[Fault]) -> None:
+    def __init__(self, base: Clock, actor: str, state: FaultState) -> None:
         self.base = base
         self.actor = actor
-        self.skews = [f for f in faults if isinstance(f, ClockSkew) and f.actor == actor]
+        self.state = state
+        self.skews = [f for f in state.faults if isinstance(f, ClockSkew) and f.actor == actor]
 
     def now(self) -> float:
-        return self.base.now() + sum(f.offset for f in self.skews if f.active)
+        return self.base.now() + sum(f.offset for f in self.skews if self.state.is_active(f))
 
     def sleep(self, seconds: float) -> None:
         self.base.sleep(seconds)
@@ -101,7 +103,7 @@ class Injector:
 
     def __init__(
         self,
-        faults: Sequence[Fault],
+        state: FaultState,
         *,
         history: History,
         clock: Clock,
@@ -110,7 +112,8 @@ class Injector:
         wait_until: Callable[[Callable[[], bool], str], None] | None = None,
         newest_plan: Callable[[], int] | None = None,
     ) -> None:
-        self.faults = list(faults)
+        self.state = state  # shared with the nemesis, which activates and heals
+        self.faults = state.faults
         self.history = history
         self.clock = clock
         self.seed = seed
@@ -139,7 +142,7 @@ class Injector:
                     **crash.describe(),
                 )
                 raise Crashed(actor, crash.restart_after)
-            call = Call(service, model.name, actor, params, self._t(), rng)
+            call = Call(service, model.name, actor, params, self._t(), rng, self.state.counts)
             context[_CONTEXT_KEY] = call
             hits = self._hits(call, (Latency, Pause))
             context[_HITS_KEY] = hits
@@ -190,8 +193,12 @@ class Injector:
         return self.clock.now() - self.history.start
 
     def _hits(self, call: Call, kinds: tuple[type, ...]) -> list[Fault]:
+        # Activity and kind are looked at before the matcher: matching counts (nth) and
+        # draws (probability), and only calls a fault could act on may do either.
         hits = [
-            f for f in self.faults if f.active and isinstance(f, kinds) and f.matcher.matches(call)
+            f
+            for f in self.faults
+            if self.state.is_active(f) and isinstance(f, kinds) and f.matcher.matches(call)
         ]
         for fault in hits:
             self.history.append(

@@ -6,6 +6,12 @@ picks. Activation and healing are done by the nemesis actor (``faults.nemesis``)
 which records both in the history; faults with a state outside single calls
 (a phantom lock holder) set it up when activated and take it down when healed.
 
+A fault is a frozen dataclass: a spec, shared by every run of its scenario.
+Whether it is active, and what its matchers have counted, is a run's state and
+lives in that run's :class:`faults.state.FaultState`. Each kind is registered
+under its name (``faults.registry``); the fields declared with ``key`` are the
+keys a scenario file or ``--fault`` flag gives it.
+
 Kinds here:
 
 * ``Latency``: delay before the request leaves and/or after the response
@@ -38,11 +44,13 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 from dnschaos.faults.matchers import Always, Matcher
+from dnschaos.faults.registry import key, keys_of, register
 
 DISTRIBUTIONS: Final = ("fixed", "uniform", "exponential", "lognormal")
+WHERE: Final = ("before", "after", "both")
 ERROR_CODES: Final = (
     "Throttling",
     "PriorRequestNotComplete",
@@ -54,47 +62,64 @@ ERROR_CODES: Final = (
 ERROR_MODES: Final = ("never-arrived", "response-lost")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Fault:
+    kind: ClassVar[str] = "fault"
+
     name: str
     matcher: Matcher = field(default_factory=Always)
-    start: float = 0.0
-    end: float = math.inf
-    active: bool = field(default=False, compare=False)
-
-    kind: str = field(default="fault", init=False)
+    start: float = key(
+        0.0,
+        minimum=0.0,
+        shrinks=False,
+        description="when the fault activates, in virtual seconds since the run started",
+    )
+    end: float = key(
+        math.inf,
+        minimum=0.0,
+        shrinks=False,
+        description="when it heals (absent: when the run's work ends)",
+    )
 
     def validate(self) -> None:
         if self.start < 0 or self.end <= self.start:
             raise ValueError(
                 f"fault {self.name}: window [{self.start}, {self.end}) is empty or negative"
             )
+        # Python callers are held to the same choices as a scenario file.
+        for k in keys_of(type(self)):
+            value = getattr(self, k.name)
+            if k.choices and value not in k.choices:
+                raise ValueError(
+                    f"fault {self.name}: {k.name} {value!r}; choose one of {', '.join(k.choices)}"
+                )
 
     def describe(self) -> dict[str, object]:
         return {"fault": self.name, "fault_kind": self.kind, "matcher": str(self.matcher)}
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class Latency(Fault):
-    distribution: str = "fixed"
-    seconds: float = 1.0  # fixed; the mean for exponential; the median for lognormal
-    low: float = 0.0  # uniform
-    high: float = 1.0  # uniform
-    sigma: float = 0.5  # lognormal
-    where: str = "before"  # before | after | both
+    kind: ClassVar[str] = "latency"
 
-    kind: str = field(default="latency", init=False)
+    distribution: str = key("fixed", choices=DISTRIBUTIONS, description="how the delay is drawn")
+    seconds: float = key(
+        1.0,
+        minimum=0.0,
+        description="the delay (fixed); the mean (exponential); the median (lognormal)",
+    )
+    low: float = key(0.0, minimum=0.0, description="uniform: the shortest delay")
+    high: float = key(1.0, minimum=0.0, description="uniform: the longest delay")
+    sigma: float = key(0.5, minimum=0.0, description="lognormal: the spread")
+    where: str = key(
+        "before",
+        choices=WHERE,
+        description="before the request leaves, after the response arrives, or both",
+    )
 
     def validate(self) -> None:
         super().validate()
-        if self.distribution not in DISTRIBUTIONS:
-            raise ValueError(
-                f"fault {self.name}: distribution {self.distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}"
-            )
-        if self.where not in ("before", "after", "both"):
-            raise ValueError(
-                f"fault {self.name}: where {self.where!r}; choose one of before, after, both"
-            )
         if self.seconds < 0 or self.low < 0 or self.high < self.low:
             raise ValueError(f"fault {self.name}: latencies must be >= 0 and low <= high")
 
@@ -108,30 +133,33 @@ class Latency(Fault):
         return rng.lognormvariate(math.log(max(self.seconds, 1e-9)), self.sigma)
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class Error(Fault):
-    code: str = "Throttling"
-    mode: str = "never-arrived"
+    kind: ClassVar[str] = "error"
 
-    kind: str = field(default="error", init=False)
+    code: str = key(
+        "Throttling",
+        required=True,
+        choices=ERROR_CODES,
+        description="the service's error (or botocore's timeout or connection error)",
+    )
+    mode: str = key(
+        "never-arrived",
+        choices=ERROR_MODES,
+        description="never-arrived: the backend never sees the request; "
+        "response-lost: the backend acts, the caller gets the error",
+    )
 
-    def validate(self) -> None:
-        super().validate()
-        if self.code not in ERROR_CODES:
-            raise ValueError(
-                f"fault {self.name}: code {self.code!r}; choose one of {', '.join(ERROR_CODES)}"
-            )
-        if self.mode not in ERROR_MODES:
-            raise ValueError(
-                f"fault {self.name}: mode {self.mode!r}; choose one of {', '.join(ERROR_MODES)}"
-            )
 
-
-@dataclass
+@register
+@dataclass(frozen=True)
 class Hold(Fault):
-    seconds: float = 10.0
+    kind: ClassVar[str] = "hold"
 
-    kind: str = field(default="hold", init=False)
+    seconds: float = key(
+        10.0, minimum=0.0, description="how long the request is held in flight (> 0)"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -139,12 +167,17 @@ class Hold(Fault):
             raise ValueError(f"fault {self.name}: hold needs seconds > 0")
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class Pause(Fault):
-    seconds: float = 0.0
-    until_plans_ahead: int = 0  # 0: pause for ``seconds``
+    kind: ClassVar[str] = "pause"
 
-    kind: str = field(default="pause", init=False)
+    seconds: float = key(0.0, minimum=0.0, description="stall the calling actor this long")
+    until_plans_ahead: int = key(
+        0,
+        description="or stall it until the planner has written this many more plans "
+        "(give exactly one of the two)",
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -154,12 +187,15 @@ class Pause(Fault):
             )
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class LockContention(Fault):
-    endpoint: str = ""
-    holder: str = "phantom"
+    kind: ClassVar[str] = "lock-contention"
 
-    kind: str = field(default="lock-contention", init=False)
+    endpoint: str = key(
+        "", required=True, description="the endpoint whose TXT lock a phantom holds"
+    )
+    holder: str = key("phantom", description="the phantom's name in the lock")
 
     def validate(self) -> None:
         super().validate()
@@ -171,12 +207,15 @@ class LockContention(Fault):
             )
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class ClockSkew(Fault):
-    actor: str = ""
-    offset: float = 0.0  # seconds added to the actor's reading of the clock
+    kind: ClassVar[str] = "clock-skew"
 
-    kind: str = field(default="clock-skew", init=False)
+    actor: str = key("", required=True, description="the actor whose clock is off")
+    offset: float = key(
+        0.0, required=True, description="seconds added to the actor's reading of the clock"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -184,12 +223,15 @@ class ClockSkew(Fault):
             raise ValueError(f"fault {self.name}: clock-skew needs an actor and a non-zero offset")
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class Crash(Fault):
-    actor: str = ""
-    restart_after: float = 30.0
+    kind: ClassVar[str] = "crash"
 
-    kind: str = field(default="crash", init=False)
+    actor: str = key("", required=True, description="the actor that dies")
+    restart_after: float = key(
+        30.0, minimum=0.0, description="seconds until a fresh instance starts"
+    )
 
     def validate(self) -> None:
         super().validate()
@@ -197,19 +239,22 @@ class Crash(Fault):
             raise ValueError(f"fault {self.name}: crash needs an actor and restart_after >= 0")
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class DnsTimeout(Fault):
-    kind: str = field(default="dns-timeout", init=False)
+    kind: ClassVar[str] = "dns-timeout"
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class DnsServfail(Fault):
-    kind: str = field(default="dns-servfail", init=False)
+    kind: ClassVar[str] = "dns-servfail"
 
 
-@dataclass
+@register
+@dataclass(frozen=True)
 class DnsServerDown(Fault):
-    kind: str = field(default="dns-server-down", init=False)
+    kind: ClassVar[str] = "dns-server-down"
 
     def validate(self) -> None:
         super().validate()

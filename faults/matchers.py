@@ -7,7 +7,8 @@ compose with ``&``, ``|`` and ``~``; nested compositions are flattened, so
 
 Randomness (``probability``) comes from the generator the injector passes in,
 seeded from the run's seed, so a fault that fires "half the time" fires on the
-same calls in every replay.
+same calls in every replay. Matchers are immutable like the faults that hold
+them; what ``nth`` counts is the run's, passed in with the call.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import fnmatch
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -29,6 +30,7 @@ class Call:
     params: dict[str, Any]
     t: float  # virtual seconds since the run started
     rng: random.Random
+    counts: dict[int, int]  # the run's count of calls each Nth matcher has seen (FaultState)
 
     def record_names(self) -> list[str]:
         """The record names a Route 53 call touches (change batches, list starts)."""
@@ -195,23 +197,24 @@ class Probability(Matcher):
         return f"probability={self.p:g}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Nth(Matcher):
     """The n-th (1-based) call that reaches this matcher, and every ``every``-th after it."""
 
     n: int
     every: int = 0
-    seen: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if self.n < 1 or self.every < 0:
             raise ValueError(f"nth={self.n} every={self.every}: n must be >= 1, every >= 0")
 
     def matches(self, call: Call) -> bool:
-        self.seen += 1
-        if self.seen == self.n:
+        # Counted by identity: equal matchers in two faults count their own calls.
+        seen = call.counts.get(id(self), 0) + 1
+        call.counts[id(self)] = seen
+        if seen == self.n:
             return True
-        return bool(self.every) and self.seen > self.n and (self.seen - self.n) % self.every == 0
+        return bool(self.every) and seen > self.n and (seen - self.n) % self.every == 0
 
     def __str__(self) -> str:
         return f"nth={self.n}" + (f",every={self.every}" if self.every else "")

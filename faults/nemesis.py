@@ -18,6 +18,7 @@ from dnschaos.automation.lock import LockValue, preamble
 from dnschaos.automation.plan import Endpoint
 from dnschaos.automation.tree import find_zone_id, lock_name, read_rrsets
 from dnschaos.faults.kinds import Crash, DnsServerDown, Fault, LockContention
+from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 
@@ -25,7 +26,7 @@ from dnschaos.sim.clock import Clock
 class Nemesis:
     def __init__(
         self,
-        faults: Sequence[Fault],
+        state: FaultState,
         *,
         clock: Clock,
         history: History,
@@ -39,7 +40,8 @@ class Nemesis:
         self.poll = poll  # wall-time runs: how often to look whether the run ended
         self.on_crash = on_crash
         self.on_dns_server = on_dns_server  # False: stop the authoritative server; True: start it
-        self.faults = list(faults)
+        self.state = state  # shared with the injectors and skewed clocks, which read it
+        self.faults = state.faults
         self.clock = clock
         self.history = history
         self.deadline = deadline  # virtual seconds since the start: the work ends here
@@ -66,21 +68,21 @@ class Nemesis:
             # Faults still active stay so until the work ends. Looking now and then (every
             # second in wall time) lets a run that ends early (an operator's repair held)
             # end the nemesis too; None: one sleep to the end.
-            while any(f.active for f in self.faults) and not should_stop():
+            while self.state.any_active() and not should_stop():
                 remaining = self.deadline - self._elapsed()
                 if remaining <= 0:
                     break
                 self.clock.sleep(remaining if self.poll is None else min(remaining, self.poll))
         finally:
             for fault in self.faults:
-                if fault.active:
+                if self.state.is_active(fault):
                     self._heal(fault)
 
     def _elapsed(self) -> float:
         return self.clock.now() - self.history.start
 
     def _activate(self, fault: Fault) -> None:
-        fault.active = True
+        self.state.activate(fault)
         self.history.append("fault", self.clock.now(), action="activate", **fault.describe())
         if isinstance(fault, LockContention):
             self._phantom(fault, until=self.history.start + fault.end)
@@ -90,7 +92,7 @@ class Nemesis:
             self._dns_server(fault, up=False)
 
     def _heal(self, fault: Fault) -> None:
-        fault.active = False
+        self.state.heal(fault)
         if isinstance(fault, LockContention):
             self._phantom(fault, until=None)
         if isinstance(fault, DnsServerDown):

@@ -144,11 +144,15 @@ def _build_actors(
         driver.wait_until(lambda: condition() or should_stop(), label)
 
     injector = None
+    fault_state = None
     if faults:
+        from dnschaos.faults.state import FaultState
+
+        fault_state = FaultState(faults)
         from dnschaos.faults.inject import Injector, moto_deliver
 
         injector = Injector(
-            faults,
+            fault_state,
             history=history,
             clock=clock,
             seed=seed,
@@ -186,7 +190,8 @@ def _build_actors(
             return clock
         from dnschaos.faults.inject import SkewedClock
 
-        return SkewedClock(clock, actor, faults)
+        assert fault_state is not None
+        return SkewedClock(clock, actor, fault_state)
 
     planner_cls = resolve_planner(scenario.planner)
     planner = planner_cls(
@@ -228,8 +233,9 @@ def _build_actors(
         from dnschaos.faults.nemesis import Nemesis
 
         assert injector is not None
+        assert fault_state is not None
         nemesis = Nemesis(
-            faults,
+            fault_state,
             clock=clock,
             history=history,
             deadline=scenario.duration,
@@ -257,7 +263,8 @@ def _build_actors(
         if faults:
             from dnschaos.faults.dns import DnsInjector
 
-            decide = DnsInjector(faults, history=history, clock=clock, seed=seed).decide
+            assert fault_state is not None
+            decide = DnsInjector(fault_state, history=history, clock=clock, seed=seed).decide
         actors.update(
             stack.actors(
                 scheduler=scheduler,

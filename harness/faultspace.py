@@ -15,24 +15,18 @@ A case draws up to ``max_faults`` templates (each template at most once) and
 concrete values for each. A concrete fault is kept as the text of a ``--fault``
 option, so a stored case replays with the command line's own machinery, and a
 shrunk case is still one readable line per fault.
+
+Which keys are match keys, and which a shrinker leaves alone, is declared with
+the fault kinds (``faults.registry``).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
-MATCH_KEYS: Final = (
-    "service",
-    "operation",
-    "actor",
-    "record",
-    "table",
-    "nth",
-    "every",
-    "probability",
-)
+from dnschaos.faults import registry
 
 
 def _draw(value: Any, rng: random.Random) -> Any:
@@ -105,11 +99,14 @@ def from_flag(text: str) -> dict[str, Any]:
 
 
 def nested(fault: Mapping[str, Any]) -> dict[str, Any]:
-    """The concrete fault as a scenario file's ``[[faults]]`` entry (match keys in ``match``)."""
+    """The concrete fault as a scenario file's ``[[faults]]`` entry (match keys in ``match``,
+    except a kind's own key of the same name, such as a crash's ``actor``)."""
+    kind = fault.get("kind")
+    kind = kind if isinstance(kind, str) else None
     out: dict[str, Any] = {}
     match: dict[str, Any] = {}
     for key, value in fault.items():
-        (match if key in MATCH_KEYS else out)[key] = value
+        (match if registry.is_match_key(kind, key) else out)[key] = value
     if match:
         out["match"] = match
     return out
@@ -118,7 +115,7 @@ def nested(fault: Mapping[str, Any]) -> dict[str, Any]:
 def numeric_keys(fault: Mapping[str, Any]) -> list[str]:
     """Keys whose values a shrinker may make smaller (not the window's start: moving it
     changes when, not how much)."""
-    skip = {"start", "end", "nth", "every"}
+    skip = registry.no_shrink_keys()
     return [
         k
         for k, v in fault.items()

@@ -10,7 +10,6 @@ that uses the same safety checkers as the final verdict.
 
 from __future__ import annotations
 
-import copy
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -130,8 +129,7 @@ def run(
     scenario = build(spec)
     enactor_cls = resolve_enactor(spec.variant)
     seed = int(spec.seed or 0)
-    # Each run gets fresh fault state (active flags, counters).
-    scenario = replace(scenario, faults=copy.deepcopy(scenario.faults))
+    # Fault specs are immutable: their run state (active flags, counts) is the run's own.
     for fault in scenario.faults:
         fault.validate()
     streams = RunStreams(seed, actor_names(scenario))

@@ -20,21 +20,8 @@ from typing import Any, Final
 
 from dnschaos.automation.plan import Endpoint
 from dnschaos.errors import UsageError
-from dnschaos.faults.kinds import (
-    ERROR_CODES,
-    ERROR_MODES,
-    ClockSkew,
-    Crash,
-    DnsServerDown,
-    DnsServfail,
-    DnsTimeout,
-    Error,
-    Fault,
-    Hold,
-    Latency,
-    LockContention,
-    Pause,
-)
+from dnschaos.faults import registry
+from dnschaos.faults.kinds import Fault, LockContention
 from dnschaos.faults.matchers import (
     Actor,
     Always,
@@ -46,7 +33,7 @@ from dnschaos.faults.matchers import (
     Service,
     Table,
 )
-from dnschaos.faultspace import MATCH_KEYS
+from dnschaos.faultspace import nested
 from dnschaos.sim.scheduler import Limits
 from dnschaos.spec import (
     DEFAULT_SEED,
@@ -61,18 +48,8 @@ from dnschaos.spec import (
 )
 
 RECORD_TYPES: Final = ("A", "AAAA")
-FAULT_KINDS: Final = (
-    "latency",
-    "error",
-    "hold",
-    "pause",
-    "lock-contention",
-    "clock-skew",
-    "crash",
-    "dns-timeout",
-    "dns-servfail",
-    "dns-server-down",
-)
+# The kinds registered in faults/ (faults.kinds), in the order registered.
+FAULT_KINDS: Final = registry.kinds()
 
 
 class ScenarioError(UsageError):
@@ -178,9 +155,7 @@ def _matcher(table: _Table | None) -> Matcher:
     negated = table.sub("not")
     if negated is not None:
         parts.append(~_matcher(negated))
-    table.done(
-        ("service", "operation", "actor", "record", "table", "nth", "every", "probability", "not")
-    )
+    table.done((*registry.match_key_names(), "not"))
     if not parts:
         return Always()
     result = parts[0]
@@ -189,102 +164,31 @@ def _matcher(table: _Table | None) -> Matcher:
     return result
 
 
-_COMMON: Final = ("name", "kind", "start", "end", "match")
-_KIND_KEYS: Final = {
-    "latency": ("distribution", "seconds", "low", "high", "sigma", "where"),
-    "error": ("code", "mode"),
-    "hold": ("seconds",),
-    "pause": ("seconds", "until_plans_ahead"),
-    "lock-contention": ("endpoint", "holder"),
-    "clock-skew": ("actor", "offset"),
-    "crash": ("actor", "restart_after"),
-    "dns-timeout": (),
-    "dns-servfail": (),
-    "dns-server-down": (),
-}
-
-
-_DNS_KINDS: Final[dict[str, type[Fault]]] = {
-    "dns-timeout": DnsTimeout,
-    "dns-servfail": DnsServfail,
-    "dns-server-down": DnsServerDown,
-}
+def _key(table: _Table, key: registry.Key) -> Any:
+    """One key of a fault, read and checked as its class declares it."""
+    default = None if key.required else key.default
+    if key.choices:
+        return table.choice(key.name, key.choices, default)
+    value = table.get(key.name, key.type, default, required=key.required)
+    if key.minimum is not None and (value < key.minimum or math.isnan(value)):
+        table.fail(table.key(key.name), value, f"a number >= {key.minimum:g}")
+    if key.maximum is not None and value > key.maximum:
+        table.fail(table.key(key.name), value, f"a number <= {key.maximum:g}")
+    return value
 
 
 def _fault(table: _Table, index: int) -> Fault:
     kind = table.choice("kind", FAULT_KINDS)
+    cls = registry.kind_class(kind)
     name = table.get("name", str, f"fault-{index}")
-    start = table.number("start", 0.0)
-    end = table.number("end", math.inf)
+    window = {key.name: _key(table, key) for key in registry.common_keys()}
+    start, end = window["start"], window["end"]
     if end <= start:
         table.fail(table.key("end"), end, f"after start ({start:g})")
     matcher = _matcher(table.sub("match"))
-    fault: Fault
-    if kind == "latency":
-        fault = Latency(
-            name,
-            matcher,
-            start,
-            end,
-            distribution=table.choice(
-                "distribution", ("fixed", "uniform", "exponential", "lognormal"), "fixed"
-            ),
-            seconds=table.number("seconds", 1.0),
-            low=table.number("low", 0.0),
-            high=table.number("high", 1.0),
-            sigma=table.number("sigma", 0.5),
-            where=table.choice("where", ("before", "after", "both"), "before"),
-        )
-    elif kind == "error":
-        fault = Error(
-            name,
-            matcher,
-            start,
-            end,
-            code=table.choice("code", ERROR_CODES),
-            mode=table.choice("mode", ERROR_MODES, "never-arrived"),
-        )
-    elif kind == "pause":
-        fault = Pause(
-            name,
-            matcher,
-            start,
-            end,
-            seconds=table.number("seconds", 0.0),
-            until_plans_ahead=table.get("until_plans_ahead", int, 0),
-        )
-    elif kind == "hold":
-        fault = Hold(name, matcher, start, end, seconds=table.number("seconds", 10.0))
-    elif kind == "clock-skew":
-        fault = ClockSkew(
-            name,
-            matcher,
-            start,
-            end,
-            actor=table.get("actor", str, required=True),
-            offset=table.get("offset", float, required=True),
-        )
-    elif kind == "crash":
-        fault = Crash(
-            name,
-            matcher,
-            start,
-            end,
-            actor=table.get("actor", str, required=True),
-            restart_after=table.number("restart_after", 30.0),
-        )
-    elif kind in _DNS_KINDS:
-        fault = _DNS_KINDS[kind](name, matcher, start, end)
-    else:
-        fault = LockContention(
-            name,
-            matcher,
-            start,
-            end,
-            endpoint=table.get("endpoint", str, required=True),
-            holder=table.get("holder", str, "phantom"),
-        )
-    table.done(_COMMON + _KIND_KEYS[kind])
+    own = {key.name: _key(table, key) for key in registry.own_keys(cls)}
+    table.done(registry.key_names(kind))
+    fault = cls(name, matcher, **window, **own)
     try:
         fault.validate()
     except ValueError as exc:
@@ -668,15 +572,11 @@ def builtin_names() -> list[str]:
     return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
 
 
-# The keys of a fault's ``match`` table; a --fault flag gathers these into it.
-_MATCH_KEYS: Final = MATCH_KEYS
-
-
 def fault_from_flag(text: str, index: int) -> Fault:
     """A fault from ``--fault kind=latency,actor=enactor-c,seconds=40``: the same keys and
-    checks as a scenario file's ``[[faults]]``, match keys gathered into its ``match``."""
-    item: dict[str, Any] = {}
-    match: dict[str, Any] = {}
+    checks as a scenario file's ``[[faults]]``, match keys gathered into its ``match``
+    (but a kind's own key stays its own: ``actor`` of a crash is the actor it kills)."""
+    flat: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, raw = part.partition("=")
         if not sep or not key:
@@ -685,9 +585,8 @@ def fault_from_flag(text: str, index: int) -> Fault:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw  # a bare word: a string
-        (match if key in _MATCH_KEYS else item)[key.strip()] = value
-    if match:
-        item["match"] = match
+        flat[key.strip()] = value
+    item = nested(flat)
     item.setdefault("name", f"cli-{index}")
     return _fault(_Table(f"--fault {text!r}", "", item), index)
 

@@ -13,6 +13,7 @@ from dnschaos.adapters.aws import TargetSpec, open_target
 from dnschaos.faults import (
     Actor,
     Error,
+    FaultState,
     Latency,
     Nth,
     Operation,
@@ -58,6 +59,7 @@ def _call(**kw: Any) -> Call:
         "params": {},
         "t": 10.0,
         "rng": random.Random(1),
+        "counts": {},
     }
     return Call(**{**base, **kw})
 
@@ -84,7 +86,8 @@ def test_matchers_compose_flattened_and_read_the_call() -> None:
     )
     assert Window(5, 20).matches(_call()) and not Window(20).matches(_call())
     nth = Nth(2, every=3)
-    assert [nth.matches(_call()) for _ in range(8)] == [
+    counts: dict[int, int] = {}  # a run's counts: the matcher itself holds none
+    assert [nth.matches(_call(counts=counts)) for _ in range(8)] == [
         False,
         True,
         False,
@@ -107,8 +110,9 @@ def test_matchers_compose_flattened_and_read_the_call() -> None:
 
 def _world(fault: Any, clock: ManualClock) -> tuple[Any, Any, History]:
     history = History(INCIDENT_EPOCH)
-    fault.active = True
-    injector = Injector([fault], history=history, clock=clock, seed=1, deliver=moto_deliver)
+    state = FaultState([fault])
+    state.activate(fault)
+    injector = Injector(state, history=history, clock=clock, seed=1, deliver=moto_deliver)
     return injector, history, history
 
 
@@ -362,9 +366,10 @@ def test_a_held_write_lands_after_a_later_write_from_another_actor() -> None:
             matcher=Actor("slow") & Operation("ChangeResourceRecordSets"),
             seconds=10.0,
         )
-        hold.active = True
+        state = FaultState([hold])
+        state.activate(hold)
         injector = Injector(
-            [hold], history=history, clock=scheduler.clock, seed=1, deliver=moto_deliver
+            state, history=history, clock=scheduler.clock, seed=1, deliver=moto_deliver
         )
 
         def writer(name: str, value: str, delay: float) -> Any:
@@ -464,3 +469,26 @@ def test_a_pause_until_plans_that_never_come_ends_with_the_run(tmp_path: pathlib
     )
     assert result.stop == "finished", result.reason
     assert result.verdict != "unknown"
+
+
+def test_a_scenarios_faults_carry_no_state_from_one_run_to_the_next() -> None:
+    # The specs are shared by every run of the scenario (replays, fuzz cases, shrink
+    # tries); counts and activations are each run's own, so runs repeat exactly.
+    every_third = Error(
+        "every-third",
+        matcher=Actor("enactor-b") & Service("route53") & Nth(1, every=3),
+        code="Throttling",
+        start=5.0,
+        end=90.0,
+    )
+    stall = Pause("stall", Actor("enactor-a") & Nth(2), seconds=7.0, start=20.0)
+    scenario = replace(
+        INCIDENT_2025, duration=120.0, faults=(*INCIDENT_2025.faults, every_third, stall)
+    )
+    before = scenario.faults
+    first = run(scenario, "safe", seed=4)
+    second = run(scenario, "safe", seed=4)
+    hits = {e["fault"] for e in first.history.of_kind("fault") if e["action"] == "hit"}
+    assert {"every-third", "stall"} <= hits
+    assert second.history.jsonl() == first.history.jsonl()
+    assert scenario.faults == before
