@@ -9,14 +9,8 @@ fault ships with its heal.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
-from botocore.exceptions import ClientError
-
-from dnschaos.automation.lock import LockValue, preamble
-from dnschaos.automation.plan import Endpoint
-from dnschaos.automation.tree import find_zone_id, lock_name, read_rrsets
 from dnschaos.faults.kinds import Crash, DnsServerDown, Fault, LockContention
 from dnschaos.faults.state import FaultState
 from dnschaos.history import History
@@ -31,8 +25,7 @@ class Nemesis:
         clock: Clock,
         history: History,
         deadline: float,
-        route53: Any,
-        endpoints: Sequence[Endpoint],
+        on_lock_contention: Callable[[str, str, str, float | None], None] | None = None,
         on_crash: Callable[[Crash], None] | None = None,
         on_dns_server: Callable[[bool], None] | None = None,
         poll: float | None = None,
@@ -45,8 +38,8 @@ class Nemesis:
         self.clock = clock
         self.history = history
         self.deadline = deadline  # virtual seconds since the start: the work ends here
-        self.route53 = route53
-        self.endpoints = {ep.name: ep for ep in endpoints}
+        # Holds an endpoint's lock as a phantom until the time given; None releases it.
+        self.on_lock_contention = on_lock_contention
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         timeline: list[tuple[float, int, str, Fault]] = []
@@ -108,36 +101,10 @@ class Nemesis:
         self.on_dns_server(up)
 
     def _phantom(self, fault: LockContention, until: float | None) -> None:
-        """Hold the endpoint's lock as a phantom until ``until``; ``None`` releases it if still ours."""
-        ep = self.endpoints.get(fault.endpoint)
-        if ep is None:
+        # What a lock is belongs to the automation under test: the run hands one in.
+        if self.on_lock_contention is None:
             raise ValueError(
-                f"fault {fault.name}: endpoint {fault.endpoint!r} is not in the scenario "
-                f"(endpoints: {', '.join(sorted(self.endpoints))})"
+                f"fault {fault.name}: lock-contention needs the built-in automation's lock "
+                "(a run of a scenario with enactors)"
             )
-        zone_id = find_zone_id(self.route53, ep)
-        for _attempt in range(5):  # an enactor may move the lock between our read and write
-            current = read_rrsets(self.route53, zone_id, lock_name(ep), "TXT", 1)
-            record = current[0] if current else None
-            if until is None:
-                if (
-                    record is None
-                    or f"holder={fault.holder} " not in record["ResourceRecords"][0]["Value"]
-                ):
-                    return  # someone else holds it now: not ours to release
-                value = LockValue(fault.holder, int(self.clock.now()))
-            else:
-                value = LockValue(fault.holder, int(until))
-            try:
-                self.route53.change_resource_record_sets(
-                    HostedZoneId=zone_id,
-                    ChangeBatch={
-                        "Comment": f"dnschaos fault {fault.name}",
-                        "Changes": preamble(lock_name(ep), record, value),
-                    },
-                )
-                return
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "InvalidChangeBatch":
-                    raise
-        raise RuntimeError(f"fault {fault.name}: could not write the phantom lock in 5 tries")
+        self.on_lock_contention(fault.endpoint, fault.holder, fault.name, until)

@@ -17,6 +17,7 @@ from typing import Any
 
 from dnschaos.adapters.aws import AwsTarget, TargetSpec
 from dnschaos.automation.fleet import default_fleet
+from dnschaos.automation.phantom import PhantomHolder
 from dnschaos.automation.plan import Endpoint
 from dnschaos.automation.planner import PlannerConfig
 from dnschaos.automation.variants import resolve_planner
@@ -239,8 +240,9 @@ def _build_actors(
             clock=clock,
             history=history,
             deadline=scenario.duration,
-            route53=target.client("route53", actor="nemesis"),
-            endpoints=world.endpoints,
+            on_lock_contention=PhantomHolder(
+                target.client("route53", actor="nemesis"), world.endpoints, clock
+            ),
             on_crash=injector.crash,
             on_dns_server=stack.set_server if stack is not None else None,
             # Virtual time: a look every 10 minutes lets a long run that ends early (no
