@@ -29,7 +29,7 @@ from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone
 from moto.route53.responses import Route53 as Route53Response
 
-from dnschaos.adapters.route53_strict import StrictRoute53Error
+from dnschaos.adapters.route53_errors import StrictRoute53Error
 
 # Route 53 returns at most this many items a page, whatever MaxItems asks for.
 MAX_ZONES_PER_PAGE = 100

@@ -46,11 +46,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone, RecordSet, Route53Backend
 from moto.route53.responses import Route53 as Route53Response
 
+from dnschaos.adapters.route53_errors import StrictRoute53Error
 from dnschaos.adapters.route53_values import (
     MAX_TTL,
     MAX_VALUE_CHARS_PER_BATCH,
@@ -68,13 +68,6 @@ DEFAULT_MAX_ITEMS = 300
 _APEX_GUARDED = ("SOA", "NS")
 # Hosted zone ids of AWS services (ELB, S3, CloudFront, ...) are outside moto's
 # zones; an alias to them cannot be checked, so it is accepted as Route 53 does.
-
-
-class StrictRoute53Error(ServiceException):  # type: ignore[misc]
-    """An error that Route 53 itself would return; moto turns it into XML."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
 
 
 def _invalid_change_batch(messages: Sequence[str]) -> StrictRoute53Error:

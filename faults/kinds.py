@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
 from dnschaos.faults.matchers import Always, Matcher
-from dnschaos.faults.registry import key, keys_of, register
+from dnschaos.faults.registry import key, keys_of, register, register_base
 
 DISTRIBUTIONS: Final = ("fixed", "uniform", "exponential", "lognormal")
 WHERE: Final = ("before", "after", "both")
@@ -62,6 +62,7 @@ ERROR_CODES: Final = (
 ERROR_MODES: Final = ("never-arrived", "response-lost")
 
 
+@register_base
 @dataclass(frozen=True)
 class Fault:
     kind: ClassVar[str] = "fault"

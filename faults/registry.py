@@ -123,11 +123,20 @@ def keys_of(cls: type[Fault]) -> tuple[Key, ...]:
     return _KEYS.get(cls) or _declared(cls)
 
 
+_BASE: list[type] = []  # the base class of every kind, handed in by faults.kinds
+
+
+def register_base(cls: _FaultT) -> _FaultT:
+    """Mark the base class whose keys every kind shares (the window)."""
+    _BASE[:] = [cls]
+    return cls
+
+
 def common_keys() -> tuple[Key, ...]:
     """The keys every kind takes (the window), beside ``name``, ``kind`` and ``match``."""
-    from dnschaos.faults.kinds import Fault
-
-    return keys_of(Fault)
+    if not _BASE:
+        raise RuntimeError("no fault base class registered: import dnschaos.faults.kinds first")
+    return keys_of(_BASE[0])
 
 
 def own_keys(cls: type[Fault]) -> tuple[Key, ...]:
