@@ -18,25 +18,30 @@ from dnschaos.faults.matchers import Call
 from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
+from dnschaos.sim.streams import RunStreams
 
 TIMEOUT: Final = "timeout"
 SERVFAIL: Final = "servfail"
 
 
 class DnsInjector:
-    def __init__(self, state: FaultState, *, history: History, clock: Clock, seed: int) -> None:
+    def __init__(
+        self, state: FaultState, *, history: History, clock: Clock, streams: RunStreams
+    ) -> None:
         self.state = state  # shared with the nemesis, which activates and heals
         self.faults = [f for f in state.faults if isinstance(f, (DnsTimeout, DnsServfail))]
         self.history = history
         self.clock = clock
-        self.seed = seed
+        self.streams = streams
         self._rngs: dict[str, random.Random] = {}
 
     def decide(self, actor: str, view: str, name: str, rtype: str) -> str | None:
         """``"timeout"``, ``"servfail"`` or ``None`` (the query goes out as it is)."""
         if not any(self.state.is_active(f) for f in self.faults):
             return None
-        rng = self._rngs.setdefault(actor, random.Random(f"{self.seed}/dns-faults/{actor}"))
+        rng = self._rngs.get(actor)
+        if rng is None:
+            rng = self._rngs[actor] = self.streams.named("dns-faults", actor)
         call = Call(
             service="dns",
             operation=rtype,

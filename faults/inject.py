@@ -15,7 +15,6 @@ retries, and tenacity's on top: nothing is special-cased for the harness.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,7 @@ from dnschaos.faults.matchers import Call
 from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
+from dnschaos.sim.streams import RunStreams
 
 _CONTEXT_KEY = "dnschaos_call"
 _HITS_KEY = "dnschaos_hits"
@@ -107,7 +107,7 @@ class Injector:
         *,
         history: History,
         clock: Clock,
-        seed: int,
+        streams: RunStreams,
         deliver: Callable[[Any], Any],
         wait_until: Callable[[Callable[[], bool], str], None] | None = None,
         newest_plan: Callable[[], int] | None = None,
@@ -116,7 +116,7 @@ class Injector:
         self.faults = state.faults
         self.history = history
         self.clock = clock
-        self.seed = seed
+        self.streams = streams
         self.deliver = deliver  # sends a prepared request to the backend, for response-lost
         self.wait_until = wait_until
         self.newest_plan = newest_plan or (lambda: 0)
@@ -128,7 +128,7 @@ class Injector:
     def attach(self, client: Any, actor: str) -> None:
         events = client.meta.events
         service = client.meta.service_model.service_id.hyphenize()
-        rng = random.Random(f"{self.seed}/faults/{actor}/{service}")
+        rng = self.streams.named("faults", actor, service)
 
         def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
             crash = self.crashing.pop(actor, None)

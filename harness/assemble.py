@@ -26,7 +26,8 @@ from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
-from dnschaos.spec import RunStreams, Scenario
+from dnschaos.sim.streams import RunStreams
+from dnschaos.spec import Scenario
 from dnschaos.world import Observer, World, api_records
 
 
@@ -75,7 +76,7 @@ def assemble(
     def should_stop() -> bool:
         return driver.halted() or driver.clock.now() >= deadline or side.done()
 
-    stack = _dns_stack(scenario, aws, world, driver.clock, history, streams.seed)
+    stack = _dns_stack(scenario, aws, world, driver.clock, history, streams)
     assembly = Assembly(world, observer, side, stack)
     try:
         actors = _build_actors(
@@ -136,7 +137,6 @@ def _build_actors(
     thread."""
     scheduler = driver.scheduler
     clock = driver.clock
-    seed = streams.seed
     on_complete = driver.on_complete
 
     def wait(condition: Callable[[], bool], label: str) -> None:
@@ -156,7 +156,7 @@ def _build_actors(
             fault_state,
             history=history,
             clock=clock,
-            seed=seed,
+            streams=streams,
             deliver=deliver or moto_deliver,
             wait_until=wait,
             newest_plan=lambda: history.newest_plan,
@@ -266,7 +266,7 @@ def _build_actors(
             from dnschaos.faults.dns import DnsInjector
 
             assert fault_state is not None
-            decide = DnsInjector(fault_state, history=history, clock=clock, seed=seed).decide
+            decide = DnsInjector(fault_state, history=history, clock=clock, streams=streams).decide
         actors.update(
             stack.actors(
                 scheduler=scheduler,
@@ -359,13 +359,13 @@ def _control_plane_outage(observer: Observer | None, ep: Endpoint, start: float)
 
 
 def _dns_stack(
-    scenario: Scenario, aws: Any, world: World, clock: Clock, history: History, seed: int
+    scenario: Scenario, aws: Any, world: World, clock: Clock, history: History, streams: RunStreams
 ) -> Any:
     if scenario.dns is None:
         return None
     from dnschaos.dns import DnsStack
 
-    return DnsStack(scenario.dns, aws, world, clock=clock, history=history, seed=seed).start()
+    return DnsStack(scenario.dns, aws, world, clock=clock, history=history, streams=streams).start()
 
 
 def _supervised(

@@ -19,7 +19,6 @@ the deterministic scheduler.
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.probes import ClientView, Probe, Propagator, YieldPoints
 from dnschaos.sim.clock import Clock
+from dnschaos.sim.streams import RunStreams
 from dnschaos.world import World
 
 SERVERS: Final = ("embedded", "bind9", "knot")
@@ -82,14 +82,14 @@ class DnsStack:
         *,
         clock: Clock,
         history: History,
-        seed: int,
+        streams: RunStreams,
     ) -> None:
         self.config = config
         self.aws = aws
         self.world = world
         self.clock = clock
         self.history = history
-        self.seed = seed
+        self.streams = streams
         self.seen = ClientView()
         self.authoritative: Any = None  # EmbeddedResponder or adapters.dns_servers.ServerHandle
         self.resolver: Any = None
@@ -123,13 +123,13 @@ class DnsStack:
         self._write_soa()
         zones = {origin: self._reader(zone_id) for origin, zone_id in self.origins().items()}
         if self.config.server == "embedded":
-            plane = DataPlane(zones, random.Random(f"{self.seed}/dataplane"))
+            plane = DataPlane(zones, self.streams.named("dataplane"))
             self.authoritative = EmbeddedResponder(plane).start()
         else:
             from dnschaos.adapters.dns_servers import Tsig, ZoneSpec, start_authoritative
             from dnschaos.adapters.rfc2136 import Pusher, RecordData
 
-            tsig = Tsig.random(random.Random(f"{self.seed}/tsig"))
+            tsig = Tsig.random(self.streams.named("tsig"))
             ttl = self.config.negative_ttl
             specs = [ZoneSpec(origin, soa_ttl=ttl, negative_ttl=ttl) for origin in sorted(zones)]
             self.authoritative = start_authoritative(self.config.server, specs, tsig)

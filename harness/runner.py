@@ -27,7 +27,8 @@ from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
 from dnschaos.sim.strategies import DFSStrategy, ReplayStrategy, make_strategy
-from dnschaos.spec import RunSpec, RunStreams, Scenario
+from dnschaos.sim.streams import RunStreams
+from dnschaos.spec import RunSpec, Scenario
 
 
 @dataclass

@@ -26,8 +26,9 @@ from dnschaos.faults.inject import Injector, moto_deliver
 from dnschaos.faults.matchers import Call
 from dnschaos.history import History
 from dnschaos.runner import run
-from dnschaos.scenario import builtin_text
+from dnschaos.scenario import build, builtin_text
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
+from dnschaos.sim.streams import RunStreams
 from dnschaos.spec import RunSpec
 
 INCIDENT = "incident-2025"
@@ -112,7 +113,9 @@ def _world(fault: Any, clock: ManualClock) -> tuple[Any, Any, History]:
     history = History(INCIDENT_EPOCH)
     state = FaultState([fault])
     state.activate(fault)
-    injector = Injector(state, history=history, clock=clock, seed=1, deliver=moto_deliver)
+    injector = Injector(
+        state, history=history, clock=clock, streams=RunStreams(1, []), deliver=moto_deliver
+    )
     return injector, history, history
 
 
@@ -369,7 +372,11 @@ def test_a_held_write_lands_after_a_later_write_from_another_actor() -> None:
         state = FaultState([hold])
         state.activate(hold)
         injector = Injector(
-            state, history=history, clock=scheduler.clock, seed=1, deliver=moto_deliver
+            state,
+            history=history,
+            clock=scheduler.clock,
+            streams=RunStreams(1, []),
+            deliver=moto_deliver,
         )
 
         def writer(name: str, value: str, delay: float) -> Any:
@@ -474,21 +481,22 @@ def test_a_pause_until_plans_that_never_come_ends_with_the_run(tmp_path: pathlib
 def test_a_scenarios_faults_carry_no_state_from_one_run_to_the_next() -> None:
     # The specs are shared by every run of the scenario (replays, fuzz cases, shrink
     # tries); counts and activations are each run's own, so runs repeat exactly.
-    every_third = Error(
-        "every-third",
-        matcher=Actor("enactor-b") & Service("route53") & Nth(1, every=3),
-        code="Throttling",
-        start=5.0,
-        end=90.0,
+    spec = RunSpec(
+        "incident-2025",
+        variant="safe",
+        seed=4,
+        faults=(
+            "kind=error,name=every-third,actor=enactor-b,service=route53,nth=1,every=3,"
+            "code=Throttling,start=5,end=90",
+            "kind=pause,name=stall,actor=enactor-a,nth=2,seconds=7,start=20",
+        ),
+        overrides=(("scenario.duration", 120.0),),
     )
-    stall = Pause("stall", Actor("enactor-a") & Nth(2), seconds=7.0, start=20.0)
-    scenario = replace(
-        INCIDENT_2025, duration=120.0, faults=(*INCIDENT_2025.faults, every_third, stall)
-    )
+    scenario = build(spec)
     before = scenario.faults
-    first = run(scenario, "safe", seed=4)
-    second = run(scenario, "safe", seed=4)
+    first = run(spec)
+    second = run(spec)
     hits = {e["fault"] for e in first.history.of_kind("fault") if e["action"] == "hit"}
     assert {"every-third", "stall"} <= hits
     assert second.history.jsonl() == first.history.jsonl()
-    assert scenario.faults == before
+    assert build(spec).faults == before
