@@ -118,6 +118,28 @@ def test_a_misspelled_marker_keyword_stops_the_session_naming_it(
     assert "passed" not in done.stdout.str() and "failed" not in done.stdout.str()
 
 
+def test_under_xdist_a_bad_marker_errors_its_test_at_set_up(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        test_typo="""
+        import pytest
+
+        @pytest.mark.chaos(scenaro="incident-2025")
+        def test_typo(chaos_result):
+            pass
+
+        def test_other():
+            pass
+        """
+    )
+    done = _run(pytester, "-n", "2")
+    out = done.stdout.str()
+    assert done.ret == 1, out + done.stderr.str()
+    done.assert_outcomes(errors=1, passed=1)
+    assert "@pytest.mark.chaos: unknown keyword 'scenaro'; allowed: dns, expect" in out
+    assert "INTERNALERROR" not in out + done.stderr.str()
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
