@@ -30,7 +30,21 @@ EXIT_INTERRUPTED: Final = 130
 VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_HARNESS}
 
 
+class _Listed(tuple[str, ...]):
+    """A closed set of values that ``--help`` lists and shell completion offers, while the
+    library checks the value: its messages name the flag, list the choices and give hints
+    (``--strategy replay``: use ``dnschaos replay``) and exit 2 through :func:`main`."""
+
+    def __contains__(self, value: object) -> bool:
+        return True
+
+
 def _parser() -> argparse.ArgumentParser:
+    import shtab
+
+    from dnschaos.adapters.aws import TARGETS
+    from dnschaos.dns import RESOLVERS, SERVERS
+    from dnschaos.downstream.model import MITIGATIONS
     from dnschaos.scenario import builtin_names
     from dnschaos.spec import CLOCKS, RUN_STRATEGIES
 
@@ -42,119 +56,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"dnschaos {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a scenario and judge it")
-    run.add_argument("scenario", help=f"scenario name: {scenarios}")
-    run.add_argument(
+    run = sub.add_parser(
+        "run",
+        help="run a scenario and judge it",
+        description="Run a scenario under the deterministic scheduler (or on wall time) and "
+        "judge it. Exit 0: every invariant held; 1: a violation; 2: bad input; 3: no verdict.",
+    )
+    what = run.add_argument_group("what to run")
+    what.add_argument("scenario", help=f"scenario name: {scenarios}")
+    what.add_argument(
         "--variant",
         default="legacy",
         help="enactor: legacy, safe, or module:Class (default legacy)",
     )
-    run.add_argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="seed of every random choice (default: the scenario's own seed, else 7)",
-    )
-    run.add_argument(
-        "--strategy",
-        default="random",
-        help=f"who runs next: {', '.join(RUN_STRATEGIES)} (default random)",
-    )
-    run.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
-    run.add_argument(
-        "--runs",
-        type=int,
-        default=1,
-        help="random/pct: seeds SEED..SEED+N-1, stopping at the first violation; "
-        "dfs: at most N schedules (default 1)",
-    )
-    run.add_argument(
-        "--dfs-bound", type=int, default=12, help="dfs: steps branched on (default 12)"
-    )
-    run.add_argument(
-        "--clock",
-        default="sim",
-        help=f"{' or '.join(CLOCKS)}: virtual time or free threads on wall time",
-    )
-    run.add_argument(
-        "--target",
-        default="moto",
-        help="AWS target: moto (in-process, default) or moto-server (needs --endpoint-url)",
-    )
-    run.add_argument(
-        "--endpoint-url",
-        help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
-        "(start one with: python -m dnschaos.adapters.moto_server)",
-    )
-    run.add_argument(
-        "--time-scale",
-        type=float,
-        default=1.0,
-        help="--clock real: wall seconds per scenario second (default 1.0; 0.01 runs 100x faster)",
-    )
-    run.add_argument(
+    what.add_argument(
         "--planner",
         metavar="PLANNER",
         help="the planner: default, or your own as module:Class",
     )
-    run.add_argument(
-        "--dns",
-        metavar="SERVER",
-        help="authoritative DNS for the probes: embedded (the data plane served in-process), "
-        "bind9 or knot (real servers fed by RFC 2136); default: the scenario's [dns], if any",
-    )
-    run.add_argument(
-        "--resolver",
-        metavar="RESOLVER",
-        help="caching resolver in front of it: none or unbound (needs --clock real)",
-    )
-    run.add_argument(
-        "--mitigation",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="cascade scenarios: switch a mitigation on (dwfm-throttle, propagation-throttle, "
-        "velocity-control, no-auto-failover); repeatable",
-    )
-    run.add_argument(
-        "--compare-mitigations",
-        action="store_true",
-        help="cascade scenarios: run without mitigations, with each one, and with all, and "
-        "report each one's effect on the time to full recovery",
-    )
-    run.add_argument(
-        "--workers",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="--compare-mitigations: worker processes for the mitigated runs (default: one per CPU)",
-    )
-    run.add_argument(
-        "--keep-going", action="store_true", help="do not stop a run at its first violation"
-    )
-    run.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE,...",
-        help="add a fault, e.g. 'kind=latency,actor=enactor-c,service=route53,seconds=40,"
-        "start=60,end=3600' (keys as in a scenario's [[faults]]; match keys go to its match)",
-    )
-    run.add_argument("--json", metavar="PATH", help="write the result as JSON to PATH")
-    run.add_argument("--history", metavar="PATH", help="write the history (JSON Lines) to PATH")
-    run.add_argument(
-        "--history-wall",
-        action="store_true",
-        help="with --history: add each entry's wall seconds (the file is then no longer "
-        "byte-identical between runs; the digest never includes them)",
-    )
-    run.add_argument(
-        "--invariant",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="judge only this invariant (repeatable; default: all of the scenario's)",
-    )
-    run.add_argument(
+    what.add_argument(
         "--set",
         action="append",
         default=[],
@@ -162,72 +82,221 @@ def _parser() -> argparse.ArgumentParser:
         help="set a scenario value over the file's, by dotted key: 'scenario.duration=600', "
         "'cascade.race_by=120' (a TOML value; checked like the file's own; repeatable)",
     )
-    run.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    what.add_argument(
+        "--invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="judge only this invariant (repeatable; default: all of the scenario's)",
+    )
+    what.add_argument(
+        "--target",
+        default="moto",
+        choices=_Listed(TARGETS),
+        help="AWS target: moto (in-process, default) or moto-server (needs --endpoint-url)",
+    )
+    what.add_argument(
+        "--endpoint-url",
+        help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
+        "(start one with: python -m dnschaos.adapters.moto_server)",
+    )
     # Kept for the scripted story:
-    run.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
-    run.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
+    what.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
+    what.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
 
-    fz = sub.add_parser("fuzz", help="search a scenario's fault space for violations")
-    fz.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {scenarios}")
-    fz.add_argument("--variant", default="legacy", help="legacy, safe or module:Class")
-    fz.add_argument(
-        "--budget", default="60s", help="wall time (60s, 5m, 1h) or a number of runs (default 60s)"
+    sched = run.add_argument_group("scheduling")
+    sched.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of every random choice (default: the scenario's own seed, else 7)",
     )
-    fz.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    fz.add_argument("--seed", type=int, default=1, help="campaign seed: which cases (default 1)")
-    fz.add_argument(
-        "--store",
-        metavar="DIR",
-        help="failure store (default out/fuzz-SCENARIO-VARIANT); each failure is written "
-        "there the moment it is found",
+    sched.add_argument(
+        "--strategy",
+        default="random",
+        choices=_Listed(RUN_STRATEGIES),
+        help="who runs next (default random)",
     )
-    fz.add_argument("--resume", action="store_true", help="continue the campaign in --store")
-    fz.add_argument("--stop-after", type=int, metavar="N", help="stop once N failures were found")
-    fz.add_argument(
-        "--no-shrink", action="store_true", help="do not shrink the first failure of each group"
+    sched.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
+    sched.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="random/pct: seeds SEED..SEED+N-1, stopping at the first violation; "
+        "dfs: at most N schedules (default 1)",
     )
-    fz.add_argument("--shrink-runs", type=int, default=30, help="re-runs per shrink (default 30)")
-    fz.add_argument("--dns", metavar="SERVER", help="embedded, bind9 or knot")
-    fz.add_argument(
+    sched.add_argument(
+        "--dfs-bound", type=int, default=12, help="dfs: steps branched on (default 12)"
+    )
+    sched.add_argument(
+        "--clock",
+        default="sim",
+        choices=_Listed(CLOCKS),
+        help="virtual time under the scheduler, or free threads on wall time (default sim)",
+    )
+    sched.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="--clock real: wall seconds per scenario second (default 1.0; 0.01 runs 100x faster)",
+    )
+    sched.add_argument(
+        "--keep-going", action="store_true", help="do not stop a run at its first violation"
+    )
+
+    dns = run.add_argument_group("DNS")
+    dns.add_argument(
+        "--dns",
+        choices=_Listed(SERVERS),
+        help="authoritative DNS for the probes: embedded (the data plane served in-process), "
+        "bind9 or knot (real servers fed by RFC 2136); default: the scenario's [dns], if any",
+    )
+    dns.add_argument(
+        "--resolver",
+        choices=_Listed(RESOLVERS),
+        help="caching resolver in front of it (unbound needs --clock real)",
+    )
+
+    faults = run.add_argument_group("faults and mitigations")
+    faults.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE,...",
+        help="add a fault, e.g. 'kind=latency,actor=enactor-c,service=route53,seconds=40,"
+        "start=60,end=3600' (keys as in a scenario's [[faults]]; match keys go to its match)",
+    )
+    faults.add_argument(
+        "--mitigation",
+        action="append",
+        default=[],
+        choices=_Listed(MITIGATIONS),
+        metavar="NAME",
+        help=f"cascade scenarios: switch a mitigation on ({', '.join(MITIGATIONS)}); repeatable",
+    )
+    faults.add_argument(
+        "--compare-mitigations",
+        action="store_true",
+        help="cascade scenarios: run without mitigations, with each one, and with all, and "
+        "report each one's effect on the time to full recovery",
+    )
+    faults.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="--compare-mitigations: worker processes for the mitigated runs (default: one per CPU)",
+    )
+
+    output = run.add_argument_group("output")
+    output.add_argument(
+        "--json", metavar="PATH", help="write the result as JSON to PATH"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    output.add_argument(
+        "--history", metavar="PATH", help="write the history (JSON Lines) to PATH"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    output.add_argument(
+        "--history-wall",
+        action="store_true",
+        help="with --history: add each entry's wall seconds (the file is then no longer "
+        "byte-identical between runs; the digest never includes them)",
+    )
+    output.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+
+    fz = sub.add_parser(
+        "fuzz",
+        help="search a scenario's fault space for violations",
+        description="Draw cases from a scenario's [fuzz] fault space until the budget is spent; "
+        "each failure is written to the store at once, and the first of each group shrunk.",
+    )
+    what = fz.add_argument_group("what to run")
+    what.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {scenarios}")
+    what.add_argument("--variant", default="legacy", help="legacy, safe or module:Class")
+    what.add_argument(
         "--planner", metavar="PLANNER", help="the planner: default, or your own as module:Class"
     )
-    fz.add_argument(
+    what.add_argument(
         "--invariant",
         action="append",
         default=[],
         metavar="NAME",
         help="judge only this invariant (repeatable; default: all)",
     )
-    fz.add_argument("--json", metavar="PATH", help="write the campaign summary as JSON")
-    fz.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    sched = fz.add_argument_group("scheduling")
+    sched.add_argument(
+        "--budget", default="60s", help="wall time (60s, 5m, 1h) or a number of runs (default 60s)"
+    )
+    sched.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    sched.add_argument("--seed", type=int, default=1, help="campaign seed: which cases (default 1)")
+    sched.add_argument(
+        "--stop-after", type=int, metavar="N", help="stop once N failures were found"
+    )
+    sched.add_argument(
+        "--no-shrink", action="store_true", help="do not shrink the first failure of each group"
+    )
+    sched.add_argument(
+        "--shrink-runs", type=int, default=30, help="re-runs per shrink (default 30)"
+    )
+    dns = fz.add_argument_group("DNS")
+    dns.add_argument("--dns", choices=_Listed(SERVERS), help="the authoritative server")
+    output = fz.add_argument_group("output")
+    output.add_argument(
+        "--store",
+        metavar="DIR",
+        help="failure store (default out/fuzz-SCENARIO-VARIANT); each failure is written "
+        "there the moment it is found",
+    ).complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    output.add_argument("--resume", action="store_true", help="continue the campaign in --store")
+    output.add_argument(
+        "--json", metavar="PATH", help="write the campaign summary as JSON"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     sh = sub.add_parser(
         "shrink", help="reduce a failing case to a minimal one that fails the same way"
     )
     sh.add_argument(
         "result", help="a failure from a fuzz store, or any 'dnschaos run --json' result"
-    )
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
     sh.add_argument(
         "-o", "--output", help="where to write the shrunk result (default RESULT.shrunk.json)"
-    )
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
     sh.add_argument("--max-runs", type=int, default=40, help="re-runs at most (default 40)")
     sh.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     rpt = sub.add_parser("report", help="write an HTML report or a timeline PNG for a result")
-    rpt.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
-    rpt.add_argument("-o", "--output", required=True, help="report.html or timeline.png")
+    rpt.add_argument(
+        "result", help="a result JSON written by 'dnschaos run --json'"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    rpt.add_argument(
+        "-o", "--output", required=True, help="report.html or timeline.png"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
     rpt.add_argument(
         "--history",
         metavar="PATH",
         help="the run's history (from 'run --history'); without it a --clock sim run is "
         "replayed to rebuild it",
-    )
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
 
     rep = sub.add_parser("replay", help="rerun a recorded result and confirm its trace digest")
-    rep.add_argument("result", help="a result JSON written by 'dnschaos run --json'")
-    rep.add_argument("--json", metavar="PATH", help="write the replayed result to PATH")
+    rep.add_argument(
+        "result", help="a result JSON written by 'dnschaos run --json'"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    rep.add_argument(
+        "--json", metavar="PATH", help="write the replayed result to PATH"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
     rep.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+
+    comp = sub.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print the completion script for a shell, e.g. "
+        "'dnschaos completion bash > ~/.local/share/bash-completion/completions/dnschaos'.",
+    )
+    comp.add_argument("shell", choices=SHELLS, help="the shell: " + ", ".join(SHELLS))
     return p
+
+
+SHELLS: Final = ("bash", "zsh", "tcsh")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,6 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fuzz(args)
         if args.command == "shrink":
             return _shrink(args)
+        if args.command == "completion":
+            return _completion(args)
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -259,6 +330,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dnschaos: harness error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_HARNESS
     return EXIT_USAGE
+
+
+def _completion(args: argparse.Namespace) -> int:
+    import shtab
+
+    print(shtab.complete(_parser(), shell=args.shell), end="")
+    return EXIT_OK
 
 
 def _check_writable(flag: str, path: str | None) -> None:
@@ -351,24 +429,51 @@ def _run(args: argparse.Namespace) -> int:
     from dnschaos.explore.search import seeds, systematic
 
     spec = _spec(args)
-    if spec.strategy == "dfs":
-        result, report = systematic(spec, args.runs)
+    dfs = spec.strategy == "dfs"
+    status = _status(
+        args.scenario if spec.strategy == "random" else f"{args.scenario} · {spec.strategy}",
+        live=args.runs > 1 and not args.quiet,
+        total=args.runs,
+    )
+
+    def each(done: Any) -> None:
+        if not dfs and args.runs > 1 and not args.quiet:
+            first = done.headline.invariant if done.headline else ""
+            print(f"seed {done.seed}: {done.verdict} {first}".rstrip())
+        status.ran(
+            failed=done.verdict != "pass",
+            case=f"schedule {status.runs + 2}" if dfs else f"seed {done.seed + 1}",
+        )
+
+    with status:
+        status.show("schedule 1" if dfs else f"seed {spec.seed}")
+        if dfs:
+            result, report = systematic(spec, args.runs, progress=each)
+        else:
+            result = seeds(spec, args.runs, progress=each)
+    if dfs:
         print(report.line())
-    else:
-
-        def each(done: Any) -> None:
-            if args.runs > 1 and not args.quiet:
-                first = done.headline.invariant if done.headline else ""
-                print(f"seed {done.seed}: {done.verdict} {first}".rstrip())
-
-        result = seeds(spec, args.runs, progress=each)
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
         from dnschaos.downstream.compare import lines
         from dnschaos.explore.mitigations import compare
 
-        rows = compare(result.spec, result.cascade, workers=args.workers)
+        with _status("comparing mitigations", live=not args.quiet) as comparing:
+
+            def compared(message: str) -> None:
+                text = message.strip().removeprefix(".. ")
+                if text.startswith("done: "):
+                    comparing.ran(case=text)
+                else:
+                    comparing.show(text)
+
+            rows = compare(
+                result.spec,
+                result.cascade,
+                workers=args.workers,
+                progress=compared if comparing.live else None,
+            )
         for line in lines(rows):
             print(line)
         payload["mitigation_comparison"] = rows
@@ -377,6 +482,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.history:
         _write(args.history, result.history.jsonl(wall=args.history_wall))
     return VERDICT_EXIT[result.verdict]
+
+
+def _status(title: str, *, live: bool, total: int | None = None) -> Any:
+    """A live status line for long work when stdout is a terminal; otherwise a no-op."""
+    from dnschaos.console import Status, terminal
+
+    return Status(title, console=terminal() if live else None, total=total)
 
 
 def _print_result(result: Any, *, quiet: bool) -> None:
@@ -587,15 +699,28 @@ def _fuzz(args: argparse.Namespace) -> int:
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
     campaign = open_campaign(spec, args.seed, store, resume=args.resume)
     say = (lambda _m: None) if args.quiet else default_progress
-    fuzz(
-        campaign,
-        scenario,
-        seconds=seconds,
-        runs=runs,
-        workers=args.workers,
-        stop_after=args.stop_after,
-        progress=say,
-    )
+    with _status(f"fuzz {scenario.name}", live=not args.quiet) as status:
+
+        def searching(message: str) -> None:
+            # The campaign's periodic "runs N · R runs/s · failures F ..." line becomes the
+            # status line on a terminal; everything else is printed as it comes.
+            if status.live and message.startswith("runs "):
+                status.counters = message
+                status.show(status.case)
+            else:
+                say(message)
+                if message.startswith("failure: "):
+                    status.show("last " + message)
+
+        fuzz(
+            campaign,
+            scenario,
+            seconds=seconds,
+            runs=runs,
+            workers=args.workers,
+            stop_after=args.stop_after,
+            progress=searching,
+        )
     print(
         f"fuzz {scenario.name} · variant {args.variant} · campaign seed {campaign.seed}: "
         f"{campaign.runs} runs in {campaign.wall:.0f}s, {campaign.failures} failures "
