@@ -131,20 +131,36 @@ def rollback_target_exists(history: Iterable[Entry]) -> list[Violation]:
 
 
 def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
-    """Every plan becomes active (or superseded) on every endpoint within ``bound`` seconds."""
+    """Every plan becomes active (or superseded) on every endpoint within ``bound`` seconds.
+
+    Only the automation's working period is judged: once the operator switched it off
+    (an ``operator`` entry ``automation-disabled``), nothing applies plans any more, so
+    a plan is due only if it was written at least ``bound`` seconds before that, and
+    plans written afterwards (a planner caught mid-step) are not due at all.
+    """
 
     def check(history: Iterable[Entry]) -> list[Violation]:
         entries = list(history)
         if not entries:
             return []
         end = entries[-1]["t"]
+        working_end = min(
+            (
+                e["t"]
+                for e in entries
+                if e["kind"] == "operator" and e.get("action") == "automation-disabled"
+            ),
+            default=end,
+        )
         root: dict[str, int | None] = {}
         for e in _observations(entries):
             root[e["endpoint"]] = e["root"]
         due = [
             e
             for e in entries
-            if e["kind"] == "event" and e["event"] == "wrote-plan" and e["t"] <= end - bound
+            if e["kind"] == "event"
+            and e["event"] == "wrote-plan"
+            and e["t"] <= min(end, working_end) - bound
         ]
         if not due:
             return []

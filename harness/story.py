@@ -65,8 +65,10 @@ def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
     writes = _writes(history, violation.endpoint, violation.seq)
     flips = [w for w in writes if w.root_to is not None]
     lines: list[str] = []
+    verdict = f"t={violation.t:7.1f}s  [{violation.invariant}] {violation.detail}"
+    blind = _scan_limit_lines(history, violation.t)
     if not flips:
-        return [f"t={violation.t:7.1f}s  [{violation.invariant}] {violation.detail}"]
+        return [*blind, verdict]
     culprit = flips[-1]
     # When a clean-up deleted the active tree, the flip that made it active is the culprit.
     deleter = next(
@@ -123,5 +125,30 @@ def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
                 f"cleaned up: deleted plan {culprit.root_to}, the ACTIVE tree",
             )
         )
-    lines.append(f"t={violation.t:7.1f}s  [{violation.invariant}] {violation.detail}")
+    lines.extend(blind)
+    lines.append(verdict)
+    return lines
+
+
+def _scan_limit_lines(history: Sequence[Entry], until: float) -> list[str]:
+    """Enactors that found no plan among the newest items (all malformed), by ``until``
+    (a progress violation's time is the end of the run, its entry the plan's write):
+    the first time each said so. Plans below are never looked at."""
+    lines: list[str] = []
+    told: set[str] = set()
+    for e in history:
+        if e["t"] > until:
+            break
+        if e["kind"] != "event" or e["event"] != "scan-limit-hit" or e["actor"] in told:
+            continue
+        told.add(e["actor"])
+        lines.append(
+            _line(
+                e["actor"],
+                e["t"],
+                f"found no plan: the {e['skipped']} newest plan items are malformed "
+                f"(down to generation {e['oldest_examined']}); older plans are not looked at "
+                f"(plan_scan_limit {e['limit']})",
+            )
+        )
     return lines

@@ -44,7 +44,13 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, Rea
 
 from dnschaos.automation import lock as locks
 from dnschaos.automation.lock import LockFormatError, LockValue
-from dnschaos.automation.plan import PLANS_PK, Endpoint, Plan, PlanFormatError
+from dnschaos.automation.plan import (
+    PLANS_PK,
+    Endpoint,
+    Plan,
+    PlanFormatError,
+    generation_text,
+)
 from dnschaos.automation.tree import (
     DEFAULT_LEAF_TTL,
     ZoneSnapshot,
@@ -99,7 +105,9 @@ class EnactorConfig:
     cleanup_window: int = 10  # (assumed) keep trees newer than applied - window
     leaf_ttl: int = DEFAULT_LEAF_TTL
     poll_interval: float = 10.0  # (assumed) seconds between passes
-    plan_scan_limit: int = 25  # newest plan items examined for a valid plan
+    # Newest plan items examined for a valid plan: more malformed ones on top and the
+    # enactor applies nothing (it records scan-limit-hit each pass). See the README.
+    plan_scan_limit: int = 25
 
 
 class Outcome(StrEnum):
@@ -252,6 +260,13 @@ class BaseEnactor:
         return plan
 
     def newest_plan(self) -> Plan | None:
+        """The newest well-formed plan among the ``plan_scan_limit`` newest items.
+
+        Malformed items are skipped (``plan-skipped``). When the limit is reached with
+        no plan found, the enactor applies nothing this pass, however good the plans
+        below are: it says so (``scan-limit-hit``, and a log line) rather than idling
+        in silence.
+        """
         for seen, item in enumerate(self._plan_items(), start=1):
             try:
                 plan = Plan.from_item(item)
@@ -265,6 +280,20 @@ class BaseEnactor:
                 log.warning("%s: skipping malformed plan item %s: %s", self.name, raw, exc)
                 self.emit("plan-skipped", item_generation=str(raw), reason=str(exc))
             if seen >= self.config.plan_scan_limit:
+                oldest = generation_text(item)
+                log.error(
+                    "%s: the %d newest plan items are all malformed (down to generation %s); "
+                    "older plans are not looked at (plan_scan_limit)",
+                    self.name,
+                    seen,
+                    oldest,
+                )
+                self.emit(
+                    "scan-limit-hit",
+                    limit=self.config.plan_scan_limit,
+                    skipped=seen,
+                    oldest_examined=oldest,
+                )
                 break
         return None
 

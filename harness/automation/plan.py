@@ -93,8 +93,8 @@ class Plan:
         """Parse a typed DynamoDB item, refusing anything that is not a whole plan."""
         try:
             plain = {k: _deser.deserialize(v) for k, v in item.items()}
-        except (TypeError, ValueError, KeyError) as exc:
-            raise PlanFormatError(f"item is not valid DynamoDB JSON: {exc}") from None
+        except (TypeError, ValueError, KeyError, ArithmeticError) as exc:
+            raise PlanFormatError(f"item is not valid DynamoDB JSON: {exc!r}") from None
         gen = _integer(plain, "generation", minimum=1)
         created = plain.get("created_at", Decimal(0))
         if not isinstance(created, Decimal):
@@ -115,9 +115,32 @@ class Plan:
         return cls(generation=gen, created_at=float(created), groups=groups)
 
 
+def generation_of(item: Mapping[str, Any]) -> int:
+    """The generation of a typed plan item (a whole number, at least 1), whatever else
+    the item holds; :class:`PlanFormatError` when it has none."""
+    raw = item.get("generation")
+    try:
+        value = None if raw is None else _deser.deserialize(raw)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        raise PlanFormatError(f"generation is not valid DynamoDB JSON: {exc!r}") from None
+    return _integer({"generation": value}, "generation", minimum=1)
+
+
+def generation_text(item: Mapping[str, Any]) -> str:
+    """An item's generation as written (``2.5``, ``seven``), for logs and events."""
+    raw = item.get("generation")
+    if isinstance(raw, Mapping) and len(raw) == 1:
+        return str(next(iter(raw.values())))
+    return repr(raw)
+
+
 def _integer(plain: Mapping[str, Any], key: str, *, minimum: int) -> int:
     value = plain.get(key)
-    if not isinstance(value, Decimal) or value != value.to_integral_value():
+    if (
+        not isinstance(value, Decimal)
+        or not value.is_finite()
+        or value != value.to_integral_value()
+    ):
         raise PlanFormatError(f"{key} must be an integer, got {value!r}")
     if value < minimum:
         raise PlanFormatError(f"{key} must be at least {minimum}, got {value}")

@@ -18,12 +18,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dnschaos.automation.fleet import FleetSource
-from dnschaos.automation.plan import PLANS_PK, Plan, Target
+from dnschaos.automation.plan import (
+    PLANS_PK,
+    Plan,
+    PlanFormatError,
+    Target,
+    generation_of,
+    generation_text,
+)
 from dnschaos.events import Emitter, EventSink, null_sink
 from dnschaos.sim.clock import Clock
 
@@ -33,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_GROUPS: Final = ("regional", "fips")
+# Items a page once the newest item turned out malformed.
+SKIP_PAGE: Final = 25
 
 
 @dataclass(frozen=True)
@@ -101,13 +110,33 @@ class Planner:
         return generation
 
     def newest_generation(self) -> int:
-        resp = self.dynamodb.query(
-            TableName=self.config.table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": PLANS_PK}},
-            ScanIndexForward=False,
-            Limit=1,
-            ProjectionExpression="generation",
-        )
-        items = resp.get("Items", [])
-        return int(items[0]["generation"]["N"]) if items else 0
+        """The newest whole generation in the table (0 when there is none).
+
+        Items written by other code may hold a generation that is no whole number
+        (``2.5``, a string): each is logged, reported as ``generation-skipped`` and
+        passed over, and the next older item is read. Usually the first item is fine
+        and this is a single one-item query.
+        """
+        kwargs: dict[str, Any] = {
+            "TableName": self.config.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": PLANS_PK}},
+            "ScanIndexForward": False,
+            "Limit": 1,
+            "ProjectionExpression": "generation",
+        }
+        while True:
+            resp = self.dynamodb.query(**kwargs)
+            for item in resp.get("Items", []):
+                try:
+                    return generation_of(item)
+                except PlanFormatError as exc:
+                    text = generation_text(item)
+                    log.warning(
+                        "%s: skipping plan item with generation %s: %s", self.name, text, exc
+                    )
+                    self.emit("generation-skipped", item_generation=text, reason=str(exc))
+            if "LastEvaluatedKey" not in resp:
+                return 0
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+            kwargs["Limit"] = SKIP_PAGE

@@ -6,11 +6,21 @@ fault space (``[fuzz]``, see ``dnschaos.faultspace``). So a campaign is itself
 reproducible, and ``--resume`` carries on from the next case index.
 
 The store directory holds ``campaign.json`` (scenario, variant, seed, the next
-case index, counts, groups) and one ``failure-<index>.json`` per failing case,
-written the moment it comes back (atomically), so a crash loses nothing. A
-failure file is a normal result JSON plus its ``case``: ``dnschaos replay``
-runs it. Failures are grouped by the invariant broken first and the shape of
-their story (the decisive steps with numbers taken out).
+case index, the cases started but not finished, counts, groups) and one
+``failure-<index>.json`` per failing case, written the moment it comes back
+(atomically), so a crash loses nothing. A case is recorded as started before it
+is handed to a worker and as finished only once its result is stored; whatever
+ends a session (``--stop-after``, Ctrl-C, a kill) leaves the cases in flight in
+``started``, and ``--resume`` runs those again before drawing new ones. So an
+interrupted and resumed campaign covers the same cases as one that ran
+through. A failure file is a normal result JSON plus its ``case``: ``dnschaos
+replay`` runs it. Failures are grouped by the invariant broken first and the
+shape of their story (the decisive steps with numbers taken out).
+
+Workers die with the campaign: on Linux the kernel sends them SIGTERM when
+their parent goes (``PR_SET_PDEATHSIG``), and a watchdog thread in each worker
+exits when its parent pid changes, should the signal not come. They ignore
+SIGINT: a Ctrl-C is the parent's to handle (it stops them itself).
 
 Why not Hypothesis as the engine: one case is a whole multi-actor run of
 seconds, deterministic in (seed, strategy, faults), and the useful reductions
@@ -26,13 +36,17 @@ import json
 import os
 import random
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
@@ -76,11 +90,52 @@ def story_shape(lines: list[str]) -> str:
 # --------------------------------------------------------------------------- worker side
 
 _WORKER_SPEC: RunSpec | None = None
+_PR_SET_PDEATHSIG: Final = 1
+WATCHDOG_INTERVAL: Final = 0.5  # seconds between a worker's looks at its parent
 
 
-def _init_worker(spec_json: dict[str, Any]) -> None:
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to SIGTERM this process when its parent exits."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the watchdog still ends the worker
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(WATCHDOG_INTERVAL)
+        if os.getppid() != parent:
+            os._exit(1)  # orphaned: nobody will read a result, and nothing to clean up
+
+
+def _init_worker(spec_json: dict[str, Any], campaign_pid: int | None = None) -> None:
     global _WORKER_SPEC
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    parent = os.getppid()
+    # The parent may have died before the death signal was asked for.
+    if campaign_pid is not None and not _alive(campaign_pid):
+        os._exit(1)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="dnschaos-parent-watchdog", daemon=True
+    ).start()
     _WORKER_SPEC = RunSpec.from_json(spec_json)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _run_one(index: int, case_json: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +175,8 @@ class Campaign:
     seed: int
     store: Path
     next_index: int = 0
+    # Cases handed to a worker whose result is not stored yet: run again on resume.
+    started: set[int] = field(default_factory=set)
     runs: int = 0
     failures: int = 0
     unknown: int = 0
@@ -142,6 +199,7 @@ class Campaign:
             "spec": self.spec.to_json(),
             "seed": self.seed,
             "next_index": self.next_index,
+            "started": sorted(self.started),
             "runs": self.runs,
             "failures": self.failures,
             "unknown": self.unknown,
@@ -188,6 +246,7 @@ def open_campaign(spec: RunSpec, seed: int, store: Path, *, resume: bool) -> Cam
             int(data["seed"]),
             store,
             next_index=int(data["next_index"]),
+            started={int(i) for i in data.get("started", ())},
             runs=int(data["runs"]),
             failures=int(data["failures"]),
             unknown=int(data.get("unknown", 0)),
@@ -198,6 +257,39 @@ def open_campaign(spec: RunSpec, seed: int, store: Path, *, resume: bool) -> Cam
     if resume:
         raise UsageError(f"--resume: {state} does not exist; start the campaign without --resume")
     return Campaign(spec, seed, store)
+
+
+@contextmanager
+def _sigint_as_flag() -> Iterator[threading.Event]:
+    """While the campaign runs, Ctrl-C sets a flag the loop looks at between results, so
+    the store is never saved half-updated."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        flag.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+
+
+def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+    """Shut the pool down; ``kill``: its workers are stopped mid-case (their cases stay
+    started, to be run again on resume) instead of being waited for."""
+    if not kill:
+        pool.shutdown(wait=True)
+        return
+    processes = list((pool._processes or {}).values())
+    for process in processes:
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=10.0)
 
 
 def fuzz(
@@ -211,7 +303,13 @@ def fuzz(
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run cases until the budget is spent; return the failures found in this session.
-    ``scenario`` is the campaign spec's built scenario (built here when not given)."""
+    ``scenario`` is the campaign spec's built scenario (built here when not given).
+
+    ``runs`` cases are run in this session, no more and no fewer (unless ``seconds``,
+    ``stop_after`` or Ctrl-C end it first): cases left started by an earlier session
+    first, then new ones. With ``stop_after`` failures found, the cases still in flight
+    are stopped and left started for a later resume. Ctrl-C does the same, saves the
+    store and raises ``KeyboardInterrupt``."""
     if scenario is None:
         from dnschaos.scenario import build
 
@@ -222,73 +320,100 @@ def fuzz(
     start = time.monotonic()
     wall0 = campaign.wall
     found: list[dict[str, Any]] = []
+    submitted = 0
     session_runs = 0
     last_line = 0.0
+    retry = sorted(campaign.started)  # started in an earlier session, never finished
+    pending: dict[Future[dict[str, Any]], int] = {}
+
+    def enough_found() -> bool:
+        return stop_after is not None and len(found) >= stop_after
 
     def budget_left() -> bool:
-        if stop_after is not None and len(found) >= stop_after:
+        if enough_found():
             return False
-        if runs is not None and session_runs + len(pending) >= runs:
+        if runs is not None and submitted >= runs:
             return False
         return seconds is None or time.monotonic() - start < seconds
 
-    pending: dict[Future[dict[str, Any]], int] = {}
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        initializer=_init_worker,
-        initargs=(campaign.spec.to_json(),),
-    ) as pool:
-        while True:
-            while budget_left() and len(pending) < workers * 2:
-                index = campaign.next_index
-                campaign.next_index += 1
-                case = draw(scenario, campaign.seed, index)
-                fut = pool.submit(_run_one, index, case.to_json())
-                pending[fut] = index
-            if not pending:
-                break
-            done, _ = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            for fut in done:
-                pending.pop(fut)
-                out = fut.result()
-                session_runs += 1
-                campaign.runs += 1
-                campaign.wall = wall0 + time.monotonic() - start
-                if out["verdict"] == "unknown":
-                    campaign.unknown += 1
-                if "invariant" in out:
-                    campaign.failures += 1
-                    if campaign.first_failure_wall is None:
-                        campaign.first_failure_wall = campaign.wall
-                    path = campaign.store / f"failure-{out['index']:06d}.json"
-                    write_atomic(path, out["result"])
-                    key = f"{out['invariant']} :: {out['shape']}"
-                    group = campaign.groups.setdefault(
-                        key,
-                        {"invariant": out["invariant"], "story": out["story"], "files": []},
+    def take_index() -> int:
+        if retry:
+            return retry.pop(0)
+        index = campaign.next_index
+        campaign.next_index += 1
+        campaign.started.add(index)
+        return index
+
+    def record(out: dict[str, Any]) -> None:
+        nonlocal session_runs
+        session_runs += 1
+        campaign.runs += 1
+        campaign.wall = wall0 + time.monotonic() - start
+        if out["verdict"] == "unknown":
+            campaign.unknown += 1
+        if "invariant" in out:
+            campaign.failures += 1
+            if campaign.first_failure_wall is None:
+                campaign.first_failure_wall = campaign.wall
+            path = campaign.store / f"failure-{out['index']:06d}.json"
+            write_atomic(path, out["result"])
+            key = f"{out['invariant']} :: {out['shape']}"
+            group = campaign.groups.setdefault(
+                key,
+                {"invariant": out["invariant"], "story": out["story"], "files": []},
+            )
+            if path.name not in group["files"]:
+                group["files"].append(path.name)
+            found.append({**out, "path": str(path)})
+            say(f"failure: {out['invariant']} (case {out['index']}) -> {path}")
+        # The same save that counts the case takes it out of ``started``.
+        campaign.started.discard(out["index"])
+        campaign.save()
+
+    with _sigint_as_flag() as interrupted:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_init_worker,
+            initargs=(campaign.spec.to_json(), os.getpid()),
+        )
+        try:
+            while not interrupted.is_set():
+                batch: list[int] = []
+                while budget_left() and len(pending) + len(batch) < workers * 2:
+                    batch.append(take_index())
+                    submitted += 1
+                if batch:
+                    campaign.save()  # started, before any of them runs
+                    for index in batch:
+                        case = draw(scenario, campaign.seed, index)
+                        pending[pool.submit(_run_one, index, case.to_json())] = index
+                if not pending or enough_found():
+                    break
+                done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: pending[f]):
+                    pending.pop(fut)
+                    record(fut.result())
+                now = time.monotonic()
+                if now - last_line >= 1.0 or not pending:
+                    last_line = now
+                    elapsed = now - start
+                    rate = session_runs / elapsed if elapsed > 0 else 0.0
+                    say(
+                        f"runs {campaign.runs} · {rate:.2f} runs/s · failures "
+                        f"{campaign.failures} ({len(campaign.groups)} groups) · {elapsed:.0f}s"
                     )
-                    group["files"].append(path.name)
-                    found.append({**out, "path": str(path)})
-                    say(f"failure: {out['invariant']} (case {out['index']}) -> {path}")
-                campaign.save()
-            now = time.monotonic()
-            if now - last_line >= 1.0 or not pending:
-                last_line = now
-                elapsed = now - start
-                rate = session_runs / elapsed if elapsed > 0 else 0.0
-                say(
-                    f"runs {campaign.runs} · {rate:.2f} runs/s · failures {campaign.failures} "
-                    f"({len(campaign.groups)} groups) · {elapsed:.0f}s"
-                )
-            if stop_after is not None and len(found) >= stop_after and pending:
-                # Enough found: cases not finished are given back to a later --resume.
-                campaign.next_index = min(pending.values())
-                for fut in pending:
-                    fut.cancel()
-                pool.shutdown(wait=True, cancel_futures=True)
-                break
-    campaign.wall = wall0 + time.monotonic() - start
-    campaign.save()
+        finally:
+            _close_pool(pool, kill=bool(pending))
+            campaign.wall = wall0 + time.monotonic() - start
+            campaign.save()
+        if pending:
+            why = "interrupted" if interrupted.is_set() else f"{len(found)} failure(s) found"
+            say(
+                f"{why}: case(s) {', '.join(map(str, sorted(pending.values())))} not finished; "
+                "--resume runs them again"
+            )
+    if interrupted.is_set():
+        raise KeyboardInterrupt
     return found
 
 
