@@ -446,9 +446,25 @@ def _removed_on_failure(directory: Path) -> Iterator[None]:
         raise
 
 
+# A Unix socket path holds at most 107 bytes; Knot's control socket is
+# <directory>/knot.sock, and the directory's own name takes up to ~40 of them.
+_SOCKET_PATH_MAX: Final = 107
+_KNOT_NAME_ROOM: Final = 45
+
+
 def _fresh_directory(kind: str, workdir: Path | None) -> Path:
-    """A new directory for a server, in ``workdir`` or the temporary folder, swept first."""
+    """A new directory for a server, in ``workdir`` or the temporary folder, swept first.
+
+    A parent too deep for Knot's control socket (a test's tmp_path, a long TMPDIR)
+    gives way to a short one: Knot would otherwise exit at start with "not enough
+    space provided" for the socket's path.
+    """
     parent = Path(tempfile.gettempdir()) if workdir is None else workdir
+    if kind == "knot" and len(str(parent.resolve())) + _KNOT_NAME_ROOM > _SOCKET_PATH_MAX:
+        shorter = Path(tempfile.gettempdir()).resolve()
+        if len(str(shorter)) + _KNOT_NAME_ROOM > _SOCKET_PATH_MAX:
+            shorter = Path("/tmp")
+        parent = shorter
     parent.mkdir(parents=True, exist_ok=True)
     _sweep(parent)
     pid = os.getpid()
@@ -623,11 +639,14 @@ class ServerHandle:
                 )
             if _PORT_BUSY.search(_log_tail(self.log_path, offset, lines=200)):
                 raise _PortBusy
-            answer = self._probe(self.port)
-            if answer is None:
+            # The deadline is checked before the probe: a server that answers only after
+            # its time is up has not started in time (and a zero timeout always fails).
+            late = time.monotonic() >= deadline
+            answer = None if late else self._probe(self.port)
+            if answer is None and not late:
                 return
-            why = answer
-            if time.monotonic() >= deadline:
+            why = answer or why
+            if late:
                 raise _failure(
                     self.kind,
                     self.binary,

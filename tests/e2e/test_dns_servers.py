@@ -392,7 +392,8 @@ def test_start_failure_reports_the_log_and_leaves_nothing_running(
         start_authoritative(kind, [ZoneSpec(ZONE)], tsig, workdir=tmp_path, timeout=0)
     message = str(failed.value)
     assert kind in message and find_binary(kind) in message
-    assert str(tmp_path) in message and "server.log" in message
+    # The log is named (Knot's directory may sit outside a tmp_path too deep for its socket).
+    assert "server.log" in message and "dnschaos-" + kind in message
     assert "not answering" in message and "last lines" in message
     assert processes_under(tmp_path) == []
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import gc
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The temporary folder the adapter uses during this test."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
+def tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The temporary folder the adapter uses during this test: short, since Knot's control
+    socket lives in its server directory and a Unix socket path holds at most 107 bytes."""
+    folder = Path(tempfile.mkdtemp(prefix="dcs-", dir="/tmp"))
     monkeypatch.setattr("tempfile.tempdir", str(folder))
-    return folder
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def start(kind: str, *, timeout: float = 15.0) -> ServerHandle:
@@ -182,9 +184,18 @@ def test_the_next_start_sweeps_what_a_killed_run_left(tmp: Path) -> None:
 @pytest.mark.parametrize("server_kind", ["bind9", "knot"])
 def test_a_run_removes_its_servers_directories_when_it_ends(server_kind: str, tmp: Path) -> None:
     require(server_kind)
-    from dnschaos.runner import run, scenario_named, with_dns
+    from dnschaos.runner import run
+    from dnschaos.spec import RunSpec
 
-    scenario = with_dns(scenario_named("incident-2025-dns"), server_kind, "none")
-    result = run(replace(scenario, duration=30.0), "safe", seed=4)
+    result = run(
+        RunSpec(
+            "incident-2025-dns",
+            variant="safe",
+            seed=4,
+            dns=server_kind,
+            resolver="none",
+            overrides=(("scenario.duration", 30.0),),
+        )
+    )
     assert result.dns is not None and result.dns["server"] == server_kind
     assert list(tmp.iterdir()) == []
