@@ -460,6 +460,8 @@ def _fresh_directory(kind: str, workdir: Path | None) -> Path:
     space provided" for the socket's path.
     """
     parent = Path(tempfile.gettempdir()) if workdir is None else workdir
+    if parent.is_dir():
+        _sweep(parent)  # also when the new directory goes elsewhere (below)
     if kind == "knot" and len(str(parent.resolve())) + _KNOT_NAME_ROOM > _SOCKET_PATH_MAX:
         shorter = Path(tempfile.gettempdir()).resolve()
         if len(str(shorter)) + _KNOT_NAME_ROOM > _SOCKET_PATH_MAX:

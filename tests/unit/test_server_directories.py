@@ -95,10 +95,10 @@ def test_only_the_adapters_own_directories_are_touched(tmp: Path) -> None:
 def test_a_fresh_directory_names_its_owner_and_sweeps_first(tmp: Path) -> None:
     pid = dead_pid()
     stale = leftover(tmp, "bind9", pid, f"{pid} 1\n")
-    fresh = dns_servers._fresh_directory("knot", tmp)
+    fresh = dns_servers._fresh_directory("bind9", tmp)
     assert not stale.exists()
     assert fresh.parent == tmp.resolve()
-    assert fresh.name.startswith(f"dnschaos-knot-{os.getpid()}-")
+    assert fresh.name.startswith(f"dnschaos-bind9-{os.getpid()}-")
     assert (fresh / "owner").read_text() == f"{os.getpid()} {own_start()}\n"
     dns_servers._sweep(tmp)  # another start of ours: the directory is in use
     assert fresh.exists()
@@ -110,3 +110,17 @@ def test_without_workdir_the_temporary_folder_is_used(
     monkeypatch.setattr("tempfile.tempdir", str(tmp))
     fresh = dns_servers._fresh_directory("unbound", None)
     assert fresh.parent == tmp.resolve()
+
+
+def test_a_knot_directory_too_deep_for_its_socket_goes_to_a_short_folder(tmp: Path) -> None:
+    # Knot binds <directory>/knot.sock, and a Unix socket path holds at most 107 bytes.
+    deep = tmp / ("d" * 90)
+    deep.mkdir()
+    pid = dead_pid()
+    stale = leftover(deep, "knot", pid, f"{pid} 1\n")
+    fresh = dns_servers._fresh_directory("knot", deep)
+    try:
+        assert len(str(fresh / "knot.sock")) <= 107
+        assert not stale.exists()  # the folder asked for is still swept
+    finally:
+        dns_servers._remove_directory(fresh)
