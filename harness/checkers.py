@@ -358,10 +358,6 @@ Check = Callable[[Iterable[Entry]], list[Violation]]
 
 def for_scenario(scenario: Any) -> dict[str, Check]:
     """Every invariant a run of ``scenario`` is judged by, by name."""
-    if getattr(scenario, "byo", None) is not None:  # the user's own (dnschaos.byo)
-        from dnschaos.byo.invariants import checks
-
-        return checks(scenario.byo)
     chosen: dict[str, Check] = {
         **SAFETY,
         "single-lock-holder": single_lock_holder,

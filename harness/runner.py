@@ -161,7 +161,7 @@ def run(
         driver, strategy_name = sim, strategy.name
     target = prepare_target(TargetSpec(spec.target, endpoint_url=spec.endpoint_url), seed)
     stop_on_violation = spec.stop_on_violation and scenario.stop_at_first_violation
-    judged = checkers.chosen(scenario, spec.invariants)
+    judged = _chosen(scenario, spec.invariants)
     # Stop early only for what is judged: a search aimed at one invariant must not end
     # its runs at another.
     safety = {n: c for n, c in judged.items() if n in _safety_names(scenario)}
@@ -197,6 +197,17 @@ def run(
         if outcome.stop == Stop.FINISHED and why is not None:
             outcome = replace(outcome, reason=why)
     return _result(spec, scenario, strategy_name, outcome, history, judged)
+
+
+def _chosen(scenario: Scenario, names: Sequence[str]) -> dict[str, checkers.Check]:
+    """The invariants a run judges: the scenario's (a run of user actors: the user's), or
+    only the named ones."""
+    if scenario.byo is None:
+        return checkers.chosen(scenario, names)
+    from dnschaos.byo.invariants import checks
+
+    every = checks(scenario.byo)
+    return {n: c for n, c in every.items() if not names or n in names}
 
 
 def _safety_names(scenario: Scenario) -> set[str]:

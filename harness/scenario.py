@@ -214,7 +214,7 @@ def load(
     if "actors" in raw:  # the user's own actors and world (dnschaos.byo)
         from dnschaos.byo.load import load_byo
 
-        return load_byo(raw, source)
+        return load_byo(raw, source, table=_Table, fault=_fault, error=ScenarioError)
     top = _Table(source, "", raw)
     meta = top.sub("scenario", required=True)
     assert meta is not None
@@ -604,7 +604,7 @@ def scenario_text(ref: str) -> str:
     if not is_scenario_file(ref):
         return builtin_text(ref)
     if is_simulation_ref(ref):
-        from dnschaos.simulation import simulation_text
+        from dnschaos.byo.simref import simulation_text
 
         return simulation_text(ref)
     try:
@@ -625,7 +625,7 @@ def _digest(text: str) -> str:
 
 def _from_text(ref: str, text: str, overrides: Sequence[tuple[str, Any]] = ()) -> Scenario:
     if is_simulation_ref(ref):
-        from dnschaos.simulation import simulation_scenario
+        from dnschaos.byo.simref import simulation_scenario
 
         return simulation_scenario(ref, overrides)
     if is_scenario_file(ref):
@@ -701,7 +701,7 @@ def build(spec: RunSpec) -> Scenario:
     if spec.invariants:
         from dnschaos.checkers import invariant_names
 
-        known = invariant_names(scenario)
+        known = scenario.byo.check_names() if scenario.byo else invariant_names(scenario)
         unknown = [n for n in spec.invariants if n not in known]
         if unknown:
             raise UsageError(

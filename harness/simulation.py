@@ -26,10 +26,9 @@ that made it only.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -41,14 +40,12 @@ from dnschaos.byo.config import (
     Ref,
     TableSpec,
     ZoneSpec,
-    is_ref,
-    load_ref,
     module_of,
 )
 from dnschaos.errors import UsageError
 from dnschaos.spec import CallLatency, Scenario, default_limits
 
-_LIVE_PREFIX = "live_"
+_LIVE_PREFIX = "live_"  # dnschaos.byo.simref knows it too
 _live: weakref.WeakValueDictionary[int, Simulation] = weakref.WeakValueDictionary()
 _ids = itertools.count(1)
 
@@ -251,67 +248,6 @@ def __getattr__(name: str) -> Any:
             raise AttributeError(name)
         return lambda: sim
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def load_simulation(ref: str) -> Simulation:
-    if not is_ref(ref):
-        raise UsageError(f"scenario {ref!r}: not module:function")
-    if ref.startswith(f"{__name__}:{_LIVE_PREFIX}"):
-        try:
-            made = __getattr__(ref.split(":", 1)[1])()
-        except AttributeError:
-            raise UsageError(
-                f"scenario {ref}: a Simulation run in place (no ref=) is known only to the "
-                "process that made it; give it ref='module:function' to rebuild it elsewhere"
-            ) from None
-    else:
-        made = load_ref(ref, f"scenario {ref}")()
-    if not isinstance(made, Simulation):
-        raise UsageError(
-            f"scenario {ref}: returned {type(made).__name__}, not a dnschaos.Simulation"
-        )
-    if made.ref is None and not ref.startswith(f"{__name__}:"):
-        made.ref = ref
-    return made
-
-
-def simulation_text(ref: str) -> str:
-    """What a spec's digest covers: the source of the function's module (a live simulation:
-    its description)."""
-    if ref.startswith(f"{__name__}:{_LIVE_PREFIX}"):
-        return load_simulation(ref).describe()
-    module = module_of(ref)
-    import importlib
-
-    try:
-        mod = importlib.import_module(str(module))
-        return inspect.getsource(mod)
-    except ImportError as exc:
-        raise UsageError(f"scenario {ref}: cannot import {module!r} ({exc})") from None
-    except (OSError, TypeError):
-        return load_simulation(ref).describe()
-
-
-_OVERRIDABLE = {
-    "scenario.duration": "duration",
-    "scenario.seed": "seed",
-    "scenario.stop_at_first_violation": "stop_at_first_violation",
-    "world.propagation_delay": "propagation_delay",
-}
-
-
-def simulation_scenario(ref: str, overrides: Sequence[tuple[str, Any]] = ()) -> Scenario:
-    sim = load_simulation(ref)
-    for key, value in overrides:
-        if key.startswith("limits."):
-            sim.limits(**{key.split(".", 1)[1]: value})
-        elif key in _OVERRIDABLE:
-            setattr(sim, _OVERRIDABLE[key], value)
-        else:
-            raise UsageError(
-                f"--set {key}: a Simulation takes {', '.join(sorted(_OVERRIDABLE))} or limits.*"
-            )
-    return sim.scenario()
 
 
 __all__ = ["Simulation"]

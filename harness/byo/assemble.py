@@ -149,54 +149,68 @@ class ByoObserver(Observer):
             fresh = itertools.islice(self.history, self._looked, None)
             changed = any(e["kind"] != "choice" for e in fresh)
             self._looked = len(self.history)
-            if not changed or not self.invariants:
-                return
-            strict = self.strict
-            assert strict is not None
-            now = self.clock.now()
-            for label, fn in self.invariants:
-                view = View(
-                    strict, self.zone_ids, self.history, now - self.history.start, self.scan
-                )
-                try:
-                    with harness_scope():
-                        failed = outcome(fn(view))
-                except Exception as exc:
-                    if label not in self._failing:
-                        self._failing.add(label)
-                        self.note(
-                            self.history.append(
-                                "invariant-error",
-                                now,
-                                invariant=label,
-                                error=f"{type(exc).__name__}: {exc}",
-                            )
-                        )
-                    continue
-                if failed is None:
-                    self._failing.discard(label)
-                    continue
-                if label in self._failing:
-                    continue
-                self._failing.add(label)
-                read = sorted(set(failed.names) | view.read)
-                self.note(
-                    self.history.append(
-                        "violation", now, invariant=label, detail=failed.message, read=read
-                    )
-                )
+            if changed and self.invariants:
+                self._judge(self.clock.now(), None)
             self._looked = len(self.history)
+
+    def settled_at(self) -> float:
+        """When every change made so far is INSYNC (DNS serves it)."""
+        strict = self.strict
+        assert strict is not None
+        now = self.clock.now()
+        latest = [c.insync_at for z in self.zone_ids.values() for c in strict.change_log(z)]
+        return max([now, *latest])
+
+    def settle(self) -> None:
+        """After the run: judge once more when every change has propagated, so that what DNS
+        serves after the actors' last writes is judged too (unless a violation ended it)."""
+        with self.lock:
+            if self._failing or not self.invariants:
+                return
+            at = self.settled_at()
+            if at > self.clock.now():
+                self._judge(at, at)
+
+    def _judge(self, now: float, at: float | None) -> None:
+        strict = self.strict
+        assert strict is not None
+        for label, fn in self.invariants:
+            view = View(
+                strict, self.zone_ids, self.history, now - self.history.start, self.scan, at
+            )
+            try:
+                with harness_scope():
+                    failed = outcome(fn(view))
+            except Exception as exc:
+                if label not in self._failing:
+                    self._failing.add(label)
+                    error = f"{type(exc).__name__}: {exc}"
+                    self.note(
+                        self.history.append("invariant-error", now, invariant=label, error=error)
+                    )
+                continue
+            if failed is None:
+                self._failing.discard(label)
+                continue
+            if label in self._failing:
+                continue
+            self._failing.add(label)
+            read = sorted(set(failed.names) | view.read)
+            extra = {"settled": True} if at is not None else {}
+            entry = self.history.append(
+                "violation", now, invariant=label, detail=failed.message, read=read, **extra
+            )
+            self.note(entry)
 
     def final(self) -> dict[str, Any]:
         strict = self.strict
         assert strict is not None
         zones: dict[str, Any] = {}
         served: dict[str, Any] = {}
-        for name, zone_id in sorted(self.zone_ids.items()):
-            view = View(strict, self.zone_ids, [], 0.0, self.scan)
+        view = View(strict, self.zone_ids, [], 0.0, self.scan, self.settled_at())
+        for name in sorted(self.zone_ids):
             zones[name] = encode(view.records(name))
             served[name] = encode(view.served(name))
-            del zone_id
         return {"zones": zones, "served": served, "tables": {t: self.scan(t) for t in self.tables}}
 
 
@@ -212,6 +226,7 @@ class ByoAssembly:
 
     def close(self) -> None:
         try:
+            self.observer.settle()
             with harness_scope():
                 self.history.append("final", self.clock.now(), **self.observer.final())
         finally:
@@ -350,6 +365,7 @@ def assemble_byo(
         harness_client=lambda service: aws.client(service),
         rng_for=rng_for,
         spawn_child=spawn_child if _can_spawn(driver) else None,
+        wait_until=driver.wait_until,
         modules=byo.modules,
     )
     binding.install()

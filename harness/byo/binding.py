@@ -15,7 +15,10 @@ functions that look at the calling thread:
 * ``datetime.datetime`` (a subclass whose ``now``, ``utcnow`` and ``today`` read the
   virtual clock; ``isinstance`` with it still accepts every datetime).
 * ``threading.Thread.start`` and ``join``: a thread an actor starts becomes a
-  child actor under the scheduler (``parent/1``, ``parent/2``, ...).
+  child actor under the scheduler (``parent/1``, ``parent/2``, ...);
+  ``ThreadPoolExecutor.submit`` runs each task as a child actor, and
+  ``Future.result``, ``concurrent.futures.wait`` and ``as_completed`` wait for it
+  under the scheduler (``as_completed`` once all are done).
 
 Elsewhere (any other thread, and the harness's own modules on any thread) the
 originals run. Names the user's modules bound before the run (``from time import
@@ -26,7 +29,7 @@ What cannot be intercepted: names bound by ``from ... import`` in modules that t
 scenario does not name (their own helpers' helpers), ``datetime.date.today``,
 ``os.urandom``, ``uuid.uuid4`` and ``secrets``, real locks, queues and events
 shared between an actor and its threads (they block outside the scheduler), and
-``concurrent.futures`` waits.
+``wait(..., return_when=FIRST_COMPLETED)``, which waits for all.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -128,8 +132,10 @@ class Binding:
         harness_client: Callable[[str], Any],
         rng_for: Callable[[str], random.Random],
         spawn_child: Callable[[str, Callable[[], None]], Callable[[], None]] | None = None,
+        wait_until: Callable[[Callable[[], bool], str], None] | None = None,
         modules: tuple[str, ...] = (),
     ) -> None:
+        self.wait_until = wait_until
         self.clock = clock
         self.client_for = client_for
         self.harness_client = harness_client
@@ -173,6 +179,14 @@ class Binding:
             start, join = threading.Thread.start, threading.Thread.join
             self._set(threading.Thread, "start", _start_dispatch(start))
             self._set(threading.Thread, "join", _join_dispatch(join))
+            self._set(threading.Thread, "is_alive", _is_alive_dispatch(threading.Thread.is_alive))
+            executor = futures.ThreadPoolExecutor
+            self._set(executor, "submit", _submit_dispatch(executor.submit))
+            for method in ("result", "exception"):
+                self._set(futures.Future, method, _future_dispatch(getattr(futures.Future, method)))
+            for name in ("wait", "as_completed"):
+                originals[(futures, name)] = getattr(futures, name)
+                self._set(futures, name, _futures_wait_dispatch(getattr(futures, name)))
             # Names the user's modules imported before the run: ``from time import sleep``.
             replacement = {
                 id(orig): getattr(owner, name) for (owner, name), orig in originals.items()
@@ -308,6 +322,7 @@ def _from_internal() -> bool:
 
 
 _CHILD_ATTR: Final = "_dnschaos_wait"
+_DONE_ATTR: Final = "_dnschaos_done"
 
 
 def _start_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -320,7 +335,10 @@ def _start_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
         run = self.run
 
         def body() -> None:
-            run()
+            try:
+                run()
+            finally:
+                setattr(self, _DONE_ATTR, True)
 
         wait = binding.spawn_child(parent, body)
         setattr(self, _CHILD_ATTR, wait)
@@ -328,6 +346,71 @@ def _start_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
         self._started.set()  # type: ignore[attr-defined]
 
     return start
+
+
+def _children_bound() -> Binding | None:
+    binding = _active
+    if binding is None or current_actor() is None or binding.spawn_child is None:
+        return None
+    return binding
+
+
+def _submit_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def submit(self: Any, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        binding = _children_bound()
+        parent = current_actor()
+        if binding is None or parent is None or _caller_is_harness():
+            return original(self, fn, *args, **kwargs)
+        assert binding.spawn_child is not None
+        future: futures.Future[Any] = futures.Future()
+
+        def body() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:  # the caller sees it through the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        binding.spawn_child(parent, body)
+        return future
+
+    return submit
+
+
+def _future_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: futures.Future[Any], timeout: float | None = None) -> Any:
+        binding = _children_bound()
+        if binding is not None and binding.wait_until is not None and not self.done():
+            binding.wait_until(self.done, "future")
+        return original(self, timeout)
+
+    return method
+
+
+def _futures_wait_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def wait(fs: Any, *args: Any, **kwargs: Any) -> Any:
+        binding = _children_bound()
+        if binding is not None and binding.wait_until is not None:
+            pending = list(fs)
+            # Every future done before the original looks: nothing blocks outside the
+            # scheduler (as_completed then yields them in the order it finds them).
+            binding.wait_until(lambda: all(f.done() for f in pending), "futures")
+            fs = pending
+        return original(fs, *args, **kwargs)
+
+    return wait
+
+
+def _is_alive_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def is_alive(self: threading.Thread) -> bool:
+        if getattr(self, _CHILD_ATTR, None) is None:
+            return bool(original(self))
+        return not getattr(self, _DONE_ATTR, False)
+
+    return is_alive
 
 
 def _join_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -84,7 +84,8 @@ class InvariantSpec:
             return self.name
         if isinstance(self.function, str):
             return self.function.rsplit(":", 1)[-1].replace("_", "-")
-        return str(getattr(self.function, "__name__", "invariant")).replace("_", "-")
+        name = getattr(self.function, "__name__", None) or type(self.function).__name__
+        return str(name).replace("_", "-")
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ as in any scenario file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +58,18 @@ from dnschaos.spec import CallLatency, Scenario, default_limits, scenario_defaul
 _RECORD_TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "PTR", "SPF")
 
 
-def load_byo(raw: dict[str, Any], source: str) -> Scenario:
-    from dnschaos.scenario import ScenarioError, _fault, _Table
+def load_byo(
+    raw: dict[str, Any],
+    source: str,
+    *,
+    table: Callable[[str, str, Any], Any],
+    fault: Callable[[Any, int], Any],
+    error: type[Exception],
+) -> Scenario:
+    """``table(source, path, data)`` reads one TOML table with every key checked, ``fault``
+    one ``[[faults]]`` entry, ``error`` is the scenario file error: dnschaos.scenario's own,
+    handed in (that module calls this one)."""
+    _Table, _fault, ScenarioError = table, fault, error
 
     top = _Table(source, "", raw)
     meta = top.sub("scenario", required=True)
@@ -94,16 +105,16 @@ def load_byo(raw: dict[str, Any], source: str) -> Scenario:
     tables = []
     for i, item in enumerate(world.get("tables", list, [])):
         t = _Table(source, world.key(f"tables[{i}]"), item)
-        table = TableSpec(
+        spec = TableSpec(
             t.get("name", str, required=True),
             t.get("key", str, "pk"),
             t.get("sort_key", str),
             tuple(t.get("items", list, [])),
         )
-        for j, it in enumerate(table.items):
-            if not isinstance(it, dict) or table.key not in it:
-                t.fail(t.key(f"items[{j}]"), it, f"a table with the key {table.key!r}")
-        tables.append(table)
+        for j, it in enumerate(spec.items):
+            if not isinstance(it, dict) or spec.key not in it:
+                t.fail(t.key(f"items[{j}]"), it, f"a table with the key {spec.key!r}")
+        tables.append(spec)
         t.done(("name", "key", "sort_key", "items"))
     world.done(("setup", "propagation_delay", "zones", "tables"))
 
@@ -137,7 +148,7 @@ def load_byo(raw: dict[str, Any], source: str) -> Scenario:
         if not is_ref(function):
             v.fail(v.key("function"), function, f"module:function or {NO_ACTOR_ERROR!r}")
         args = v.get("args", dict, {})
-        spec = InvariantSpec(
+        invariant = InvariantSpec(
             function,
             name=v.get("name", str, ""),
             when=v.choice("when", WHEN, "step"),
@@ -145,7 +156,7 @@ def load_byo(raw: dict[str, Any], source: str) -> Scenario:
         )
         v.done(("function", "name", "when", "args", "enabled"))
         if enabled:
-            invariants.append(spec)
+            invariants.append(invariant)
     labels = [i.label for i in invariants]
     if len(set(labels)) != len(labels):
         raise ScenarioError(

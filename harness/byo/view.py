@@ -56,7 +56,9 @@ class View:
         history: Iterable[dict[str, Any]],
         now: float,
         scan: Callable[[str], list[dict[str, Any]]],
+        at: float | None = None,
     ) -> None:
+        self._at = at  # the time DNS is looked at (None: the clock's now)
         self._strict = strict
         self.zone_ids = dict(zone_ids)  # zone name (with the dot) -> hosted zone id
         self._history = history
@@ -87,7 +89,7 @@ class View:
 
     def served(self, zone: str) -> Records:
         self.read.add("zone:" + normalize_name(zone))
-        return _records(self._strict.visible_records(self._zone_id(zone)))
+        return _records(self._strict.visible_records(self._zone_id(zone), self._at))
 
     def record(self, name: str, rtype: str) -> tuple[str, ...]:
         """The values Route 53's API holds for (name, type); empty when there is none."""
@@ -105,7 +107,7 @@ class View:
         zone = self._zone_of(fqdn)
         if zone is None:
             return ()
-        visible = self._strict.visible_records(self.zone_ids[zone])
+        visible = self._strict.visible_records(self.zone_ids[zone], self._at)
         return tuple(sorted(possible_addresses(visible, fqdn, rtype)))
 
     def items(self, table: str) -> list[dict[str, Any]]:
