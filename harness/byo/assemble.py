@@ -18,6 +18,7 @@ import itertools
 import os
 import random
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,7 +270,14 @@ def assemble_byo(
     injector, nemesis = _faults(scenario, aws, driver, history, streams, should_stop)
     clients: dict[tuple[str, str], Any] = {}
 
+    lock = threading.RLock()  # free threads (--clock real) make clients concurrently
+
     def client_for(actor: str, service: str) -> Any:
+        key = (actor, service)
+        with lock:
+            return clients[key] if key in clients else make_client(actor, service)
+
+    def make_client(actor: str, service: str) -> Any:
         key = (actor, service)
         if key not in clients:
             c = aws.client(service, actor=actor)
@@ -297,10 +305,11 @@ def assemble_byo(
     rngs: dict[str, random.Random] = {}
 
     def rng_for(actor: str) -> random.Random:
-        if actor not in rngs:
-            root, *rest = actor.split("/")
-            rngs[actor] = streams.actor(root, "random", *rest)
-        return rngs[actor]
+        with lock:
+            if actor not in rngs:
+                root, *rest = actor.split("/")
+                rngs[actor] = streams.actor(root, "random", *rest)
+            return rngs[actor]
 
     def body(name: str, fn: Callable[..., Any]) -> Callable[[], None]:
         ctx = ActorContext(
@@ -348,13 +357,10 @@ def assemble_byo(
 
         return run
 
-    children: dict[str, int] = {}
-
     def spawn_child(parent: str, fn: Callable[[], None]) -> Callable[[], None]:
         scheduler = driver.scheduler
         assert scheduler is not None
-        children[parent] = children.get(parent, 0) + 1
-        name = f"{parent}/{children[parent]}"
+        name = binding.child_name(parent)
         child = scheduler.spawn_child(name, body(name, fn))
         ended = (ActorState.DONE, ActorState.FAILED)
         return lambda: scheduler.wait_until(lambda: child.state in ended, f"join {name}")

@@ -143,6 +143,14 @@ class Binding:
         self.spawn_child = spawn_child
         self.modules = modules
         self._saved: list[tuple[Any, str, Any]] = []
+        self._children: dict[str, int] = {}
+        self._children_lock = threading.Lock()
+
+    def child_name(self, parent: str) -> str:
+        """``parent/1``, ``parent/2``, ...: the next child of ``parent``."""
+        with self._children_lock:
+            self._children[parent] = self._children.get(parent, 0) + 1
+            return f"{parent}/{self._children[parent]}"
 
     # ------------------------------------------------------------------ patching
 
@@ -329,10 +337,21 @@ def _start_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
     def start(self: threading.Thread) -> None:
         binding = _active
         parent = current_actor()
-        if binding is None or parent is None or binding.spawn_child is None or _caller_is_harness():
+        if binding is None or parent is None or _caller_is_harness():
             original(self)
             return
         run = self.run
+        if binding.spawn_child is None:
+            # Free threads (--clock real): a real thread, bound to the run as a child.
+            name = binding.child_name(parent)
+
+            def bound_run() -> None:
+                with acting_as(name):
+                    run()
+
+            self.run = bound_run  # type: ignore[method-assign]
+            original(self)
+            return
 
         def body() -> None:
             try:

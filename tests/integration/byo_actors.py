@@ -124,3 +124,31 @@ def threaded() -> dnschaos.Simulation:
         name="all-written",
     )
     return sim
+
+
+def seed_jobs(world: Any) -> None:
+    """Setup: plain clients of the world, before any actor starts."""
+    world.dynamodb.put_item(TableName="jobs", Item={"pk": {"S": "job-1"}, "state": {"S": "new"}})
+
+
+def take_jobs() -> None:
+    """Claims every new job through boto3.resource, as ordinary code might."""
+    table = boto3.resource("dynamodb").Table("jobs")
+    for item in table.scan()["Items"]:
+        if item["state"] == "new":
+            table.put_item(Item={**item, "state": "taken", "by": "worker"})
+
+
+def jobs_never_lost(view: Any) -> str | None:
+    if len(view.items("jobs")) != 1:
+        return f"jobs: {view.items('jobs')}"
+    return None
+
+
+def jobs() -> dnschaos.Simulation:
+    sim = dnschaos.Simulation("jobs", duration=60)
+    sim.table("jobs")
+    sim.setup(seed_jobs)
+    sim.actor("worker", take_jobs)
+    sim.invariant(jobs_never_lost)
+    return sim

@@ -205,3 +205,26 @@ def test_scenario_files_of_user_actors_are_checked(
     path = _scenario(tmp_path, f"{ACTORS}:raises", line)
     with pytest.raises(ScenarioError, match=message):
         load_scenario(str(path))
+
+
+def test_setup_tables_boto3_resource_and_a_view_of_the_items() -> None:
+    result = run(f"{ACTORS}:jobs", seed=3)
+    assert result.verdict == "pass", result.violations
+    assert _final_item(result, "jobs") == {"pk": "job-1", "state": "taken", "by": "worker"}
+    assert [e["op"] for e in result.history if e["kind"] == "invoke"] == ["Scan", "PutItem"]
+
+
+def test_faults_hit_user_actors_as_any_actor() -> None:
+    fault = "kind=error,actor=worker,operation=PutItem,code=InternalFailure"
+    result = run(f"{ACTORS}:jobs", seed=3, faults=(fault,))
+    (violation,) = result.violations
+    assert violation.invariant == "no-actor-error"
+    assert "InternalServerError" in violation.detail and "injected by dnschaos" in violation.detail
+    assert dnschaos.replay(result).matches
+
+
+def test_user_actors_on_free_threads_are_bound_too() -> None:
+    result = run(f"{ACTORS}:threaded", seed=3, clock="real", time_scale=0.01)
+    assert result.verdict == "pass", result.violations
+    writers = {e["actor"] for e in result.history if e["kind"] == "invoke"}
+    assert writers == {"boss", "boss/1", "boss/2", "boss/3", "boss/4"}
