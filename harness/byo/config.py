@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -136,7 +138,7 @@ def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
     if not sep or not module_name or not attr:
         raise UsageError(f"{what}: {ref!r} is not module:function (e.g. mypkg.ops:main)")
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
     except ImportError as exc:
         raise UsageError(
             f"{what}: cannot import {module_name!r} ({exc}); is it on PYTHONPATH?"
@@ -149,6 +151,20 @@ def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
     if not callable(value):
         raise UsageError(f"{what}: {ref!r} is not callable")
     return value  # type: ignore[no-any-return]
+
+
+def _import(module_name: str) -> Any:
+    """Import a user's module; the current directory is searched last (a console script,
+    unlike ``python -m``, does not put it on sys.path)."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        top = module_name.split(".", 1)[0]
+        if exc.name != top or cwd in sys.path or "" in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module_name)
 
 
 def takes_argument(fn: Callable[..., Any]) -> bool:

@@ -137,13 +137,14 @@ def test_time_datetime_and_random_follow_the_run_on_actor_threads() -> None:
     first, again = sim.run(seed=5), sim.run(seed=5)
     other = sim.run(seed=6)
     seen = _final_item(first, "seen")
-    assert seen["slept"] == "120.0" and seen["monotonic"] == "120.0"
+    assert seen["slept"] == "130.0" and seen["monotonic"] == "130.0"
     assert seen["year"] == "2025"  # the virtual clock starts on 19 October 2025
     assert seen == _final_item(again, "seen")
     assert seen["draw"] != _final_item(other, "seen")["draw"]
     assert first.trace_digest == again.trace_digest
     # And nothing stays patched after the run.
     assert time.sleep.__module__ == "time" and datetime.datetime.__module__ == "datetime"
+    assert byo_actors.nap is time.sleep
     assert type(datetime.datetime.now()) is datetime.datetime
     assert botocore.session.Session.create_client.__qualname__ == "Session.create_client"
 
@@ -173,6 +174,17 @@ def test_a_simulation_named_by_module_and_function_is_rebuilt_from_its_spec() ->
     assert run(spec).trace_digest == result.trace_digest
     # converges_to is judged at the end: the flipper put www back at 192.0.2.2.
     assert next(v for v in result.verdicts if v.checker == "converges").status == "pass"
+
+
+def test_the_cli_runs_a_simulation_named_by_module_and_function(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "flipping.json"
+    done = _cli("run", f"{ACTORS}:flipping", "--seed", "3", "--json", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "[www-has-address] www.example.com has no A record" in done.stdout
+    recorded = json.loads(out.read_text())
+    assert recorded["spec"]["scenario"] == f"{ACTORS}:flipping"
+    assert recorded["reproduce"].startswith(f"dnschaos run {ACTORS}:flipping ")
+    assert _cli("replay", str(out), "-q").returncode == 1
 
 
 def test_a_simulation_run_in_place_replays_in_its_process() -> None:
