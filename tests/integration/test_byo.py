@@ -29,8 +29,10 @@ ACTORS = "tests.integration.byo_actors"
 
 def _cli(*args: str, cwd: pathlib.Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    script = pathlib.Path(sys.executable).parent / "dnschaos"  # the console script
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "dnschaos.cli"]
     return subprocess.run(
-        [sys.executable, "-m", "dnschaos.cli", *args],
+        [*command, *args],
         capture_output=True,
         text=True,
         cwd=cwd,
