@@ -214,7 +214,7 @@ def load(
     if "actors" in raw:  # the user's own actors and world (dnschaos.byo)
         from dnschaos.byo.load import load_byo
 
-        return load_byo(raw, source, table=_Table, fault=_fault, error=ScenarioError)
+        return load_byo(raw, source, table=_Table, fault=_fault, fuzz=_fuzz, error=ScenarioError)
     top = _Table(source, "", raw)
     meta = top.sub("scenario", required=True)
     assert meta is not None

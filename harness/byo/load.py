@@ -30,7 +30,7 @@
     function = "no-actor-error"        # the default invariant...
     enabled = false                    # ...switched off
 
-plus the usual ``[[faults]]``, ``[latency]`` and ``[limits]``. Every key is checked
+plus the usual ``[[faults]]``, ``[fuzz]``, ``[latency]`` and ``[limits]``. Every key is checked
 as in any scenario file.
 """
 
@@ -64,11 +64,12 @@ def load_byo(
     *,
     table: Callable[[str, str, Any], Any],
     fault: Callable[[Any, int], Any],
+    fuzz: Callable[[Any], tuple[tuple[dict[str, Any], ...], int]],
     error: type[Exception],
 ) -> Scenario:
     """``table(source, path, data)`` reads one TOML table with every key checked, ``fault``
-    one ``[[faults]]`` entry, ``error`` is the scenario file error: dnschaos.scenario's own,
-    handed in (that module calls this one)."""
+    one ``[[faults]]`` entry, ``fuzz`` the ``[fuzz]`` fault space, ``error`` is the scenario
+    file error: dnschaos.scenario's own, handed in (that module calls this one)."""
     _Table, _fault, ScenarioError = table, fault, error
 
     top = _Table(source, "", raw)
@@ -184,7 +185,20 @@ def load_byo(
         _fault(_Table(source, f"faults[{i}]", item), i)
         for i, item in enumerate(top.get("faults", list, []))
     )
-    top.done(("scenario", "setup", "world", "actors", "invariants", "latency", "limits", "faults"))
+    fuzz_templates, max_faults = fuzz(top.sub("fuzz"))
+    top.done(
+        (
+            "scenario",
+            "setup",
+            "world",
+            "actors",
+            "invariants",
+            "latency",
+            "limits",
+            "faults",
+            "fuzz",
+        )
+    )
     refs = [a.function for a in actors] + [i.function for i in invariants]
     if setup is not None:
         refs.append(setup)
@@ -211,5 +225,7 @@ def load_byo(
         faults=faults,
         stop_at_first_violation=stop_first,
         seed=seed,
+        fuzz_faults=fuzz_templates,
+        fuzz_max_faults=max_faults,
         byo=byo,
     )

@@ -80,8 +80,9 @@ def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
                 or call["params"].get("table") in tables
             )
             if relevant or e.get("action") == "crashed":
-                what = f"{e.get('kind', 'fault')} {e.get('name', '')}".strip()
-                lines.append(_line(str(e.get("actor")), e["t"], f"hit by {what} ({e['action']})"))
+                what = f"{e.get('fault_kind', 'fault')} fault {e.get('fault', '')}".strip()
+                verb = "crashed" if e["action"] == "crashed" else f"{e.get('op', 'call')} hit by"
+                lines.append(_line(str(e.get("actor")), e["t"], f"{verb} {what}"))
         elif e["kind"] == "actor-error":
             lines.append(
                 _line(e["actor"], e["t"], f"raised {e['type']}: {e['message']} at {e['where']}")
