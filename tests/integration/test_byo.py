@@ -242,3 +242,26 @@ def test_user_actors_on_free_threads_are_bound_too() -> None:
     assert result.verdict == "pass", result.violations
     writers = {e["actor"] for e in result.history if e["kind"] == "invoke"}
     assert writers == {"boss", "boss/1", "boss/2", "boss/3", "boss/4"}
+
+
+def test_an_actor_errors_story_is_its_calls_and_the_faults_that_hit_them() -> None:
+    fault = "kind=error,actor=ops,operation=ChangeResourceRecordSets,code=Throttling,start=10"
+    result = run(str(OPS), seed=1, faults=(fault,))
+    assert result.headline is not None and result.headline.invariant == "no-actor-error"
+    story = tell(list(result.history), result.headline)
+    assert any("ops ChangeResourceRecordSets UPSERT www.example.net." in s for s in story)
+    assert sum("hit by error fault cli-0" in s for s in story) == 3  # botocore's 3 attempts
+    lines = (OPS.parent / "ops_script.py").read_text().splitlines()
+    call = 1 + next(
+        i for i, text in enumerate(lines) if "route53.change_resource_record_sets(" in text
+    )
+    assert story[-1].endswith(f"(at ops_script.py:{call})")
+
+
+def test_the_fuzzer_searches_a_user_scenarios_fault_space(tmp_path: pathlib.Path) -> None:
+    done = _cli(
+        "fuzz", str(OPS), "--budget", "3", "--no-shrink", "--store", str(tmp_path / "store"), "-q"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "3 runs" in done.stdout
+    assert len(list((tmp_path / "store").glob("failure-*.json"))) >= 1
