@@ -3,6 +3,9 @@
 While a run of user actors lasts, a few process-wide names are patched with
 functions that look at the calling thread:
 
+* ``boto3.session.Session.__init__``: a session made on an actor's thread reads no
+  profile, configuration file or variable (``boto3.DEFAULT_SESSION`` is put back
+  after the run).
 * ``botocore.session.Session.create_client`` (so ``boto3.client``,
   ``boto3.Session().client`` and ``boto3.resource`` too): on an actor's thread,
   the actor's own client for that service, hermetic and instrumented with the
@@ -45,6 +48,7 @@ from concurrent import futures
 from contextlib import contextmanager
 from typing import Any, Final
 
+import boto3.session
 import botocore.session
 
 _real_datetime: Final = _dt.datetime
@@ -184,6 +188,10 @@ class Binding:
             self._set(_dt, "datetime", fake)
             create = botocore.session.Session.create_client
             self._set(botocore.session.Session, "create_client", _client_dispatch(create))
+            init = boto3.session.Session.__init__
+            self._set(boto3.session.Session, "__init__", _session_dispatch(init))
+            # A default session made on an actor's thread is hermetic; the one before stays.
+            self._set(boto3, "DEFAULT_SESSION", boto3.DEFAULT_SESSION)
             start, join = threading.Thread.start, threading.Thread.join
             self._set(threading.Thread, "start", _start_dispatch(start))
             self._set(threading.Thread, "join", _join_dispatch(join))
@@ -300,6 +308,34 @@ def _fake_datetime() -> type:
     meta = type("datetime_meta", (_DatetimeMeta, type(_real_datetime)), {})
     made: type = meta("datetime", (_real_datetime,), namespace)
     return made
+
+
+def _session_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if (
+            _active is None
+            or _from_internal()
+            or (current_actor() is None and not getattr(_local, "harness", False))
+        ):
+            original(self, *args, **kwargs)
+            return
+        # On an actor's thread no profile, file or variable is read: the run's clients
+        # are handed out by create_client anyway.
+        from dnschaos.adapters.aws import (
+            DEFAULT_REGION,
+            FAKE_CREDENTIALS,
+            _hermetic_botocore_session,
+        )
+
+        region = kwargs.get("region_name") or DEFAULT_REGION
+        original(
+            self,
+            region_name=region,
+            botocore_session=_hermetic_botocore_session(region),
+            **FAKE_CREDENTIALS,
+        )
+
+    return __init__
 
 
 def _client_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+import boto3
 import botocore.session
 import pytest
 
@@ -27,8 +28,10 @@ OPS = ROOT / "examples" / "ops_script.toml"
 ACTORS = "tests.integration.byo_actors"
 
 
-def _cli(*args: str, cwd: pathlib.Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _cli(
+    *args: str, cwd: pathlib.Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     script = pathlib.Path(sys.executable).parent / "dnschaos"  # the console script
     command = [str(script)] if script.exists() else [sys.executable, "-m", "dnschaos.cli"]
     return subprocess.run(
@@ -43,9 +46,10 @@ def _cli(*args: str, cwd: pathlib.Path = ROOT) -> subprocess.CompletedProcess[st
 
 def test_an_unmodified_ops_script_is_deterministic_across_processes(tmp_path: pathlib.Path) -> None:
     outs = []
-    for i in range(2):
+    # The second process has a developer's AWS set-up: the script's boto3 reads none of it.
+    for i, env in enumerate(({}, {"AWS_PROFILE": "no-such-profile", "AWS_REGION": "eu-west-3"})):
         out = tmp_path / f"run{i}.json"
-        done = _cli("run", str(OPS), "--seed", "1", "--json", str(out))
+        done = _cli("run", str(OPS), "--seed", "1", "--json", str(out), env=env)
         assert done.returncode == 1, done.stderr
         outs.append(json.loads(out.read_text()))
     assert outs[0]["trace_digest"] == outs[1]["trace_digest"]
@@ -146,6 +150,11 @@ def test_time_datetime_and_random_follow_the_run_on_actor_threads() -> None:
     assert first.trace_digest == again.trace_digest
     # And nothing stays patched after the run.
     assert time.sleep.__module__ == "time" and datetime.datetime.__module__ == "datetime"
+    assert (
+        boto3.DEFAULT_SESSION is None
+        or boto3.DEFAULT_SESSION.get_credentials() is None
+        or (boto3.DEFAULT_SESSION.get_credentials().access_key != "AKIADNSCHAOSFAKEKEY0")
+    )
     assert byo_actors.nap is time.sleep
     assert type(datetime.datetime.now()) is datetime.datetime
     assert botocore.session.Session.create_client.__qualname__ == "Session.create_client"
