@@ -378,8 +378,14 @@ def assemble_byo(
     try:
         if byo.setup is not None:
             setup = load_ref(byo.setup, "setup")
-            with harness_scope():
-                setup(SetupClients(aws, zone_ids))
+            try:
+                with harness_scope():
+                    setup(SetupClients(aws, zone_ids))
+            except Exception as exc:  # the user's set-up, not the harness, is broken
+                raise UsageError(
+                    f"setup {byo.setup if isinstance(byo.setup, str) else setup.__name__}: "
+                    f"raised {type(exc).__name__}: {exc} (at {_where(exc)}); nothing ran"
+                ) from exc
         for spec in byo.actors:
             driver.spawn(spec.name, body(spec.name, load_ref(spec.function, f"actor {spec.name}")))
         if nemesis is not None:

@@ -71,8 +71,9 @@ _RANDOM_FUNCTIONS: Final = (
 )
 _TIME_FUNCTIONS: Final = ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter")
 # The harness's own code (the scheduler's wall-time limit, the history's wall column)
-# and moto's keep the real functions even on an actor's thread.
-_HARNESS_PREFIXES: Final = ("dnschaos.", "dnschaos")
+# keeps the real functions even on an actor's thread; libraries the actor calls (botocore,
+# moto) see the run's, as the actor does.
+_HARNESS: Final = "dnschaos"
 _CLIENT_INTERNAL: Final = ("boto3", "botocore", "dnschaos", "moto")
 _MONOTONIC_BASE: Final = 10_000.0
 
@@ -110,7 +111,7 @@ def harness_scope() -> Iterator[None]:
 
 def _caller_is_harness(depth: int = 2) -> bool:
     name = sys._getframe(depth).f_globals.get("__name__", "")
-    return isinstance(name, str) and name.startswith(_HARNESS_PREFIXES)
+    return isinstance(name, str) and (name == _HARNESS or name.startswith(_HARNESS + "."))
 
 
 def _bound(depth: int = 3) -> Binding | None:
