@@ -200,6 +200,8 @@ class Scheduler:
         runs when the strategy picks it, like any other."""
         if self._me() is None:
             raise HarnessError(f"spawn_child({name!r}) outside any actor: use spawn before run()")
+        if self._finished:  # only an actor stuck past the end gets here: unwind it
+            raise _Killed()
         if name in self._actors:
             raise HarnessError(f"two actors named {name!r}; actor names must be unique")
         actor = Actor(name, fn, ready_since=self.clock.now())
