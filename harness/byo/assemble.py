@@ -34,7 +34,7 @@ from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
-from dnschaos.sim.scheduler import ActorState
+from dnschaos.sim.scheduler import ActorState, Scheduler, Stop
 from dnschaos.sim.streams import RunStreams
 from dnschaos.spec import Scenario
 from dnschaos.world import Observer, World
@@ -162,11 +162,12 @@ class ByoObserver(Observer):
         latest = [c.insync_at for z in self.zone_ids.values() for c in strict.change_log(z)]
         return max([now, *latest])
 
-    def settle(self) -> None:
-        """After the run: judge once more when every change has propagated, so that what DNS
-        serves after the actors' last writes is judged too (unless a violation ended it)."""
+    def settle(self, finished: bool) -> None:
+        """After a run that went to its end: judge once more when every change has
+        propagated, so that what DNS serves after the actors' last writes is judged too.
+        (A run stopped early, at a violation or a limit, is judged as it stood.)"""
         with self.lock:
-            if self._failing or not self.invariants:
+            if not finished or not self.invariants:
                 return
             at = self.settled_at()
             if at > self.clock.now():
@@ -223,11 +224,13 @@ class ByoAssembly:
     binding: Binding
     history: History
     clock: Clock
+    scheduler: Scheduler | None = None  # None: free threads (no settling after the run)
     stack: Any = None
 
     def close(self) -> None:
         try:
-            self.observer.settle()
+            scheduler = self.scheduler
+            self.observer.settle(scheduler is not None and scheduler.stopped == Stop.FINISHED)
             with harness_scope():
                 self.history.append("final", self.clock.now(), **self.observer.final())
         finally:
@@ -393,7 +396,7 @@ def assemble_byo(
     except BaseException:
         binding.uninstall()
         raise
-    return ByoAssembly(world, observer, ByoSide(), binding, history, clock)
+    return ByoAssembly(world, observer, ByoSide(), binding, history, clock, driver.scheduler)
 
 
 class SetupClients:

@@ -138,7 +138,7 @@ def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
     if not sep or not module_name or not attr:
         raise UsageError(f"{what}: {ref!r} is not module:function (e.g. mypkg.ops:main)")
     try:
-        module = _import(module_name)
+        module = import_user_module(module_name)
     except ImportError as exc:
         raise UsageError(
             f"{what}: cannot import {module_name!r} ({exc}); is it on PYTHONPATH?"
@@ -153,7 +153,7 @@ def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
     return value  # type: ignore[no-any-return]
 
 
-def _import(module_name: str) -> Any:
+def import_user_module(module_name: str) -> Any:
     """Import a user's module; the current directory is searched last (a console script,
     unlike ``python -m``, does not put it on sys.path)."""
     try:

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any, Final
 
-from dnschaos.byo.config import is_ref, load_ref, module_of
+from dnschaos.byo.config import import_user_module, is_ref, load_ref, module_of
 from dnschaos.errors import UsageError
 from dnschaos.spec import Scenario
 
@@ -57,7 +57,7 @@ def simulation_text(ref: str) -> str:
         return str(load_simulation(ref).describe())
     module = str(module_of(ref))
     try:
-        return inspect.getsource(importlib.import_module(module))
+        return inspect.getsource(import_user_module(module))
     except ImportError as exc:
         raise UsageError(f"scenario {ref}: cannot import {module!r} ({exc})") from None
     except (OSError, TypeError):  # no source file: what it declares

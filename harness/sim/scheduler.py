@@ -213,6 +213,11 @@ class Scheduler:
         return actor
 
     @property
+    def stopped(self) -> Stop | None:
+        """Why the run ended, once it has (None while it runs)."""
+        return self._stop if self._finished else None
+
+    @property
     def actor_names(self) -> list[str]:
         return sorted(self._actors)
 

@@ -271,3 +271,16 @@ def test_the_fuzzer_searches_a_user_scenarios_fault_space(tmp_path: pathlib.Path
     assert done.returncode == 1, done.stdout + done.stderr
     assert "3 runs" in done.stdout
     assert len(list((tmp_path / "store").glob("failure-*.json"))) >= 1
+
+
+def test_the_same_world_declared_in_python_runs_the_same_as_the_file() -> None:
+    _example_module()  # examples/ on sys.path: ops_sim imports ops_script
+    from_file = run(str(OPS), seed=1)
+    from_python = run("ops_sim:ops_race", seed=1)
+    assert from_python.trace_digest == from_file.trace_digest
+    kept_going = run("ops_sim:ops_race", seed=1, stop_on_violation=False)
+    assert {v.invariant for v in kept_going.violations} == {
+        "no-foreign-delete",
+        "www-answers",  # judged once more when the last DELETE is INSYNC, after the run
+        "www-moved",  # converges_to, at the end
+    }
