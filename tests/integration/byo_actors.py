@@ -154,3 +154,33 @@ def jobs() -> dnschaos.Simulation:
     sim.actor("worker", take_jobs)
     sim.invariant(jobs_never_lost)
     return sim
+
+
+def waits() -> None:
+    """Waits for a change with botocore's own waiter (its time.sleep is the run's)."""
+    route53 = boto3.client("route53")
+    zone = zone_id(route53)
+    response = route53.change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": "b.example.com.",
+                        "Type": "A",
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": "192.0.2.8"}],
+                    },
+                }
+            ]
+        },
+    )
+    route53.get_waiter("resource_record_sets_changed").wait(Id=response["ChangeInfo"]["Id"])
+
+
+def waiting() -> dnschaos.Simulation:
+    sim = dnschaos.Simulation("waiting", duration=300, propagation_delay=45)
+    sim.zone("example.com")
+    sim.actor("w", waits)
+    return sim

@@ -284,3 +284,11 @@ def test_the_same_world_declared_in_python_runs_the_same_as_the_file() -> None:
         "www-answers",  # judged once more when the last DELETE is INSYNC, after the run
         "www-moved",  # converges_to, at the end
     }
+
+
+def test_botocore_waiters_wait_on_the_virtual_clock() -> None:
+    result = run(f"{ACTORS}:waiting", seed=1)
+    assert result.verdict == "pass"
+    polls = [e for e in result.history if e["kind"] == "invoke" and e["op"] == "GetChange"]
+    assert len(polls) == 3  # the waiter polls every 30 s until INSYNC at 45 s
+    assert 60 <= result.virtual_seconds < 70 and result.wall_seconds < 10
