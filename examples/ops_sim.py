@@ -1,6 +1,7 @@
 """The race of ops_script.py declared in Python, with dnschaos.Simulation.
 
     cd examples && dnschaos run ops_sim:ops_race --seed 1
+    cd examples && dnschaos fuzz ops_sim:ops_race --budget 60s
     python -c "import ops_sim; print(ops_sim.ops_race().run(seed=1).verdict)"
 
 A spec names the simulation by this module and function, so replay, shrink and
@@ -31,5 +32,9 @@ def ops_race() -> dnschaos.Simulation:
     sim.invariant(
         converges_to({"www." + zone: ops_script.NEW_ADDRESS for zone in ops_script.ZONES}),
         name="www-moved",
+    )
+    sim.fuzz(  # dnschaos fuzz ops_sim:ops_race --budget 60s
+        {"kind": "latency", "actor": ["ops", "cleanup"], "seconds": [1.0, 30.0], "duration": 120.0},
+        max_faults=2,
     )
     return sim

@@ -80,6 +80,7 @@ class Simulation:
         self._setup: Ref | None = None
         self._no_actor_error = True
         self._limits: dict[str, Any] = {}
+        self._fuzz: tuple[tuple[dict[str, Any], ...], int] = ((), 0)
         self._live_id: int | None = None
 
     # ------------------------------------------------------------------ declaring
@@ -137,6 +138,17 @@ class Simulation:
         self._faults.append(fault)
         return self
 
+    def fuzz(self, *templates: dict[str, Any], max_faults: int = 3) -> Simulation:
+        """The fault space ``dnschaos fuzz`` draws from: templates written like a scenario
+        file's ``[[fuzz.faults]]`` (ranges ``[low, high]``, choices ``[a, b]``)."""
+        from dnschaos.scenario import _fuzz, _Table
+
+        table = _Table(
+            f"simulation {self.name}", "fuzz", {"max_faults": max_faults, "faults": list(templates)}
+        )
+        self._fuzz = _fuzz(table)
+        return self
+
     def setup(self, function: Ref) -> Simulation:
         """Called before the actors start, with clients of the world (``.route53``,
         ``.dynamodb``, ``.client(service)``, ``.zones``)."""
@@ -191,6 +203,8 @@ class Simulation:
             stop_at_first_violation=self.stop_at_first_violation,
             seed=self.seed,
             source=self.ref,
+            fuzz_faults=self._fuzz[0],
+            fuzz_max_faults=self._fuzz[1],
             byo=byo,
         )
 
@@ -226,6 +240,7 @@ class Simulation:
             repr([(i.label, i.when, _name(i.function), i.args) for i in self._invariants]),
             repr([getattr(f, "describe", lambda f=f: repr(f))() for f in self._faults]),
             repr((_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),
+            repr(self._fuzz),
         ]
         return "\n".join(parts)
 
