@@ -33,6 +33,7 @@ _EXPORTS: Final[dict[str, str]] = {
     "fuzz": "dnschaos.explore.campaign",
     "open_campaign": "dnschaos.explore.campaign",
     "seeds": "dnschaos.explore.search",
+    "Simulation": "dnschaos.simulation",
     "systematic": "dnschaos.explore.search",
     # fault kinds
     "Latency": "dnschaos.faults.kinds",
@@ -102,6 +103,7 @@ __all__ = [
     "SafeEnactor",
     "Scenario",
     "ScenarioError",
+    "Simulation",
     "UsageError",
     "Verdict",
     "Violation",
@@ -179,4 +181,5 @@ if TYPE_CHECKING:
     from dnschaos.runner import RunResult, run
     from dnschaos.scenario import ScenarioError, load_scenario
     from dnschaos.sim.clock import Clock
+    from dnschaos.simulation import Simulation
     from dnschaos.spec import RunSpec, Scenario

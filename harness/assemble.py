@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dnschaos.adapters.aws import AwsTarget, TargetSpec
 from dnschaos.automation.fleet import default_fleet
@@ -30,9 +30,16 @@ from dnschaos.sim.streams import RunStreams
 from dnschaos.spec import Scenario
 from dnschaos.world import Observer, World, api_records
 
+if TYPE_CHECKING:
+    from dnschaos.byo.assemble import ByoAssembly
+
 
 def actor_names(scenario: Scenario) -> list[str]:
     """Every actor of a run of ``scenario``, sorted (the order their seeds are drawn in)."""
+    if scenario.byo is not None:
+        from dnschaos.byo.assemble import actor_names as byo_actor_names
+
+        return byo_actor_names(scenario)
     return sorted(
         (
             "planner",
@@ -66,8 +73,12 @@ def assemble(
     streams: RunStreams,
     *,
     deadline: float,
-) -> Assembly:
+) -> Assembly | ByoAssembly:
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
+    if scenario.byo is not None:  # the user's own world and actors, no built-in automation
+        from dnschaos.byo.assemble import assemble_byo
+
+        return assemble_byo(scenario, aws, driver, history, streams, deadline=deadline)
     world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
     world.provision()
     observer = _observer(aws, world, history, driver.clock)

@@ -494,8 +494,11 @@ def _status(title: str, *, live: bool, total: int | None = None) -> Any:
 def _print_result(result: Any, *, quiet: bool) -> None:
     from dnschaos.story import tell
 
+    first = next(iter(result.history), None)
+    own = first is not None and first["kind"] == "world"  # a run of the user's own actors
+    variant = "" if own else f" · variant {result.variant}"
     head = (
-        f"{result.scenario} · variant {result.variant} · seed {result.seed} · "
+        f"{result.scenario}{variant} · seed {result.seed} · "
         f"strategy {result.strategy} · clock {result.clock}"
     )
     if not quiet:

@@ -161,10 +161,10 @@ def run(
         driver, strategy_name = sim, strategy.name
     target = prepare_target(TargetSpec(spec.target, endpoint_url=spec.endpoint_url), seed)
     stop_on_violation = spec.stop_on_violation and scenario.stop_at_first_violation
-    judged = checkers.chosen(scenario, spec.invariants)
+    judged = _chosen(scenario, spec.invariants)
     # Stop early only for what is judged: a search aimed at one invariant must not end
     # its runs at another.
-    safety = {n: c for n, c in judged.items() if n in checkers.SAFETY}
+    safety = {n: c for n, c in judged.items() if n in _safety_names(scenario)}
     with open_target(
         target, clock=driver.clock, propagation_delay=scenario.propagation_delay, seed=seed
     ) as aws:
@@ -199,6 +199,26 @@ def run(
     return _result(spec, scenario, strategy_name, outcome, history, judged)
 
 
+def _chosen(scenario: Scenario, names: Sequence[str]) -> dict[str, checkers.Check]:
+    """The invariants a run judges: the scenario's (a run of user actors: the user's), or
+    only the named ones."""
+    if scenario.byo is None:
+        return checkers.chosen(scenario, names)
+    from dnschaos.byo.invariants import checks
+
+    every = checks(scenario.byo)
+    return {n: c for n, c in every.items() if not names or n in names}
+
+
+def _safety_names(scenario: Scenario) -> set[str]:
+    """The invariants judged as a run goes: a run may stop at them, and a run cut short is
+    judged on them only. A run of user actors adds its step invariants."""
+    names = set(checkers.SAFETY)
+    if scenario.byo is not None:
+        names.update(scenario.byo.stop_names())
+    return names
+
+
 def _result(
     spec: RunSpec,
     scenario: Scenario,
@@ -213,7 +233,7 @@ def _result(
     chosen = (
         all_checkers
         if sim.stop == Stop.FINISHED
-        else {n: c for n, c in all_checkers.items() if n in checkers.SAFETY}
+        else {n: c for n, c in all_checkers.items() if n in _safety_names(scenario)}
     )
     verdicts = checkers.judge(entries, chosen)
     violations = [v for verdict in verdicts for v in verdict.violations]

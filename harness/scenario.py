@@ -44,6 +44,7 @@ from dnschaos.spec import (
     Scenario,
     default_limits,
     is_scenario_file,
+    is_simulation_ref,
     scenario_default,
 )
 
@@ -210,6 +211,10 @@ def load(
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
     for key, value in overrides:
         _override(raw, key, value, source)
+    if "actors" in raw:  # the user's own actors and world (dnschaos.byo)
+        from dnschaos.byo.load import load_byo
+
+        return load_byo(raw, source, table=_Table, fault=_fault, fuzz=_fuzz, error=ScenarioError)
     top = _Table(source, "", raw)
     meta = top.sub("scenario", required=True)
     assert meta is not None
@@ -598,6 +603,10 @@ def scenario_text(ref: str) -> str:
     """The TOML text of a built-in scenario or a scenario file (what a spec's digest covers)."""
     if not is_scenario_file(ref):
         return builtin_text(ref)
+    if is_simulation_ref(ref):
+        from dnschaos.byo.simref import simulation_text
+
+        return simulation_text(ref)
     try:
         return Path(ref).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -615,6 +624,10 @@ def _digest(text: str) -> str:
 
 
 def _from_text(ref: str, text: str, overrides: Sequence[tuple[str, Any]] = ()) -> Scenario:
+    if is_simulation_ref(ref):
+        from dnschaos.byo.simref import simulation_scenario
+
+        return simulation_scenario(ref, overrides)
     if is_scenario_file(ref):
         return replace(load(ref, text, overrides), source=ref)
     return load(f"fixtures/scenarios/{ref}.toml", text, overrides)
@@ -639,7 +652,11 @@ def resolve(spec: RunSpec) -> RunSpec:
     seed = spec.seed
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else DEFAULT_SEED
-    ref = str(Path(spec.scenario).resolve()) if is_scenario_file(spec.scenario) else spec.scenario
+    ref = (
+        str(Path(spec.scenario).resolve())
+        if is_scenario_file(spec.scenario) and not is_simulation_ref(spec.scenario)
+        else spec.scenario
+    )
     resolved = replace(
         spec,
         scenario=ref,
@@ -684,7 +701,7 @@ def build(spec: RunSpec) -> Scenario:
     if spec.invariants:
         from dnschaos.checkers import invariant_names
 
-        known = invariant_names(scenario)
+        known = scenario.byo.check_names() if scenario.byo else invariant_names(scenario)
         unknown = [n for n in spec.invariants if n not in known]
         if unknown:
             raise UsageError(

@@ -99,6 +99,7 @@ class Scenario:
     planner: str = "default"  # a registered planner or module:Class
     cascade: Any = None  # dnschaos.downstream.model.CascadeConfig
     seed: int | None = None  # the seed the scenario is meant to run with
+    byo: Any = None  # dnschaos.byo.config.ByoWorld: the user's world, actors and invariants
 
     def enactor_config(self, table: str) -> EnactorConfig:
         return replace(self.enactor, endpoints=self.endpoints, table=table)
@@ -113,7 +114,12 @@ def scenario_default(name: str) -> Any:
 
 
 def is_scenario_file(ref: str) -> bool:
-    return ref.endswith(".toml") or "/" in ref or os.sep in ref
+    return ref.endswith(".toml") or "/" in ref or os.sep in ref or is_simulation_ref(ref)
+
+
+def is_simulation_ref(ref: str) -> bool:
+    """``module:function`` returning a :class:`dnschaos.Simulation` (not a path, not .toml)."""
+    return ":" in ref and "/" not in ref and "\\" not in ref and not ref.endswith(".toml")
 
 
 @dataclass(frozen=True)

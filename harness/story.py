@@ -62,6 +62,10 @@ def _writes(history: Sequence[Entry], endpoint: str, before: int) -> list[_Write
 
 
 def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
+    if history and history[0]["kind"] == "world":  # a run of the user's own actors
+        from dnschaos.byo.story import tell as tell_byo
+
+        return tell_byo(history, violation)
     writes = _writes(history, violation.endpoint, violation.seq)
     flips = [w for w in writes if w.root_to is not None]
     lines: list[str] = []

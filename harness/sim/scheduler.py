@@ -194,6 +194,29 @@ class Scheduler:
             raise HarnessError(f"two actors named {name!r}; actor names must be unique")
         self._actors[name] = Actor(name, fn, ready_since=self.clock.now())
 
+    def spawn_child(self, name: str, fn: Callable[[], None]) -> Actor:
+        """Add an actor while the run goes on: called by the running actor (which holds the
+        baton, so nobody else touches the actors now). The new actor is ready at once and
+        runs when the strategy picks it, like any other."""
+        if self._me() is None:
+            raise HarnessError(f"spawn_child({name!r}) outside any actor: use spawn before run()")
+        if self._finished:  # only an actor stuck past the end gets here: unwind it
+            raise _Killed()
+        if name in self._actors:
+            raise HarnessError(f"two actors named {name!r}; actor names must be unique")
+        actor = Actor(name, fn, ready_since=self.clock.now())
+        self._actors[name] = actor
+        actor.thread = threading.Thread(
+            target=self._thread_main, args=(actor,), name=f"actor-{name}", daemon=True
+        )
+        actor.thread.start()  # it waits for its first turn
+        return actor
+
+    @property
+    def stopped(self) -> Stop | None:
+        """Why the run ended, once it has (None while it runs)."""
+        return self._stop if self._finished else None
+
     @property
     def actor_names(self) -> list[str]:
         return sorted(self._actors)

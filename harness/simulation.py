@@ -1,0 +1,268 @@
+"""A run of your own automation, declared in Python: :class:`Simulation`.
+
+::
+
+    import dnschaos
+    from dnschaos.byo.invariants import never_empty
+
+    def certbot_race() -> dnschaos.Simulation:
+        sim = dnschaos.Simulation("certbot-race", duration=600)
+        sim.zone("example.com", records=[("www.example.com", "A", 60, ["192.0.2.1"])])
+        sim.actor("renew", renew)            # fn(ctx) or fn(): boto3, time, random bound
+        sim.actor("cleanup", cleanup)
+        sim.fault("kind=latency,actor=renew,seconds=5")
+        sim.invariant(never_empty("www.example.com", "A"))
+        return sim
+
+    result = certbot_race().run(seed=3)
+    # A spec names the function, so anything can rebuild the run, in any process:
+    dnschaos.run("mypkg.sims:certbot_race", seed=3)
+
+A Simulation returned by a ``module:function`` is a scenario like a file: the
+spec's scenario is the reference, and its digest is the digest of the module's
+source. One made and run in place (no ``ref``) can be replayed in the process
+that made it only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from dnschaos.byo.config import (
+    ActorSpec,
+    ByoWorld,
+    InvariantSpec,
+    RecordSpec,
+    Ref,
+    TableSpec,
+    ZoneSpec,
+    module_of,
+)
+from dnschaos.errors import UsageError
+from dnschaos.spec import CallLatency, Scenario, default_limits
+
+_LIVE_PREFIX = "live_"  # dnschaos.byo.simref knows it too
+_live: weakref.WeakValueDictionary[int, Simulation] = weakref.WeakValueDictionary()
+_ids = itertools.count(1)
+
+
+class Simulation:
+    """A world you describe and actors you bring; :meth:`run` it, or name the function that
+    returns it as a scenario (``RunSpec(scenario="mypkg.sims:certbot_race")``)."""
+
+    def __init__(
+        self,
+        name: str = "simulation",
+        *,
+        duration: float = 360.0,
+        seed: int | None = None,
+        propagation_delay: float = 0.0,
+        latency: tuple[float, float] = (CallLatency.low, CallLatency.high),
+        stop_at_first_violation: bool = True,
+        ref: str | None = None,
+    ) -> None:
+        self.name = name
+        self.duration = float(duration)
+        self.seed = seed
+        self.propagation_delay = float(propagation_delay)
+        self.latency = CallLatency(*latency)
+        self.stop_at_first_violation = stop_at_first_violation
+        self.ref = ref
+        self._zones: list[ZoneSpec] = []
+        self._tables: list[TableSpec] = []
+        self._actors: list[ActorSpec] = []
+        self._invariants: list[InvariantSpec] = []
+        self._faults: list[Any] = []
+        self._setup: Ref | None = None
+        self._no_actor_error = True
+        self._limits: dict[str, Any] = {}
+        self._fuzz: tuple[tuple[dict[str, Any], ...], int] = ((), 0)
+        self._live_id: int | None = None
+
+    # ------------------------------------------------------------------ declaring
+
+    def zone(self, name: str, records: Iterable[Any] = ()) -> Simulation:
+        """A hosted zone and its initial records: ``(name, type, ttl, values)`` tuples or
+        ``{"name", "type", "ttl", "values"}`` tables."""
+        recs = []
+        for r in records:
+            if isinstance(r, RecordSpec):
+                recs.append(r)
+            elif isinstance(r, dict):
+                recs.append(
+                    RecordSpec(r["name"], r["type"], int(r.get("ttl", 300)), tuple(r["values"]))
+                )
+            else:
+                rname, rtype, ttl, values = r
+                values = (values,) if isinstance(values, str) else tuple(values)
+                recs.append(RecordSpec(rname, rtype, int(ttl), values))
+        self._zones.append(ZoneSpec(name, tuple(recs)))
+        return self
+
+    def table(
+        self, name: str, *, key: str = "pk", sort_key: str | None = None, items: Iterable[Any] = ()
+    ) -> Simulation:
+        self._tables.append(TableSpec(name, key, sort_key, tuple(items)))
+        return self
+
+    def actor(self, name: str, function: Ref) -> Simulation:
+        if not name or "/" in name or name in {a.name for a in self._actors}:
+            raise UsageError(f"actor {name!r}: give each actor a distinct name without '/'")
+        self._actors.append(ActorSpec(name, function))
+        return self
+
+    def invariant(
+        self, function: Ref, *, when: str | None = None, name: str = "", **args: Any
+    ) -> Simulation:
+        """A step invariant ``check(view)``, or with ``when="end"`` one over the history."""
+        when = when or getattr(function, "when", "step")
+        if when not in ("step", "end"):
+            raise UsageError(f"invariant when={when!r}: choose step or end")
+        spec = InvariantSpec(function, name=name, when=when, args=tuple(sorted(args.items())))
+        if spec.label in {i.label for i in self._invariants}:
+            raise UsageError(f"invariant {spec.label!r}: two invariants share it; pass name=")
+        self._invariants.append(spec)
+        return self
+
+    def fault(self, fault: Any) -> Simulation:
+        """A fault: a text as ``--fault`` takes it (``"kind=latency,actor=a,seconds=5"``),
+        or a fault object (``dnschaos.Latency(...)``)."""
+        if isinstance(fault, str):
+            from dnschaos.scenario import fault_from_flag
+
+            fault = fault_from_flag(fault, len(self._faults))
+        self._faults.append(fault)
+        return self
+
+    def fuzz(self, *templates: dict[str, Any], max_faults: int = 3) -> Simulation:
+        """The fault space ``dnschaos fuzz`` draws from: templates written like a scenario
+        file's ``[[fuzz.faults]]`` (ranges ``[low, high]``, choices ``[a, b]``)."""
+        from dnschaos.scenario import _fuzz, _Table
+
+        table = _Table(
+            f"simulation {self.name}", "fuzz", {"max_faults": max_faults, "faults": list(templates)}
+        )
+        self._fuzz = _fuzz(table)
+        return self
+
+    def setup(self, function: Ref) -> Simulation:
+        """Called before the actors start, with clients of the world (``.route53``,
+        ``.dynamodb``, ``.client(service)``, ``.zones``)."""
+        self._setup = function
+        return self
+
+    def no_actor_error(self, enabled: bool = True) -> Simulation:
+        """Judge actors' uncaught exceptions (the default), or not."""
+        self._no_actor_error = enabled
+        return self
+
+    def limits(self, **limits: Any) -> Simulation:
+        """``max_steps``, ``max_virtual_seconds``, ``max_wall_seconds``, ``quantum``."""
+        self._limits.update(limits)
+        return self
+
+    # ------------------------------------------------------------------ running
+
+    def scenario(self) -> Scenario:
+        if not self._actors:
+            raise UsageError(f"simulation {self.name}: add at least one actor (sim.actor)")
+        base = default_limits(self.duration)
+        try:
+            limits = replace(base, **self._limits)
+        except TypeError as exc:
+            raise UsageError(f"simulation {self.name}: limits: {exc}") from None
+        refs: list[Ref] = [a.function for a in self._actors]
+        refs += [i.function for i in self._invariants]
+        if self._setup is not None:
+            refs.append(self._setup)
+        modules = sorted(
+            {m for m in map(module_of, refs) if m and not m.startswith(("dnschaos", "__main__"))}
+        )
+        byo = ByoWorld(
+            zones=tuple(self._zones),
+            tables=tuple(self._tables),
+            actors=tuple(self._actors),
+            invariants=tuple(self._invariants),
+            setup=self._setup,
+            no_actor_error=self._no_actor_error,
+            modules=tuple(modules),
+        )
+        return Scenario(
+            name=self.name,
+            endpoints=(),
+            enactors=(),
+            duration=self.duration,
+            latency=self.latency,
+            propagation_delay=self.propagation_delay,
+            limits=limits,
+            faults=tuple(self._faults),
+            stop_at_first_violation=self.stop_at_first_violation,
+            seed=self.seed,
+            source=self.ref,
+            fuzz_faults=self._fuzz[0],
+            fuzz_max_faults=self._fuzz[1],
+            byo=byo,
+        )
+
+    def reference(self) -> str:
+        """The scenario reference a spec of this simulation carries."""
+        if self.ref is not None:
+            return self.ref
+        if self._live_id is None:
+            self._live_id = next(_ids)
+            _live[self._live_id] = self
+        return f"{__name__}:{_LIVE_PREFIX}{self._live_id}"
+
+    def run(
+        self, *, seed: int | None = None, strategy: str = "random", runs: int = 1, **fields: Any
+    ) -> Any:
+        """One run (a RunResult), or with ``runs`` > 1 a list of runs with seeds ``seed``,
+        ``seed + 1``, ...; other keywords are RunSpec fields (``faults``, ``invariants``...)."""
+        from dnschaos.runner import run
+        from dnschaos.spec import DEFAULT_SEED, RunSpec
+
+        first = seed if seed is not None else (self.seed if self.seed is not None else DEFAULT_SEED)
+        spec = RunSpec(scenario=self.reference(), strategy=strategy, **fields)
+        results = [run(replace(spec, seed=first + i)) for i in range(max(1, runs))]
+        return results[0] if runs == 1 else results
+
+    def describe(self) -> str:
+        """A canonical text of what this simulation declares (the digest of a live one)."""
+        parts = [
+            repr((self.name, self.duration, self.seed, self.propagation_delay, self.latency)),
+            repr(self._zones),
+            repr(self._tables),
+            repr([(a.name, _name(a.function)) for a in self._actors]),
+            repr([(i.label, i.when, _name(i.function), i.args) for i in self._invariants]),
+            repr([getattr(f, "describe", lambda f=f: repr(f))() for f in self._faults]),
+            repr((_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),
+            repr(self._fuzz),
+        ]
+        return "\n".join(parts)
+
+
+def _name(ref: Ref | None) -> str:
+    if ref is None or isinstance(ref, str):
+        return str(ref)
+    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', repr(ref))}"
+
+
+# ---------------------------------------------------------------------- as a scenario
+
+
+def __getattr__(name: str) -> Any:
+    # "dnschaos.simulation:live_3" names a Simulation made and run in this process.
+    if name.startswith(_LIVE_PREFIX):
+        key = name[len(_LIVE_PREFIX) :]
+        sim = _live.get(int(key)) if key.isdigit() else None
+        if sim is None:
+            raise AttributeError(name)
+        return lambda: sim
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Simulation"]
