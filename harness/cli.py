@@ -340,13 +340,30 @@ def _completion(args: argparse.Namespace) -> int:
 
 
 def _check_writable(flag: str, path: str | None) -> None:
+    """Refuse an output path that cannot be written, before anything runs (exit 2)."""
     if path is None:
         return
+    if not path:
+        raise UsageError(f"{flag}: an empty path; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
+    parent = directory
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"{flag} {path}: {parent} is a file, not a directory; give a path in a directory"
+        )
     if not os.path.isdir(directory):
         raise UsageError(f"{flag} {path}: directory {directory} does not exist; create it first")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if not os.access(directory, os.W_OK | os.X_OK) or (
+        os.path.exists(path) and not os.access(path, os.W_OK)
+    ):
+        raise UsageError(
+            f"{flag} {path}: not writable (permission denied in {directory}); "
+            "choose a path you may write"
+        )
 
 
 def _write(path: str, text: str) -> None:
@@ -411,6 +428,10 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         overrides=_overrides(args.set),
     )
     spec = resolve(spec)
+    if spec.target == "moto-server" and spec.endpoint_url:
+        from dnschaos.adapters.moto_server import check_reachable
+
+        check_reachable(spec.endpoint_url)
     if args.compare_mitigations:
         from dnschaos.scenario import build
 
@@ -516,6 +537,11 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         for v in result.verdicts:
             if v.error:
                 print(f"  checker {v.checker} failed: {v.error}")
+    if not quiet and result.unmatched_faults:
+        print(
+            f"faults that applied to no call: {', '.join(result.unmatched_faults)} "
+            "(check their match and window)"
+        )
     if not quiet and result.dns:
         _print_dns(result.dns)
     if not quiet and result.cascade:
