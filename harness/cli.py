@@ -442,9 +442,31 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     return spec
 
 
+def _inapplicable(args: argparse.Namespace) -> None:
+    """Refuse flags that only apply to another scenario or mode: they would be ignored."""
+    given = [
+        (args.behind != 45 or args.cleanup_window != 10) and args.scenario != SCRIPTED,
+        args.time_scale != 1.0 and args.clock != "real",
+        args.pct_depth != 3 and args.strategy != "pct",
+        args.dfs_bound != 12 and args.strategy != "dfs",
+        args.history_wall and not args.history,
+    ]
+    flags = [
+        ("--behind/--cleanup-window", f"apply to {SCRIPTED} only"),
+        ("--time-scale", "applies to --clock real only"),
+        ("--pct-depth", "applies to --strategy pct only"),
+        ("--dfs-bound", "applies to --strategy dfs only"),
+        ("--history-wall", "applies with --history only"),
+    ]
+    for (flag, rule), bad in zip(flags, given, strict=True):
+        if bad:
+            raise UsageError(f"{flag}: {rule}; drop it (it would be ignored)")
+
+
 def _run(args: argparse.Namespace) -> int:
     _check_writable("--json", args.json)
     _check_writable("--history", args.history)
+    _inapplicable(args)
     if args.scenario == SCRIPTED:
         return _run_scripted(args)
     from dnschaos.explore.search import seeds, systematic

@@ -505,6 +505,12 @@ def check_matches(scenario: Scenario, faults: Sequence[Fault], source: str) -> N
         services.append("dns")
     actors = actor_names(replace(scenario, faults=scenario.faults or tuple(faults)))
     for fault in faults:
+        target = getattr(fault, "actor", None)  # a crash's or a clock skew's own actor
+        if isinstance(target, str) and target not in actors:
+            raise ScenarioError(
+                f"{source}: fault {fault.name}: actor {target!r} is not an actor of this run; "
+                f"choose one of {', '.join(actors)}"
+            )
         where = f"{source}: fault {fault.name}: match"
         atoms = _atoms(fault.matcher)
         named = []
