@@ -12,8 +12,10 @@ from __future__ import annotations
 import fnmatch
 import functools
 import hashlib
+import json
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -1039,3 +1041,158 @@ def build(spec: RunSpec) -> Scenario:
     if scenario.dns is not None:
         scenario.dns.validate(spec.clock, spec.target)
     return replace(scenario, limits=limits)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+_JSON_TYPES: Final = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
+SCHEMA_ID: Final = "https://dnschaos.invalid/scenario.schema.json"
+
+
+def _property(key: registry.Key) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": _JSON_TYPES[key.type], "description": key.description}
+    default = key.default
+    if isinstance(default, (tuple, frozenset)):
+        default = sorted(default) if isinstance(default, frozenset) else list(default)
+    if (
+        not key.required
+        and default is not None
+        and not (isinstance(default, float) and not math.isfinite(default))
+    ):
+        out["default"] = default
+    if key.minimum is not None:
+        out["minimum"] = key.minimum
+    if key.maximum is not None:
+        out["maximum"] = key.maximum
+    if key.type is list:
+        items: dict[str, Any] = {}
+        if key.items is not None:
+            items["type"] = _JSON_TYPES[key.items]
+        if key.choices:
+            items["enum"] = list(key.choices)
+        out["items"] = items
+    elif key.choices:
+        out["enum"] = list(key.choices)
+    return out
+
+
+def _object(
+    keys: Sequence[registry.Key], description: str, **extra: dict[str, Any]
+) -> dict[str, Any]:
+    properties = {k.name: _property(k) for k in keys}
+    properties.update(extra)
+    out: dict[str, Any] = {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    required = [k.name for k in keys if k.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (TOML read as JSON), made from the declarations the
+    loader reads: :func:`table_keys`, the fault kinds of faults.registry and their
+    ``match`` keys. The loader checks more than a schema can say (a match that can never
+    hit, names given twice, high >= low): a file the schema accepts may still be refused."""
+    keys = table_keys()
+    fault_ref = {"$ref": "#/$defs/fault"}
+    defs: dict[str, Any] = {
+        "match": _object(
+            registry.MATCH_KEYS,
+            "which calls a fault applies to: every key given must match",
+            **{"not": {"$ref": "#/$defs/match", "description": "calls that do not match this"}},
+        ),
+        "endpoint": _object(keys["world.endpoints"], "one endpoint the automation keeps"),
+        "fault": {
+            "type": "object",
+            "description": "one fault: its kind decides the keys it takes",
+            "required": ["kind"],
+            "properties": {"kind": {"enum": list(FAULT_KINDS)}},
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                    "then": {"$ref": f"#/$defs/fault-{kind}"},
+                }
+                for kind in FAULT_KINDS
+            ],
+        },
+    }
+    for kind in FAULT_KINDS:
+        cls = registry.kind_class(kind)
+        own = registry.own_keys(cls)
+        name = registry.Key("name", str, None, "the fault's name (default fault-N)")
+        fault = _object(
+            (name, *registry.common_keys(), *own),
+            (cls.__doc__ or kind).strip().splitlines()[0],
+            kind={"const": kind},
+            match={"$ref": "#/$defs/match"},
+        )
+        defs[f"fault-{kind}"] = fault
+    tables: dict[str, Any] = {}
+    for table, table_keys_ in keys.items():
+        if "." in table:
+            continue
+        extra: dict[str, Any] = {}
+        if table == "world":
+            extra["endpoints"] = {
+                **_property(next(k for k in table_keys_ if k.name == "endpoints")),
+                "items": {"$ref": "#/$defs/endpoint"},
+                "minItems": 1,
+            }
+        if table == "fuzz":
+            extra["faults"] = {
+                **_property(next(k for k in table_keys_ if k.name == "faults")),
+                "items": {"type": "object", "required": ["kind"]},
+            }
+        tables[table] = _object(table_keys_, f"[{table}]", **extra)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "dnschaos scenario",
+        "description": "A dnschaos scenario file (TOML). Generated by "
+        "'python -m dnschaos.scenario --schema' from the loader's own declarations.",
+        "type": "object",
+        "required": ["scenario", "world"],
+        "properties": {
+            **tables,
+            "faults": {"type": "array", "description": "[[faults]]", "items": fault_ref},
+        },
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dnschaos.scenario", description="Scenario files: their JSON Schema."
+    )
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        required=True,
+        help="print the JSON Schema of scenario files (harness/scenario.schema.json)",
+    )
+    parser.parse_args(argv)
+    sys.stdout.write(schema_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
