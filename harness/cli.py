@@ -357,6 +357,11 @@ def _check_writable(flag: str, path: str | None) -> None:
         raise UsageError(f"{flag} {path}: directory {directory} does not exist; create it first")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # The file is replaced atomically: a device or a pipe there would be replaced too.
+        raise UsageError(
+            f"{flag} {path}: not a regular file (a device or a pipe); give a file name"
+        )
     if not os.access(directory, os.W_OK | os.X_OK) or (
         os.path.exists(path) and not os.access(path, os.W_OK)
     ):
@@ -656,6 +661,12 @@ def _report(args: argparse.Namespace) -> int:
             raise UsageError(f"--history {args.history}: not a JSON Lines file") from None
         except json.JSONDecodeError as exc:
             raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not {"seq", "t", "kind"} <= set(entry):
+                raise UsageError(
+                    f"--history {args.history}: line {number} is not a history entry (an "
+                    "object with seq, t and kind); give the file 'dnschaos run --history' wrote"
+                )
     elif recorded.get("clock") == "sim" and "choices" in recorded:
         entries = history_of(recorded, args.result)
     else:

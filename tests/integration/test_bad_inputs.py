@@ -632,6 +632,39 @@ def test_a_report_history_that_is_missing(
     _refused(code, err, f"--history {history}", out)
 
 
+@pytest.mark.parametrize(
+    ("lines", "culprit"),
+    [
+        ("[1]\n", "line 1 is not a history entry"),
+        ('{"kind": "x"}\n', "line 1"),
+        ("{\n", "not JSON"),
+    ],
+)
+def test_a_report_history_that_is_not_a_history(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    result_file: pathlib.Path,
+    lines: str,
+    culprit: str,
+) -> None:
+    out, history = tmp_path / "report.html", tmp_path / "history.jsonl"
+    history.write_text(lines)
+    code, err = _cli(
+        ["report", str(result_file), "-o", str(out), "--history", str(history)], capsys
+    )
+    _refused(code, err, f"--history {history}: {culprit}", out)
+
+
+def test_an_output_path_that_is_a_pipe(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    code, err = _cli(["run", "incident-2025", "--json", str(pipe), "-q"], capsys)
+    _refused(code, err, f"--json {pipe}: not a regular file")
+    assert pipe.is_fifo(), "the pipe is left alone"
+
+
 def test_shrink_max_runs_below_one(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], result_file: pathlib.Path
 ) -> None:
