@@ -705,3 +705,18 @@ def test_as_a_process(tmp_path: pathlib.Path, argv: list[str], culprit: str) -> 
         timeout=120,
     )
     _refused(done.returncode, done.stderr, culprit, out)
+
+
+def test_an_output_directory_the_user_may_not_write(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root every directory is writable; the refusal itself is checked through os.access."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if str(path) == str(locked) else real(path, mode)
+    )
+    target = locked / "out.json"
+    code, err = _cli(["run", "incident-2025", "--json", str(target), "-q"], capsys)
+    _refused(code, err, f"--json {target}: not writable", target)
