@@ -157,14 +157,42 @@ def _wait_ready(proc: subprocess.Popen[str], timeout: float, log: Any) -> str:
 
 def reset(url: str, seed: int) -> None:
     """Fresh state for a run, and moto's ids seeded like in-process runs."""
+    import urllib.error
     import urllib.request
 
     # No proxy handler: HTTP_PROXY and friends must not send a loopback request elsewhere.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for path in ("/moto-api/reset", f"/moto-api/seed?a={seed}"):
         req = urllib.request.Request(url.rstrip("/") + path, data=b"", method="POST")
-        with opener.open(req, timeout=30) as resp:
-            resp.read()
+        try:
+            with opener.open(req, timeout=30) as resp:
+                resp.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise _unreachable(url, exc) from None
+
+
+def check_reachable(url: str, timeout: float = 3.0) -> None:
+    """Refuse an endpoint URL nothing answers at, before a run starts (exit 2)."""
+    import socket
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise _unreachable(url, exc) from None
+
+
+def _unreachable(url: str, exc: BaseException) -> Exception:
+    from dnschaos.errors import UsageError
+
+    reason = getattr(exc, "reason", None) or exc
+    return UsageError(
+        f"--endpoint-url {url}: no moto server answers there ({reason}); start one with "
+        "'python -m dnschaos.adapters.moto_server' and pass the URL it prints"
+    )
 
 
 def http_deliver(request: Any) -> Any:

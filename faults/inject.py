@@ -15,7 +15,7 @@ retries, and tenacity's on top: nothing is special-cased for the harness.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -234,3 +234,13 @@ def moto_deliver(request: Any) -> Any:
     from moto.core.models import botocore_stubber
 
     return botocore_stubber(event_name="before-send", request=request)
+
+
+def unmatched(faults: Iterable[Fault], entries: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The faults that act on matching calls (latency, error, hold, pause, crash, DNS
+    timeouts and SERVFAIL) but hit none during a run: a match that never applied."""
+    from dnschaos.faults.kinds import DnsServfail, DnsTimeout
+
+    hit = {e.get("fault") for e in entries if e.get("kind") == "fault" and e.get("action") == "hit"}
+    per_call = (Latency, Error, Hold, Pause, Crash, DnsTimeout, DnsServfail)
+    return [f.name for f in faults if isinstance(f, per_call) and f.name not in hit]

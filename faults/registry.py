@@ -44,6 +44,8 @@ class Key:
     # A shrinker may make the value smaller. Not so for the window (moving it changes
     # when, not how much) nor for counts that pick calls (nth, every).
     shrinks: bool = True
+    # Lists: the type of each item (``choices`` then lists the values an item may take).
+    items: Any = None  # a type: float, int, str or dict
 
 
 def key(

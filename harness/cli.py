@@ -340,13 +340,35 @@ def _completion(args: argparse.Namespace) -> int:
 
 
 def _check_writable(flag: str, path: str | None) -> None:
+    """Refuse an output path that cannot be written, before anything runs (exit 2)."""
     if path is None:
         return
+    if not path:
+        raise UsageError(f"{flag}: an empty path; give a file name")
     directory = os.path.dirname(os.path.abspath(path))
+    parent = directory
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"{flag} {path}: {parent} is a file, not a directory; give a path in a directory"
+        )
     if not os.path.isdir(directory):
         raise UsageError(f"{flag} {path}: directory {directory} does not exist; create it first")
     if os.path.isdir(path):
         raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # The file is replaced atomically: a device or a pipe there would be replaced too.
+        raise UsageError(
+            f"{flag} {path}: not a regular file (a device or a pipe); give a file name"
+        )
+    if not os.access(directory, os.W_OK | os.X_OK) or (
+        os.path.exists(path) and not os.access(path, os.W_OK)
+    ):
+        raise UsageError(
+            f"{flag} {path}: not writable (permission denied in {directory}); "
+            "choose a path you may write"
+        )
 
 
 def _write(path: str, text: str) -> None:
@@ -411,6 +433,10 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         overrides=_overrides(args.set),
     )
     spec = resolve(spec)
+    if spec.target == "moto-server" and spec.endpoint_url:
+        from dnschaos.adapters.moto_server import check_reachable
+
+        check_reachable(spec.endpoint_url)
     if args.compare_mitigations:
         from dnschaos.scenario import build
 
@@ -421,9 +447,31 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     return spec
 
 
+def _inapplicable(args: argparse.Namespace) -> None:
+    """Refuse flags that only apply to another scenario or mode: they would be ignored."""
+    given = [
+        (args.behind != 45 or args.cleanup_window != 10) and args.scenario != SCRIPTED,
+        args.time_scale != 1.0 and args.clock != "real",
+        args.pct_depth != 3 and args.strategy != "pct",
+        args.dfs_bound != 12 and args.strategy != "dfs",
+        args.history_wall and not args.history,
+    ]
+    flags = [
+        ("--behind/--cleanup-window", f"apply to {SCRIPTED} only"),
+        ("--time-scale", "applies to --clock real only"),
+        ("--pct-depth", "applies to --strategy pct only"),
+        ("--dfs-bound", "applies to --strategy dfs only"),
+        ("--history-wall", "applies with --history only"),
+    ]
+    for (flag, rule), bad in zip(flags, given, strict=True):
+        if bad:
+            raise UsageError(f"{flag}: {rule}; drop it (it would be ignored)")
+
+
 def _run(args: argparse.Namespace) -> int:
     _check_writable("--json", args.json)
     _check_writable("--history", args.history)
+    _inapplicable(args)
     if args.scenario == SCRIPTED:
         return _run_scripted(args)
     from dnschaos.explore.search import seeds, systematic
@@ -519,6 +567,11 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         for v in result.verdicts:
             if v.error:
                 print(f"  checker {v.checker} failed: {v.error}")
+    if not quiet and result.unmatched_faults:
+        print(
+            f"faults that applied to no call: {', '.join(result.unmatched_faults)} "
+            "(check their match and window)"
+        )
     if not quiet and result.dns:
         _print_dns(result.dns)
     if not quiet and result.cascade:
@@ -611,6 +664,12 @@ def _report(args: argparse.Namespace) -> int:
             raise UsageError(f"--history {args.history}: not a JSON Lines file") from None
         except json.JSONDecodeError as exc:
             raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not {"seq", "t", "kind"} <= set(entry):
+                raise UsageError(
+                    f"--history {args.history}: line {number} is not a history entry (an "
+                    "object with seq, t and kind); give the file 'dnschaos run --history' wrote"
+                )
     elif recorded.get("clock") == "sim" and "choices" in recorded:
         entries = history_of(recorded, args.result)
     else:

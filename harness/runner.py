@@ -21,6 +21,7 @@ from dnschaos.adapters.aws import TargetSpec, open_target
 from dnschaos.assemble import actor_names, assemble, prepare_target
 from dnschaos.automation.variants import resolve_enactor
 from dnschaos.errors import UsageError
+from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
 from dnschaos.scenario import build, resolve
 from dnschaos.sim.clock import INCIDENT_EPOCH
@@ -57,6 +58,7 @@ class RunResult:
     dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
     planner: str = "default"
     cascade: dict[str, Any] | None = None  # the downstream phases beside INCIDENT.md's
+    unmatched_faults: tuple[str, ...] = ()  # faults whose match applied to no call
 
     @property
     def headline(self) -> checkers.Violation | None:
@@ -89,6 +91,7 @@ class RunResult:
             "stop_on_violation": self.stop_on_violation,
             "scenario_file": self.scenario_file,
             "faults_added": list(self.faults_added),
+            "unmatched_faults": list(self.unmatched_faults),
             "versions": versions(),
             "spec": self.spec.to_json(),
             "reproduce": self.spec.command(),
@@ -286,6 +289,7 @@ def _result(
         spec=spec,
         target=spec.target,
         stop_on_violation=spec.stop_on_violation and scenario.stop_at_first_violation,
+        unmatched_faults=tuple(unmatched(scenario.faults, history)),
     )
 
 

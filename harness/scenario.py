@@ -9,8 +9,13 @@ scenario that does not validate.
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import hashlib
+import json
 import math
+import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -96,6 +101,8 @@ class _Table:
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             self.fail(self.key(name), value, _TYPES.get(kind, kind.__name__))
+        if kind is float and not math.isfinite(value):
+            self.fail(self.key(name), value, "a finite number")
         return value
 
     def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -125,6 +132,428 @@ class _Table:
             raise ScenarioError(
                 f"{self.source}: {where}: unknown key; allowed here: {', '.join(sorted(allowed))}"
             )
+
+
+# ----------------------------------------------------------------- the tables' keys
+
+K = registry.Key
+
+
+@functools.cache
+def table_keys() -> dict[str, tuple[registry.Key, ...]]:
+    """Every table of a scenario file (a dotted name for arrays of tables inside one) and
+    the keys it takes, with type, default, range or choices: what the loader reads and
+    checks, and what :func:`json_schema` publishes. ``faults`` and ``fuzz.faults`` take
+    the keys of faults.registry."""
+    from dnschaos.dns import RESOLVERS, SERVERS, DnsConfig
+    from dnschaos.downstream.dwfm import DwfmConfig
+    from dnschaos.downstream.model import MITIGATIONS, CascadeConfig
+    from dnschaos.operator import OperatorConfig
+
+    en, dns, op, cas, dwfm = (
+        SCENARIO_ENACTOR,
+        DnsConfig(),
+        OperatorConfig(),
+        CascadeConfig(),
+        DwfmConfig(),
+    )
+    return {
+        "scenario": (
+            K("name", str, None, "the scenario's name", required=True),
+            K("description", str, "", "one line on what it shows"),
+            K(
+                "duration",
+                float,
+                scenario_default("duration"),
+                "virtual seconds the actors keep working",
+                minimum=1.0,
+            ),
+            K(
+                "progress_bound",
+                float,
+                scenario_default("progress_bound"),
+                "seconds within which every plan must be active or superseded",
+                minimum=0.0,
+            ),
+            K("stop_at_first_violation", bool, True, "end the run at its first violation"),
+            K("seed", int, None, "the seed the scenario is meant to run with (default 7)"),
+        ),
+        "world": (
+            K(
+                "fleet_size",
+                int,
+                3,
+                "load balancers in the fleet; each plan record holds one weighted record per load balancer, and Route 53 allows at most 100 weighted record sets per name and type",
+                minimum=1,
+                maximum=100,
+            ),
+            K(
+                "planner_interval",
+                float,
+                scenario_default("planner_interval"),
+                "seconds between two plans",
+                minimum=0.001,
+            ),
+            K(
+                "propagation_delay",
+                float,
+                0.0,
+                "seconds before a Route 53 change is visible",
+                minimum=0.0,
+            ),
+            K(
+                "endpoints",
+                list,
+                None,
+                "the endpoints ([[world.endpoints]])",
+                required=True,
+                items=dict,
+            ),
+        ),
+        "world.endpoints": (
+            K("name", str, None, "the endpoint's DNS name", required=True),
+            K("plan_key", str, "regional", "which part of the plan it serves"),
+            K("record_types", list, ["A"], "its record types", choices=RECORD_TYPES, items=str),
+        ),
+        "enactors": (
+            K(
+                "names",
+                list,
+                list(scenario_default("enactors")),
+                "the enactors' actor names",
+                items=str,
+            ),
+            K("lock_ttl", float, en.lock_ttl, "seconds a lock is held at most", minimum=1.0),
+            K("lock_attempts", int, en.lock_attempts, "tries to take the lock", minimum=1),
+            K("backoff_base", float, en.backoff_base, "seconds of the first backoff", minimum=0.0),
+            K("backoff_max", float, en.backoff_max, "seconds of backoff at most", minimum=0.0),
+            K("cleanup_window", int, en.cleanup_window, "plan generations kept", minimum=1),
+            K(
+                "poll_interval",
+                float,
+                en.poll_interval,
+                "seconds between two looks for a plan",
+                minimum=0.001,
+            ),
+            K(
+                "leaf_ttl",
+                int,
+                en.leaf_ttl,
+                "TTL of the records written, seconds",
+                minimum=0,
+                maximum=2147483647,
+            ),
+        ),
+        "latency": (
+            K("low", float, CallLatency.low, "seconds an AWS call takes at least", minimum=0.0),
+            K("high", float, CallLatency.high, "seconds an AWS call takes at most", minimum=0.0),
+        ),
+        "limits": (
+            K("max_steps", int, None, "scheduler steps at most (default 200000)", minimum=1),
+            K(
+                "max_virtual_seconds",
+                float,
+                None,
+                "virtual seconds at most (default duration + 3600)",
+                minimum=1.0,
+            ),
+            K("max_wall_seconds", float, None, "wall seconds at most (default 300)", minimum=0.1),
+            K(
+                "quantum",
+                float,
+                None,
+                "actors due within this many seconds are ordered by the strategy (default 1)",
+                minimum=0.0,
+            ),
+        ),
+        "dns": (
+            K("server", str, dns.server, "the authoritative DNS server", choices=SERVERS),
+            K(
+                "resolver",
+                str,
+                dns.resolver,
+                "a caching resolver in front of it",
+                choices=RESOLVERS,
+            ),
+            K(
+                "probe_interval",
+                float,
+                dns.probe_interval,
+                "seconds between two rounds of queries",
+                minimum=0.01,
+            ),
+            K(
+                "probe_timeout",
+                float,
+                dns.probe_timeout,
+                "seconds a probe waits for an answer",
+                minimum=0.01,
+            ),
+            K("negative_ttl", int, dns.negative_ttl, "seconds NODATA is cached", minimum=0),
+            K(
+                "serve_expired",
+                bool,
+                dns.serve_expired,
+                "unbound: answer from expired cache entries",
+            ),
+            K(
+                "push_interval",
+                float,
+                dns.push_interval,
+                "seconds between the propagator's looks",
+                minimum=0.01,
+            ),
+        ),
+        "operator": (
+            K(
+                "repair_after",
+                float,
+                op.repair_after,
+                "seconds from empty answers to the fix",
+                minimum=0.0,
+            ),
+            K(
+                "stop_when_recovered",
+                bool,
+                op.stop_when_recovered,
+                "end the run once every probe has addresses again",
+            ),
+            K(
+                "disable_automation_after",
+                float,
+                None,
+                "seconds from noticing to switching the automation off",
+                minimum=0.0,
+            ),
+        ),
+        "fuzz": (
+            K("max_faults", int, 3, "faults drawn per case at most", minimum=1),
+            K(
+                "faults",
+                list,
+                None,
+                "fault templates ([[fuzz.faults]]): a fault's keys, each a value, a list to choose from or a {min, max} range",
+                required=True,
+                items=dict,
+            ),
+        ),
+        "cascade": (
+            K("droplets", int, cas.droplets, "EC2 droplets", minimum=1),
+            K("dwfm_hosts", int, cas.dwfm_hosts, "DWFM hosts", minimum=1),
+            K(
+                "lease_timeout",
+                float,
+                dwfm.lease_timeout,
+                "seconds a lease lasts without a check",
+                minimum=1.0,
+            ),
+            K(
+                "check_interval",
+                float,
+                dwfm.check_interval,
+                "seconds between two lease checks",
+                minimum=1.0,
+            ),
+            K("renew_work", float, dwfm.renew_work, "host seconds per check", minimum=0.0),
+            K(
+                "reestablish_work",
+                float,
+                dwfm.reestablish_work,
+                "host seconds per lease re-established",
+                minimum=0.0,
+            ),
+            K("admit", int, dwfm.admit, "re-establishments allowed to wait at once", minimum=0),
+            K(
+                "resolver_negative_ttl",
+                float,
+                cas.resolver_negative_ttl,
+                "seconds DWFM's resolvers keep NODATA",
+                minimum=0.0,
+            ),
+            K("slots_per_droplet", int, cas.slots_per_droplet, "instances per droplet", minimum=1),
+            K(
+                "launches_per_minute",
+                float,
+                cas.launch_rate * 60,
+                "instances asked for per minute",
+                minimum=0.0,
+            ),
+            K(
+                "launch_limit_per_minute",
+                float,
+                cas.launch_limit * 60,
+                "launches per minute at most",
+                minimum=0.0,
+            ),
+            K(
+                "propagations_per_minute",
+                float,
+                cas.propagation_rate * 60,
+                "network states propagated per minute",
+                minimum=0.0,
+            ),
+            K(
+                "propagation_alarm",
+                int,
+                cas.propagation_alarm,
+                "queue length that counts as backlogged",
+                minimum=0,
+            ),
+            K(
+                "propagation_knee",
+                int,
+                cas.propagation_knee,
+                "queue length at which propagation slows (0: never)",
+                minimum=0,
+            ),
+            K(
+                "propagation_max_slowdown",
+                float,
+                cas.propagation_max_slowdown,
+                "slow-down at most",
+                minimum=1.0,
+            ),
+            K(
+                "nlb_share",
+                float,
+                cas.nlb_share,
+                "share of new instances behind an NLB",
+                minimum=0.0,
+                maximum=1.0,
+            ),
+            K(
+                "health_capacity",
+                int,
+                cas.health_capacity,
+                "flapping targets health checks absorb",
+                minimum=0,
+            ),
+            K(
+                "failover_threshold",
+                float,
+                cas.failover_threshold,
+                "share of failing targets that fails an AZ over",
+                minimum=0.0,
+                maximum=1.0,
+            ),
+            K(
+                "dwfm_fix_after_repair",
+                float,
+                cas.dwfm_fix_after_repair,
+                "seconds from the DNS repair to the DWFM fix",
+                minimum=0.0,
+            ),
+            K(
+                "failover_off_after_failures",
+                float,
+                cas.failover_off_after_failures,
+                "seconds from failures to failover disabled",
+                minimum=0.0,
+            ),
+            K("tick", float, cas.tick, "seconds between two steps of the model", minimum=1.0),
+            K(
+                "race_by",
+                float,
+                cas.race_by or 0.0,
+                "end the run if no empty answer came this many seconds in (0: never)",
+                minimum=0.0,
+            ),
+            K("mitigations", list, [], "mitigations switched on", choices=MITIGATIONS, items=str),
+        ),
+    }
+
+
+# ----------------------------------------------------------------- matches that can hit
+
+# The services a fault's match may name (boto3's client names, botocore's ids) and the
+# botocore model each one's operations come from.
+_MODELS: Final = {
+    "route53": "route53",
+    "route-53": "route53",
+    "dynamodb": "dynamodb",
+    "ec2": "ec2",
+    "elbv2": "elbv2",
+    "elastic-load-balancing-v2": "elbv2",
+}
+
+
+@functools.cache
+def _operations(model: str) -> frozenset[str]:
+    import botocore.loaders
+
+    loaded = botocore.loaders.create_loader().load_service_model(model, "service-2")
+    return frozenset(loaded["operations"])
+
+
+def _atoms(matcher: Matcher) -> list[Matcher]:
+    from dnschaos.faults.matchers import All, Any_, Not
+
+    if isinstance(matcher, (All, Any_)):
+        return [a for p in matcher.parts for a in _atoms(p)]
+    if isinstance(matcher, Not):
+        return _atoms(matcher.inner)
+    return [matcher]
+
+
+def check_matches(scenario: Scenario, faults: Sequence[Fault], source: str) -> None:
+    """Refuse a fault whose ``match`` can never hit: a service the run does not call, an
+    operation its service does not have, an actor the scenario does not have."""
+    from dnschaos.assemble import actor_names
+    from dnschaos.faults.kinds import DnsServfail, DnsTimeout
+
+    services = ["route53", "dynamodb"]
+    if scenario.cascade is not None:
+        services += ["ec2", "elbv2"]
+    if scenario.dns is not None:
+        services.append("dns")
+    actors = actor_names(replace(scenario, faults=scenario.faults or tuple(faults)))
+    for fault in faults:
+        target = getattr(fault, "actor", None)  # a crash's or a clock skew's own actor
+        if isinstance(target, str) and target not in actors:
+            raise ScenarioError(
+                f"{source}: fault {fault.name}: actor {target!r} is not an actor of this run; "
+                f"choose one of {', '.join(actors)}"
+            )
+        where = f"{source}: fault {fault.name}: match"
+        atoms = _atoms(fault.matcher)
+        named = []
+        for atom in atoms:
+            if isinstance(atom, Service):
+                service = atom.name.lower()
+                allowed = {*services, *(k for k, v in _MODELS.items() if v in services)}
+                if service not in allowed:
+                    raise ScenarioError(
+                        f"{where}.service: {atom.name!r} is not a service this run calls, so "
+                        f"the fault would never apply; choose one of {', '.join(services)}"
+                    )
+                named.append(service)
+        dns_only = isinstance(fault, (DnsTimeout, DnsServfail))
+        for atom in atoms:
+            if isinstance(atom, Operation):
+                pool = named or (["dns"] if dns_only else [s for s in services if s != "dns"])
+                if any(
+                    atom.name in (RECORD_TYPES if s == "dns" else _operations(_MODELS[s]))
+                    for s in pool
+                ):
+                    continue
+                hint = (
+                    f"a query type ({', '.join(RECORD_TYPES)})"
+                    if pool == ["dns"]
+                    else f"an operation of {', '.join(pool)} as botocore names it, such as "
+                    "ChangeResourceRecordSets or PutItem"
+                )
+                raise ScenarioError(
+                    f"{where}.operation: {atom.name!r} is not an operation of "
+                    f"{', '.join(pool)}, so the fault would never apply; give {hint}"
+                )
+            if isinstance(atom, Actor) and not any(
+                fnmatch.fnmatchcase(a, atom.name) for a in actors
+            ):
+                raise ScenarioError(
+                    f"{where}.actor: {atom.name!r} names no actor of this run, so the fault "
+                    f"would never apply; choose from {', '.join(actors)} (or a glob such as "
+                    "enactor-*)"
+                )
 
 
 def _matcher(table: _Table | None) -> Matcher:
@@ -166,16 +595,48 @@ def _matcher(table: _Table | None) -> Matcher:
 
 
 def _key(table: _Table, key: registry.Key) -> Any:
-    """One key of a fault, read and checked as its class declares it."""
+    """One key (of a fault, or of a scenario's table), read and checked as declared."""
     default = None if key.required else key.default
-    if key.choices:
+    if key.choices and key.type is str:
         return table.choice(key.name, key.choices, default)
     value = table.get(key.name, key.type, default, required=key.required)
-    if key.minimum is not None and (value < key.minimum or math.isnan(value)):
-        table.fail(table.key(key.name), value, f"a number >= {key.minimum:g}")
+    if value is None or key.type is bool:
+        return value
+    if key.type is list:
+        for item in value:
+            wanted = _TYPES.get(key.items, "a value") if key.items else ""
+            if key.items is not None and not isinstance(item, key.items):
+                table.fail(table.key(key.name), item, wanted)
+            if key.choices and item not in key.choices:
+                table.fail(
+                    table.key(key.name),
+                    item,
+                    _ITEM_NOUNS.get(key.name, "allowed"),
+                    f"choose from {', '.join(key.choices)}",
+                )
+        return value
+    what = "an integer" if key.type is int else "a number"
+    if key.minimum is not None and value < key.minimum:
+        table.fail(table.key(key.name), value, f"{what} >= {key.minimum:g}{_why(key)}")
     if key.maximum is not None and value > key.maximum:
-        table.fail(table.key(key.name), value, f"a number <= {key.maximum:g}")
+        table.fail(table.key(key.name), value, f"{what} <= {key.maximum:g}{_why(key)}")
     return value
+
+
+_ITEM_NOUNS: Final = {"record_types": "a record type", "mitigations": "a mitigation"}
+
+
+def _why(key: registry.Key) -> str:
+    """The reason for a limit, when the key's description gives one (after "; ")."""
+    _, sep, reason = key.description.partition("; ")
+    return f" ({reason})" if sep else ""
+
+
+def _read(table: _Table, keys: Sequence[registry.Key]) -> dict[str, Any]:
+    """Every declared key of a table, checked; an undeclared one is refused."""
+    values = {k.name: _key(table, k) for k in keys}
+    table.done(tuple(k.name for k in keys))
+    return values
 
 
 def _fault(table: _Table, index: int) -> Fault:
@@ -216,111 +677,35 @@ def load(
 
         return load_byo(raw, source, table=_Table, fault=_fault, fuzz=_fuzz, error=ScenarioError)
     top = _Table(source, "", raw)
-    meta = top.sub("scenario", required=True)
-    assert meta is not None
-    name = meta.get("name", str, required=True)
-    description = meta.get("description", str, "")
-    duration = meta.number("duration", scenario_default("duration"), minimum=1.0)
-    progress_bound = meta.number("progress_bound", scenario_default("progress_bound"))
-    stop_first = meta.get("stop_at_first_violation", bool, True)
-    seed = meta.get("seed", int)
-    meta.done(
-        ("name", "description", "duration", "progress_bound", "stop_at_first_violation", "seed")
-    )
+    keys = table_keys()
+    meta = _read(_need(top, "scenario"), keys["scenario"])
+    duration = meta["duration"]
 
-    world = top.sub("world", required=True)
-    assert world is not None
-    fleet_size = world.get("fleet_size", int, 3)
-    if not 1 <= fleet_size <= 200:
-        world.fail(world.key("fleet_size"), fleet_size, "an integer from 1 to 200")
-    planner_interval = world.number(
-        "planner_interval", scenario_default("planner_interval"), minimum=0.001
-    )
-    propagation_delay = world.number("propagation_delay", 0.0)
-    raw_endpoints = world.get("endpoints", list, required=True)
-    endpoints = []
-    for i, item in enumerate(raw_endpoints):
-        t = _Table(source, world.key(f"endpoints[{i}]"), item)
-        types = t.get("record_types", list, ["A"])
-        for rtype in types:
-            if rtype not in RECORD_TYPES:
-                t.fail(
-                    t.key("record_types"),
-                    rtype,
-                    "a record type",
-                    f"choose from {', '.join(RECORD_TYPES)}",
-                )
-        endpoints.append(
-            Endpoint(
-                t.get("name", str, required=True), t.get("plan_key", str, "regional"), tuple(types)
-            )
-        )
-        t.done(("name", "plan_key", "record_types"))
-    if not endpoints:
-        world.fail(world.key("endpoints"), [], "a non-empty list of endpoints")
-    world.done(("fleet_size", "planner_interval", "propagation_delay", "endpoints"))
+    world_table = _need(top, "world")
+    world = _read(world_table, keys["world"])
+    endpoints = _endpoints(world_table, world["endpoints"], keys["world.endpoints"])
 
-    en = top.sub("enactors") or _Table(source, "enactors", {})
-    names = en.get("names", list, ["enactor-a", "enactor-b", "enactor-c"])
-    if (
-        not names
-        or not all(isinstance(n, str) and n for n in names)
-        or len(set(names)) != len(names)
-    ):
-        en.fail(en.key("names"), names, "a list of distinct, non-empty actor names")
-    base_enactor = SCENARIO_ENACTOR
-    config = replace(
-        base_enactor,
-        lock_ttl=en.number("lock_ttl", base_enactor.lock_ttl, minimum=1.0),
-        lock_attempts=en.get("lock_attempts", int, base_enactor.lock_attempts),
-        backoff_base=en.number("backoff_base", base_enactor.backoff_base),
-        backoff_max=en.number("backoff_max", base_enactor.backoff_max),
-        cleanup_window=en.get("cleanup_window", int, base_enactor.cleanup_window),
-        poll_interval=en.number("poll_interval", base_enactor.poll_interval, minimum=0.001),
-        leaf_ttl=en.get("leaf_ttl", int, base_enactor.leaf_ttl),
-    )
-    if not 0 <= config.leaf_ttl <= 2147483647:
-        en.fail(en.key("leaf_ttl"), config.leaf_ttl, "seconds from 0 to 2147483647")
-    if config.lock_attempts < 1 or config.cleanup_window < 1:
-        en.fail(
-            en.key("lock_attempts / cleanup_window"),
-            (config.lock_attempts, config.cleanup_window),
-            "integers >= 1",
-        )
-    en.done(
-        (
-            "names",
-            "lock_ttl",
-            "lock_attempts",
-            "backoff_base",
-            "backoff_max",
-            "cleanup_window",
-            "poll_interval",
-            "leaf_ttl",
-        )
-    )
+    en_table = top.sub("enactors") or _Table(source, "enactors", {})
+    en = _read(en_table, keys["enactors"])
+    names = en["names"]
+    if not names or not all(isinstance(n, str) and n for n in names):
+        en_table.fail(en_table.key("names"), names, "a list of distinct, non-empty actor names")
+    _distinct(en_table, "names", names, "enactor name")
+    config = replace(SCENARIO_ENACTOR, **{k: v for k, v in en.items() if k != "names"})
 
-    lat = top.sub("latency") or _Table(source, "latency", {})
-    latency = CallLatency(lat.number("low", CallLatency.low), lat.number("high", CallLatency.high))
+    lat_table = top.sub("latency") or _Table(source, "latency", {})
+    latency = CallLatency(**_read(lat_table, keys["latency"]))
     if latency.high < latency.low:
-        lat.fail(lat.key("high"), latency.high, f">= low ({latency.low:g})")
-    lat.done(("low", "high"))
+        lat_table.fail(lat_table.key("high"), latency.high, f">= low ({latency.low:g})")
 
-    lim = top.sub("limits") or _Table(source, "limits", {})
+    lim = _read(top.sub("limits") or _Table(source, "limits", {}), keys["limits"])
     base = default_limits(duration)
-    limits = Limits(
-        max_steps=lim.get("max_steps", int, base.max_steps),
-        max_virtual_seconds=lim.number(
-            "max_virtual_seconds", base.max_virtual_seconds, minimum=1.0
-        ),
-        max_wall_seconds=lim.number("max_wall_seconds", base.max_wall_seconds, minimum=0.1),
-        quantum=lim.number("quantum", base.quantum),
-    )
-    lim.done(("max_steps", "max_virtual_seconds", "max_wall_seconds", "quantum"))
+    limits = Limits(**{k: getattr(base, k) if v is None else v for k, v in lim.items()})
 
     faults = []
     for i, item in enumerate(top.get("faults", list, [])):
         faults.append(_fault(_Table(source, f"faults[{i}]", item), i))
+    _distinct(top, "faults", [f.name for f in faults], "fault name")
     endpoint_names = {ep.name for ep in endpoints}
     for f in faults:
         if isinstance(f, LockContention) and f.endpoint not in endpoint_names:
@@ -336,74 +721,86 @@ def load(
         raise ScenarioError(
             f"{source}: cascade: needs a [dns] section (DWFM resolves DynamoDB's name)"
         )
-    top.done(
-        (
-            "scenario",
-            "world",
-            "enactors",
-            "latency",
-            "limits",
-            "faults",
-            "dns",
-            "operator",
-            "fuzz",
-            "cascade",
-        )
-    )
-    return Scenario(
-        seed=seed,
+    top.done(("faults", *(name for name in keys if "." not in name and name != "faults")))
+    scenario = Scenario(
+        seed=meta["seed"],
         cascade=cascade,
         fuzz_faults=fuzz_templates,
         fuzz_max_faults=max_faults,
         dns=dns,
         operator=operator,
-        stop_at_first_violation=stop_first,
-        name=name,
-        description=description,
+        stop_at_first_violation=meta["stop_at_first_violation"],
+        name=meta["name"],
+        description=meta["description"],
         endpoints=tuple(endpoints),
-        fleet_size=fleet_size,
+        fleet_size=world["fleet_size"],
         enactors=tuple(names),
-        planner_interval=planner_interval,
+        planner_interval=world["planner_interval"],
         enactor=config,
         latency=latency,
-        propagation_delay=propagation_delay,
+        propagation_delay=world["propagation_delay"],
         duration=duration,
-        progress_bound=progress_bound,
+        progress_bound=meta["progress_bound"],
         limits=limits,
         faults=tuple(faults),
     )
+    check_matches(scenario, scenario.faults, source)
+    return scenario
+
+
+def _need(top: _Table, name: str) -> _Table:
+    table = top.sub(name, required=True)
+    assert table is not None
+    return table
+
+
+def _distinct(table: _Table, key: str, names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ScenarioError(
+                f"{table.source}: {table.key(key)}: {what} {name!r} is given twice; "
+                "give each a name of its own"
+            )
+        seen.add(name)
+
+
+# A DNS name: labels of letters, digits, hyphens (and underscores, as in _lock names),
+# none longer than 63 characters or starting or ending with a hyphen.
+_LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+
+
+def _endpoints(world: _Table, raw: list[Any], keys: Sequence[registry.Key]) -> list[Endpoint]:
+    if not raw:
+        world.fail(world.key("endpoints"), [], "a non-empty list of endpoints")
+    endpoints = []
+    for i, item in enumerate(raw):
+        t = _Table(world.source, world.key(f"endpoints[{i}]"), item)
+        values = _read(t, keys)
+        name, types = values["name"], values["record_types"]
+        labels = name.rstrip(".").split(".")
+        if len(name.rstrip(".")) > 253 or len(labels) < 2 or not all(map(_LABEL.match, labels)):
+            t.fail(
+                t.key("name"),
+                name,
+                "a DNS name",
+                "use labels of letters, digits and hyphens joined by dots, "
+                "such as dynamodb.us-east-1.chaos.test",
+            )
+        if not types:
+            t.fail(t.key("record_types"), types, "a non-empty list", "give A, AAAA or both")
+        _distinct(t, "record_types", types, "record type")
+        endpoints.append(Endpoint(name, values["plan_key"], tuple(types)))
+    _distinct(world, "endpoints", [e.name.lower().rstrip(".") for e in endpoints], "endpoint")
+    return endpoints
 
 
 def _dns(table: _Table | None) -> Any:
     if table is None:
         return None
-    from dnschaos.dns import RESOLVERS, SERVERS, DnsConfig
+    from dnschaos.dns import DnsConfig
 
-    base = DnsConfig()
-    negative_ttl = table.get("negative_ttl", int, base.negative_ttl)
-    if negative_ttl < 0:
-        table.fail(table.key("negative_ttl"), negative_ttl, "seconds >= 0")
-    config = DnsConfig(
-        server=table.choice("server", SERVERS, base.server),
-        resolver=table.choice("resolver", RESOLVERS, base.resolver),
-        probe_interval=table.number("probe_interval", base.probe_interval, minimum=0.01),
-        probe_timeout=table.number("probe_timeout", base.probe_timeout, minimum=0.01),
-        negative_ttl=negative_ttl,
-        serve_expired=table.get("serve_expired", bool, base.serve_expired),
-        push_interval=table.number("push_interval", base.push_interval, minimum=0.01),
-    )
-    table.done(
-        (
-            "server",
-            "resolver",
-            "probe_interval",
-            "probe_timeout",
-            "negative_ttl",
-            "serve_expired",
-            "push_interval",
-        )
-    )
-    return config
+    return DnsConfig(**_read(table, table_keys()["dns"]))
 
 
 def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
@@ -414,10 +811,8 @@ def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
 
     from dnschaos.faultspace import draw_fault, nested
 
-    max_faults = table.get("max_faults", int, 3)
-    if max_faults < 1:
-        table.fail(table.key("max_faults"), max_faults, "an integer >= 1")
-    templates = table.get("faults", list, required=True)
+    values = _read(table, table_keys()["fuzz"])
+    templates = values["faults"]
     for i, template in enumerate(templates):
         path = table.key(f"faults[{i}]")
         if not isinstance(template, dict):
@@ -426,8 +821,7 @@ def _fuzz(table: _Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
             concrete = nested(draw_fault(template, random.Random(seed)))
             concrete.setdefault("name", f"fuzz-{i}")
             _fault(_Table(table.source, path, concrete), i)
-    table.done(("max_faults", "faults"))
-    return tuple(dict(t) for t in templates), max_faults
+    return tuple(dict(t) for t in templates), values["max_faults"]
 
 
 def _operator(table: _Table | None) -> Any:
@@ -435,91 +829,30 @@ def _operator(table: _Table | None) -> Any:
         return None
     from dnschaos.operator import OperatorConfig
 
-    disable = table.get("disable_automation_after", float)
-    if disable is not None and disable < 0:
-        table.fail(table.key("disable_automation_after"), disable, "seconds >= 0")
-    base = OperatorConfig()
-    config = OperatorConfig(
-        repair_after=table.number("repair_after", base.repair_after),
-        stop_when_recovered=table.get("stop_when_recovered", bool, base.stop_when_recovered),
-        disable_automation_after=disable,
-    )
-    table.done(("repair_after", "stop_when_recovered", "disable_automation_after"))
-    return config
+    return OperatorConfig(**_read(table, table_keys()["operator"]))
+
+
+_DWFM_KEYS: Final = ("lease_timeout", "check_interval", "renew_work", "reestablish_work", "admit")
+_PER_MINUTE: Final = {
+    "launches_per_minute": "launch_rate",
+    "launch_limit_per_minute": "launch_limit",
+    "propagations_per_minute": "propagation_rate",
+}
 
 
 def _cascade(table: _Table | None) -> Any:
     if table is None:
         return None
     from dnschaos.downstream.dwfm import DwfmConfig
-    from dnschaos.downstream.model import MITIGATIONS, CascadeConfig
+    from dnschaos.downstream.model import CascadeConfig
 
-    base = CascadeConfig()
-    mitigations = table.get("mitigations", list, [])
-    for m in mitigations:
-        if m not in MITIGATIONS:
-            table.fail(
-                table.key("mitigations"), m, "a mitigation", f"choose from {', '.join(MITIGATIONS)}"
-            )
-    dwfm = DwfmConfig(
-        lease_timeout=table.number("lease_timeout", base.dwfm.lease_timeout, minimum=1.0),
-        check_interval=table.number("check_interval", base.dwfm.check_interval, minimum=1.0),
-        renew_work=table.number("renew_work", base.dwfm.renew_work),
-        reestablish_work=table.number("reestablish_work", base.dwfm.reestablish_work),
-        admit=table.get("admit", int, base.dwfm.admit),
-    )
-    config = CascadeConfig(
-        droplets=table.get("droplets", int, base.droplets),
-        dwfm_hosts=table.get("dwfm_hosts", int, base.dwfm_hosts),
-        dwfm=dwfm,
-        resolver_negative_ttl=table.number("resolver_negative_ttl", base.resolver_negative_ttl),
-        slots_per_droplet=table.get("slots_per_droplet", int, base.slots_per_droplet),
-        launch_rate=table.number("launches_per_minute", base.launch_rate * 60) / 60,
-        launch_limit=table.number("launch_limit_per_minute", base.launch_limit * 60) / 60,
-        propagation_rate=table.number("propagations_per_minute", base.propagation_rate * 60) / 60,
-        propagation_alarm=table.get("propagation_alarm", int, base.propagation_alarm),
-        propagation_knee=table.get("propagation_knee", int, base.propagation_knee),
-        propagation_max_slowdown=table.number(
-            "propagation_max_slowdown", base.propagation_max_slowdown, minimum=1.0
-        ),
-        nlb_share=table.number("nlb_share", base.nlb_share),
-        health_capacity=table.get("health_capacity", int, base.health_capacity),
-        failover_threshold=table.number("failover_threshold", base.failover_threshold),
-        dwfm_fix_after_repair=table.number("dwfm_fix_after_repair", base.dwfm_fix_after_repair),
-        failover_off_after_failures=table.number(
-            "failover_off_after_failures", base.failover_off_after_failures
-        ),
-        tick=table.number("tick", base.tick, minimum=1.0),
-        race_by=table.number("race_by", base.race_by or 0.0, minimum=0.0) or None,
-        mitigations=frozenset(mitigations),
-    )
-    table.done(
-        (
-            "droplets",
-            "dwfm_hosts",
-            "lease_timeout",
-            "check_interval",
-            "renew_work",
-            "reestablish_work",
-            "admit",
-            "resolver_negative_ttl",
-            "slots_per_droplet",
-            "launches_per_minute",
-            "launch_limit_per_minute",
-            "propagations_per_minute",
-            "propagation_alarm",
-            "propagation_knee",
-            "propagation_max_slowdown",
-            "nlb_share",
-            "health_capacity",
-            "failover_threshold",
-            "dwfm_fix_after_repair",
-            "failover_off_after_failures",
-            "tick",
-            "race_by",
-            "mitigations",
-        )
-    )
+    values = _read(table, table_keys()["cascade"])
+    dwfm = DwfmConfig(**{k: values.pop(k) for k in _DWFM_KEYS})
+    for key, field_name in _PER_MINUTE.items():
+        values[field_name] = values.pop(key) / 60
+    values["race_by"] = values["race_by"] or None
+    values["mitigations"] = frozenset(values["mitigations"])
+    config = CascadeConfig(dwfm=dwfm, **values)
     try:
         config.validate()
     except ValueError as exc:
@@ -671,6 +1004,11 @@ def resolve(spec: RunSpec) -> RunSpec:
 def build(spec: RunSpec) -> Scenario:
     """The scenario with a spec's overrides applied: the world a run assembles."""
     scenario = _from_text(spec.scenario, scenario_text(spec.scenario), spec.overrides)
+    if spec.resolver is not None and spec.dns is None and scenario.dns is None:
+        raise UsageError(
+            f"--resolver {spec.resolver}: scenario {scenario.name} has no DNS side; add "
+            "--dns embedded (or another server), or use incident-2025-dns"
+        )
     if spec.dns is not None or spec.resolver is not None:
         from dnschaos.dns import DnsConfig
 
@@ -690,7 +1028,16 @@ def build(spec: RunSpec) -> Scenario:
         )
     if spec.faults:
         extra = tuple(fault_from_flag(text, i) for i, text in enumerate(spec.faults))
+        taken = {f.name for f in scenario.faults}
+        for fault, text in zip(extra, spec.faults, strict=True):
+            if fault.name in taken:
+                raise UsageError(
+                    f"--fault {text!r}: fault name {fault.name!r} is taken (by the scenario or "
+                    "another --fault); give it another name=..."
+                )
+            taken.add(fault.name)
         scenario = replace(scenario, faults=scenario.faults + extra, cli_faults=spec.faults)
+        check_matches(scenario, extra, "--fault")
     limits = scenario.limits
     if spec.max_steps is not None:
         limits = replace(limits, max_steps=spec.max_steps)
@@ -711,3 +1058,158 @@ def build(spec: RunSpec) -> Scenario:
     if scenario.dns is not None:
         scenario.dns.validate(spec.clock, spec.target)
     return replace(scenario, limits=limits)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+_JSON_TYPES: Final = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    list: "array",
+    dict: "object",
+}
+SCHEMA_ID: Final = "https://dnschaos.invalid/scenario.schema.json"
+
+
+def _property(key: registry.Key) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": _JSON_TYPES[key.type], "description": key.description}
+    default = key.default
+    if isinstance(default, (tuple, frozenset)):
+        default = sorted(default) if isinstance(default, frozenset) else list(default)
+    if (
+        not key.required
+        and default is not None
+        and not (isinstance(default, float) and not math.isfinite(default))
+    ):
+        out["default"] = default
+    if key.minimum is not None:
+        out["minimum"] = key.minimum
+    if key.maximum is not None:
+        out["maximum"] = key.maximum
+    if key.type is list:
+        items: dict[str, Any] = {}
+        if key.items is not None:
+            items["type"] = _JSON_TYPES[key.items]
+        if key.choices:
+            items["enum"] = list(key.choices)
+        out["items"] = items
+    elif key.choices:
+        out["enum"] = list(key.choices)
+    return out
+
+
+def _object(
+    keys: Sequence[registry.Key], description: str, **extra: dict[str, Any]
+) -> dict[str, Any]:
+    properties = {k.name: _property(k) for k in keys}
+    properties.update(extra)
+    out: dict[str, Any] = {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    required = [k.name for k in keys if k.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (TOML read as JSON), made from the declarations the
+    loader reads: :func:`table_keys`, the fault kinds of faults.registry and their
+    ``match`` keys. The loader checks more than a schema can say (a match that can never
+    hit, names given twice, high >= low): a file the schema accepts may still be refused."""
+    keys = table_keys()
+    fault_ref = {"$ref": "#/$defs/fault"}
+    defs: dict[str, Any] = {
+        "match": _object(
+            registry.MATCH_KEYS,
+            "which calls a fault applies to: every key given must match",
+            **{"not": {"$ref": "#/$defs/match", "description": "calls that do not match this"}},
+        ),
+        "endpoint": _object(keys["world.endpoints"], "one endpoint the automation keeps"),
+        "fault": {
+            "type": "object",
+            "description": "one fault: its kind decides the keys it takes",
+            "required": ["kind"],
+            "properties": {"kind": {"enum": list(FAULT_KINDS)}},
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+                    "then": {"$ref": f"#/$defs/fault-{kind}"},
+                }
+                for kind in FAULT_KINDS
+            ],
+        },
+    }
+    for kind in FAULT_KINDS:
+        cls = registry.kind_class(kind)
+        own = registry.own_keys(cls)
+        name = registry.Key("name", str, None, "the fault's name (default fault-N)")
+        fault = _object(
+            (name, *registry.common_keys(), *own),
+            (cls.__doc__ or kind).strip().splitlines()[0],
+            kind={"const": kind},
+            match={"$ref": "#/$defs/match"},
+        )
+        defs[f"fault-{kind}"] = fault
+    tables: dict[str, Any] = {}
+    for table, table_keys_ in keys.items():
+        if "." in table:
+            continue
+        extra: dict[str, Any] = {}
+        if table == "world":
+            extra["endpoints"] = {
+                **_property(next(k for k in table_keys_ if k.name == "endpoints")),
+                "items": {"$ref": "#/$defs/endpoint"},
+                "minItems": 1,
+            }
+        if table == "fuzz":
+            extra["faults"] = {
+                **_property(next(k for k in table_keys_ if k.name == "faults")),
+                "items": {"type": "object", "required": ["kind"]},
+            }
+        tables[table] = _object(table_keys_, f"[{table}]", **extra)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "dnschaos scenario",
+        "description": "A dnschaos scenario file (TOML). Generated by "
+        "'python -m dnschaos.scenario --schema' from the loader's own declarations.",
+        "type": "object",
+        "required": ["scenario", "world"],
+        "properties": {
+            **tables,
+            "faults": {"type": "array", "description": "[[faults]]", "items": fault_ref},
+        },
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m dnschaos.scenario", description="Scenario files: their JSON Schema."
+    )
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        required=True,
+        help="print the JSON Schema of scenario files (harness/scenario.schema.json)",
+    )
+    parser.parse_args(argv)
+    sys.stdout.write(schema_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

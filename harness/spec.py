@@ -365,4 +365,30 @@ def load_result(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"{source}: cannot be read ({exc.strerror})") from None
     if not isinstance(loaded, dict):
         raise UsageError(f"{source}: not a dnschaos result (a JSON object is expected)")
+    check_result(loaded, source)
     return loaded
+
+
+def check_result(loaded: Any, source: str) -> None:
+    """A result checked against the published schema (result.schema.json): the error names
+    the file and the JSON path of the first bad field."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_result_schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(loaded))
+    if error is None:
+        return
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+    raise UsageError(
+        f"{source}: {where.lstrip('.') or '(top level)'}: {message}; not a valid dnschaos "
+        "result (see result.schema.json): give a file written by 'dnschaos run --json'"
+    )
+
+
+def _result_schema() -> dict[str, Any]:
+    from importlib import resources
+
+    text = resources.files("dnschaos").joinpath("result.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema

@@ -166,3 +166,15 @@ def test_bad_fault_flags_exit_2(
 ) -> None:
     assert main(["run", "incident-2025", "--fault", flag]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_fault_that_applied_to_no_call_is_reported(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.json"
+    never = "kind=pause,name=never,seconds=1,actor=planner,operation=DeleteTable"
+    code = main(["run", "incident-2025", "--fault", never, "--json", str(out)])
+    assert code == 1
+    assert "faults that applied to no call: never" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["unmatched_faults"] == ["never"], "the scenario's own fault did hit"

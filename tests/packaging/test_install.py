@@ -195,6 +195,7 @@ def test_the_wheel_holds_the_whole_package_and_nothing_else(wheel: Path) -> None
     dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/RECORD"))
     assert {n.split("/")[0] for n in names} == {"dnschaos", dist_info}
     assert "dnschaos/result.schema.json" in names
+    assert "dnschaos/scenario.schema.json" in names
     scenarios = {n for n in names if n.startswith("dnschaos/fixtures/scenarios/")}
     assert "dnschaos/fixtures/scenarios/incident-2025.toml" in scenarios
     assert all(n.endswith(".toml") for n in scenarios)
