@@ -14,6 +14,7 @@ to its cleanup starting), DNS serves its challenge value. Each UPSERT carries on
 its own authenticator's values, so the second one removes the first one's value.
 
     cd examples && dnschaos run certbot_race:certbot_race --seed 1
+    dnschaos run examples.certbot_race:certbot_race --seed 1      # from the repository's root
     python -c "import certbot_race; print(certbot_race.certbot_race().run(seed=1).verdict)"
 
 Needs ``pip install certbot-dns-route53`` (in dnschaos's dev extras).
