@@ -73,8 +73,8 @@ bench: $(STAMP)
 	$(PY) bench/cascade_event.py --runs 5 --json out/bench-cascade.json
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench
-	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench
+	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench examples
+	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench examples
 	@bash .ci/typecheck-tree
 	$(VENV)/bin/mypy
 
