@@ -82,6 +82,33 @@ class Crashed(BaseException):
         self.restart_after = restart_after
 
 
+def restarting(
+    name: str,
+    attempt: Callable[[], None],
+    should_stop: Callable[[], bool],
+    clock: Clock,
+    history: History,
+) -> None:
+    """Run ``attempt`` (one life of an actor); when a crash fault kills it, record the crash,
+    wait out the restart delay and run a fresh life, until one ends or the run stops."""
+    while True:
+        try:
+            attempt()
+            return
+        except Crashed as crash:
+            history.append(
+                "fault",
+                clock.now(),
+                action="crashed",
+                actor=name,
+                restart_after=crash.restart_after,
+            )
+            clock.sleep(crash.restart_after)
+            if should_stop():
+                return
+            history.append("fault", clock.now(), action="restarted", actor=name)
+
+
 class SkewedClock:
     """One actor's view of the clock: off by the active skew faults aimed at it."""
 

@@ -389,24 +389,9 @@ def _supervised(
     """Run an enactor; if a crash fault kills it, start a fresh one after the delay."""
 
     def body() -> None:
-        from dnschaos.faults.inject import Crashed
+        from dnschaos.faults.inject import restarting
 
-        while True:
-            try:
-                make().run(should_stop)
-                return
-            except Crashed as crash:
-                history.append(
-                    "fault",
-                    clock.now(),
-                    action="crashed",
-                    actor=name,
-                    restart_after=crash.restart_after,
-                )
-                clock.sleep(crash.restart_after)
-                if should_stop():
-                    return
-                history.append("fault", clock.now(), action="restarted", actor=name)
+        restarting(name, lambda: make().run(should_stop), should_stop, clock, history)
 
     return body
 

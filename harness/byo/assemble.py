@@ -327,36 +327,27 @@ def assemble_byo(
         wants_ctx = takes_argument(fn)
 
         def run() -> None:
-            from dnschaos.faults.inject import Crashed
+            from dnschaos.faults.inject import restarting
 
             with acting_as(name):
-                while True:
-                    try:
-                        fn(ctx) if wants_ctx else fn()
-                        return
-                    except Crashed as crash:
-                        history.append(
-                            "fault",
-                            clock.now(),
-                            action="crashed",
-                            actor=name,
-                            restart_after=crash.restart_after,
-                        )
-                        clock.sleep(crash.restart_after)
-                        if should_stop():
-                            return
-                        history.append("fault", clock.now(), action="restarted", actor=name)
-                    except (Exception, SystemExit) as exc:
-                        entry = history.append(
-                            "actor-error",
-                            clock.now(),
-                            actor=name,
-                            type=type(exc).__name__,
-                            message=str(exc),
-                            where=_where(exc),
-                        )
-                        observer.note(entry)
-                        return
+                try:
+                    restarting(
+                        name,
+                        lambda: fn(ctx) if wants_ctx else fn(),
+                        should_stop,
+                        clock,
+                        history,
+                    )
+                except (Exception, SystemExit) as exc:
+                    entry = history.append(
+                        "actor-error",
+                        clock.now(),
+                        actor=name,
+                        type=type(exc).__name__,
+                        message=str(exc),
+                        where=_where(exc),
+                    )
+                    observer.note(entry)
 
         return run
 
