@@ -119,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sched.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
     sched.add_argument(
+        "--delays",
+        type=int,
+        default=2,
+        help="delay: at most K holds of an actor per run, each up to the scenario's longest "
+        "timeout, interval or lock expiry (default 2)",
+    )
+    sched.add_argument(
         "--runs",
         type=int,
         default=1,
@@ -397,6 +404,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         seed=args.seed,
         strategy=args.strategy,
         pct_depth=args.pct_depth,
+        delays=args.delays,
         dfs_bound=args.dfs_bound,
         clock=args.clock,
         time_scale=args.time_scale,
