@@ -232,6 +232,9 @@ def load(
         "planner_interval", scenario_default("planner_interval"), minimum=0.001
     )
     propagation_delay = world.number("propagation_delay", 0.0)
+    max_plans = world.get("max_plans", int)
+    if max_plans is not None and max_plans < 1:
+        world.fail(world.key("max_plans"), max_plans, "an integer >= 1")
     raw_endpoints = world.get("endpoints", list, required=True)
     endpoints = []
     for i, item in enumerate(raw_endpoints):
@@ -253,7 +256,7 @@ def load(
         t.done(("name", "plan_key", "record_types"))
     if not endpoints:
         world.fail(world.key("endpoints"), [], "a non-empty list of endpoints")
-    world.done(("fleet_size", "planner_interval", "propagation_delay", "endpoints"))
+    world.done(("fleet_size", "planner_interval", "propagation_delay", "endpoints", "max_plans"))
 
     en = top.sub("enactors") or _Table(source, "enactors", {})
     names = en.get("names", list, ["enactor-a", "enactor-b", "enactor-c"])
@@ -346,6 +349,7 @@ def load(
         )
     )
     return Scenario(
+        max_plans=max_plans,
         seed=seed,
         cascade=cascade,
         fuzz_faults=fuzz_templates,
