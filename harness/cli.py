@@ -820,6 +820,7 @@ def _size_line(size: dict[str, Any]) -> str:
     return (
         f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
         f"choices, {size['preemptions']} switches"
+        + (f", {size['delays']} delays ({size['delayed']:.1f}s)" if size.get("delays") else "")
     )
 
 
