@@ -216,6 +216,8 @@ class ExploreReport:
     exhausted: bool = False
     found: Schedule | None = None
     seconds: float = 0.0
+    # keep_going: the first schedule found for each violation signature (invariant, endpoint)
+    signatures: dict[str, Schedule] = field(default_factory=dict)
     per_level: list[tuple[int, int]] = field(default_factory=list)  # (run, pruned) per level
 
     def lines(self) -> list[str]:
@@ -274,7 +276,10 @@ def make_space(
     points: str = "writes",
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
     reduce: bool = True,
+    actors: Sequence[str] | None = None,
 ) -> Space:
+    """The space of ``dnschaos explore``: holds of the scenario's enactors (or of ``actors``)
+    for the given fractions of the scenario's delay range."""
     if bound < 0:
         raise UsageError(f"--bound {bound}: must be 0 or more")
     point_filter(points)
@@ -283,7 +288,11 @@ def make_space(
     durations = tuple(sorted({round(span * f, 3) for f in fractions}))
     if not durations or min(durations) <= 0:
         raise UsageError("explore: durations must be > 0")
-    return Space(bound, durations, points, tuple(scenario.enactors), reduce)
+    held = tuple(scenario.enactors) if actors is None else tuple(actors)
+    unknown = sorted(set(held) - set(scenario.enactors))
+    if unknown:
+        raise UsageError(f"explore: {unknown[0]!r} is not an enactor of {scenario.name}")
+    return Space(bound, durations, points, held, reduce)
 
 
 @dataclass
@@ -319,9 +328,18 @@ class _ChainDone:
     runs: int
     pruned: int
     found: Schedule | None
+    signatures: dict[str, Schedule] = field(default_factory=dict)
 
 
-def _run_chain(spec: RunSpec, space: Space, chain: _Chain) -> _ChainDone:
+def violation_signature(result: RunResult) -> str | None:
+    """What a failing run broke, where: its headline violation's invariant and endpoint."""
+    if result.verdict != "fail":
+        return None
+    first = headline(result.violations)
+    return None if first is None else f"{first.invariant} @ {first.endpoint}"
+
+
+def _run_chain(spec: RunSpec, space: Space, chain: _Chain, keep_going: bool) -> _ChainDone:
     covered: set[Point] = set()
     done = _ChainDone([], 0, 0, None)
     for point in chain.points:
@@ -333,8 +351,10 @@ def _run_chain(spec: RunSpec, space: Space, chain: _Chain) -> _ChainDone:
         result, strategy = run_schedule(spec, space, schedule)
         done.runs += 1
         if result.verdict != "pass":
-            done.found = schedule
-            return done
+            if not keep_going:
+                done.found = schedule
+                return done
+            done.signatures.setdefault(violation_signature(result) or result.verdict, schedule)
         entries = list(result.history)
         if chain.leaf and space.reduce:
             covered.update(
@@ -364,6 +384,7 @@ def explore(
     *,
     max_schedules: int = 100_000,
     workers: int = 1,
+    keep_going: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[RunResult, ExploreReport]:
     """Run the space level by level; stop at the first schedule whose run does not pass.
@@ -371,7 +392,9 @@ def explore(
     With ``workers`` > 1 the chains of a level run in worker processes; the schedule
     reported is then the first failing one to finish, not necessarily the first in order.
     ``progress(run, pruned)`` after each chain. ``max_schedules`` bounds the runs: a
-    search cut short says so and is not exhausted."""
+    search cut short says so and is not exhausted. With ``keep_going`` the search does
+    not stop at a violation: it runs the whole space and collects each distinct
+    violation signature (``report.signatures``)."""
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     spec = resolve(spec)
@@ -390,9 +413,11 @@ def explore(
     report.run = 1
     report.per_level.append((1, 0))
     if base.verdict != "pass":
-        report.found = ()
-        report.seconds = time.monotonic() - began
-        return base, report
+        if not keep_going:
+            report.found = ()
+            report.seconds = time.monotonic() - began
+            return base, report
+        report.signatures[violation_signature(base) or base.verdict] = ()
     report.levels_done = 0
     frontier = [_Ran((), list(base.history), base_strategy.seen, -1)]
     pool = _pool(workers)
@@ -401,7 +426,9 @@ def explore(
             chains = _chains(space, frontier, level == space.bound)
             ran_here = pruned_here = 0
             frontier = []
-            for done in _each(pool, spec, space, chains, max_schedules - report.run):
+            for done in _each(pool, spec, space, chains, max_schedules - report.run, keep_going):
+                for sig, schedule in done.signatures.items():
+                    report.signatures.setdefault(sig, schedule)
                 report.run += done.runs
                 report.pruned += done.pruned
                 ran_here += done.runs
@@ -435,19 +462,19 @@ def _pool(workers: int) -> Any:
 
 
 def _each(
-    pool: Any, spec: RunSpec, space: Space, chains: list[_Chain], budget: int
+    pool: Any, spec: RunSpec, space: Space, chains: list[_Chain], budget: int, keep_going: bool
 ) -> Iterable[_ChainDone]:
     if pool is None:
         for chain in chains:
             if budget <= 0:
                 return
-            done = _run_chain(spec, space, chain)
+            done = _run_chain(spec, space, chain, keep_going)
             budget -= done.runs
             yield done
         return
     from concurrent.futures import as_completed
 
-    futures = [pool.submit(_run_chain, spec, space, chain) for chain in chains]
+    futures = [pool.submit(_run_chain, spec, space, chain, keep_going) for chain in chains]
     for future in as_completed(futures):
         yield future.result()
 
