@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         "--runs",
         type=int,
         default=1,
-        help="random/pct: seeds SEED..SEED+N-1, stopping at the first violation; "
+        help="random/pct/delay: seeds SEED..SEED+N-1, stopping at the first violation; "
         "dfs: at most N schedules (default 1)",
     )
     sched.add_argument(
