@@ -219,6 +219,7 @@ class ExploreReport:
     # keep_going: the first schedule found for each violation signature (invariant, endpoint)
     signatures: dict[str, Schedule] = field(default_factory=dict)
     per_level: list[tuple[int, int]] = field(default_factory=list)  # (run, pruned) per level
+    cut: bool = False  # the schedule budget ran out
 
     def lines(self) -> list[str]:
         out = [f"space: {self.space.describe()}"]
@@ -329,6 +330,7 @@ class _ChainDone:
     pruned: int
     found: Schedule | None
     signatures: dict[str, Schedule] = field(default_factory=dict)
+    cut: bool = False  # the budget ran out before the chain's last point
 
 
 def violation_signature(result: RunResult) -> str | None:
@@ -339,13 +341,18 @@ def violation_signature(result: RunResult) -> str | None:
     return None if first is None else f"{first.invariant} @ {first.endpoint}"
 
 
-def _run_chain(spec: RunSpec, space: Space, chain: _Chain, keep_going: bool) -> _ChainDone:
+def _run_chain(
+    spec: RunSpec, space: Space, chain: _Chain, keep_going: bool, budget: int
+) -> _ChainDone:
     covered: set[Point] = set()
     done = _ChainDone([], 0, 0, None)
     for point in chain.points:
         if point in covered:
             done.pruned += 1
             continue
+        if done.runs >= budget:
+            done.cut = True
+            return done
         held = PlacedDelay(point, chain.seconds)
         schedule = (*chain.parent.schedule, held)
         result, strategy = run_schedule(spec, space, schedule)
@@ -427,6 +434,8 @@ def explore(
             ran_here = pruned_here = 0
             frontier = []
             for done in _each(pool, spec, space, chains, max_schedules - report.run, keep_going):
+                if done.cut:
+                    report.cut = True
                 for sig, schedule in done.signatures.items():
                     report.signatures.setdefault(sig, schedule)
                 report.run += done.runs
@@ -439,7 +448,7 @@ def explore(
                 if done.found is not None:
                     report.per_level.append((ran_here, pruned_here))
                     return finish(done.found)
-                if report.run >= max_schedules:
+                if report.cut:
                     report.per_level.append((ran_here, pruned_here))
                     return finish(None)
             report.per_level.append((ran_here, pruned_here))
@@ -464,17 +473,18 @@ def _pool(workers: int) -> Any:
 def _each(
     pool: Any, spec: RunSpec, space: Space, chains: list[_Chain], budget: int, keep_going: bool
 ) -> Iterable[_ChainDone]:
+    """The chains' results; a chain that meets the end of the ``budget`` of runs stops
+    there and says so (``cut``). Workers each get the whole remaining budget, so a
+    parallel search may overrun it by up to a chain a worker."""
     if pool is None:
         for chain in chains:
-            if budget <= 0:
-                return
-            done = _run_chain(spec, space, chain, keep_going)
+            done = _run_chain(spec, space, chain, keep_going, budget)
             budget -= done.runs
             yield done
         return
     from concurrent.futures import as_completed
 
-    futures = [pool.submit(_run_chain, spec, space, chain, keep_going) for chain in chains]
+    futures = [pool.submit(_run_chain, spec, space, chain, keep_going, budget) for chain in chains]
     for future in as_completed(futures):
         yield future.result()
 

@@ -119,3 +119,12 @@ def test_the_reduction_finds_every_violation_the_full_search_finds() -> None:
     assert reduced[0] == full[0]
     assert reduced[2] > 0 and reduced[1] < full[1]
     assert reduced[1] + reduced[2] == full[1]
+
+
+def test_explore_cut_short_by_its_budget_is_not_exhausted() -> None:
+    spec = RunSpec(SPIN, variant="safe", invariants=NEVER_DELETED, overrides=SMALL)
+    space = make_space(spec, 1, fractions=(1.0,))
+    _result, report = explore(spec, space, max_schedules=4)
+    assert report.run == 4
+    assert not report.exhausted and report.found is None
+    assert "NOT exhausted at bound 1" in report.lines()[-1]
