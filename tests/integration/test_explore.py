@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
+import jsonschema
 import pytest
 
 from dnschaos.cli import main
@@ -49,6 +51,8 @@ def test_the_delay_strategy_finds_the_spin_model_race(delayed: RunResult) -> Non
 
 def test_a_delay_run_replays_byte_for_byte(delayed: RunResult) -> None:
     recorded = json.loads(json.dumps(delayed.to_json()))
+    schema = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
+    jsonschema.validate(recorded, schema)
     assert any(label.startswith("delay ") for _actor, label in recorded["choices"])
     again = replay(recorded)
     assert again.matches
