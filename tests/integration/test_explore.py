@@ -49,6 +49,16 @@ def test_the_delay_strategy_finds_the_spin_model_race(delayed: RunResult) -> Non
     assert "--strategy delay --delays 2" in delayed.spec.command()
 
 
+def test_the_spin_model_planner_stops_after_max_plans() -> None:
+    from dnschaos.runner import run
+
+    result = run(SPIN, variant="safe", seed=1)
+    events = [e["event"] for e in result.history if e["kind"] == "event"]
+    assert events.count("wrote-plan") == 5
+    assert events.count("planner-stopped") == 1
+    assert result.verdict == "pass"
+
+
 def test_a_delay_run_replays_byte_for_byte(delayed: RunResult) -> None:
     recorded = json.loads(json.dumps(delayed.to_json()))
     schema = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
