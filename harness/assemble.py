@@ -214,6 +214,7 @@ def _build_actors(
             table=world.table,
             groups=tuple(sorted({e.plan_key for e in world.endpoints})),
             interval=scenario.planner_interval,
+            max_plans=scenario.max_plans,
         ),
         clock=clock_of("planner"),
         events=history,

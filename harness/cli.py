@@ -119,10 +119,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     sched.add_argument("--pct-depth", type=int, default=3, help="pct: bug depth d (default 3)")
     sched.add_argument(
+        "--delays",
+        type=int,
+        default=2,
+        help="delay: at most K holds of an actor per run, each up to the scenario's longest "
+        "timeout, interval or lock expiry (default 2)",
+    )
+    sched.add_argument(
         "--runs",
         type=int,
         default=1,
-        help="random/pct: seeds SEED..SEED+N-1, stopping at the first violation; "
+        help="random/pct/delay: seeds SEED..SEED+N-1, stopping at the first violation; "
         "dfs: at most N schedules (default 1)",
     )
     sched.add_argument(
@@ -286,6 +293,59 @@ def _parser() -> argparse.ArgumentParser:
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     rep.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
 
+    ex = sub.add_parser(
+        "explore",
+        help="systematic search: every schedule with at most K delays in a stated space",
+        description="Enumerate schedules of a scenario: the first ready actor always runs, "
+        "and at most --bound enactors are held, each just before one of its AWS calls "
+        "(--points) for one of a few durations over the scenario's delay range; stop at the "
+        "first violation. 'exhausted' is said only when every schedule of the space was run "
+        "or pruned as equivalent (commuting operations). Exit 0: exhausted without a "
+        "violation; 1: a violation; 3: the budget ran out first.",
+    )
+    ex.add_argument("scenario", help=f"scenario name: {scenarios}")
+    ex.add_argument("--variant", default="legacy", help="enactor: legacy, safe, or module:Class")
+    ex.add_argument("--bound", type=int, default=2, help="at most K delays a schedule (default 2)")
+    ex.add_argument(
+        "--invariant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="judge (and stop at) only this invariant (repeatable; default: all)",
+    )
+    ex.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a scenario value over the file's, by dotted key (as for run)",
+    )
+    ex.add_argument("--seed", type=int, default=None, help="seed of the latency draws")
+    ex.add_argument(
+        "--points",
+        default="writes",
+        choices=("writes", "calls"),
+        help="where a delay may fall: just before an enactor's Route 53 write (default), "
+        "or before any of its AWS calls",
+    )
+    ex.add_argument(
+        "--durations",
+        default="0.25,0.5,1",
+        metavar="F,F,...",
+        help="delay durations as fractions of the scenario's delay range (default 0.25,0.5,1)",
+    )
+    ex.add_argument(
+        "--no-reduce",
+        action="store_true",
+        help="run every schedule, also those equivalent to one already run",
+    )
+    ex.add_argument("--max-schedules", type=int, default=100_000, help="stop after this many runs")
+    ex.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    ex.add_argument(
+        "--json", metavar="PATH", help="write the violating (or base) run as JSON to PATH"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    ex.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
     comp = sub.add_parser(
         "completion",
         help="print a shell completion script",
@@ -317,6 +377,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fuzz(args)
         if args.command == "shrink":
             return _shrink(args)
+        if args.command == "explore":
+            return _explore(args)
         if args.command == "completion":
             return _completion(args)
     except DnsChaosError as exc:
@@ -419,6 +481,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         seed=args.seed,
         strategy=args.strategy,
         pct_depth=args.pct_depth,
+        delays=args.delays,
         dfs_bound=args.dfs_bound,
         clock=args.clock,
         time_scale=args.time_scale,
@@ -819,7 +882,59 @@ def _size_line(size: dict[str, Any]) -> str:
     return (
         f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
         f"choices, {size['preemptions']} switches"
+        + (f", {size['delays']} delays ({size['delayed']:.1f}s)" if size.get("delays") else "")
     )
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from dnschaos.explore.delays import explore, make_space, with_bound
+
+    _check_writable("--json", args.json)
+    if args.max_schedules < 1:
+        raise UsageError(f"--max-schedules {args.max_schedules}: must be at least 1")
+    try:
+        fractions = tuple(float(f) for f in args.durations.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--durations {args.durations!r}: not numbers separated by commas"
+        ) from None
+    if not fractions or any(not 0 < f <= 1 for f in fractions):
+        raise UsageError(f"--durations {args.durations!r}: each fraction must be in (0, 1]")
+    spec = RunSpec(
+        scenario=args.scenario,
+        variant=args.variant,
+        seed=args.seed,
+        invariants=tuple(args.invariant),
+        overrides=_overrides(args.set),
+    )
+    space = make_space(
+        spec, args.bound, points=args.points, fractions=fractions, reduce=not args.no_reduce
+    )
+    with _status(f"explore {args.scenario}", live=not args.quiet) as status:
+        status.show("schedule 1")
+
+        def each(ran: int, pruned: int) -> None:
+            status.show(f"{ran} run, {pruned} pruned")
+
+        result, report = explore(
+            with_bound(spec, args.bound),
+            space,
+            max_schedules=args.max_schedules,
+            workers=args.workers,
+            progress=each,
+        )
+    for line in report.lines():
+        print(line)
+    if report.found is not None:
+        _print_result(result, quiet=args.quiet)
+    if args.json:
+        payload = result.to_json()
+        payload["explore"] = report.to_json()
+        payload["reproduce"] = f"dnschaos replay {args.json}"
+        _write_json(args.json, payload)
+    if report.found is not None:
+        return VERDICT_EXIT[result.verdict]
+    return EXIT_OK if report.exhausted else EXIT_HARNESS
 
 
 def _shrink(args: argparse.Namespace) -> int:

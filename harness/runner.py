@@ -29,7 +29,7 @@ from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
 from dnschaos.sim.strategies import DFSStrategy, ReplayStrategy, make_strategy
 from dnschaos.sim.streams import RunStreams
-from dnschaos.spec import RunSpec, Scenario
+from dnschaos.spec import RunSpec, Scenario, delay_range
 
 
 @dataclass
@@ -157,7 +157,13 @@ def run(
             raise UsageError("--strategy dfs: systematic search runs through dnschaos.explore")
         else:
             strategy = make_strategy(
-                spec.strategy, streams.strategy(), actor_names(scenario), pct_depth=spec.pct_depth
+                spec.strategy,
+                streams.strategy(),
+                actor_names(scenario),
+                pct_depth=spec.pct_depth,
+                delays=spec.delays,
+                max_delay=delay_range(scenario),
+                window=scenario.duration,
             )
         sim = SimDriver(strategy, scenario.limits, history)
         history.clock = sim.clock

@@ -202,6 +202,13 @@ def table_keys() -> dict[str, tuple[registry.Key, ...]]:
                 minimum=0.0,
             ),
             K(
+                "max_plans",
+                int,
+                None,
+                "the planner stops after writing this many plans (default: it never stops)",
+                minimum=1,
+            ),
+            K(
                 "endpoints",
                 list,
                 None,
@@ -739,6 +746,7 @@ def load(
         enactor=config,
         latency=latency,
         propagation_delay=world["propagation_delay"],
+        max_plans=world["max_plans"],
         duration=duration,
         progress_bound=meta["progress_bound"],
         limits=limits,

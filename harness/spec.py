@@ -28,7 +28,7 @@ from dnschaos.errors import UsageError
 from dnschaos.sim.scheduler import Limits
 
 CLOCKS: Final = ("sim", "real")
-RUN_STRATEGIES: Final = ("random", "pct", "dfs")
+RUN_STRATEGIES: Final = ("random", "pct", "delay", "dfs")
 DEFAULT_SEED: Final = 7  # the seed of a run whose scenario names none
 SCRIPTED: Final = "incident-2025-scripted"
 
@@ -100,9 +100,29 @@ class Scenario:
     cascade: Any = None  # dnschaos.downstream.model.CascadeConfig
     seed: int | None = None  # the seed the scenario is meant to run with
     byo: Any = None  # dnschaos.byo.config.ByoWorld: the user's world, actors and invariants
+    max_plans: int | None = None  # the planner stops after writing this many plans
 
     def enactor_config(self, table: str) -> EnactorConfig:
         return replace(self.enactor, endpoints=self.endpoints, table=table)
+
+
+# Plans' worth of planner intervals a delay may span when the planner has no max_plans.
+DELAY_PLANS: Final = 5
+
+
+def delay_range(scenario: Scenario) -> float:
+    """The longest delay worth drawing for ``scenario``: the longest of its timeouts,
+    intervals and lock expiry, and of the planner's whole run of plans (``max_plans``
+    intervals, else DELAY_PLANS). Longer holds change nothing a shorter one does not:
+    every lock has expired, every plan has been written."""
+    enactor = scenario.enactor
+    plans = scenario.max_plans if scenario.max_plans is not None else DELAY_PLANS
+    return max(
+        scenario.planner_interval * plans,
+        enactor.lock_ttl,
+        enactor.poll_interval,
+        enactor.backoff_max,
+    )
 
 
 def scenario_default(name: str) -> Any:
@@ -134,6 +154,7 @@ class RunSpec:
     seed: int | None = None  # None: the scenario's own seed, else DEFAULT_SEED
     strategy: str = "random"
     pct_depth: int = 3
+    delays: int = 2  # --strategy delay: at most this many holds of an actor per run
     dfs_bound: int = 12
     clock: str = "sim"
     time_scale: float = 1.0
@@ -187,6 +208,8 @@ class RunSpec:
             )
         if self.pct_depth < 1:
             raise UsageError(f"--pct-depth {self.pct_depth}: must be at least 1")
+        if self.delays < 0:
+            raise UsageError(f"--delays {self.delays}: must be 0 or more")
         if self.dfs_bound < 1:
             raise UsageError(f"--dfs-bound {self.dfs_bound}: must be at least 1")
         if not (math.isfinite(self.time_scale) and self.time_scale > 0):
@@ -309,6 +332,8 @@ class RunSpec:
         parts += ["--strategy", self.strategy]
         if self.strategy == "pct":
             parts += ["--pct-depth", str(self.pct_depth)]
+        if self.strategy == "delay":
+            parts += ["--delays", str(self.delays)]
         if self.planner not in (None, "default"):
             parts += ["--planner", _quote(str(self.planner))]
         if self.clock != "sim":

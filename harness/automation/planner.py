@@ -49,6 +49,7 @@ class PlannerConfig:
     table: str = "dnschaos-plans"
     groups: tuple[str, ...] = DEFAULT_GROUPS
     interval: float = 30.0  # (assumed) seconds between plans
+    max_plans: int | None = None  # stop after writing this many plans (None: never)
 
 
 class Planner:
@@ -70,9 +71,14 @@ class Planner:
         self.emit = Emitter(name, clock, events)
 
     def run(self, should_stop: Callable[[], bool]) -> None:
+        written = 0
         while not should_stop():
-            self.step()
+            if self.step() is not None:
+                written += 1
             if should_stop():
+                break
+            if self.config.max_plans is not None and written >= self.config.max_plans:
+                self.emit("planner-stopped", plans=written)
                 break
             self.clock.sleep(self.config.interval)
 

@@ -7,7 +7,10 @@ the run still fails *the same invariant* (the first one violated):
 1. faults: drop them one at a time, as long as one can go;
 2. values: halve each remaining fault's magnitudes (seconds, probabilities,
    plans ahead) while it still fails;
-3. the schedule: re-run the case's recorded choices with the shrinker's guided
+3. delays (``--strategy delay`` and ``dnschaos explore`` runs): re-run the
+   recorded choices with the shrinker's guided strategy without each delay in
+   turn, then with each remaining one halved while it still fails;
+4. the schedule: re-run the case's recorded choices with the shrinker's guided
    strategy, taking out preemptions (switches away from an actor that could have
    gone on) in ever smaller groups, delta-debugging style.
 
@@ -26,7 +29,8 @@ from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
 from dnschaos.faultspace import from_flag, numeric_keys, to_flag
 from dnschaos.runner import RunResult, run
-from dnschaos.sim.strategies import GuidedStrategy, preemptions
+from dnschaos.sim.scheduler import Choice, delay_label, delay_seconds
+from dnschaos.sim.strategies import GuidedStrategy, delays, preemptions
 from dnschaos.spec import RunSpec
 
 
@@ -71,6 +75,8 @@ class Size:
     magnitude: float  # the sum of the faults' shrinkable values
     choices: int
     preemptions: int
+    delays: int = 0
+    delayed: float = 0.0  # the delays' seconds, summed
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,6 +84,8 @@ class Size:
             "magnitude": round(self.magnitude, 3),
             "choices": self.choices,
             "preemptions": self.preemptions,
+            "delays": self.delays,
+            "delayed": round(self.delayed, 3),
         }
 
 
@@ -86,7 +94,29 @@ def size_of(case: Case, result: RunResult) -> Size:
     for text in case.faults:
         fault = from_flag(text)
         magnitude += sum(float(fault[k]) for k in numeric_keys(fault))
-    return Size(len(case.faults), magnitude, len(result.choices), len(preemptions(result.choices)))
+    held = delays(result.choices)
+    return Size(
+        len(case.faults),
+        magnitude,
+        len(result.choices),
+        len(preemptions(result.choices)),
+        len(held),
+        sum(delay_seconds(result.choices[i].label) or 0.0 for i in held),
+    )
+
+
+def _edited(choices: list[Choice], step: int, seconds: float | None) -> list[Choice]:
+    """The recorded choices without the delay at ``step`` (None), or with it shortened."""
+    if seconds is None:
+        kept = choices[:step] + choices[step + 1 :]
+    else:
+        c = choices[step]
+        kept = [
+            *choices[:step],
+            Choice(c.step, c.actor, delay_label(seconds)),
+            *choices[step + 1 :],
+        ]
+    return [Choice(i, c.actor, c.label) for i, c in enumerate(kept)]
 
 
 @dataclass
@@ -110,10 +140,10 @@ def shrink(
     """Reduce a failing run of ``spec`` (``original``, when it was already run) to a minimal
     one that fails the same invariant. Everything else in the spec (variant, planner, DNS,
     mitigations, limits) is kept: the shrunk case is the same system."""
-    if spec.strategy not in ("random", "pct"):
+    if spec.strategy not in ("random", "pct", "delay"):
         raise UsageError(
             f"shrink: a --strategy {spec.strategy} run cannot be re-drawn from its seed; "
-            "shrink a random or pct run"
+            "shrink a random, pct or delay run"
         )
     if spec.clock != "sim":
         raise UsageError("shrink: a --clock real run has no recorded interleaving; use --clock sim")
@@ -171,7 +201,35 @@ def shrink(
                 if got is None:
                     break
                 state.case, state.result, fault = candidate, got, trial
-    # 3. fewer preemptions: ddmin over the switches of the recorded schedule
+    # 3. fewer and shorter delays; each try follows the recorded choices, so after a
+    # delay is removed the rest of the schedule stays as close as it can
+    for _ in range(len(delays(state.result.choices))):
+        recorded_now = list(state.result.choices)
+        removed = False
+        for step in reversed(delays(recorded_now)):
+            guide = GuidedStrategy(_edited(recorded_now, step, None))
+            got = attempt(state.case, guide, f"without the delay at step {step}")
+            if got is not None:
+                state.result, removed = got, True
+                break
+        if not removed:
+            break
+    for index in range(len(delays(state.result.choices))):
+        for _ in range(4):
+            held = delays(state.result.choices)
+            if index >= len(held):
+                break
+            step = held[index]
+            seconds = delay_seconds(state.result.choices[step].label) or 0.0
+            shorter = round(seconds / 2, 3)
+            if shorter < 0.001:
+                break
+            guide = GuidedStrategy(_edited(list(state.result.choices), step, shorter))
+            got = attempt(state.case, guide, f"the delay at step {step} shortened to {shorter}s")
+            if got is None:
+                break
+            state.result = got
+    # 4. fewer preemptions: ddmin over the switches of the recorded schedule
     recorded = state.result.choices
     switches = preemptions(recorded)
     dropped: frozenset[int] = frozenset()

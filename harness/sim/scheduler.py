@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from dnschaos.errors import ClockError, HarnessError
 from dnschaos.sim.clock import INCIDENT_EPOCH
@@ -101,11 +101,40 @@ class Choice:
     label: str
 
 
+@dataclass(frozen=True)
+class Delay:
+    """A strategy's decision to hold a ready actor at its yield point for ``seconds`` of
+    virtual time instead of running anyone: the actor sleeps as if it had called
+    ``sleep(seconds)`` there, and then goes on with what it was about to do. The decision
+    is a step of its own, recorded as the label ``delay_label(seconds)``."""
+
+    actor: str
+    seconds: float
+
+
+DELAY_PREFIX: Final = "delay "
+
+
+def delay_label(seconds: float) -> str:
+    return f"{DELAY_PREFIX}{seconds:.3f}s"
+
+
+def delay_seconds(label: str) -> float | None:
+    """The duration a recorded delay label names, or None for any other label."""
+    if not (label.startswith(DELAY_PREFIX) and label.endswith("s")):
+        return None
+    try:
+        return float(label[len(DELAY_PREFIX) : -1])
+    except ValueError:
+        return None
+
+
 class Strategy(Protocol):
     name: str
 
-    def choose(self, step: int, ready: list[Actor]) -> Actor:
-        """Pick the next actor among ``ready`` (sorted by name; never empty)."""
+    def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
+        """Pick the next actor among ``ready`` (sorted by name; never empty), or hold one
+        of the ready ones for a while (:class:`Delay`)."""
         ...
 
 
@@ -169,6 +198,9 @@ class Scheduler:
         self.limits = limits
         self.recorder = recorder
         self.clock = SimClock(self, start)
+        bind = getattr(strategy, "bind_clock", None)
+        if bind is not None:  # a strategy that places delays in virtual time
+            bind(self.clock)
         self.stop_when = stop_when
         self.after_step = after_step
         self._actors: dict[str, Actor] = {}
@@ -318,6 +350,9 @@ class Scheduler:
                 if why is not None:
                     self._finish(Stop.CONDITION, why)
                     return False
+        return self._pick(current)
+
+    def _pick(self, current: Actor | None) -> bool:
         while True:
             for a in self._actors.values():
                 if a.state == ActorState.BLOCKED and a.until is not None and a.until():
@@ -367,7 +402,11 @@ class Scheduler:
                 Stop.WALL_LIMIT, f"wall-time limit of {self.limits.max_wall_seconds:.0f}s reached"
             )
             return False
-        chosen = self.strategy.choose(self._step, candidates)
+        decision = self.strategy.choose(self._step, candidates)
+        if isinstance(decision, Delay):
+            self._delay(decision, candidates)
+            return self._pick(current)
+        chosen = decision
         if chosen.state == ActorState.SLEEPING:
             t_from = self.clock.now()
             if chosen.wake_at > t_from:
@@ -389,6 +428,29 @@ class Scheduler:
             return True
         chosen.turn.release()  # the last touch of shared state before this thread parks
         return False
+
+    def _delay(self, delay: Delay, candidates: list[Actor]) -> None:
+        """Hold a ready actor where it is: it sleeps ``delay.seconds`` and keeps its label."""
+        actor = next((a for a in candidates if a.name == delay.actor), None)
+        if actor is None or actor.state != ActorState.READY:
+            raise HarnessError(
+                f"strategy {self.strategy.name}: step {self._step}: cannot delay {delay.actor}: "
+                "only an actor that is ready to run can be held"
+            )
+        # Milliseconds, as the label records them: a replay reads the duration back from it.
+        seconds = round(delay.seconds, 3)
+        if not (seconds > 0 and seconds != float("inf")):
+            raise HarnessError(
+                f"strategy {self.strategy.name}: delay of {delay.seconds}s: must be finite and "
+                ">= 0.001"
+            )
+        actor.state = ActorState.SLEEPING
+        actor.wake_at = self.clock.now() + seconds
+        choice = Choice(self._step, actor.name, delay_label(seconds))
+        self._choices.append(choice)
+        if self.recorder is not None:
+            self.recorder.choice(choice, self.clock.now())
+        self._step += 1
 
     def _finish(self, stop: Stop, reason: str) -> None:
         if self._finished:

@@ -11,6 +11,15 @@ seeded from the run's seed, so a (seed, strategy) pair names one interleaving.
 * ``replay``: the choices of a recorded run, checked step by step: a different
   set of ready actors or a different pending call is a divergence, reported with
   the step and the actor instead of being papered over.
+* ``delay``: random, and at most ``delays`` times in a run the scheduler holds a
+  ready actor where it is (at a yield point, before whatever it was about to do)
+  for a virtual duration drawn up to ``max_delay`` (the longest timeout, interval
+  or lock expiry of the scenario). The moments are drawn uniformly over the
+  working period. Each delay is a recorded step (label ``delay 37.500s``), so a
+  replay re-applies it and the shrinker can remove or shorten it.
+* ``explore``: the systematic explorer's: the first ready actor always, and
+  delays at given yield points named by actor and ordinal (see
+  ``dnschaos.explore.delays``).
 * ``dfs``: bounded exhaustive search over runs. Each run follows the current
   prefix of choices and then the first ready actor; after the run, the deepest
   choice point with an untried alternative is advanced. Choices beyond ``bound``
@@ -20,14 +29,16 @@ seeded from the run's seed, so a (seed, strategy) pair names one interleaving.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from dnschaos.errors import ReplayDivergenceError, UsageError
-from dnschaos.sim.scheduler import Actor, Choice
+from dnschaos.sim.clock import Clock
+from dnschaos.sim.scheduler import Actor, ActorState, Choice, Delay, delay_seconds
 
-STRATEGIES: Final = ("random", "pct", "replay", "dfs")
+STRATEGIES: Final = ("random", "pct", "delay", "replay", "dfs")
+DEFAULT_DELAYS: Final = 2
 DEFAULT_PCT_DEPTH: Final = 3
 DEFAULT_PCT_HORIZON: Final = 20_000
 
@@ -74,19 +85,74 @@ class PCTStrategy:
         return best
 
 
+class DelayStrategy:
+    """Random order, plus at most ``delays`` holds of a ready actor for a drawn duration."""
+
+    name = "delay"
+
+    def __init__(self, rng: random.Random, *, delays: int, max_delay: float, window: float) -> None:
+        if delays < 0:
+            raise UsageError(f"--delays {delays}: must be 0 or more")
+        if not max_delay > 0:
+            raise UsageError(f"delay range {max_delay}: must be > 0")
+        self.rng = rng
+        self.max_delay = max_delay
+        # When (virtual seconds into the run) each delay falls due; drawn up front so the
+        # seed alone names the run.
+        self.due = sorted(rng.uniform(0.0, max(window, 0.001)) for _ in range(delays))
+        self.clock: Clock | None = None
+        self.start = 0.0
+        self.applied: list[tuple[int, str, float]] = []  # (step, actor, seconds)
+
+    def bind_clock(self, clock: Clock) -> None:
+        self.clock = clock
+        self.start = clock.now()
+
+    def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
+        now = self.clock.now() - self.start if self.clock is not None else 0.0
+        if self.due and now >= self.due[0]:
+            holdable = [a for a in ready if a.state == ActorState.READY]
+            if holdable:
+                self.due.pop(0)
+                actor = holdable[self.rng.randrange(len(holdable))]
+                seconds = max(0.001, round(self.rng.uniform(0.0, self.max_delay), 3))
+                self.applied.append((step, actor.name, seconds))
+                return Delay(actor.name, seconds)
+        return ready[self.rng.randrange(len(ready))]
+
+
+def _recorded_delay(want: Choice, ready: list[Actor]) -> Delay | None:
+    """The recorded delay at this step, when the actor it held is ready to be held again."""
+    seconds = delay_seconds(want.label)
+    if seconds is None:
+        return None
+    for actor in ready:
+        if actor.name == want.actor and actor.state == ActorState.READY:
+            return Delay(actor.name, seconds)
+    return None
+
+
 class ReplayStrategy:
     name = "replay"
 
     def __init__(self, choices: Sequence[Choice]) -> None:
         self.choices = list(choices)
 
-    def choose(self, step: int, ready: list[Actor]) -> Actor:
+    def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
         if step >= len(self.choices):
             raise ReplayDivergenceError(
                 f"replay diverged at step {step}: the recording has only {len(self.choices)} "
                 f"steps, but actors {', '.join(a.name for a in ready)} are still ready"
             )
         want = self.choices[step]
+        if delay_seconds(want.label) is not None:
+            held = _recorded_delay(want, ready)
+            if held is None:
+                raise ReplayDivergenceError(
+                    f"replay diverged at step {step}: recorded '{want.label}' of actor "
+                    f"{want.actor}, which is not ready to be held now"
+                )
+            return held
         for actor in ready:
             if actor.name == want.actor:
                 if actor.label != want.label:
@@ -106,8 +172,9 @@ class GuidedStrategy:
 
     At a step in ``drop``, or once the recording is used up, or when the recorded
     actor is not ready, the actor that ran last runs again if it can (no
-    preemption), else the first ready one. The shrinker uses it to take
-    preemptions out of a failing schedule and keep whatever still fails.
+    preemption), else the first ready one. A recorded delay (not in ``drop``) is
+    applied again when its actor is ready to be held. The shrinker uses it to take
+    preemptions and delays out of a failing schedule and keep whatever still fails.
     ``preemptions`` counts the steps where a ready actor was switched away from.
     """
 
@@ -119,10 +186,13 @@ class GuidedStrategy:
         self.last: str | None = None
         self.preemptions = 0
 
-    def choose(self, step: int, ready: list[Actor]) -> Actor:
+    def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
         by_name = {a.name: a for a in ready}
         pick = by_name.get(self.last or "", ready[0])
         if step < len(self.recorded) and step not in self.drop:
+            held = _recorded_delay(self.recorded[step], ready)
+            if held is not None:
+                return held
             pick = by_name.get(self.recorded[step].actor, pick)
         if self.last in by_name and pick.name != self.last:
             self.preemptions += 1
@@ -132,8 +202,78 @@ class GuidedStrategy:
 
 def preemptions(choices: Sequence[Choice]) -> list[int]:
     """Steps of a recording where the running actor changed (upper bound on preemptions:
-    the recording does not say whether the previous actor was still ready)."""
-    return [i for i in range(1, len(choices)) if choices[i].actor != choices[i - 1].actor]
+    the recording does not say whether the previous actor was still ready). Delays are
+    steps of their own (see :func:`delays`), not switches."""
+    ran = [c for c in choices if delay_seconds(c.label) is None]
+    return [
+        ran[i].step
+        for i in range(1, len(ran))
+        if ran[i].actor != ran[i - 1].actor and ran[i].step == ran[i - 1].step + 1
+    ]
+
+
+def delays(choices: Sequence[Choice]) -> list[int]:
+    """Steps of a recording that held an actor (``delay ...`` labels)."""
+    return [c.step for c in choices if delay_seconds(c.label) is not None]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A delay's place: ``actor`` at its ``nth`` (1-based) yield point of the explored kind."""
+
+    actor: str
+    nth: int
+
+
+@dataclass(frozen=True)
+class PlacedDelay:
+    point: Point
+    seconds: float
+
+
+def is_call(label: str) -> bool:
+    return label.startswith("call ")
+
+
+class ExploreStrategy:
+    """The systematic explorer's: always the first ready actor, and a delay at each given
+    point. A point is an actor's n-th yield point whose label ``kinds`` accepts (by default
+    any ``call ...``: just before an AWS call); points are counted as the actor is run from
+    them, so they name the same place in any run that reaches it. ``seen`` lists every
+    point reached, in order, with the step it ran at; ``held`` and ``resumed`` say when
+    each delay was applied and when its actor went on."""
+
+    name = "explore"
+
+    def __init__(
+        self,
+        placed: Sequence[PlacedDelay] = (),
+        kinds: Callable[[str], bool] = is_call,
+    ) -> None:
+        self.placed = {p.point: p.seconds for p in placed}
+        self.kinds = kinds
+        self.count: dict[str, int] = {}
+        self.seen: list[tuple[Point, str, int]] = []  # (point, label, step it ran at)
+        self.held: dict[Point, int] = {}
+        self.resumed: dict[Point, int] = {}
+
+    def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
+        for actor in ready:
+            if actor.state != ActorState.READY or not self.kinds(actor.label):
+                continue
+            point = Point(actor.name, self.count.get(actor.name, 0) + 1)
+            if point in self.placed and point not in self.held:
+                self.held[point] = step
+                return Delay(actor.name, self.placed[point])
+        pick = ready[0]
+        if self.kinds(pick.label):
+            n = self.count.get(pick.name, 0) + 1
+            self.count[pick.name] = n
+            point = Point(pick.name, n)
+            self.seen.append((point, pick.label, step))
+            if point in self.held:
+                self.resumed[point] = step
+        return pick
 
 
 @dataclass
@@ -182,11 +322,22 @@ class DFSStrategy:
 
 
 def make_strategy(
-    name: str, rng: random.Random, actors: Sequence[str], *, pct_depth: int = DEFAULT_PCT_DEPTH
-) -> RandomStrategy | PCTStrategy:
-    """The seeded strategies by name (replay and dfs are built from their own inputs)."""
+    name: str,
+    rng: random.Random,
+    actors: Sequence[str],
+    *,
+    pct_depth: int = DEFAULT_PCT_DEPTH,
+    delays: int = DEFAULT_DELAYS,
+    max_delay: float = 60.0,
+    window: float = 360.0,
+) -> RandomStrategy | PCTStrategy | DelayStrategy:
+    """The seeded strategies by name (replay and dfs are built from their own inputs).
+    ``delay`` holds actors at most ``delays`` times for up to ``max_delay`` seconds, at
+    moments drawn over the first ``window`` seconds."""
     if name == "random":
         return RandomStrategy(rng)
     if name == "pct":
         return PCTStrategy(rng, actors, depth=pct_depth)
+    if name == "delay":
+        return DelayStrategy(rng, delays=delays, max_delay=max_delay, window=window)
     raise UsageError(f"--strategy {name!r}: unknown; choose one of {', '.join(STRATEGIES)}")

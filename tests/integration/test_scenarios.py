@@ -43,7 +43,7 @@ def _broken(tmp_path: pathlib.Path, old: str, new: str) -> pathlib.Path:
         (
             "planner_interval = 15.0",
             "planner_intervall = 15.0",
-            "world.planner_intervall: unknown key; allowed here: endpoints, fleet_size, planner_interval, propagation_delay",
+            "world.planner_intervall: unknown key; allowed here: endpoints, fleet_size, max_plans, planner_interval, propagation_delay",
         ),
         ("fleet_size = 3", 'fleet_size = "three"', "world.fleet_size: 'three' is not an integer"),
         (
@@ -178,3 +178,14 @@ def test_a_fault_that_applied_to_no_call_is_reported(
     assert "faults that applied to no call: never" in capsys.readouterr().out
     result = json.loads(out.read_text())
     assert result["unmatched_faults"] == ["never"], "the scenario's own fault did hit"
+
+
+def test_max_plans_must_be_a_positive_integer(tmp_path: pathlib.Path) -> None:
+    text = (tmp_path / "s.toml").write_text(
+        "[scenario]\nname = 'x'\n[world]\nmax_plans = 0\n"
+        "[[world.endpoints]]\nname = 'e.chaos.test'\n"
+    )
+    assert text > 0
+    with pytest.raises(ScenarioError, match=r"world\.max_plans"):
+        load(tmp_path / "s.toml")
+    assert builtin("spin-model").max_plans == 5

@@ -203,7 +203,7 @@ def test_replay_that_diverges_names_the_step_and_actor(
     [
         (
             ["run", "incident-2025", "--strategy", "bfs"],
-            "--strategy 'bfs': choose one of random, pct, dfs",
+            "--strategy 'bfs': choose one of random, pct, delay, dfs",
         ),
         (["run", "incident-2025", "--strategy", "replay"], "to replay, use 'dnschaos replay FILE'"),
         (
