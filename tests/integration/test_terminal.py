@@ -128,7 +128,7 @@ def test_help_groups_the_flags_and_lists_the_choices(capsys: pytest.CaptureFixtu
     for group in ("what to run:", "scheduling:", "DNS:", "faults and mitigations:", "output:"):
         assert f"\n{group}\n" in out
     for choices in (
-        "--strategy {random,pct,dfs}",
+        "--strategy {random,pct,delay,dfs}",
         "--clock {sim,real}",
         "--target {moto,moto-server,aws}",
         "--dns {embedded,bind9,knot}",
