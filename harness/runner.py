@@ -23,7 +23,7 @@ from dnschaos.automation.variants import resolve_enactor
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
-from dnschaos.scenario import build, resolve
+from dnschaos.scenario import resolve_built
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
@@ -129,8 +129,7 @@ def run(
         spec = RunSpec(scenario=spec, **fields)
     elif fields:
         spec = replace(spec, **fields)
-    spec = resolve(spec)
-    scenario = build(spec)
+    spec, scenario = resolve_built(spec)
     enactor_cls = resolve_enactor(spec.variant)
     seed = int(spec.seed or 0)
     # Fault specs are immutable: their run state (active flags, counts) is the run's own.

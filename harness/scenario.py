@@ -978,9 +978,12 @@ def resolve(spec: RunSpec) -> RunSpec:
     """The spec with its seed, planner, scenario path and scenario digest made explicit, and
     every value checked: what a result records. A spec that carries a digest must find the
     scenario's text unchanged."""
-    spec.validate()
-    if spec.scenario == SCRIPTED:
-        raise UsageError(f"{SCRIPTED} is a script, not a scenario: run it with 'dnschaos run'")
+    return resolve_built(spec)[0]
+
+
+def resolve_built(spec: RunSpec) -> tuple[RunSpec, Scenario]:
+    """:func:`resolve`, and the scenario the resolved spec builds (read and checked once)."""
+    spec.validate()  # refuses the scripted incident, which is no scenario
     text = scenario_text(spec.scenario)
     digest = _digest(text)
     if spec.scenario_digest is not None and spec.scenario_digest != digest:
@@ -993,11 +996,10 @@ def resolve(spec: RunSpec) -> RunSpec:
     seed = spec.seed
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else DEFAULT_SEED
-    ref = (
-        str(Path(spec.scenario).resolve())
-        if is_scenario_file(spec.scenario) and not is_simulation_ref(spec.scenario)
-        else spec.scenario
-    )
+    is_file = is_scenario_file(spec.scenario) and not is_simulation_ref(spec.scenario)
+    ref = str(Path(spec.scenario).resolve()) if is_file else spec.scenario
+    if is_file:
+        scenario = replace(scenario, source=ref)
     resolved = replace(
         spec,
         scenario=ref,
@@ -1005,13 +1007,17 @@ def resolve(spec: RunSpec) -> RunSpec:
         planner=spec.planner or scenario.planner,
         scenario_digest=digest,
     )
-    build(resolved)  # every override checked against the scenario before anything starts
-    return resolved
+    # Every override checked against the scenario before anything starts.
+    return resolved, _applied(resolved, scenario)
 
 
 def build(spec: RunSpec) -> Scenario:
     """The scenario with a spec's overrides applied: the world a run assembles."""
-    scenario = _from_text(spec.scenario, scenario_text(spec.scenario), spec.overrides)
+    return _applied(spec, _from_text(spec.scenario, scenario_text(spec.scenario), spec.overrides))
+
+
+def _applied(spec: RunSpec, scenario: Scenario) -> Scenario:
+    """``scenario`` (as its file and ``--set`` make it) with the rest of the spec applied."""
     if spec.resolver is not None and spec.dns is None and scenario.dns is None:
         raise UsageError(
             f"--resolver {spec.resolver}: scenario {scenario.name} has no DNS side; add "

@@ -57,10 +57,17 @@ def replayable(recorded: dict[str, Any], source: str) -> RunSpec:
     return spec
 
 
-def replay(result: str | Path | dict[str, Any] | RunResult, *, check: bool = True) -> Replayed:
+def replay(
+    result: str | Path | dict[str, Any] | RunResult,
+    *,
+    check: bool = True,
+    source: str | None = None,
+) -> Replayed:
     """Run a recorded result again, following its choices. With ``check``, a different
-    trace digest raises :class:`ReplayDivergenceError` (exit 3)."""
-    source = str(result) if isinstance(result, (str, Path)) else "result"
+    trace digest raises :class:`ReplayDivergenceError` (exit 3). ``source`` names a result
+    given as a dict in messages."""
+    if source is None:
+        source = str(result) if isinstance(result, (str, Path)) else "result"
     if isinstance(result, RunResult):
         recorded = result.to_json()
     elif isinstance(result, dict):
@@ -83,11 +90,4 @@ def replay(result: str | Path | dict[str, Any] | RunResult, *, check: bool = Tru
 
 def history_of(recorded: dict[str, Any], source: str) -> list[dict[str, Any]]:
     """A simulated run's history, rebuilt by replaying it (and proven the same)."""
-    spec = replayable(recorded, source)
-    again = run(spec, replay=recorded_choices(recorded, source))
-    if again.trace_digest != recorded["trace_digest"]:
-        raise ReplayDivergenceError(
-            f"{source}: the replayed history differs from the recorded run (trace_digest "
-            f"{again.trace_digest} != {recorded['trace_digest']})"
-        )
-    return list(again.history)
+    return list(replay(recorded, source=source).result.history)
