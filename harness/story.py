@@ -61,6 +61,43 @@ def _writes(history: Sequence[Entry], endpoint: str, before: int) -> list[_Write
     return out
 
 
+@dataclass(frozen=True)
+class StoryLine:
+    """One step of a story: when, who, what, and the history entries (by ``seq``) behind it.
+
+    The report links each line to those entries; the terminal prints ``render()``.
+    """
+
+    t: float
+    actor: str
+    text: str
+    seqs: tuple[int, ...] = ()
+
+    def render(self) -> str:
+        who = f"{self.actor} " if self.actor else ""
+        return f"t={self.t:7.1f}s  {who}{self.text}"
+
+
+_RENDERED = re.compile(r"^t=\s*(?P<t>-?[\d.]+)s  (?P<rest>.*)$")
+
+
+def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
+    """The story as structured lines (the report's view of :func:`tell`)."""
+    out: list[StoryLine] = []
+    actors = {str(e.get("actor")) for e in history if e.get("actor")}
+    for text in tell(history, violation):
+        m = _RENDERED.match(text)
+        if m is None:
+            out.append(StoryLine(violation.t, "", text))
+            continue
+        rest = m["rest"]
+        actor, _, what = rest.partition(" ")
+        if actor not in actors:
+            actor, what = "", rest
+        out.append(StoryLine(float(m["t"]), actor, what))
+    return out
+
+
 def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
     if history and history[0]["kind"] == "world":  # a run of the user's own actors
         from dnschaos.byo.story import tell as tell_byo
