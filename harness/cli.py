@@ -238,6 +238,19 @@ def _parser() -> argparse.ArgumentParser:
         "--stop-after", type=int, metavar="N", help="stop once N failures were found"
     )
     sched.add_argument(
+        "--guided",
+        action="store_true",
+        help="coverage-guided: mutate cases that reached new abstract states (holds, faults, "
+        "seeds); works without a fault space",
+    )
+    sched.add_argument(
+        "--strategy",
+        choices=_Listed(FUZZ_MIXES),
+        default="mix",
+        help="blind cases' scheduling: mix (random twice as often as pct), random, pct or "
+        "delay (default mix)",
+    )
+    sched.add_argument(
         "--no-shrink", action="store_true", help="do not shrink the first failure of each group"
     )
     sched.add_argument(
@@ -357,6 +370,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 SHELLS: Final = ("bash", "zsh", "tcsh")
+# fuzz --strategy: the strategies a blind campaign's cases are drawn from ("mix" is the
+# campaign's own STRATEGY_MIX; kept here so --help needs no import of the engine).
+FUZZ_MIXES: Final[dict[str, tuple[str, ...]]] = {
+    "mix": ("random", "random", "pct"),
+    "random": ("random",),
+    "pct": ("pct",),
+    "delay": ("delay",),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -815,14 +836,29 @@ def _fuzz(args: argparse.Namespace) -> int:
             invariants=tuple(args.invariant),
         )
     )
-    scenario = build(spec)
-    if not scenario.fuzz_faults:
+    if args.strategy not in FUZZ_MIXES:
         raise UsageError(
-            f"fuzz {args.scenario}: the scenario has no [fuzz] fault space; "
-            "try steady-state, or add [[fuzz.faults]] templates"
+            f"--strategy {args.strategy!r}: unknown for fuzz; choose one of {', '.join(FUZZ_MIXES)}"
+        )
+    scenario = build(spec)
+    if args.guided and args.strategy != "mix":
+        raise UsageError("--guided draws its own cases; leave out --strategy")
+    if not scenario.fuzz_faults and not args.guided and args.strategy == "mix":
+        raise UsageError(
+            f"fuzz {args.scenario}: the scenario has no [fuzz] fault space; try "
+            "steady-state, add [[fuzz.faults]] templates, use --guided (which holds actors "
+            "instead), or choose --strategy random, pct or delay to search orders only"
         )
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
-    campaign = open_campaign(spec, args.seed, store, resume=args.resume)
+    campaign = open_campaign(
+        spec,
+        args.seed,
+        store,
+        resume=args.resume,
+        guided=args.guided,
+        mix=FUZZ_MIXES[args.strategy],
+        scenario=scenario,
+    )
     say = (lambda _m: None) if args.quiet else default_progress
     with _status(f"fuzz {scenario.name}", live=not args.quiet) as status:
 
@@ -851,8 +887,16 @@ def _fuzz(args: argparse.Namespace) -> int:
         f"{campaign.runs} runs in {campaign.wall:.0f}s, {campaign.failures} failures "
         f"in {len(campaign.groups)} groups (store {store})"
     )
+    cells = campaign.coverage.summary()
+    print(
+        f"coverage: {cells['states']} abstract states, {cells['transitions']} transitions"
+        + (f"; corpus {len(campaign.guided.corpus)} cases" if campaign.guided else "")
+    )
     if campaign.first_failure_wall is not None:
-        print(f"first failure after {campaign.first_failure_wall:.1f}s")
+        print(
+            f"first failure after {campaign.first_failure_wall:.1f}s "
+            f"({campaign.first_failure_runs} runs)"
+        )
 
     def shown(group: dict[str, Any]) -> None:
         print(f"- {group['invariant']}: {len(group['files'])} case(s), e.g. {group['files'][0]}")

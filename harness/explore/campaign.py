@@ -17,6 +17,12 @@ through. A failure file is a normal result JSON plus its ``case``: ``dnschaos
 replay`` runs it. Failures are grouped by the invariant broken first and the
 shape of their story (the decisive steps with numbers taken out).
 
+Every case's run is mapped to abstract states (:mod:`dnschaos.explore.coverage`);
+the store's ``coverage.json`` holds the campaign's coverage map (each state and
+transition with the first case that reached it) and how it grew. With
+``--guided`` the cases are mutations of a corpus of cases that reached
+something new (:mod:`dnschaos.explore.guided`), kept in ``corpus.json``.
+
 Workers die with the campaign: on Linux the kernel sends them SIGTERM when
 their parent goes (``PR_SET_PDEATHSIG``), and a watchdog thread in each worker
 exits when its parent pid changes, should the signal not come. They ignore
@@ -50,6 +56,8 @@ from types import FrameType
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
+from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faultspace import draw_case, to_flag
 from dnschaos.spec import RunSpec
@@ -57,10 +65,12 @@ from dnschaos.spec import RunSpec
 STRATEGY_MIX: Final = ("random", "random", "pct")
 
 
-def draw(scenario: Any, campaign_seed: int, index: int) -> Case:
+def draw(
+    scenario: Any, campaign_seed: int, index: int, mix: tuple[str, ...] = STRATEGY_MIX
+) -> Case:
     rng = random.Random(f"{campaign_seed}/{index}")
     seed = rng.getrandbits(32)
-    strategy = STRATEGY_MIX[rng.randrange(len(STRATEGY_MIX))]
+    strategy = mix[rng.randrange(len(mix))]
     faults = draw_case(scenario.fuzz_faults, scenario.fuzz_max_faults, rng)
     return Case(seed, strategy, tuple(to_flag(f) for f in faults))
 
@@ -145,12 +155,15 @@ def _run_one(index: int, case_json: dict[str, Any]) -> dict[str, Any]:
     assert _WORKER_SPEC is not None, "worker not initialised"
     case = Case.from_json(case_json)
     result = run_case(_WORKER_SPEC, case)
+    states, transitions = coverage_keys(result.history)
     out: dict[str, Any] = {
         "index": index,
         "verdict": result.verdict,
         "steps": result.steps,
         "wall": result.wall_seconds,
         "reason": result.reason,
+        "coverage": {"states": sorted(states), "transitions": sorted(transitions)},
+        "points": call_points(result.history),
     }
     invariant = signature(result)
     if invariant is not None:
@@ -183,6 +196,32 @@ class Campaign:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     wall: float = 0.0
     first_failure_wall: float | None = None
+    first_failure_runs: int | None = None  # cases run when the first failure came back
+    # Which strategies blind cases are drawn from (one is picked per case).
+    mix: tuple[str, ...] = STRATEGY_MIX
+    coverage: CoverageMap = field(default_factory=CoverageMap)
+    # (runs, wall seconds, states, transitions) after each case that added coverage.
+    growth: list[list[float]] = field(default_factory=list)
+    guided: GuidedSource | None = None
+
+    def case(self, scenario: Any, index: int) -> Case:
+        if self.guided is not None:
+            return self.guided.case(index)
+        return draw(scenario, self.seed, index, self.mix)
+
+    def learn(self, out: dict[str, Any]) -> int:
+        """Fold a finished case's coverage into the map (and the corpus); the count added."""
+        cov = out.get("coverage") or {}
+        new = self.coverage.add(out["index"], cov.get("states", ()), cov.get("transitions", ()))
+        if new:
+            cells = self.coverage.summary()
+            self.growth.append(
+                [self.runs, round(self.wall, 3), cells["states"], cells["transitions"]]
+            )
+        if self.guided is not None:
+            points = [(str(a), int(n)) for a, n in out.get("points", ())]
+            self.guided.learn(out["index"], points, new)
+        return new
 
     @property
     def scenario_ref(self) -> str:
@@ -208,9 +247,19 @@ class Campaign:
             "first_failure_wall_seconds": None
             if self.first_failure_wall is None
             else round(self.first_failure_wall, 3),
+            "first_failure_runs": self.first_failure_runs,
+            "strategies": list(self.mix),
+            "guided": self.guided is not None,
+            "coverage": self.coverage.summary(),
         }
 
     def save(self) -> None:
+        # The corpus and the map first: campaign.json is what says a case is finished.
+        write_atomic(
+            self.store / "coverage.json", {**self.coverage.to_json(), "growth": self.growth}
+        )
+        if self.guided is not None:
+            write_atomic(self.store / "corpus.json", self.guided.to_json())
         write_atomic(self.store / "campaign.json", self.to_json())
 
 
@@ -222,8 +271,44 @@ def write_atomic(path: Path, payload: object) -> None:
     os.replace(tmp, path)
 
 
-def open_campaign(spec: RunSpec, seed: int, store: Path, *, resume: bool) -> Campaign:
-    """A new campaign of ``spec`` in ``store``, or (``resume``) the one stored there."""
+def open_campaign(
+    spec: RunSpec,
+    seed: int,
+    store: Path,
+    *,
+    resume: bool,
+    guided: bool = False,
+    mix: tuple[str, ...] = STRATEGY_MIX,
+    scenario: Any = None,
+) -> Campaign:
+    """A new campaign of ``spec`` in ``store``, or (``resume``) the one stored there.
+    ``guided``: coverage-guided (:mod:`dnschaos.explore.guided`); ``mix``: the strategies
+    blind cases are drawn from. ``scenario`` is the spec's built scenario (built when needed
+    and not given)."""
+    campaign = _open(spec, seed, store, resume=resume, mix=mix)
+    if resume and guided != (store / "corpus.json").exists():
+        raise UsageError(
+            f"--resume: {store} holds a {'blind' if guided else 'guided'} campaign; "
+            f"resume it {'without' if guided else 'with'} --guided"
+        )
+    cov = store / "coverage.json"
+    if resume and cov.exists():
+        data = json.loads(cov.read_text())
+        campaign.coverage = CoverageMap.from_json(data)
+        campaign.growth = [list(g) for g in data.get("growth", ())]
+    if guided:
+        if scenario is None:
+            from dnschaos.scenario import build
+
+            scenario = build(campaign.spec)
+        campaign.guided = GuidedSource(scenario, campaign.seed)
+        corpus = store / "corpus.json"
+        if resume and corpus.exists():
+            campaign.guided.load(json.loads(corpus.read_text()))
+    return campaign
+
+
+def _open(spec: RunSpec, seed: int, store: Path, *, resume: bool, mix: tuple[str, ...]) -> Campaign:
     if store.exists() and not store.is_dir():
         raise UsageError(f"--store {store}: is a file; give a directory for the failure store")
     store.mkdir(parents=True, exist_ok=True)
@@ -253,10 +338,12 @@ def open_campaign(spec: RunSpec, seed: int, store: Path, *, resume: bool) -> Cam
             groups=dict(data["groups"]),
             wall=float(data.get("wall_seconds", 0.0)),
             first_failure_wall=data.get("first_failure_wall_seconds"),
+            first_failure_runs=data.get("first_failure_runs"),
+            mix=tuple(data.get("strategies", STRATEGY_MIX)),
         )
     if resume:
         raise UsageError(f"--resume: {state} does not exist; start the campaign without --resume")
-    return Campaign(spec, seed, store)
+    return Campaign(spec, seed, store, mix=mix)
 
 
 @contextmanager
@@ -351,10 +438,12 @@ def fuzz(
         campaign.wall = wall0 + time.monotonic() - start
         if out["verdict"] == "unknown":
             campaign.unknown += 1
+        campaign.learn(out)
         if "invariant" in out:
             campaign.failures += 1
             if campaign.first_failure_wall is None:
                 campaign.first_failure_wall = campaign.wall
+                campaign.first_failure_runs = campaign.runs
             path = campaign.store / f"failure-{out['index']:06d}.json"
             write_atomic(path, out["result"])
             key = f"{out['invariant']} :: {out['shape']}"
@@ -385,7 +474,7 @@ def fuzz(
                 if batch:
                     campaign.save()  # started, before any of them runs
                     for index in batch:
-                        case = draw(scenario, campaign.seed, index)
+                        case = campaign.case(scenario, index)
                         pending[pool.submit(_run_one, index, case.to_json())] = index
                 if not pending or enough_found():
                     break
@@ -398,9 +487,17 @@ def fuzz(
                     last_line = now
                     elapsed = now - start
                     rate = session_runs / elapsed if elapsed > 0 else 0.0
+                    cells = campaign.coverage.summary()
                     say(
                         f"runs {campaign.runs} · {rate:.2f} runs/s · failures "
-                        f"{campaign.failures} ({len(campaign.groups)} groups) · {elapsed:.0f}s"
+                        f"{campaign.failures} ({len(campaign.groups)} groups) · coverage "
+                        f"{cells['states']} states {cells['transitions']} transitions"
+                        + (
+                            f" · corpus {len(campaign.guided.corpus)}"
+                            if campaign.guided is not None
+                            else ""
+                        )
+                        + f" · {elapsed:.0f}s"
                     )
         finally:
             _close_pool(pool, kill=bool(pending))

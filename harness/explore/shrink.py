@@ -21,6 +21,7 @@ are bounded (``max_runs``).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,7 +31,14 @@ from dnschaos.errors import UsageError
 from dnschaos.faultspace import from_flag, numeric_keys, to_flag
 from dnschaos.runner import RunResult, run
 from dnschaos.sim.scheduler import Choice, delay_label, delay_seconds
-from dnschaos.sim.strategies import GuidedStrategy, delays, preemptions
+from dnschaos.sim.strategies import (
+    ExploreStrategy,
+    GuidedStrategy,
+    PlacedDelay,
+    Point,
+    delays,
+    preemptions,
+)
 from dnschaos.spec import RunSpec
 
 
@@ -39,13 +47,26 @@ class Case:
     seed: int
     strategy: str = "random"
     faults: tuple[str, ...] = ()
+    # A guided fuzz case's holds: (actor, n, seconds) holds ``actor`` just before its n-th
+    # AWS call, in a seeded random order (see :mod:`dnschaos.explore.guided`).
+    holds: tuple[tuple[str, int, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"seed": self.seed, "strategy": self.strategy, "faults": list(self.faults)}
+        out: dict[str, Any] = {
+            "seed": self.seed,
+            "strategy": self.strategy,
+            "faults": list(self.faults),
+        }
+        if self.holds:
+            out["holds"] = [list(h) for h in self.holds]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Case:
-        return cls(int(data["seed"]), str(data.get("strategy", "random")), tuple(data["faults"]))
+        holds = tuple((str(a), int(n), float(s)) for a, n, s in data.get("holds", ()))
+        return cls(
+            int(data["seed"]), str(data.get("strategy", "random")), tuple(data["faults"]), holds
+        )
 
 
 def case_spec(base: RunSpec, case: Case) -> RunSpec:
@@ -58,7 +79,16 @@ def case_of(spec: RunSpec) -> Case:
 
 
 def run_case(base: RunSpec, case: Case, *, guide: Any = None) -> RunResult:
+    if guide is None and case.holds:
+        guide = held_order(case)
     return run(case_spec(base, case), guide=guide)
+
+
+def held_order(case: Case) -> ExploreStrategy:
+    """The strategy of a case with holds: the order drawn from the case's seed, each hold
+    applied when its actor reaches the named call. Its result replays from its choices."""
+    placed = [PlacedDelay(Point(a, n), s) for a, n, s in case.holds]
+    return ExploreStrategy(placed, rng=random.Random(f"{case.seed}/held-order"))
 
 
 def signature(result: RunResult) -> str | None:

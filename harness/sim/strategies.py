@@ -249,9 +249,13 @@ class ExploreStrategy:
         self,
         placed: Sequence[PlacedDelay] = (),
         kinds: Callable[[str], bool] = is_call,
+        rng: random.Random | None = None,
     ) -> None:
         self.placed = {p.point: p.seconds for p in placed}
         self.kinds = kinds
+        # Without ``rng`` the first ready actor runs (the explorer's fixed base order);
+        # with it, a uniformly drawn one (a guided fuzz case: a seeded order plus holds).
+        self.rng = rng
         self.count: dict[str, int] = {}
         self.seen: list[tuple[Point, str, int]] = []  # (point, label, step it ran at)
         self.held: dict[Point, int] = {}
@@ -265,7 +269,7 @@ class ExploreStrategy:
             if point in self.placed and point not in self.held:
                 self.held[point] = step
                 return Delay(actor.name, self.placed[point])
-        pick = ready[0]
+        pick = ready[0] if self.rng is None else ready[self.rng.randrange(len(ready))]
         if self.kinds(pick.label):
             n = self.count.get(pick.name, 0) + 1
             self.count[pick.name] = n

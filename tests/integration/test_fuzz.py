@@ -151,3 +151,58 @@ def test_bad_fuzz_flags_write_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
         assert main(["fuzz", STEADY, "--budget", "1", "--store", str(store), *flags]) == 2
         assert flags[0] in capsys.readouterr().err
         assert not store.exists()
+
+
+def test_a_case_with_holds_runs_and_replays_from_its_choices(tmp_path: Path) -> None:
+    from dnschaos.explore.replay import replay
+
+    base = RunSpec("spin-model", variant="legacy", invariants=("active-plan-never-deleted",))
+    plain = run_case(base, Case(3))
+    held = run_case(base, Case(3, holds=(("enactor-b", 2, 40.0),)))
+    assert held.trace_digest != plain.trace_digest
+    assert any(c.label.startswith("delay 40.000s") for c in held.choices)
+    path = tmp_path / "held.json"
+    path.write_text(json.dumps(held.to_json()))
+    assert replay(str(path), check=False).matches
+
+
+def test_guided_fuzzing_finds_the_spin_model_race_and_stores_its_coverage(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No fault space, no faults: holds placed where coverage grows find the stale flip that
+    blind random orders do not (the issue's 160 schedules never did)."""
+    store = tmp_path / "guided"
+    args = ["fuzz", "spin-model", "--variant", "legacy", "--guided", "--seed", "1"]
+    args += ["--invariant", "active-plan-never-deleted", "--store", str(store), "--no-shrink"]
+    assert main([*args, "--budget", "80", "--stop-after", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "active-plan-never-deleted" in out and "coverage:" in out
+    campaign = json.loads((store / "campaign.json").read_text())
+    assert campaign["guided"] and campaign["coverage"]["states"] > 10
+    coverage = json.loads((store / "coverage.json").read_text())
+    assert len(coverage["states"]) == campaign["coverage"]["states"]
+    assert coverage["growth"] and coverage["growth"][-1][2] == campaign["coverage"]["states"]
+    corpus = json.loads((store / "corpus.json").read_text())
+    assert corpus["corpus"] and any(e["case"].get("holds") for e in corpus["corpus"])
+    failure = next(store.glob("failure-*.json"))
+    assert main(["replay", str(failure), "-q"]) == 1
+    assert "same trace_digest" in capsys.readouterr().out
+    # Resumed, it goes on from its corpus; as a blind campaign it is refused.
+    assert main([*args, "--budget", "2", "--resume"]) in (0, 1)
+    assert json.loads((store / "campaign.json").read_text())["runs"] == campaign["runs"] + 2
+    blind = [a for a in args if a != "--guided"]
+    assert main([*blind, "--budget", "1", "--resume"]) == 2
+    assert "--guided" in capsys.readouterr().err
+
+
+def test_blind_fuzzing_without_a_fault_space_needs_a_strategy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "delay"
+    args = ["fuzz", "spin-model", "--budget", "2", "--store", str(store), "--no-shrink", "-q"]
+    assert main([*args, "--strategy", "delay"]) in (0, 1)
+    campaign = json.loads((store / "campaign.json").read_text())
+    assert campaign["strategies"] == ["delay"] and campaign["runs"] == 2
+    assert main(["fuzz", "spin-model", "--budget", "1", "--strategy", "nope"]) == 2
+    assert "delay" in capsys.readouterr().err
+    assert main(["fuzz", "steady-state", "--guided", "--strategy", "pct", "--budget", "1"]) == 2
