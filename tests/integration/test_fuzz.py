@@ -185,6 +185,7 @@ def test_guided_fuzzing_finds_the_spin_model_race_and_stores_its_coverage(
     corpus = json.loads((store / "corpus.json").read_text())
     assert corpus["corpus"] and any(e["case"].get("holds") for e in corpus["corpus"])
     failure = next(store.glob("failure-*.json"))
+    jsonschema.validate(json.loads(failure.read_text()), SCHEMA)
     assert main(["replay", str(failure), "-q"]) == 1
     assert "same trace_digest" in capsys.readouterr().out
     # Resumed, it goes on from its corpus; as a blind campaign it is refused.
