@@ -983,7 +983,7 @@ def _explore(args: argparse.Namespace) -> int:
 
 def _shrink(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import recorded_choices
-    from dnschaos.explore.shrink import shrink, shrunk_json
+    from dnschaos.explore.shrink import Case, shrink, shrunk_json
     from dnschaos.runner import run
     from dnschaos.spec import load_result
 
@@ -998,7 +998,8 @@ def _shrink(args: argparse.Namespace) -> int:
     if spec.clock == "sim" and recorded.get("choices"):
         # Start from the recorded run itself, not a fresh draw of its seed.
         original = run(spec, replay=recorded_choices(recorded, args.result))
-    done = shrink(spec, original=original, max_runs=args.max_runs, progress=say)
+    case = Case.from_json(recorded["case"]) if isinstance(recorded.get("case"), dict) else None
+    done = shrink(spec, case=case, original=original, max_runs=args.max_runs, progress=say)
     _write_json(output, shrunk_json(done, os.path.basename(args.result)))
     print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")
     print(f"  before: {_size_line(done.before.to_json())}")

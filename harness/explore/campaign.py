@@ -547,7 +547,9 @@ def shrink_groups(
         source = campaign.store / group["files"][0]
         try:
             spec = RunSpec.from_result(source)
-            done = shrink(spec, max_runs=max_runs, progress=progress)
+            stored = json.loads(source.read_text()).get("case")
+            case = None if stored is None else Case.from_json(stored)
+            done = shrink(spec, case=case, max_runs=max_runs, progress=progress)
         except Exception as exc:
             group["shrink_error"] = f"{type(exc).__name__}: {exc}"
             campaign.save()

@@ -163,13 +163,15 @@ class Shrunk:
 def shrink(
     spec: RunSpec,
     *,
+    case: Case | None = None,
     original: RunResult | None = None,
     max_runs: int = 40,
     progress: Callable[[str], None] | None = None,
 ) -> Shrunk:
     """Reduce a failing run of ``spec`` (``original``, when it was already run) to a minimal
     one that fails the same invariant. Everything else in the spec (variant, planner, DNS,
-    mitigations, limits) is kept: the shrunk case is the same system."""
+    mitigations, limits) is kept: the shrunk case is the same system. ``case`` is the
+    stored case when it says more than the spec (a guided case's holds)."""
     if spec.strategy not in ("random", "pct", "delay"):
         raise UsageError(
             f"shrink: a --strategy {spec.strategy} run cannot be re-drawn from its seed; "
@@ -178,7 +180,7 @@ def shrink(
     if spec.clock != "sim":
         raise UsageError("shrink: a --clock real run has no recorded interleaving; use --clock sim")
     say = progress or (lambda _m: None)
-    base, case = spec, case_of(spec)
+    base, case = spec, case or case_of(spec)
     first = original or run_case(base, case)
     target = signature(first)
     if target is None:

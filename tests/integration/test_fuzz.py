@@ -173,8 +173,8 @@ def test_guided_fuzzing_finds_the_spin_model_race_and_stores_its_coverage(
     blind random orders do not (the issue's 160 schedules never did)."""
     store = tmp_path / "guided"
     args = ["fuzz", "spin-model", "--variant", "legacy", "--guided", "--seed", "1"]
-    args += ["--invariant", "active-plan-never-deleted", "--store", str(store), "--no-shrink"]
-    assert main([*args, "--budget", "80", "--stop-after", "1"]) == 1
+    args += ["--invariant", "active-plan-never-deleted", "--store", str(store)]
+    assert main([*args, "--budget", "80", "--stop-after", "1", "--shrink-runs", "3"]) == 1
     out = capsys.readouterr().out
     assert "active-plan-never-deleted" in out and "coverage:" in out
     campaign = json.loads((store / "campaign.json").read_text())
@@ -186,10 +186,13 @@ def test_guided_fuzzing_finds_the_spin_model_race_and_stores_its_coverage(
     assert corpus["corpus"] and any(e["case"].get("holds") for e in corpus["corpus"])
     failure = next(store.glob("failure-*.json"))
     jsonschema.validate(json.loads(failure.read_text()), SCHEMA)
+    # The shrinker starts from the stored case, holds and all (not a fresh draw of its seed).
+    shrunk = json.loads(next(store.glob("shrunk-*.json")).read_text())
+    assert shrunk["case"].get("holds") == json.loads(failure.read_text())["case"].get("holds")
     assert main(["replay", str(failure), "-q"]) == 1
     assert "same trace_digest" in capsys.readouterr().out
     # Resumed, it goes on from its corpus; as a blind campaign it is refused.
-    assert main([*args, "--budget", "2", "--resume"]) in (0, 1)
+    assert main([*args, "--budget", "2", "--resume", "--no-shrink"]) in (0, 1)
     assert json.loads((store / "campaign.json").read_text())["runs"] == campaign["runs"] + 2
     blind = [a for a in args if a != "--guided"]
     assert main([*blind, "--budget", "1", "--resume"]) == 2
