@@ -768,7 +768,7 @@ svg .hit{stroke:#111;stroke-width:1}
 svg .lockfail{stroke:#6a1b9a;stroke-width:2}
 svg .step circle{fill:#fff;stroke:#111}svg .step text{font-weight:700;fill:#111}
 svg .vline{stroke:#c62828;stroke-width:1;stroke-dasharray:4 3}svg .vline.first{stroke-width:2.5;stroke-dasharray:none}
-svg .vlabel{fill:#b71c1c;font-weight:600}
+svg .vlabel{fill:#b71c1c;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 """
 
 # Draws the timeline from the JSON beside it, and redraws on every zoom or pan. Plain
@@ -814,6 +814,8 @@ _SCRIPT = r"""
     return p * (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10);
   }
 
+  // Violation labels in rows above the lanes: each is measured as drawn and goes in the
+  // first row where it clears its neighbours; one that fits nowhere is left out (counted).
   function layoutLabels(x) {
     var groups = [];
     D.violations.forEach(function (v) {
@@ -821,27 +823,30 @@ _SCRIPT = r"""
       var px = x(v[0]), g = groups[groups.length - 1];
       if (g && px - g.x < 3) { g.items.push(v); } else { groups.push({x: px, items: [v]}); }
     });
-    var rows = [], hidden = 0, placed = [];
+    var rows = [], hidden = 0;
     groups.forEach(function (g) {
       var names = [];
       g.items.forEach(function (v) { if (names.indexOf(v[1]) < 0) { names.push(v[1]); } });
       var text = names.join(", ") + (g.items.length > 1 ? " (" + g.items.length + ")" : "");
-      var width = text.length * 6.3 + 6;
-      var right = g.x + width <= LEFT + plotW;
+      var node = titled(el("text", {"class": "vlabel"}, svg, text), g.items.map(function (v) {
+        return v[1] + " " + v[2] + " at t=" + v[0] + "s: " + v[4]; }).join("\n"));
+      var width = node.getComputedTextLength();
+      var right = g.x + 3 + width <= LEFT + plotW;
       var a = right ? g.x + 3 : g.x - 3 - width, b = a + width;
       for (var r = 0; r < ROWS; r++) {
         var row = rows[r] || (rows[r] = []);
         if (row.every(function (s) { return b + 4 < s[0] || a > s[1] + 4; })) {
           row.push([a, b]);
-          placed.push({x: right ? g.x + 3 : g.x - 3, anchor: right ? "start" : "end", row: r,
-                       text: text, title: g.items.map(function (v) {
-                         return v[1] + " " + v[2] + " at t=" + v[0] + "s: " + v[4]; }).join("\n")});
+          node.setAttribute("x", right ? g.x + 3 : g.x - 3);
+          node.setAttribute("y", AXIS + (r + 1) * ROWH - 2);
+          node.setAttribute("text-anchor", right ? "start" : "end");
           return;
         }
       }
+      svg.removeChild(node);
       hidden += 1;
     });
-    return {placed: placed, hidden: hidden};
+    return hidden;
   }
 
   function draw() {
@@ -914,16 +919,12 @@ _SCRIPT = r"""
                          "class": "vline" + (i === 0 ? " first" : "")}, plot),
              v[1] + " at t=" + v[0] + "s: " + v[4]);
     });
-    var labels = layoutLabels(x);
-    labels.placed.forEach(function (p) {
-      titled(el("text", {x: p.x, y: AXIS + (p.row + 1) * ROWH - 2, "text-anchor": p.anchor,
-                         "class": "vlabel"}, svg, p.text), p.title);
-    });
+    var hidden = layoutLabels(x);
     svg.setAttribute("data-view-start", view[0]);
     svg.setAttribute("data-view-end", view[1]);
     readout.textContent = "showing t=" + fmt(view[0]) + " to " + fmt(view[1]) + " of a " +
       (D.end - D.start).toFixed(1) + "s run" +
-      (labels.hidden ? " · " + labels.hidden + " violation labels left out here: zoom in" : "");
+      (hidden ? " · " + hidden + " violation labels left out here: zoom in" : "");
   }
 
   function timeAt(clientX) {
