@@ -523,10 +523,23 @@ def impact_lines(result: dict[str, Any], entries: Sequence[Entry]) -> tuple[str,
 
         head, *lines = describe(dns)
         return head[0].upper() + head[1:].rstrip(":"), lines
-    return (
-        "What Route 53 served (no DNS server ran, so no client was asked)",
-        _served(result, entries, _run_end(result, entries)),
-    )
+    end = _run_end(result, entries)
+    if any(e["kind"] == "observe" for e in entries):
+        return (
+            "What Route 53 served (no DNS server ran, so no client was asked)",
+            _served(result, entries, end),
+        )
+    # A run of the user's own actors observes no endpoint: its invariants say what broke.
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in _by_time(result.get("violations", [])):
+        by_kind[v["invariant"]].append(v)
+    lines = [
+        f"{name}: {len(found)} violation{'s' if len(found) != 1 else ''} from "
+        f"t={found[0]['t']:.1f}s to the end of the run at t={end:.1f}s "
+        f"({end - found[0]['t']:.1f}s); first: {found[0]['endpoint']}: {found[0]['detail']}"
+        for name, found in by_kind.items()
+    ]
+    return "What the invariants saw (no DNS server ran and no endpoint was observed)", lines
 
 
 def _compact(value: Any, limit: int = 160) -> str:
@@ -731,6 +744,7 @@ def timeline_data(
             for v in _by_time(result.get("violations", []))
         ],
         "faultColours": list(_FAULT_COLOURS),
+        "story": [min(t.t for t in story), max(t.t for t in story)] if story else None,
     }
 
 
@@ -941,6 +955,10 @@ _SCRIPT = r"""
     "in": function () { zoom(0.5); },
     out: function () { zoom(2); },
     all: function () { setView(lo, hi); },
+    story: function () {
+      var pad = Math.max((D.story[1] - D.story[0]) * 0.05, 1);
+      setView(D.story[0] - pad, D.story[1] + pad);
+    },
     left: function () { pan(-0.4); },
     right: function () { pan(0.4); }
   };
@@ -1150,13 +1168,18 @@ def render_html(
         "<span><i class='sw' style='background:#c62828'></i>clients got no addresses</span>"
         "<span style='color:#c62828'>| violation</span><span>① story step</span>"
     )
-    title = f"{result.get('scenario')} {result.get('variant')} seed {result.get('seed')}"
+    own = bool(entries) and entries[0]["kind"] == "world"  # the user's own actors
+    variant = "" if own else f" · variant {result.get('variant')}"
+    title = f"{result.get('scenario')}{variant} seed {result.get('seed')}"
+    story_button = (
+        '<button type="button" data-zoom="story">The whole story</button>\n' if story else ""
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>dnschaos report: {esc(title)}</title>
 <style>{_CSS}</style></head>
 <body>
-<h1>{esc(str(result.get("scenario")))} · variant {esc(str(result.get("variant")))} · seed {esc(str(result.get("seed")))} · <span class="badge {esc(verdict)}">{esc(verdict.upper())}</span></h1>
+<h1>{esc(str(result.get("scenario")))}{esc(variant)} · seed {esc(str(result.get("seed")))} · <span class="badge {esc(verdict)}">{esc(verdict.upper())}</span></h1>
 <p class="headline">{esc(headline)}</p>
 <section id="impact" class="{"held" if not violations else "failed"}">
 <h2>Impact: {esc(impact_head)}</h2>
@@ -1168,7 +1191,7 @@ def render_html(
 <button type="button" data-zoom="focus">Around the first violation</button>
 <button type="button" data-zoom="in">Zoom in</button>
 <button type="button" data-zoom="out">Zoom out</button>
-<button type="button" data-zoom="all">Whole run</button>
+{story_button}<button type="button" data-zoom="all">Whole run</button>
 <button type="button" data-zoom="left" aria-label="earlier">◀</button>
 <button type="button" data-zoom="right" aria-label="later">▶</button>
 <span id="timeline-range"></span></div>

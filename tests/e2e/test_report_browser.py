@@ -145,6 +145,15 @@ def test_the_legacy_report_shows_the_failure_first(
         f"+document.getElementById('timeline').getAttribute('data-view-end') - "
         f"+document.getElementById('timeline').getAttribute('data-view-start') < {end - start}"
     )
+    page.click("[data-zoom=story]")  # from the story's first line to the violation
+    start, end = _view(page)
+    told = [
+        float(t)
+        for t in page.eval_on_selector_all(
+            "#story [data-jump]", "as => as.map(a => a.getAttribute('data-jump'))"
+        )
+    ]
+    assert start <= min(told) and max(told) <= end
     page.click("[data-zoom=focus]")
     start, end = _view(page)
     assert start <= first["t"] <= end and end - start < run_length / 4

@@ -153,3 +153,28 @@ def test_without_probes_the_impact_is_what_route53_served() -> None:
     impact = _section(report.render_html(_result(entries), entries), "impact")
     assert "What Route 53 served" in impact
     assert f"{ZONE}: served plan 1, older than plan 2 it had served from t=9.0s" in impact
+
+
+def test_a_run_of_own_actors_has_no_variant_and_its_impact_is_by_invariant() -> None:
+    entries: list[dict[str, Any]] = [
+        {"seq": 0, "t": 0.0, "kind": "world", "actors": ["ops"], "zones": [], "tables": []},
+        {"seq": 1, "t": 3.0, "kind": "invoke", "actor": "ops", "service": "route-53", "op": "X"},
+        {"seq": 2, "t": 4.0, "kind": "complete", "actor": "ops", "op": "X", "outcome": {}},
+    ]
+    result = _result(entries) | {
+        "scenario": "ops-script",
+        "virtual_seconds": 10.0,
+        "violations": [
+            {"invariant": "no-foreign-delete", "endpoint": "a.", "t": 6.0, "seq": 2, "detail": "x"},
+            {"invariant": "no-foreign-delete", "endpoint": "b.", "t": 4.0, "seq": 1, "detail": "y"},
+        ],
+    }
+    page = report.render_html(result, entries)
+    assert "<h1>ops-script · seed 7 ·" in page
+    impact = _section(page, "impact")
+    assert "What the invariants saw" in impact
+    assert (
+        "no-foreign-delete: 2 violations from t=4.0s to the end of the run at t=10.0s (6.0s)"
+        in impact
+    )
+    assert "first: b.: y" in impact
