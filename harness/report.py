@@ -1196,7 +1196,7 @@ def render_html(
 <button type="button" data-zoom="right" aria-label="later">▶</button>
 <span id="timeline-range"></span></div>
 <div id="timeline-box"><svg id="timeline" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline: a lane per fault, endpoint root, client view and actor"></svg></div>
-<p class="legend">{legend}. Wheel to zoom, drag to move; hover for details, click a call to see its history entry.</p>
+<p class="legend">{legend}<br>Wheel to zoom, drag to move; hover for details, click a call to see its history entry.</p>
 <script type="application/json" id="timeline-data">{data}</script>
 <script>{_SCRIPT}</script>
 </section>
