@@ -6,11 +6,11 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv dns-servers demo test conformance-moto lint bench clean
+.PHONY: help venv dns-servers browser demo test conformance-moto lint bench clean
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
-	@echo "make test   - set up (venv, packages, DNS servers), then run the whole test suite"
+	@echo "make test   - set up (venv, packages, DNS servers, Chromium), then run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (results go to BENCHMARKS.md by hand)"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
@@ -25,6 +25,9 @@ venv: $(STAMP)
 
 dns-servers:
 	@bash .ci/install-dns-servers
+
+browser:
+	@bash .ci/install-chromium
 
 demo: $(STAMP)
 	@mkdir -p out
@@ -47,7 +50,7 @@ demo: $(STAMP)
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
-test: $(STAMP) dns-servers
+test: $(STAMP) dns-servers browser
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo

@@ -669,23 +669,12 @@ def _print_result(result: Any, *, quiet: bool) -> None:
 
 
 def _print_dns(dns: dict[str, Any]) -> None:
-    print(
-        f"what clients saw (server {dns['server']}, resolver {dns['resolver']}, "
-        f"negative TTL {dns['negative_ttl']}s):"
-    )
-    for endpoint, views in sorted(dns["endpoints"].items()):
-        for view, m in sorted(views.items()):
-            line = f"  {endpoint} [{view}]: {m['probes']} queries"
-            if m["first_empty"] is None:
-                line += ", always answered with addresses"
-            else:
-                line += (
-                    f", {m['empty_answers']} NOERROR with no addresses, "
-                    f"{m['empty_seconds']:.1f}s without addresses from t={m['first_empty']:.1f}s"
-                )
-            if m.get("tail_seconds") is not None:
-                line += f"; caching tail {m['tail_seconds']:.1f}s after the authoritative repair"
-            print(line)
+    from dnschaos.metrics import describe
+
+    head, *lines = describe(dns)
+    print(head)
+    for line in lines:
+        print(f"  {line}")
 
 
 def _print_cascade(cascade: dict[str, Any]) -> None:
@@ -720,11 +709,9 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from dnschaos.checkers import Violation, headline_dict
     from dnschaos.explore.replay import history_of
     from dnschaos.report import cascade_png, render_html, timeline_png
     from dnschaos.spec import load_result
-    from dnschaos.story import tell
 
     out = args.output
     if not out.endswith((".html", ".png")):
@@ -761,14 +748,12 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.result}: this run cannot be replayed; give its history with --history "
             "(write it with 'dnschaos run --history PATH')"
         )
-    picked = headline_dict(recorded["violations"])
-    story = tell(entries, Violation(**picked)) if picked else []
     cascade = cascade_png(recorded, entries) if recorded.get("cascade") else None
     if out.endswith(".png"):
         # A cascade result's plot is its phases beside INCIDENT.md's.
         _write_bytes(out, cascade if cascade is not None else timeline_png(recorded, entries))
     else:
-        _write(out, render_html(recorded, story, timeline_png(recorded, entries), cascade))
+        _write(out, render_html(recorded, entries, cascade))
     print(f"wrote {out}")
     return EXIT_OK
 

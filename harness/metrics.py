@@ -99,3 +99,29 @@ def dns_metrics(history: Iterable[Entry]) -> dict[str, dict[str, dict[str, Any]]
         cached["tails"] = tails
         cached["tail_seconds"] = tails[-1] if tails else None
     return result
+
+
+def describe(dns: Mapping[str, Any]) -> list[str]:
+    """What clients saw, in words: a heading, then one line per endpoint and view.
+
+    ``dns`` is a result's ``dns`` section (set-up and :func:`dns_metrics`); the terminal
+    prints these lines and the report opens with them.
+    """
+    lines = [
+        f"what clients saw (server {dns['server']}, resolver {dns['resolver']}, "
+        f"negative TTL {dns['negative_ttl']}s):"
+    ]
+    for endpoint, views in sorted(dns["endpoints"].items()):
+        for view, m in sorted(views.items()):
+            line = f"{endpoint} [{view}]: {m['probes']} queries"
+            if m["first_empty"] is None:
+                line += ", always answered with addresses"
+            else:
+                line += (
+                    f", {m['empty_answers']} NOERROR with no addresses, "
+                    f"{m['empty_seconds']:.1f}s without addresses from t={m['first_empty']:.1f}s"
+                )
+            if m.get("tail_seconds") is not None:
+                line += f"; caching tail {m['tail_seconds']:.1f}s after the authoritative repair"
+            lines.append(line)
+    return lines

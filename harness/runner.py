@@ -101,6 +101,7 @@ class RunResult:
 def versions() -> dict[str, str]:
     import boto3
     import botocore
+    import dns.version
     import moto
 
     return {
@@ -109,6 +110,7 @@ def versions() -> dict[str, str]:
         "boto3": boto3.__version__,
         "botocore": botocore.__version__,
         "moto": moto.__version__,
+        "dnspython": dns.version.version,
     }
 
 

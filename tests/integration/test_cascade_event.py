@@ -56,7 +56,8 @@ def test_the_report_plots_the_phases_beside_2025(event: dict[str, pathlib.Path])
     assert main([*args, "-o", str(page)]) == 0
     html = page.read_text()
     assert "The cascade" in html and "2025 (minutes after 11:48 PM)" in html
-    assert len(re.findall(r"data:image/png;base64,", html)) == 2  # endpoints, and the cascade
+    assert len(re.findall(r"data:image/png;base64,", html)) == 1  # the cascade's phases
+    assert 'id="timeline-data"' in html  # and the timeline of the race, drawn in the page
     for name in ORDER:
         assert f"<td>{name}</td>" in html
     png = event["dir"] / "cascade.png"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import pathlib
 import re
@@ -75,7 +74,11 @@ def test_report_of_a_dns_run_plots_what_clients_saw(tmp_path: pathlib.Path) -> N
     page = tmp_path / "report.html"
     assert main(["report", str(result), "-o", str(page)]) == 0
     html = page.read_text()
-    assert "endpoint-never-empty-client" in html and "data:image/png;base64," in html
+    assert "endpoint-never-empty-client" in html
+    impact = re.search(r'<section id="impact".*?</section>', html, re.S)
+    assert impact is not None and "What clients saw (server embedded" in impact.group(0)
+    assert "without addresses from t=" in impact.group(0)
+    assert "clients dynamodb.us-east-1.chaos.test [authoritative]" in html  # its timeline lane
 
 
 def test_schema_rejects_what_it_should() -> None:
@@ -101,9 +104,9 @@ def test_legacy_report_names_both_enactors_and_the_decisive_order(
         == 0
     )
     text = html.read_text()
-    story = re.search(r"<pre>(.*?)</pre>", text, re.S)
+    story = re.search(r"<ol class='story'>(.*?)</ol>", text, re.S)
     assert story is not None
-    lines = story.group(1).splitlines()
+    lines = [re.sub(r"<[^>]+>", "", li) for li in re.findall(r"<li.*?</li>", story.group(1))]
     decisive = [
         "enactor-c checked plan 100",
         "enactor-a flipped the root to plan 112",
@@ -134,10 +137,10 @@ def test_safe_report_is_a_pass_with_the_same_plots(
     )
     text = html.read_text()
     assert "PASS" in text and "there is no violation to tell" in text
-    assert "data:image/png;base64," in text
+    assert 'id="timeline-data"' in text and "every invariant held" in text
 
 
-def test_report_is_self_contained_and_its_plot_is_a_png(
+def test_report_is_self_contained_and_its_timeline_inline(
     tmp_path: pathlib.Path, scripted: dict[str, pathlib.Path]
 ) -> None:
     html = tmp_path / "r.html"
@@ -152,12 +155,14 @@ def test_report_is_self_contained_and_its_plot_is_a_png(
         ]
     )
     text = html.read_text()
-    # Nothing to fetch: no external scripts, styles, images or fonts.
-    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:)""", text)
-    assert "@import" not in text and "url(" not in text
-    payload = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
-    assert payload is not None
-    assert base64.b64decode(payload.group(1))[:8] == b"\x89PNG\r\n\x1a\n"
+    # Nothing to fetch: no external scripts, styles, images or fonts; links stay in the page.
+    assert not re.search(r"""(src|href)\s*=\s*["'](?!data:|#)""", text)
+    assert "@import" not in text and not re.search(r"url\((?!#)", text)
+    data = re.search(r'<script type="application/json" id="timeline-data">(.*?)</script>', text)
+    assert data is not None
+    drawn = json.loads(data.group(1))
+    assert {lane["label"] for lane in drawn["lanes"]} >= {"enactor-a", "enactor-c"}
+    assert drawn["focus"][0] <= drawn["violations"][0][0] <= drawn["focus"][1]
 
 
 def test_png_on_its_own_and_replay_rebuilds_the_history(tmp_path: pathlib.Path) -> None:
