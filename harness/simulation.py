@@ -34,6 +34,7 @@ from typing import Any
 
 from dnschaos.byo.config import (
     ActorSpec,
+    AliasSpec,
     ByoWorld,
     InvariantSpec,
     RecordSpec,
@@ -41,6 +42,7 @@ from dnschaos.byo.config import (
     TableSpec,
     ZoneSpec,
     module_of,
+    record_problem,
 )
 from dnschaos.errors import UsageError
 from dnschaos.spec import CallLatency, Scenario, default_limits
@@ -87,19 +89,27 @@ class Simulation:
 
     def zone(self, name: str, records: Iterable[Any] = ()) -> Simulation:
         """A hosted zone and its initial records: ``(name, type, ttl, values)`` tuples or
-        ``{"name", "type", "ttl", "values"}`` tables."""
+        tables with the keys of a scenario file's records (``name``, ``type``, ``ttl``,
+        ``values``; ``set_identifier`` and ``weight`` for a weighted set; ``alias =
+        {"name", "zone", "evaluate_target_health"}`` instead of values, ``zone`` naming a
+        zone of the world or a hosted zone id)."""
         recs = []
         for r in records:
             if isinstance(r, RecordSpec):
                 recs.append(r)
             elif isinstance(r, dict):
-                recs.append(
-                    RecordSpec(r["name"], r["type"], int(r.get("ttl", 300)), tuple(r["values"]))
-                )
+                recs.append(_record(r))
             else:
                 rname, rtype, ttl, values = r
                 values = (values,) if isinstance(values, str) else tuple(values)
                 recs.append(RecordSpec(rname, rtype, int(ttl), values))
+        for rec in recs:
+            problem = record_problem(rec)
+            if problem is not None:
+                raise UsageError(
+                    f"zone {name!r}: record {rec.name} {rec.type}: {problem[0]}: "
+                    f"wanted {problem[1]}"
+                )
         self._zones.append(ZoneSpec(name, tuple(recs)))
         return self
 
@@ -243,6 +253,33 @@ class Simulation:
             repr(self._fuzz),
         ]
         return "\n".join(parts)
+
+
+_RECORD_KEYS = ("name", "type", "ttl", "values", "set_identifier", "weight", "alias")
+
+
+def _record(r: dict[str, Any]) -> RecordSpec:
+    """A record given as a table: the keys of a scenario file's ``[[world.zones]]`` records."""
+    unknown = sorted(set(r) - set(_RECORD_KEYS))
+    if unknown or "name" not in r or "type" not in r:
+        raise UsageError(
+            f"record {r!r}: needs name and type; allowed keys: {', '.join(_RECORD_KEYS)}"
+        )
+    values = r.get("values", ())
+    alias = r.get("alias")
+    return RecordSpec(
+        str(r["name"]),
+        str(r["type"]),
+        int(r.get("ttl", 300)),
+        (values,) if isinstance(values, str) else tuple(values),
+        None if r.get("set_identifier") is None else str(r["set_identifier"]),
+        None if r.get("weight") is None else int(r["weight"]),
+        None
+        if alias is None
+        else AliasSpec(
+            str(alias["name"]), str(alias["zone"]), bool(alias.get("evaluate_target_health"))
+        ),
+    )
 
 
 def _name(ref: Ref | None) -> str:

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dnschaos.adapters.route53_strict import RRSet, normalize_name
+from dnschaos.adapters.route53_strict import AliasTarget, RRSet, normalize_name
 from dnschaos.byo.binding import Binding, acting_as, harness_scope
-from dnschaos.byo.config import ByoWorld, load_ref, takes_argument
+from dnschaos.byo.config import ByoWorld, RecordSpec, load_ref, takes_argument
 from dnschaos.byo.invariants import make, outcome
 from dnschaos.byo.view import View, encode, plain
 from dnschaos.errors import UsageError
@@ -421,13 +421,11 @@ def _provision(aws: Any, byo: ByoWorld) -> dict[str, str]:
         made = r53.create_hosted_zone(Name=zone.fqdn, CallerReference=f"dnschaos-byo-{i}")
         zone_id = str(made["HostedZone"]["Id"]).split("/")[-1]
         zone_ids[normalize_name(zone.fqdn)] = zone_id
-        rrsets = backend.zones[zone_id].rrsets
+    # Records after every zone exists: an alias may point into any zone of the world.
+    for zone in byo.zones:
+        rrsets = backend.zones[zone_ids[normalize_name(zone.fqdn)]].rrsets
         for rec in zone.records:
-            rrsets.append(
-                RRSet(
-                    name=normalize_name(rec.name), type=rec.type, ttl=rec.ttl, values=rec.values
-                ).to_moto()
-            )
+            rrsets.append(_rrset(rec, zone_ids).to_moto())
     ddb = aws.client("dynamodb")
     serialize = TypeSerializer().serialize
     for table in byo.tables:
@@ -448,6 +446,23 @@ def _provision(aws: Any, byo: ByoWorld) -> dict[str, str]:
                 Item={k: serialize(_decimal(v)) for k, v in item.items()},
             )
     return zone_ids
+
+
+def _rrset(rec: RecordSpec, zone_ids: dict[str, str]) -> RRSet:
+    alias = None
+    if rec.alias is not None:
+        # A zone of the world by its name, else a hosted zone id as given.
+        zone = zone_ids.get(normalize_name(rec.alias.zone), rec.alias.zone)
+        alias = AliasTarget(zone, normalize_name(rec.alias.name), rec.alias.evaluate_target_health)
+    return RRSet(
+        name=normalize_name(rec.name),
+        type=rec.type,
+        set_identifier=rec.set_identifier,
+        weight=rec.weight,
+        ttl=None if alias is not None else rec.ttl,
+        values=() if alias is not None else rec.values,
+        alias=alias,
+    )
 
 
 def _decimal(value: Any) -> Any:

@@ -25,21 +25,58 @@ Ref = str | Callable[..., Any]  # "module:function", or the function itself
 
 
 @dataclass(frozen=True)
+class AliasSpec:
+    """An alias record's target: a name in a zone of the world (``zone`` is its name) or
+    in another hosted zone (``zone`` is that zone's id, e.g. a load balancer's)."""
+
+    name: str
+    zone: str
+    evaluate_target_health: bool = False
+
+
+@dataclass(frozen=True)
 class RecordSpec:
-    """One record set a zone starts with."""
+    """One record set a zone starts with: plain values or an alias, and for a weighted
+    set its identifier and weight."""
 
     name: str
     type: str
     ttl: int = 300
     values: tuple[str, ...] = ()
+    set_identifier: str | None = None
+    weight: int | None = None
+    alias: AliasSpec | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return {
-            "Name": self.name,
-            "Type": self.type,
-            "TTL": self.ttl,
-            "ResourceRecords": [{"Value": v} for v in self.values],
-        }
+        out: dict[str, Any] = {"Name": self.name, "Type": self.type}
+        if self.set_identifier is not None:
+            out["SetIdentifier"] = self.set_identifier
+            out["Weight"] = self.weight
+        if self.alias is not None:
+            out["AliasTarget"] = {
+                "HostedZoneId": self.alias.zone,
+                "DNSName": self.alias.name,
+                "EvaluateTargetHealth": self.alias.evaluate_target_health,
+            }
+        else:
+            out["TTL"] = self.ttl
+            out["ResourceRecords"] = [{"Value": v} for v in self.values]
+        return out
+
+
+def record_problem(rec: RecordSpec) -> tuple[str, str] | None:
+    """What is wrong with an initial record, as (key, what is wanted), else None: the
+    same rules Route 53 applies to a change (values or an alias, not both; a weight
+    exactly when there is a set identifier)."""
+    if rec.alias is None and not rec.values:
+        return "values", "a non-empty list of strings, or an alias table"
+    if rec.alias is not None and rec.values:
+        return "alias", "either values or an alias, not both"
+    if (rec.set_identifier is None) != (rec.weight is None):
+        return "weight", "set_identifier and weight together (a weighted set), or neither"
+    if rec.weight is not None and not 0 <= rec.weight <= 255:
+        return "weight", "an integer from 0 to 255"
+    return None
 
 
 @dataclass(frozen=True)

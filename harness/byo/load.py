@@ -44,6 +44,7 @@ from dnschaos.byo.config import (
     NO_ACTOR_ERROR,
     WHEN,
     ActorSpec,
+    AliasSpec,
     ByoWorld,
     InvariantSpec,
     RecordSpec,
@@ -51,6 +52,7 @@ from dnschaos.byo.config import (
     ZoneSpec,
     is_ref,
     module_of,
+    record_problem,
 )
 from dnschaos.sim.scheduler import Limits
 from dnschaos.spec import CallLatency, Scenario, default_limits, scenario_default
@@ -96,11 +98,33 @@ def load_byo(
             ttl = r.get("ttl", int, 300)
             if not 0 <= ttl <= 2147483647:
                 r.fail(r.key("ttl"), ttl, "seconds from 0 to 2147483647")
-            values = r.get("values", list, required=True)
-            if not values or not all(isinstance(v, str) for v in values):
+            values = r.get("values", list, [])
+            if not all(isinstance(v, str) for v in values):
                 r.fail(r.key("values"), values, "a non-empty list of strings")
-            records.append(RecordSpec(r.get("name", str, required=True), rtype, ttl, tuple(values)))
-            r.done(("name", "type", "ttl", "values"))
+            alias = None
+            a = r.sub("alias")
+            if a is not None:
+                alias = AliasSpec(
+                    a.get("name", str, required=True),
+                    a.get("zone", str, required=True),
+                    a.get("evaluate_target_health", bool, False),
+                )
+                a.done(("name", "zone", "evaluate_target_health"))
+            record = RecordSpec(
+                r.get("name", str, required=True),
+                rtype,
+                ttl,
+                tuple(values),
+                r.get("set_identifier", str),
+                r.get("weight", int),
+                alias,
+            )
+            problem = record_problem(record)
+            if problem is not None:
+                key, wanted = problem
+                r.fail(r.key(key), rec.get(key), wanted)
+            records.append(record)
+            r.done(("name", "type", "ttl", "values", "set_identifier", "weight", "alias"))
         zones.append(ZoneSpec(z.get("name", str, required=True), tuple(records)))
         z.done(("name", "records"))
     tables = []

@@ -184,3 +184,59 @@ def waiting() -> dnschaos.Simulation:
     sim.zone("example.com")
     sim.actor("w", waits)
     return sim
+
+
+def drain_green() -> None:
+    """Read the weighted sets and the alias as a tool would, note them, then take green out."""
+    route53 = boto3.client("route53")
+    sets = route53.list_resource_record_sets(HostedZoneId=zone_id(route53))["ResourceRecordSets"]
+    seen = boto3.client("dynamodb")
+    for s in sets:
+        if s.get("SetIdentifier") or s.get("AliasTarget"):
+            seen.put_item(
+                TableName="seen",
+                Item={
+                    "pk": {"S": f"{s['Name']} {s.get('SetIdentifier', 'alias')}"},
+                    "weight": {"S": str(s.get("Weight", "-"))},
+                    "target": {"S": str(s.get("AliasTarget", {}).get("DNSName", "-"))},
+                },
+            )
+    green = next(s for s in sets if s.get("SetIdentifier") == "green")
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id(route53),
+        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": green}]},
+    )
+
+
+def weighted() -> dnschaos.Simulation:
+    sim = dnschaos.Simulation("weighted", duration=120)
+    sim.zone(
+        ZONE,
+        records=[
+            {
+                "name": "lb.example.com",
+                "type": "A",
+                "ttl": 60,
+                "values": ["192.0.2.10"],
+                "set_identifier": "blue",
+                "weight": 90,
+            },
+            {
+                "name": "lb.example.com",
+                "type": "A",
+                "ttl": 60,
+                "values": ["192.0.2.20"],
+                "set_identifier": "green",
+                "weight": 10,
+            },
+            {
+                "name": "www.example.com",
+                "type": "A",
+                "alias": {"name": "lb.example.com", "zone": ZONE},
+            },
+        ],
+    )
+    sim.table("seen", items=[])
+    sim.actor("drain", drain_green)
+    sim.invariant(never_empty("www.example.com"))
+    return sim

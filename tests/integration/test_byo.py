@@ -18,6 +18,7 @@ import botocore.session
 import pytest
 
 import dnschaos
+from dnschaos.cli import main
 from dnschaos.runner import run
 from dnschaos.spec import RunSpec
 from dnschaos.story import tell
@@ -292,3 +293,43 @@ def test_botocore_waiters_wait_on_the_virtual_clock() -> None:
     polls = [e for e in result.history if e["kind"] == "invoke" and e["op"] == "GetChange"]
     assert len(polls) == 3  # the waiter polls every 30 s until INSYNC at 45 s
     assert 60 <= result.virtual_seconds < 70 and result.wall_seconds < 10
+
+
+def test_zones_start_with_weighted_sets_and_aliases_as_route53_lists_them() -> None:
+    result = run(f"{ACTORS}:weighted", seed=1)
+    assert result.verdict == "pass", result.violations
+    final = next(e for e in result.history if e["kind"] == "final")
+    seen = {i["pk"]: i for i in final["tables"]["seen"]}
+    assert seen["lb.example.com. blue"]["weight"] == "90"
+    assert seen["lb.example.com. green"]["weight"] == "10"
+    assert seen["www.example.com. alias"]["target"] == "lb.example.com."
+    # The DELETE of the listed green set matched it exactly (strict layer) and blue answers on.
+    deletes = [e for e in result.history if e["kind"] == "complete" and e["actor"] == "drain"]
+    assert deletes[-1]["outcome"]["status"] == 200
+
+
+def test_a_bad_initial_record_is_refused_naming_its_key(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = OPS.read_text()
+    bad = tmp_path / "bad.toml"
+    marker = 'values = ["192.0.2.1"]'
+    assert marker in base
+    for extra, key in (
+        (
+            'values = ["192.0.2.1"], alias = { name = "a.example.com", zone = "example.com" }',
+            "alias",
+        ),
+        ('values = ["192.0.2.1"], set_identifier = "blue"', "weight"),
+        ('values = ["192.0.2.1"], set_identifier = "blue", weight = 300', "weight"),
+        ('values = ["192.0.2.1"], alias = { name = "a.example.com" }', "alias.zone"),
+    ):
+        bad.write_text(base.replace(marker, extra, 1))
+        assert main(["run", str(bad), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert str(bad) in err and key in err and "Traceback" not in err
+    with pytest.raises(dnschaos.UsageError, match="weight"):
+        dnschaos.Simulation("x").zone(
+            "example.com",
+            records=[{"name": "a.example.com", "type": "A", "values": ["192.0.2.1"], "weight": 5}],
+        )
