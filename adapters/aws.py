@@ -133,6 +133,9 @@ class TargetSpec:
     endpoint_url: str | None = None
     allow_real_aws: bool = False
     max_attempts: int = 3
+    real: Any = None  # --target aws: dnschaos.adapters.aws_real.RealAwsOptions
+    # Called with each session before clients are made (ordered replay's gate).
+    hooks: tuple[Any, ...] = ()
 
     def validate(self) -> None:
         if self.kind not in TARGETS:
@@ -289,6 +292,12 @@ def _hermetic_session(region: str) -> boto3.session.Session:
     )
 
 
+def _hooked(spec: TargetSpec, session: boto3.session.Session) -> AwsTarget:
+    for hook in spec.hooks:
+        hook(session)
+    return AwsTarget(spec, session)
+
+
 @contextmanager
 def open_target(
     spec: TargetSpec, *, clock: Clock, propagation_delay: float = 0.0, seed: int = 0
@@ -300,11 +309,15 @@ def open_target(
     """
     spec.validate()
     if spec.kind == "aws":
-        # Real credentials come from the usual chain only here, and only when enabled.
-        yield AwsTarget(spec, boto3.session.Session(region_name=spec.region))
+        # Real credentials come from the usual chain only here, and only when enabled;
+        # the guard, journal, budget and cleanup live in aws_real.
+        from dnschaos.adapters.aws_real import open_real
+
+        with open_real(spec, _hooked) as target:
+            yield target
         return
     if spec.kind == "moto-server":
-        yield AwsTarget(spec, _hermetic_session(spec.region))
+        yield _hooked(spec, _hermetic_session(spec.region))
         return
     # Imported before the session is made: importing moto adds its request
     # interceptor to botocore's built-in handlers, which a session copies.

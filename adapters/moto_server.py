@@ -47,7 +47,7 @@ def _loopback(host: str) -> str:
     )
 
 
-def serve(host: str, port: int, propagation_delay: float) -> None:
+def serve(host: str, port: int, propagation_delay: float, standin_token: str | None = None) -> None:
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
@@ -60,8 +60,17 @@ def serve(host: str, port: int, propagation_delay: float) -> None:
     route53_strict.install(SystemClock(), propagation_delay)
     dispatcher = DomainDispatcherApplication(create_backend_app)
     lock = threading.Lock()
+    proof = None
+    if standin_token is not None:
+        from dnschaos.adapters.aws_real import STANDIN_PATH, standin_digest, write_standin_token
+
+        proof = (STANDIN_PATH, standin_digest(write_standin_token(standin_token)).encode())
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if proof is not None and environ.get("PATH_INFO") == proof[0]:
+            # The rehearsal's proof that this server is the stand-in its token file names.
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [proof[1]]
         # moto's backends are not thread-safe; one request at a time, body included.
         with lock:
             return list(dispatcher(environ, start_response))
@@ -83,17 +92,26 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="seconds a change stays PENDING (default 0)",
     )
+    p.add_argument(
+        "--standin-token",
+        metavar="FILE",
+        help="tests only: write a fresh secret to FILE (mode 0600) so this server may stand "
+        "in for AWS in the --target aws rehearsal (see README)",
+    )
     args = p.parse_args(argv)
     if args.propagation_delay < 0:
         p.error(f"--propagation-delay {args.propagation_delay}: must be >= 0")
     _die_with_parent()
-    serve(_loopback(args.host), args.port, args.propagation_delay)
+    serve(_loopback(args.host), args.port, args.propagation_delay, args.standin_token)
     return 0
 
 
 @contextmanager
-def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterator[str]:
-    """Start a strict moto server in a child process; yields its endpoint URL."""
+def moto_server(
+    propagation_delay: float = 0.0, timeout: float = 60.0, standin_token: str | None = None
+) -> Iterator[str]:
+    """Start a strict moto server in a child process; yields its endpoint URL. With
+    ``standin_token`` (a file path) it may stand in for AWS in the rehearsal."""
     cmd = [
         sys.executable,
         "-m",
@@ -102,6 +120,7 @@ def moto_server(propagation_delay: float = 0.0, timeout: float = 60.0) -> Iterat
         "0",
         "--propagation-delay",
         str(propagation_delay),
+        *(["--standin-token", standin_token] if standin_token else []),
     ]
     env = {**_server_environment(os.environ), "PYTHONUNBUFFERED": "1"}
     # The server logs every request: a pipe nobody reads fills up and blocks it, so the

@@ -80,6 +80,10 @@ def assemble(
 
         return assemble_byo(scenario, aws, driver, history, streams, deadline=deadline)
     world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
+    if aws.spec.real is not None:  # --target aws: the table is named under the run id
+        from dnschaos.adapters.aws_real import plans_table
+
+        world.table = plans_table(aws.spec.real.run_id)
     world.provision()
     observer = _observer(aws, world, history, driver.clock)
     side = Side()
@@ -402,7 +406,7 @@ def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
     spec = target or TargetSpec("moto")
     spec.validate()
     if spec.kind == "aws":
-        raise UsageError("--target aws: scenario runs against real AWS are not supported yet")
+        return spec  # guarded when opened (dnschaos.adapters.aws_real), never reset
     if spec.kind == "moto-server":
         from dnschaos.adapters.moto_server import reset
 

@@ -42,6 +42,7 @@ class _Listed(tuple[str, ...]):
 def _parser() -> argparse.ArgumentParser:
     import shtab
 
+    from dnschaos import aws_commands
     from dnschaos.adapters.aws import TARGETS
     from dnschaos.dns import RESOLVERS, SERVERS
     from dnschaos.downstream.model import MITIGATIONS
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
         "(start one with: python -m dnschaos.adapters.moto_server)",
     )
+    aws_commands.add_flags(run)
     # Kept for the scripted story:
     what.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
     what.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
@@ -305,6 +307,28 @@ def _parser() -> argparse.ArgumentParser:
         "--json", metavar="PATH", help="write the replayed result to PATH"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     rep.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
+    rep.add_argument(
+        "--target",
+        default="moto",
+        choices=_Listed(TARGETS),
+        help="moto: replay the choices in-process (default); moto-server or aws: rerun on "
+        "wall time with the recorded writes released in their recorded order",
+    )
+    rep.add_argument("--endpoint-url", help="--target moto-server: the server on loopback")
+    rep.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.05,
+        help="ordered replay: wall seconds per scenario second (default 0.05)",
+    )
+    rep.add_argument(
+        "--order",
+        default="writes",
+        choices=("writes", "calls"),
+        help="ordered replay: release writes (default) or every call in the recorded order",
+    )
+    aws_commands.add_flags(rep)
+    aws_commands.add_cleanup_parser(sub)
 
     ex = sub.add_parser(
         "explore",
@@ -402,6 +426,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explore(args)
         if args.command == "completion":
             return _completion(args)
+        if args.command == "cleanup":
+            from dnschaos.aws_commands import cleanup_command
+
+            return cleanup_command(args)
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -558,8 +586,10 @@ def _run(args: argparse.Namespace) -> int:
     _inapplicable(args)
     if args.scenario == SCRIPTED:
         return _run_scripted(args)
+    from dnschaos.aws_commands import check_inapplicable
     from dnschaos.explore.search import seeds, systematic
 
+    check_inapplicable(args)
     spec = _spec(args)
     dfs = spec.strategy == "dfs"
     status = _status(
@@ -581,6 +611,8 @@ def _run(args: argparse.Namespace) -> int:
         status.show("schedule 1" if dfs else f"seed {spec.seed}")
         if dfs:
             result, report = systematic(spec, args.runs, progress=each)
+        elif spec.target == "aws":
+            result = _run_aws(args, spec)
         else:
             result = seeds(spec, args.runs, progress=each)
     if dfs:
@@ -614,6 +646,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.history:
         _write(args.history, result.history.jsonl(wall=args.history_wall))
     return VERDICT_EXIT[result.verdict]
+
+
+def _run_aws(args: argparse.Namespace, spec: RunSpec) -> Any:
+    from dnschaos.aws_commands import real_target
+    from dnschaos.runner import run
+
+    if args.runs > 1:
+        raise UsageError("--target aws: one run at a time; drop --runs")
+    result = run(spec, target=real_target(args))
+    aws = result.aws or {}
+    print(
+        f"aws run {aws.get('run_id')} in account {aws.get('account')}: deleted "
+        f"{len(aws.get('cleanup', {}).get('deleted', []))} resources at the end"
+    )
+    return result
 
 
 def _status(title: str, *, live: bool, total: int | None = None) -> Any:
@@ -779,6 +826,10 @@ def _replay(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import replay
 
     _check_writable("--json", args.json)
+    if args.target != "moto":
+        from dnschaos.explore.ordered import ordered_command
+
+        return ordered_command(args)
     done = replay(args.result, check=False)
     _print_result(done.result, quiet=args.quiet)
     if args.json:

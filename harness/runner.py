@@ -59,6 +59,7 @@ class RunResult:
     planner: str = "default"
     cascade: dict[str, Any] | None = None  # the downstream phases beside INCIDENT.md's
     unmatched_faults: tuple[str, ...] = ()  # faults whose match applied to no call
+    aws: dict[str, Any] | None = None  # --target aws: run id, account, budget, cleanup
 
     @property
     def headline(self) -> checkers.Violation | None:
@@ -95,6 +96,7 @@ class RunResult:
             "versions": versions(),
             "spec": self.spec.to_json(),
             "reproduce": self.spec.command(),
+            **({"aws": self.aws} if self.aws is not None else {}),
         }
 
 
@@ -120,13 +122,15 @@ def run(
     replay: Sequence[Choice] | None = None,
     dfs: DFSStrategy | None = None,
     guide: Any = None,
+    target: TargetSpec | None = None,
     **fields: Any,
 ) -> RunResult:
     """One run of ``spec`` (a :class:`RunSpec`, or a scenario's name or path with the spec's
     fields as keywords: ``run("incident-2025", variant="safe", seed=3)``).
 
     ``replay`` follows recorded choices; ``dfs`` follows a systematic explorer's prefix;
-    ``guide`` is any other strategy object (the shrinker's)."""
+    ``guide`` is any other strategy object (the shrinker's). ``target`` overrides the
+    spec's AWS target (``--target aws`` options, ordered replay's gate)."""
     if isinstance(spec, str):
         spec = RunSpec(scenario=spec, **fields)
     elif fields:
@@ -169,7 +173,12 @@ def run(
         sim = SimDriver(strategy, scenario.limits, history)
         history.clock = sim.clock
         driver, strategy_name = sim, strategy.name
-    target = prepare_target(TargetSpec(spec.target, endpoint_url=spec.endpoint_url), seed)
+    target = target or TargetSpec(spec.target, endpoint_url=spec.endpoint_url)
+    if target.kind == "aws":
+        from dnschaos.adapters.aws_real import scope_run
+
+        target, scenario = scope_run(target, scenario, spec)
+    target = prepare_target(target, seed)
     stop_on_violation = spec.stop_on_violation and scenario.stop_at_first_violation
     judged = _chosen(scenario, spec.invariants)
     # Stop early only for what is judged: a search aimed at one invariant must not end
@@ -206,7 +215,19 @@ def run(
         why = assembly.side.why()
         if outcome.stop == Stop.FINISHED and why is not None:
             outcome = replace(outcome, reason=why)
-    return _result(spec, scenario, strategy_name, outcome, history, judged)
+        real = _real_side(aws)
+    result = _result(spec, scenario, strategy_name, outcome, history, judged)
+    if real is not None:
+        from dnschaos.adapters.aws_real import judged_real
+
+        judged_real(result, real)
+    return result
+
+
+def _real_side(aws: Any) -> Any:
+    from dnschaos.adapters.aws_real import opened
+
+    return opened(aws)
 
 
 def _chosen(scenario: Scenario, names: Sequence[str]) -> dict[str, checkers.Check]:

@@ -333,6 +333,15 @@ def table_keys() -> dict[str, tuple[registry.Key, ...]]:
                 minimum=0.0,
             ),
         ),
+        "aws": (
+            K(
+                "accounts",
+                list,
+                [],
+                "--target aws: the only AWS account ids a run may touch (12 digits each)",
+                items=str,
+            ),
+        ),
         "fuzz": (
             K("max_faults", int, 3, "faults drawn per case at most", minimum=1),
             K(
@@ -724,12 +733,14 @@ def load(
     operator = _operator(top.sub("operator"))
     fuzz_templates, max_faults = _fuzz(top.sub("fuzz"))
     cascade = _cascade(top.sub("cascade"))
+    aws = _read(top.sub("aws") or _Table(source, "aws", {}), keys["aws"])
     if cascade is not None and dns is None:
         raise ScenarioError(
             f"{source}: cascade: needs a [dns] section (DWFM resolves DynamoDB's name)"
         )
     top.done(("faults", *(name for name in keys if "." not in name and name != "faults")))
     scenario = Scenario(
+        aws_accounts=tuple(aws["accounts"]),
         seed=meta["seed"],
         cascade=cascade,
         fuzz_faults=fuzz_templates,

@@ -90,6 +90,7 @@ class Scenario:
     source: str | None = None  # the scenario file, when it came from a path
     cli_faults: tuple[str, ...] = ()  # faults added with --fault
     limits: Limits = field(default_factory=lambda: default_limits(360.0))
+    aws_accounts: tuple[str, ...] = ()  # [aws] accounts: the allow-list of --target aws
     description: str = ""
     dns: Any = None  # dnschaos.dns.DnsConfig: probes and a DNS server; None: no DNS side
     operator: Any = None  # dnschaos.operator.OperatorConfig; None: nobody repairs by hand
@@ -223,7 +224,8 @@ class RunSpec:
                 raise UsageError(f"{flag} {value}: must be a finite number > 0")
         from dnschaos.adapters.aws import TargetSpec
 
-        TargetSpec(self.target, endpoint_url=self.endpoint_url).validate()
+        if self.target != "aws":  # its enablers belong to the run, checked as it opens
+            TargetSpec(self.target, endpoint_url=self.endpoint_url).validate()
         if self.mitigations:
             from dnschaos.downstream.model import MITIGATIONS
 

@@ -1,0 +1,141 @@
+"""The command line of ``--target aws``: its flags, ``dnschaos cleanup``, and the target a
+run or an ordered replay is given. Kept apart from ``dnschaos.cli`` so the real-account
+options live in one place; the library side is ``dnschaos.adapters.aws_real``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from dnschaos.errors import RealAwsRefusedError, UsageError
+
+
+def add_flags(parser: argparse.ArgumentParser | Any, *, run_options: bool = True) -> None:
+    """The real-account flags (run, replay and cleanup)."""
+    g = parser.add_argument_group("real AWS (--target aws)")
+    g.add_argument(
+        "--allow-real-aws",
+        action="store_true",
+        help="allow --target aws to touch a real account (also needs DNSCHAOS_ALLOW_REAL_AWS=1 "
+        "and the account on the allow-list)",
+    )
+    g.add_argument("--region", help="--target aws: the region (default: the usual AWS sources)")
+    g.add_argument(
+        "--journal-dir",
+        metavar="DIR",
+        help="--target aws: where run journals are kept (default ~/.local/state/dnschaos)",
+    )
+    if not run_options:
+        return
+    g.add_argument("--run-id", help="--target aws: the run's id (default: a fresh one)")
+    g.add_argument("--budget-calls", type=int, default=5000, help="API calls per run (5000)")
+    g.add_argument("--budget-zones", type=int, default=10, help="hosted zones per run (10)")
+    g.add_argument(
+        "--budget-records", type=int, default=2000, help="record set changes per run (2000)"
+    )
+    g.add_argument("--budget-wall", type=float, default=1800.0, help="wall seconds per run (1800)")
+    g.add_argument(
+        "--probe-server",
+        metavar="HOST:PORT",
+        help="--target aws: ask this DNS server instead of the zone's delegation set",
+    )
+
+
+def _region(args: argparse.Namespace) -> str:
+    if args.region:
+        return str(args.region)
+    import boto3
+
+    found = boto3.session.Session().region_name if args.target == "aws" else None
+    return found or "us-east-1"
+
+
+def check_inapplicable(args: argparse.Namespace) -> None:
+    if args.target == "aws":
+        return
+    for flag, given in (("--allow-real-aws", args.allow_real_aws), ("--region", args.region)):
+        if given:
+            raise UsageError(f"{flag}: applies to --target aws only; drop it")
+
+
+def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) -> Any:
+    """The TargetSpec of ``--target aws`` from the flags (enablers checked when opened)."""
+    from dnschaos.adapters.aws import TargetSpec
+    from dnschaos.adapters.aws_real import Budget, RealAwsOptions
+
+    budget = Budget(args.budget_calls, args.budget_zones, args.budget_records, args.budget_wall)
+    budget.validate()
+    options = RealAwsOptions(
+        run_id=args.run_id or "",
+        journal_dir=args.journal_dir,
+        budget=budget,
+        probe_server=args.probe_server,
+    )
+    if args.run_id and not (args.run_id.isalnum() and args.run_id.islower()):
+        raise UsageError(f"--run-id {args.run_id}: lowercase letters and digits only")
+    spec = TargetSpec(
+        "aws",
+        region=_region(args),
+        endpoint_url=endpoint_url or getattr(args, "endpoint_url", None),
+        allow_real_aws=args.allow_real_aws,
+        real=options,
+    )
+    spec.validate()  # both enablers, before anything else
+    return spec
+
+
+def cleanup_command(args: argparse.Namespace) -> int:
+    """``dnschaos cleanup --target aws [--run-id ID | --all-journals]``."""
+    from dnschaos.adapters.aws import TargetSpec
+    from dnschaos.adapters.aws_real import cleanup, cleanup_clients, default_journal_dir
+
+    if args.target != "aws":
+        raise UsageError(f"--target {args.target}: cleanup applies to --target aws only")
+    if bool(args.run_id) == bool(args.all_journals):
+        raise UsageError("cleanup: give exactly one of --run-id ID and --all-journals")
+    region = _region(args)
+    TargetSpec("aws", region=region, allow_real_aws=args.allow_real_aws).validate()
+    accounts = tuple(args.account or ())
+    clients = cleanup_clients(region, args.endpoint_url, accounts)
+    journal_dir = Path(args.journal_dir) if args.journal_dir else default_journal_dir()
+    report = cleanup(clients, journal_dir, run_id=args.run_id, all_journals=args.all_journals)
+    for line in report.deleted:
+        print(f"deleted {line}")
+    for line in report.skipped:
+        print(f"skipped {line}")
+    for line in report.errors:
+        print(f"could not delete {line}")
+    if not report.deleted and not report.skipped and not report.errors:
+        print("nothing to delete")
+    return 3 if report.errors else 0
+
+
+def add_cleanup_parser(sub: Any) -> None:
+    cl = sub.add_parser(
+        "cleanup",
+        help="delete what --target aws runs left behind (from their journals and by tag)",
+    )
+    cl.add_argument("--target", default="aws", help="aws (the only target with leftovers)")
+    cl.add_argument("--run-id", help="one run's leftovers")
+    cl.add_argument(
+        "--all-journals", action="store_true", help="every run with a journal in --journal-dir"
+    )
+    cl.add_argument(
+        "--account",
+        action="append",
+        metavar="ID",
+        help="an allowed account id (repeatable; also DNSCHAOS_AWS_ACCOUNTS)",
+    )
+    cl.add_argument("--endpoint-url", help="the test stand-in only (see README)")
+    add_flags(cl, run_options=False)
+
+
+__all__ = [
+    "RealAwsRefusedError",
+    "add_cleanup_parser",
+    "add_flags",
+    "check_inapplicable",
+    "cleanup_command",
+    "real_target",
+]

@@ -1,0 +1,198 @@
+"""--target aws refuses before any create call unless both enablers are given and STS names
+an allowed account; against the rehearsal stand-in, so nothing here can reach AWS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from dnschaos.cli import main
+
+from .aws_standin import ACCOUNT, StandIn, stand_in
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
+    with stand_in(tmp_path_factory.mktemp("standin")) as s:
+        yield s
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The operation of every botocore call the process makes, in order."""
+    seen: list[str] = []
+    original = BaseClient._make_api_call
+
+    def counted(self: Any, operation_name: str, api_params: Any) -> Any:
+        seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    return seen
+
+
+def _argv(standin: StandIn, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "run",
+        "incident-2025",
+        "--target",
+        "aws",
+        "--clock",
+        "real",
+        "--time-scale",
+        "0.02",
+        "--endpoint-url",
+        standin.url,
+        "--journal-dir",
+        str(tmp_path / "journals"),
+        *extra,
+    ]
+
+
+def _creates(calls: list[str]) -> list[str]:
+    return [
+        c for c in calls if c.startswith("Create") or c in ("PutItem", "ChangeResourceRecordSets")
+    ]
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    for key in ("DNSCHAOS_ALLOW_REAL_AWS", "DNSCHAOS_AWS_STANDIN", "DNSCHAOS_AWS_ACCOUNTS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_without_the_flag_nothing_is_called(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _env(monkeypatch, standin.env())
+    before = standin.snapshot()
+    calls.clear()
+    assert main(_argv(standin, tmp_path)) == 2
+    assert calls == []
+    assert "--allow-real-aws" in capsys.readouterr().err
+    assert standin.snapshot() == before
+
+
+def test_without_the_environment_nothing_is_called(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = standin.env()
+    del env["DNSCHAOS_ALLOW_REAL_AWS"]
+    _env(monkeypatch, env)
+    before = standin.snapshot()
+    calls.clear()
+    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert calls == []
+    assert "DNSCHAOS_ALLOW_REAL_AWS=1" in capsys.readouterr().err
+    assert standin.snapshot() == before
+
+
+def test_an_account_off_the_list_is_named_and_nothing_is_created(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _env(monkeypatch, standin.env(DNSCHAOS_AWS_ACCOUNTS="111111111111"))
+    before = standin.snapshot()
+    calls.clear()
+    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert calls == ["GetCallerIdentity"]
+    assert _creates(calls) == []
+    err = capsys.readouterr().err
+    assert f"account {ACCOUNT}" in err and "111111111111" in err
+    assert standin.snapshot() == before
+
+
+def test_no_allow_list_refuses_before_any_call(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = standin.env()
+    del env["DNSCHAOS_AWS_ACCOUNTS"]
+    _env(monkeypatch, env)
+    calls.clear()
+    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert calls == []
+    assert "allow-list" in capsys.readouterr().err
+
+
+def test_an_endpoint_without_the_standin_setting_is_refused(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = standin.env()
+    del env["DNSCHAOS_AWS_STANDIN"]
+    _env(monkeypatch, env)
+    calls.clear()
+    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert calls == []
+    assert "only for the test stand-in" in capsys.readouterr().err
+
+
+def test_a_token_the_server_does_not_hold_is_refused(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    forged = tmp_path / "forged.token"
+    forged.write_text("0" * 64)
+    forged.chmod(0o600)
+    _env(monkeypatch, standin.env(DNSCHAOS_AWS_STANDIN=str(forged)))
+    calls.clear()
+    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert calls == []
+    assert "does not hold the token" in capsys.readouterr().err
+
+
+def test_allowed_runs_create_and_a_budget_ends_them_unknown(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same counting sees creates once everything is allowed (so the zeros above mean
+    something); a budget of 60 calls ends the run unknown, and the run cleans up anyway."""
+    _env(monkeypatch, standin.env())
+    before = standin.snapshot()
+    calls.clear()
+    out_json = tmp_path / "r.json"
+    code = main(
+        _argv(
+            standin, tmp_path, "--allow-real-aws", "--budget-calls", "60", "--json", str(out_json)
+        )
+    )
+    assert code == 3
+    assert calls[0] == "GetCallerIdentity"
+    assert "CreateHostedZone" in calls and "CreateTable" in calls
+    import json
+
+    result = json.loads(out_json.read_text())
+    assert result["verdict"] == "unknown"
+    assert result["reason"].startswith("budget reached: 61 API calls > budget 60")
+    assert result["aws"]["cleanup"]["errors"] == []
+    assert any("hosted zone" in d for d in result["aws"]["cleanup"]["deleted"])
+    assert standin.snapshot() == before
