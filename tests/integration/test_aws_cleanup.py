@@ -1,0 +1,178 @@
+"""A --target aws run killed with SIGKILL leaves its journal; `dnschaos cleanup` deletes what
+it made (from the journal, and by tag when the journal is gone), and only that."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dnschaos.adapters.aws_real import Journal, read_journal, scoped_name
+from dnschaos.cli import main
+
+from .aws_standin import StandIn, stand_in
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
+    with stand_in(tmp_path_factory.mktemp("standin")) as s:
+        # Somebody else's zone and table: cleanup must leave them alone.
+        s.client("route53").create_hosted_zone(Name="bystander.example.", CallerReference="by")
+        s.client("dynamodb").create_table(
+            TableName="dnschaos-bystander",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield s
+
+
+def _killed_run(standin: StandIn, journals: Path, run_id: str) -> None:
+    """Start a run, SIGKILL it once it has made its zone, table and some records."""
+    env = {**os.environ, **standin.env()}
+    cmd = [
+        sys.executable,
+        "-c",
+        "import sys; from dnschaos.cli import main; sys.exit(main())",
+        "run",
+        "incident-2025",
+        "--target",
+        "aws",
+        "--allow-real-aws",
+        "--clock",
+        "real",
+        "--time-scale",
+        "0.05",
+        "--endpoint-url",
+        standin.url,
+        "--journal-dir",
+        str(journals),
+        "--run-id",
+        run_id,
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    path = journals / f"{run_id}.jsonl"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            entries = read_journal(path) if path.exists() else []
+            records = sum(1 for e in entries if e["kind"] == "records")
+            if records >= 20 and any(e["op"] == "created" for e in entries):
+                break
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the run made no records within 60s")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _cleanup(standin: StandIn, journals: Path, *how: str) -> int:
+    return main(
+        [
+            "cleanup",
+            "--target",
+            "aws",
+            "--allow-real-aws",
+            "--endpoint-url",
+            standin.url,
+            "--journal-dir",
+            str(journals),
+            *how,
+        ]
+    )
+
+
+def test_sigkill_then_cleanup_restores_the_account(
+    standin: StandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+    before = standin.snapshot()
+    journals = tmp_path / "journals"
+    _killed_run(standin, journals, "killedrun1")
+    zones, tables = standin.snapshot()
+    assert len(zones) == len(before[0]) + 1 and "dnschaos-killedrun1-plans" in tables
+    assert _cleanup(standin, journals, "--all-journals") == 0
+    out = capsys.readouterr().out
+    assert "deleted hosted zone" in out and "killedrun1.chaos.test" in out
+    assert "deleted table dnschaos-killedrun1-plans" in out
+    assert standin.snapshot() == before
+    assert _cleanup(standin, journals, "--all-journals") == 0
+    assert capsys.readouterr().out.strip() == "nothing to delete"
+
+
+def test_cleanup_by_tag_when_the_journal_is_lost(
+    standin: StandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+    before = standin.snapshot()
+    journals = tmp_path / "journals"
+    _killed_run(standin, journals, "killedrun2")
+    (journals / "killedrun2.jsonl").unlink()
+    assert _cleanup(standin, journals, "--run-id", "killedrun2") == 0
+    out = capsys.readouterr().out
+    assert "deleted hosted zone" in out and "deleted table dnschaos-killedrun2-plans" in out
+    assert standin.snapshot() == before
+    assert _cleanup(standin, journals, "--run-id", "killedrun2") == 0
+    assert capsys.readouterr().out.strip() == "nothing to delete"
+
+
+def test_a_live_run_journal_is_skipped(
+    standin: StandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+    journal = Journal(tmp_path, "liverun")  # holds the lock, as a running run does
+    try:
+        assert _cleanup(standin, tmp_path, "--all-journals") == 0
+        assert "skipped run liverun: still running" in capsys.readouterr().out
+    finally:
+        journal.close()
+
+
+def test_cleanup_needs_the_enablers_and_one_selection(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DNSCHAOS_ALLOW_REAL_AWS", raising=False)
+    assert _cleanup(standin, tmp_path, "--all-journals") == 2
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+    assert _cleanup(standin, tmp_path) == 2
+    assert _cleanup(standin, tmp_path, "--all-journals", "--run-id", "x1") == 2
+
+
+def test_journal_lines_are_whole_and_a_torn_tail_is_ignored(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, "run1")
+    journal.write("intent", "zone", name="a.example.", caller_reference="r")
+    journal.close()
+    with (tmp_path / "run1.jsonl").open("a") as f:
+        f.write('{"run": "run1", "op": "inte')  # killed mid-line
+    entries = read_journal(tmp_path / "run1.jsonl")
+    assert [(e["op"], e["kind"], e["name"]) for e in entries] == [("intent", "zone", "a.example.")]
+    assert json.loads((tmp_path / "run1.jsonl").read_text().splitlines()[0])["run"] == "run1"
+
+
+def test_zone_names_carry_the_run_id() -> None:
+    assert (
+        scoped_name("dynamodb.us-east-1.chaos.test", "dc1") == "dynamodb.us-east-1.dc1.chaos.test"
+    )
