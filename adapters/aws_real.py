@@ -74,6 +74,9 @@ THROTTLE_CODES: Final = frozenset(
 )
 
 
+MAX_PROBES: Final = 500  # DNS queries per run at most (each change is probed once)
+
+
 class BudgetExhausted(HarnessError):
     """A run reached one of its budget's bounds; it ends without a verdict."""
 
@@ -107,6 +110,9 @@ class RealAwsOptions:
     accounts: tuple[str, ...] = ()  # the scenario's [aws] accounts; the environment's are added
     budget: Budget = field(default_factory=Budget)
     probe_server: str | None = None  # HOST:PORT to ask instead of the delegation set
+    # (zone id, zone name) -> the (address, port) of name servers to probe; None: the
+    # zone's own delegation set. The rehearsal points it at the embedded responder.
+    probe_servers: Callable[[str, str], list[tuple[str, int]]] | None = None
 
     def journal_path(self) -> Path:
         return Path(self.journal_dir) if self.journal_dir else default_journal_dir()
@@ -347,6 +353,9 @@ class RealRun:
         self.operations: set[str] = set()  # every "service:Operation" called
         self.changes: list[ChangeWatch] = []
         self.deleted: list[str] = []
+        self.zone_names: dict[str, str] = {}
+        self.probes: list[dict[str, Any]] = []
+        self.probe_skipped: str | None = None
         self._lock = threading.Lock()
         self._accounting = True
         self._watchers: list[threading.Thread] = []
@@ -389,6 +398,7 @@ class RealRun:
             self.journal.write("intent", "table", name=_json_body(body).get("TableName"))
         elif op == RECORD_CHANGE:
             zone = str(params.get("url_path", "")).split("/hostedzone/")[-1].split("/")[0]
+            params.get("context", {})["dnschaos_zone"] = zone
             self.journal.write("intent", "records", zone=zone)
         elif op in ITEM_WRITES:
             self.journal.write("intent", "item", table=_json_body(body).get("TableName"))
@@ -417,13 +427,21 @@ class RealRun:
                 self.exhausted = f"budget reached: {over}"
             raise BudgetExhausted(self.exhausted)
 
-    def _after_call(self, http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    def _after_call(
+        self,
+        http_response: Any,
+        parsed: dict[str, Any],
+        model: Any,
+        context: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
         status = getattr(http_response, "status_code", 0)
         if status >= 300:
             return
         op = model.name
         if op == ZONE_CREATE:
             zone_id = str(parsed["HostedZone"]["Id"]).split("/")[-1]
+            self.zone_names[zone_id] = str(parsed["HostedZone"]["Name"])
             self.journal.write("created", "zone", id=zone_id, name=parsed["HostedZone"]["Name"])
             self.client("route53").change_tags_for_resource(
                 ResourceType="hostedzone",
@@ -437,7 +455,8 @@ class RealRun:
             )
         elif op == RECORD_CHANGE:
             info = parsed.get("ChangeInfo", {})
-            self._watch(str(info.get("Id", "")), str(info.get("Status", "")))
+            zone = (context or {}).get("dnschaos_zone", "")
+            self._watch(str(info.get("Id", "")), str(info.get("Status", "")), str(zone))
 
     def _needs_retry(
         self, response: Any = None, attempts: int = 0, operation: Any = None, **_: Any
@@ -453,31 +472,82 @@ class RealRun:
 
     # GetChange -----------------------------------------------------------
 
-    def _watch(self, change_id: str, status: str) -> None:
+    def _watch(self, change_id: str, status: str, zone: str) -> None:
         watch = ChangeWatch(change_id.split("/")[-1], time.monotonic(), status)
         with self._lock:
             self.changes.append(watch)
-        if status == "INSYNC":
-            watch.insync_after = 0.0
-            return
-        thread = threading.Thread(target=self._follow, args=(watch,), daemon=True)
+        thread = threading.Thread(target=self._follow, args=(watch, zone), daemon=True)
         self._watchers.append(thread)
         thread.start()
 
-    def _follow(self, watch: ChangeWatch) -> None:
+    def _follow(self, watch: ChangeWatch, zone: str) -> None:
         r53 = self.client("route53")
         delay = 0.5
-        while not self._stop.is_set():
+        status = watch.first_status
+        while status != "INSYNC" and not self._stop.is_set():
+            self._stop.wait(delay)
+            delay = min(delay * 2, 10.0)
             try:
                 status = r53.get_change(Id=watch.change)["ChangeInfo"]["Status"]
             except Exception:
                 return  # a budget stop or the run ending; the watch stays open
             watch.polls += 1
-            if status == "INSYNC":
-                watch.insync_after = time.monotonic() - watch.submitted
-                return
-            self._stop.wait(delay)
-            delay = min(delay * 2, 10.0)
+        if status == "INSYNC":
+            watch.insync_after = time.monotonic() - watch.submitted
+            if zone and not self._stop.is_set():
+                self._probe(zone, watch)
+
+    # DNS probes ------------------------------------------------------------
+
+    def _probe_targets(self, zone: str, name: str) -> list[tuple[str, int]]:
+        if self.options.probe_servers is not None:
+            return self.options.probe_servers(zone, name)
+        if self.options.probe_server:
+            host, _, port = self.options.probe_server.rpartition(":")
+            return [(host, int(port))]
+        if self.client_kw.get("endpoint_url"):
+            raise LookupError(
+                "the stand-in is a moto server and serves no DNS, and its delegation set "
+                "names AWS's servers, which do not host this zone; give --probe-server"
+            )
+        import dns.resolver
+
+        ns = self.client("route53").get_hosted_zone(Id=zone)["DelegationSet"]["NameServers"]
+        out = []
+        for host in ns[:2]:  # two of the four: enough to see propagation, half the queries
+            address = dns.resolver.resolve(host, "A")[0].to_text()
+            out.append((address, 53))
+        return out
+
+    def _probe(self, zone: str, watch: ChangeWatch) -> None:
+        """Ask the zone's name servers for its apex once the change is INSYNC."""
+        import dns.exception
+        import dns.message
+        import dns.query
+        import dns.rcode
+
+        name = self.zone_names.get(zone)
+        if name is None or len(self.probes) >= MAX_PROBES:
+            return
+        try:
+            servers = self._probe_targets(zone, name)
+        except Exception as exc:
+            self.probe_skipped = f"DNS probes skipped: {exc}"
+            return
+        for host, port in servers:
+            entry: dict[str, Any] = {
+                "change": watch.change,
+                "name": name,
+                "server": f"{host}:{port}",
+            }
+            try:
+                reply = dns.query.udp(dns.message.make_query(name, "A"), host, port=port, timeout=2)
+                entry["rcode"] = dns.rcode.to_text(reply.rcode())
+                entry["answers"] = sorted(r.to_text() for rrset in reply.answer for r in rrset)
+            except (dns.exception.DNSException, OSError) as exc:
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self.probes.append(entry)
 
     # the end ---------------------------------------------------------------
 
@@ -515,6 +585,8 @@ class RealRun:
             },
             "throttled": list(self.throttled),
             "changes": [c.as_dict() for c in self.changes],
+            "probes": list(self.probes),
+            "probes_skipped": self.probe_skipped,
             "operations": sorted({"sts:GetCallerIdentity", *self.operations}),
         }
 
