@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv dns-servers browser demo test conformance-moto lint bench clean
+.PHONY: help venv dns-servers browser demo test conformance-moto lint bench clean aws-rehearsal
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (results go to BENCHMARKS.md by hand)"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
+	@echo "make aws-rehearsal - the --target aws code path against a loopback moto stand-in"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,9 @@ test: $(STAMP) dns-servers browser
 	@echo
 	@echo "== the test suite =="
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+aws-rehearsal: $(STAMP)
+	$(PY) -m tests.integration.aws_rehearsal
 
 conformance-moto: $(STAMP)
 	$(PY) -m pytest -q tests/conformance/route53 --against=moto -rx

@@ -208,11 +208,21 @@ class Divergence:
 class Comparison:
     first: Divergence | None = None
     answers: list[Divergence] = field(default_factory=list)  # candidate strict-layer deviations
+    timing: list[Divergence] = field(default_factory=list)  # other answers to calls not ordered
     compared: int = 0
 
 
-def compare(recorded: list[Call], replayed: list[Call], run_id: str | None) -> Comparison:
-    """Each actor's calls side by side, in its own order, up to its first differing request."""
+def compare(
+    recorded: list[Call],
+    replayed: list[Call],
+    run_id: str | None,
+    ordered: Callable[[str], bool] = lambda op: True,
+) -> Comparison:
+    """Each actor's calls side by side, in its own order, up to its first differing request.
+
+    Another answer to the same request is a candidate deviation of the strict layer when
+    the call was ordered (``ordered(op)``): the service saw the same history before it.
+    For a call the gate let run freely it may be timing alone, and is listed apart."""
     left, right = Normalizer(None), Normalizer(run_id)
     mine_r: dict[str, list[Call]] = {}
     mine_p: dict[str, list[Call]] = {}
@@ -236,9 +246,10 @@ def compare(recorded: list[Call], replayed: list[Call], run_id: str | None) -> C
                     actor, i, "answer", {**a, "answer": x}, {**b, "answer": y}, rep[i].seq
                 )
                 found.append(d)
-                out.answers.append(d)
+                (out.answers if ordered(rec[i].op) else out.timing).append(d)
     out.first = min(found, key=lambda d: d.replay_seq) if found else None
     out.answers.sort(key=lambda d: d.replay_seq)
+    out.timing.sort(key=lambda d: d.replay_seq)
     return out
 
 
@@ -284,6 +295,7 @@ class OrderedReplay:
                 "compared_calls": c.compared,
                 "first_divergence": c.first.as_dict() if c.first else None,
                 "candidate_deviations": [d.as_dict() for d in c.answers],
+                "unordered_answer_differences": [d.as_dict() for d in c.timing],
             },
         }
 
@@ -324,7 +336,7 @@ def ordered_replay(
     )
     result = run(again, target=target)
     run_id = (result.aws or {}).get("run_id")
-    comparison = compare(recorded_calls, calls_of(list(result.history)), run_id)
+    comparison = compare(recorded_calls, calls_of(list(result.history)), run_id, gate._gated)
     return OrderedReplay(recorded, result, comparison, gate)
 
 
@@ -365,6 +377,11 @@ def print_replay(done: OrderedReplay, *, out: Callable[[str], None] = print) -> 
         for key, (was, now) in differences(first.recorded or {}, first.replayed or {}).items():
             out(f"  {key}: recorded {was!r}")
             out(f"  {' ' * len(key)}  replayed {now!r}")
+    if done.comparison.timing:
+        out(
+            f"answers that differ to calls the gate did not order (timing, not a deviation): "
+            f"{len(done.comparison.timing)}"
+        )
     if done.comparison.answers:
         out(
             f"candidate strict-layer deviations (same request, other answer): {len(done.comparison.answers)}"
