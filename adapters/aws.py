@@ -313,7 +313,7 @@ def open_target(
         # the guard, journal, budget and cleanup live in aws_real.
         from dnschaos.adapters.aws_real import open_real
 
-        with open_real(spec, _hooked) as target:
+        with open_real(spec, _hooked, _hermetic_session) as target:
             yield target
         return
     if spec.kind == "moto-server":

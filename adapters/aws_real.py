@@ -205,8 +205,14 @@ def standin_verified(endpoint_url: str) -> bool:
     return True
 
 
-def make_session(region: str, endpoint_url: str | None) -> boto3.session.Session:
-    """Real AWS: the standard credential chain. The stand-in: moto's fake credentials only."""
+Hermetic = Callable[[str], boto3.session.Session]
+
+
+def make_session(
+    region: str, endpoint_url: str | None, hermetic: Hermetic
+) -> boto3.session.Session:
+    """Real AWS: the standard credential chain. The stand-in: ``hermetic(region)``, the moto
+    targets' session (moto's fake credentials, no AWS configuration read)."""
     if endpoint_url is None:
         return boto3.session.Session(region_name=region)
     if not standin_verified(endpoint_url):
@@ -214,9 +220,7 @@ def make_session(region: str, endpoint_url: str | None) -> boto3.session.Session
             f"--endpoint-url {endpoint_url}: --target aws talks to AWS's own endpoints; "
             "an endpoint URL is accepted only for the test stand-in"
         )
-    from dnschaos.adapters.aws import _hermetic_session
-
-    return _hermetic_session(region)
+    return hermetic(region)
 
 
 def require_accounts(scenario_accounts: tuple[str, ...]) -> tuple[str, ...]:
@@ -778,12 +782,14 @@ def opened(target: Any) -> Opened | None:
 
 
 @contextmanager
-def open_real(spec: Any, make_target: Callable[[Any, boto3.session.Session], Any]) -> Iterator[Any]:
+def open_real(
+    spec: Any, make_target: Callable[[Any, boto3.session.Session], Any], hermetic: Hermetic
+) -> Iterator[Any]:
     """Guard, journal and clean up one run on ``spec`` (a TargetSpec of kind ``aws``)."""
     options: RealAwsOptions = spec.real or RealAwsOptions()
     options.budget.validate()
     accounts = require_accounts(options.accounts)  # before any credential is looked at
-    session = make_session(spec.region, spec.endpoint_url)
+    session = make_session(spec.region, spec.endpoint_url, hermetic)
     client_kw: dict[str, Any] = {}
     if spec.endpoint_url:
         client_kw["endpoint_url"] = spec.endpoint_url
@@ -800,11 +806,11 @@ def open_real(spec: Any, make_target: Callable[[Any, boto3.session.Session], Any
 
 
 def cleanup_clients(
-    region: str, endpoint_url: str | None, accounts: tuple[str, ...]
+    region: str, endpoint_url: str | None, accounts: tuple[str, ...], hermetic: Hermetic
 ) -> CleanupClients:
     """Clients for ``dnschaos cleanup``: the same guard as a run (enablers checked by the caller)."""
     checked = require_accounts(accounts)
-    session = make_session(region, endpoint_url)
+    session = make_session(region, endpoint_url, hermetic)
     kw: dict[str, Any] = {"endpoint_url": endpoint_url} if endpoint_url else {}
     check_account(session, checked, **kw)
     return CleanupClients(session.client("route53", **kw), session.client("dynamodb", **kw))

@@ -87,7 +87,7 @@ def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) ->
 
 def cleanup_command(args: argparse.Namespace) -> int:
     """``dnschaos cleanup --target aws [--run-id ID | --all-journals]``."""
-    from dnschaos.adapters.aws import TargetSpec
+    from dnschaos.adapters.aws import TargetSpec, _hermetic_session
     from dnschaos.adapters.aws_real import cleanup, cleanup_clients, default_journal_dir
 
     if args.target != "aws":
@@ -97,7 +97,7 @@ def cleanup_command(args: argparse.Namespace) -> int:
     region = _region(args)
     TargetSpec("aws", region=region, allow_real_aws=args.allow_real_aws).validate()
     accounts = tuple(args.account or ())
-    clients = cleanup_clients(region, args.endpoint_url, accounts)
+    clients = cleanup_clients(region, args.endpoint_url, accounts, _hermetic_session)
     journal_dir = Path(args.journal_dir) if args.journal_dir else default_journal_dir()
     report = cleanup(clients, journal_dir, run_id=args.run_id, all_journals=args.all_journals)
     for line in report.deleted:

@@ -383,13 +383,12 @@ def print_replay(done: OrderedReplay, *, out: Callable[[str], None] = print) -> 
             f"{len(done.comparison.timing)}"
         )
     if done.comparison.answers:
-        out(
-            f"candidate strict-layer deviations (same request, other answer): {len(done.comparison.answers)}"
-        )
+        count = len(done.comparison.answers)
+        out(f"candidate strict-layer deviations (same request, other answer): {count}")
         for d in done.comparison.answers[:5]:
-            out(
-                f"  {d.actor} call {d.index}: recorded {d.recorded['answer']} replayed {d.replayed['answer'] if d.replayed else None}"
-            )
+            was = (d.recorded or {}).get("answer")
+            now = (d.replayed or {}).get("answer")
+            out(f"  {d.actor} call {d.index}: recorded {was} replayed {now}")
 
 
 def ordered_command(args: argparse.Namespace) -> int:

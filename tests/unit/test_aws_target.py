@@ -129,9 +129,13 @@ def test_real_aws_target_still_reads_the_standard_chain(
     config = hostile(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_PROFILE", "other")
     monkeypatch.setenv(REAL_AWS_ENV, "1")
-    spec = TargetSpec("aws", allow_real_aws=True)
-    with open_target(spec, clock=ManualClock()) as target:
-        core = target._session._session
-        assert core.get_config_variable("config_file") == str(config)
-        assert core.get_config_variable("profile") == "other"
-        assert core.get_config_variable("use_fips_endpoint") is True
+    # The session --target aws opens once its guard has passed (the guard needs STS).
+    from dnschaos.adapters.aws import _hermetic_session
+    from dnschaos.adapters.aws_real import make_session
+
+    TargetSpec("aws", allow_real_aws=True).validate()
+    session = make_session("us-east-1", None, _hermetic_session)
+    core = session._session
+    assert core.get_config_variable("config_file") == str(config)
+    assert core.get_config_variable("profile") == "other"
+    assert core.get_config_variable("use_fips_endpoint") is True

@@ -1,0 +1,169 @@
+"""Units of the real-AWS target and of ordered replay: allow-list, the gate, the comparison."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
+from dnschaos.adapters.aws_real import ACCOUNTS_ENV, allowed_accounts, plans_table, scoped_name
+from dnschaos.errors import RealAwsRefusedError, UsageError
+from dnschaos.explore.ordered import Call, Gate, calls_of, compare
+from dnschaos.sim.clock import ManualClock
+
+
+def test_no_allow_list_refuses_before_any_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(REAL_AWS_ENV, "1")
+    monkeypatch.delenv(ACCOUNTS_ENV, raising=False)
+
+    def no_calls(*_: Any) -> Any:
+        raise AssertionError("no AWS call may be made")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", no_calls)
+    spec = TargetSpec("aws", allow_real_aws=True)
+    with (
+        pytest.raises(RealAwsRefusedError, match="no account allow-list"),
+        open_target(spec, clock=ManualClock()),
+    ):
+        raise AssertionError("must not get here")
+
+
+def test_allow_list_merges_scenario_and_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ACCOUNTS_ENV, " 222222222222 ,111111111111")
+    assert allowed_accounts(("111111111111",)) == ("111111111111", "222222222222")
+    monkeypatch.setenv(ACCOUNTS_ENV, "12345")
+    with pytest.raises(UsageError, match=r"'12345'.*12 digits"):
+        allowed_accounts(())
+
+
+def test_names_under_the_run_id() -> None:
+    assert scoped_name("a.b.chaos.test.", "dc1") == "a.b.dc1.chaos.test"
+    assert plans_table("dc1") == "dnschaos-dc1-plans"
+    assert plans_table(None) == "dnschaos-plans"
+
+
+def _context(actor: str) -> dict[str, Any]:
+    return {"client_config": SimpleNamespace(user_agent_extra=f"dnschaos-actor/{actor}")}
+
+
+def _write(gate: Gate, actor: str, done: list[str], delay: float = 0.0) -> None:
+    ctx = _context(actor)
+    time.sleep(delay)
+    gate._before(model=SimpleNamespace(name="PutItem"), context=ctx)
+    done.append(actor)
+    gate._after(context=ctx)
+
+
+def test_gate_releases_writes_in_the_recorded_order() -> None:
+    recorded = [
+        Call("b", "PutItem", {}, None, 0),
+        Call("a", "Query", {}, None, 1),  # a read: not gated with order=writes
+        Call("a", "PutItem", {}, None, 2),
+        Call("b", "PutItem", {}, None, 3),
+    ]
+    gate = Gate(recorded, frozenset({"PutItem"}), timeout=10)
+    done: list[str] = []
+
+    def actor_b() -> None:
+        _write(gate, "b", done, delay=0.2)  # b arrives late, yet goes first
+        _write(gate, "b", done)
+
+    threads = [
+        threading.Thread(target=_write, args=(gate, "a", done)),
+        threading.Thread(target=actor_b),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert done == ["b", "a", "b"]
+    assert gate.opened is None
+
+
+def test_gate_opens_after_its_timeout_and_says_why() -> None:
+    recorded = [Call("b", "PutItem", {}, None, 0), Call("a", "PutItem", {}, None, 1)]
+    gate = Gate(recorded, frozenset({"PutItem"}), timeout=0.2)
+    done: list[str] = []
+    _write(gate, "a", done)  # b never writes
+    assert done == ["a"]
+    assert gate.opened is not None and "recorded write 0 (b PutItem)" in gate.opened
+
+
+def test_comparison_normalises_ids_and_sorts_answers() -> None:
+    history = [
+        {
+            "seq": 0,
+            "kind": "invoke",
+            "actor": "a",
+            "op": "PutItem",
+            "params": {"table": "dnschaos-plans"},
+        },
+        {"seq": 1, "kind": "complete", "actor": "a", "op": "PutItem", "outcome": {"status": 200}},
+        {
+            "seq": 2,
+            "kind": "invoke",
+            "actor": "a",
+            "op": "Query",
+            "params": {"table": "dnschaos-plans"},
+        },
+        {
+            "seq": 3,
+            "kind": "complete",
+            "actor": "a",
+            "op": "Query",
+            "outcome": {"status": 200, "items": 1},
+        },
+        {
+            "seq": 4,
+            "kind": "invoke",
+            "actor": "b",
+            "op": "ChangeResourceRecordSets",
+            "params": {"zone": "Z1", "changes": ["UPSERT x.chaos.test. A 1"]},
+        },
+        {
+            "seq": 5,
+            "kind": "complete",
+            "actor": "b",
+            "op": "ChangeResourceRecordSets",
+            "outcome": {"status": 200, "change": "C1", "change_status": "PENDING"},
+        },
+    ]
+    replayed = [dict(e) for e in history]
+    replayed[0] = {**history[0], "params": {"table": "dnschaos-dc9-plans"}}
+    replayed[2] = {**history[2], "params": {"table": "dnschaos-dc9-plans"}}
+    replayed[3] = {**history[3], "outcome": {"status": 200, "items": 0}}
+    replayed[4] = {
+        **history[4],
+        "params": {"zone": "Z777", "changes": ["UPSERT x.dc9.chaos.test. A 1"]},
+    }
+    replayed[5] = {
+        **history[5],
+        "outcome": {"status": 400, "error": "InvalidChangeBatch", "change": "C9"},
+    }
+    out = compare(calls_of(history), calls_of(replayed), "dc9", lambda op: op != "Query")
+    assert out.first is not None and (out.first.actor, out.first.kind) == ("a", "answer")
+    assert [(d.actor, d.index) for d in out.timing] == [("a", 1)]  # a read: timing
+    assert [(d.actor, d.index) for d in out.answers] == [("b", 0)]  # an ordered write
+    assert out.answers[0].replayed is not None
+    assert out.answers[0].replayed["answer"] == {"status": 400, "error": "InvalidChangeBatch"}
+
+
+def test_a_different_request_ends_the_actors_comparison() -> None:
+    rec = [
+        Call("a", "PutItem", {"generation": "1"}, {"status": 200}, 0),
+        Call("a", "PutItem", {"generation": "2"}, {"status": 200}, 1),
+    ]
+    rep = [
+        Call("a", "PutItem", {"generation": "1"}, {"status": 200}, 0),
+        Call("a", "PutItem", {"generation": "3"}, {"status": 500}, 1),
+    ]
+    out = compare(rec, rep, None)
+    assert out.first is not None and out.first.kind == "request"
+    assert out.first.recorded == {"op": "PutItem", "generation": "2"}
+    assert out.first.replayed == {"op": "PutItem", "generation": "3"}
+    assert out.answers == []
