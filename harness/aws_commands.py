@@ -47,7 +47,9 @@ def _region(args: argparse.Namespace) -> str:
         return str(args.region)
     import boto3
 
-    found = boto3.session.Session().region_name if args.target == "aws" else None
+    # The usual sources, for a real account only: the stand-in reads no AWS configuration.
+    real = args.target == "aws" and not getattr(args, "endpoint_url", None)
+    found = boto3.session.Session().region_name if real else None
     return found or "us-east-1"
 
 

@@ -188,11 +188,30 @@ def test_allowed_runs_create_and_a_budget_ends_them_unknown(
     assert code == 3
     assert calls[0] == "GetCallerIdentity"
     assert "CreateHostedZone" in calls and "CreateTable" in calls
-    import json
+    from dnschaos.spec import load_result
 
-    result = json.loads(out_json.read_text())
+    result = load_result(out_json)  # checked against result.schema.json
     assert result["verdict"] == "unknown"
     assert result["reason"].startswith("budget reached: 61 API calls > budget 60")
     assert result["aws"]["cleanup"]["errors"] == []
     assert any("hosted zone" in d for d in result["aws"]["cleanup"]["deleted"])
     assert standin.snapshot() == before
+
+
+def test_throttling_is_retried_by_botocore_and_recorded(
+    standin: StandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, standin.env())
+    out_json = tmp_path / "r.json"
+    fault = "kind=error,code=Throttling,actor=planner,service=dynamodb,operation=PutItem,nth=1"
+    code = main(
+        _argv(standin, tmp_path, "--allow-real-aws", "--fault", fault, "--json", str(out_json))
+    )
+    assert code in (0, 1)
+    from dnschaos.spec import load_result
+
+    aws = load_result(out_json)["aws"]
+    # DynamoDB names its throttling ThrottlingException; botocore retried it (attempt 1).
+    assert aws["throttled"] == [{"op": "PutItem", "code": "ThrottlingException", "attempt": 1}]
+    assert aws["changes"] and all(c["insync_after_s"] is not None for c in aws["changes"])
+    assert "stand-in" in aws["probes_skipped"]  # no --probe-server: skipped, and says why
