@@ -110,6 +110,7 @@ class RealAwsOptions:
     accounts: tuple[str, ...] = ()  # the scenario's [aws] accounts; the environment's are added
     budget: Budget = field(default_factory=Budget)
     probe_server: str | None = None  # HOST:PORT to ask instead of the delegation set
+    settle_seconds: float = 60.0  # at the end, how long changes still PENDING are followed
     # (zone id, zone name) -> the (address, port) of name servers to probe; None: the
     # zone's own delegation set. The rehearsal points it at the embedded responder.
     probe_servers: Callable[[str, str], list[tuple[str, int]]] | None = None
@@ -457,7 +458,7 @@ class RealRun:
             self.journal.write(
                 "created", "table", name=desc.get("TableName"), arn=desc.get("TableArn")
             )
-        elif op == RECORD_CHANGE:
+        elif op == RECORD_CHANGE and self._accounting:  # not cleanup's own deletions
             info = parsed.get("ChangeInfo", {})
             zone = (context or {}).get("dnschaos_zone", "")
             self._watch(str(info.get("Id", "")), str(info.get("Status", "")), str(zone))
@@ -557,6 +558,10 @@ class RealRun:
 
     def finish(self) -> CleanupReport:
         """Stop following changes, delete everything the run made, close the journal."""
+        # Changes made just before the end are still followed to INSYNC (and probed), a while.
+        deadline = time.monotonic() + self.options.settle_seconds
+        for thread in self._watchers:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self._stop.set()
         for thread in self._watchers:
             thread.join(timeout=5)
