@@ -799,7 +799,17 @@ def open_real(
     if spec.endpoint_url:
         client_kw["endpoint_url"] = spec.endpoint_url
     account = check_account(session, accounts, **client_kw)
-    run = RealRun(session, options, options.run_id or new_run_id(), account, client_kw)
+    try:
+        run = RealRun(session, options, options.run_id or new_run_id(), account, client_kw)
+    except BlockingIOError:
+        raise UsageError(
+            f"--run-id {options.run_id}: a run with this id is running now; choose another"
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"--journal-dir {options.journal_path()}: cannot write the run's journal there "
+            f"({exc.strerror or exc}); give a writable directory"
+        ) from None
     target = make_target(spec, session)
     state = Opened(run)
     _OPEN[id(target)] = state

@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from dnschaos.errors import RealAwsRefusedError, UsageError
+from dnschaos.errors import UsageError
 
 
 def add_flags(parser: argparse.ArgumentParser | Any, *, run_options: bool = True) -> None:
@@ -54,10 +54,18 @@ def _region(args: argparse.Namespace) -> str:
 
 
 def check_inapplicable(args: argparse.Namespace) -> None:
+    """Refuse real-account flags on another target: they would be ignored."""
     if args.target == "aws":
         return
-    for flag, given in (("--allow-real-aws", args.allow_real_aws), ("--region", args.region)):
-        if given:
+    given = {
+        "--allow-real-aws": args.allow_real_aws,
+        "--region": args.region,
+        "--journal-dir": args.journal_dir,
+        "--run-id": args.run_id,
+        "--probe-server": args.probe_server,
+    }
+    for flag, value in given.items():
+        if value:
             raise UsageError(f"{flag}: applies to --target aws only; drop it")
 
 
@@ -74,8 +82,16 @@ def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) ->
         budget=budget,
         probe_server=args.probe_server,
     )
-    if args.run_id and not (args.run_id.isalnum() and args.run_id.islower()):
+    if args.run_id and not (
+        args.run_id.isalnum() and args.run_id.isascii() and args.run_id.islower()
+    ):
         raise UsageError(f"--run-id {args.run_id}: lowercase letters and digits only")
+    if args.probe_server:
+        host, _, port = args.probe_server.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(
+                f"--probe-server {args.probe_server}: give HOST:PORT, e.g. 127.0.0.1:53"
+            )
     spec = TargetSpec(
         "aws",
         region=_region(args),
@@ -134,7 +150,6 @@ def add_cleanup_parser(sub: Any) -> None:
 
 
 __all__ = [
-    "RealAwsRefusedError",
     "add_cleanup_parser",
     "add_flags",
     "check_inapplicable",

@@ -826,6 +826,9 @@ def _replay(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import replay
 
     _check_writable("--json", args.json)
+    from dnschaos.aws_commands import check_inapplicable
+
+    check_inapplicable(args)
     if args.target != "moto":
         from dnschaos.explore.ordered import ordered_command
 

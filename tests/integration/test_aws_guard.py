@@ -215,3 +215,25 @@ def test_throttling_is_retried_by_botocore_and_recorded(
     assert aws["throttled"] == [{"op": "PutItem", "code": "ThrottlingException", "attempt": 1}]
     assert aws["changes"] and all(c["insync_after_s"] is not None for c in aws["changes"])
     assert "stand-in" in aws["probes_skipped"]  # no --probe-server: skipped, and says why
+
+
+def test_bad_real_aws_flags_exit_2_before_any_create(
+    standin: StandIn,
+    tmp_path: Path,
+    calls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _env(monkeypatch, standin.env())
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    argv = _argv(standin, tmp_path, "--allow-real-aws")
+    argv[argv.index("--journal-dir") + 1] = str(blocked)
+    calls.clear()
+    assert main(argv) == 2
+    assert _creates(calls) == []
+    assert f"--journal-dir {blocked}" in capsys.readouterr().err
+    assert main(_argv(standin, tmp_path, "--allow-real-aws", "--probe-server", "nope")) == 2
+    assert "--probe-server nope: give HOST:PORT" in capsys.readouterr().err
+    assert main(["run", "incident-2025", "--region", "eu-west-1"]) == 2
+    assert "--region: applies to --target aws only" in capsys.readouterr().err
