@@ -391,7 +391,7 @@ class RealRun:
         service = model.service_model.endpoint_prefix
         body = params.get("body")
         with self._lock:
-            self.operations.add(f"{_iam_prefix(service)}:{op}")
+            self.operations.add(f"{service}:{op}")  # the IAM action's name too
             if not self._accounting:
                 return
             self._spend(op, body)
@@ -598,12 +598,6 @@ class RealRun:
             "probes_skipped": self.probe_skipped,
             "operations": sorted({"sts:GetCallerIdentity", *self.operations}),
         }
-
-
-def _iam_prefix(endpoint_prefix: str) -> str:
-    return {"route53": "route53", "dynamodb": "dynamodb", "sts": "sts"}.get(
-        endpoint_prefix, endpoint_prefix
-    )
 
 
 def _json_body(body: Any) -> dict[str, Any]:
