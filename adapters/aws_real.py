@@ -866,7 +866,9 @@ def judged_real(result: Any, state: Opened) -> None:
     summary["cleanup"] = {"deleted": report.deleted, "errors": report.errors}
     result.aws = summary
     if state.run.exhausted is not None:
-        result.verdict = "unknown"
+        # A violation seen before the budget ran out stands; anything else proves nothing.
+        if result.verdict != "fail":
+            result.verdict = "unknown"
         result.reason = state.run.exhausted
     if report.errors:
         result.reason = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,7 +12,16 @@ import pytest
 from botocore.client import BaseClient
 
 from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
-from dnschaos.adapters.aws_real import ACCOUNTS_ENV, allowed_accounts, plans_table, scoped_name
+from dnschaos.adapters.aws_real import (
+    ACCOUNTS_ENV,
+    Budget,
+    BudgetExhausted,
+    RealAwsOptions,
+    RealRun,
+    allowed_accounts,
+    plans_table,
+    scoped_name,
+)
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.explore.ordered import Call, Gate, calls_of, compare
 from dnschaos.sim.clock import ManualClock
@@ -167,3 +177,48 @@ def test_a_different_request_ends_the_actors_comparison() -> None:
     assert out.first.recorded == {"op": "PutItem", "generation": "2"}
     assert out.first.replayed == {"op": "PutItem", "generation": "3"}
     assert out.answers == []
+
+
+@pytest.mark.parametrize(
+    ("budget", "op", "body", "reason"),
+    [
+        (Budget(api_calls=1), "ListTables", b"{}", "2 API calls > budget 1"),
+        (Budget(zones=1), "CreateHostedZone", b"<Name>a.</Name>", "2 hosted zones > budget 1"),
+        (
+            Budget(records=3),
+            "ChangeResourceRecordSets",
+            b"<Action>CREATE</Action><Action>DELETE</Action>",
+            "4 record changes > budget 3",
+        ),
+    ],
+)
+def test_budget_bounds(tmp_path: Path, budget: Budget, op: str, body: bytes, reason: str) -> None:
+    from dnschaos.adapters.aws import _hermetic_session
+
+    run = RealRun(
+        _hermetic_session("us-east-1"),
+        RealAwsOptions(journal_dir=str(tmp_path), budget=budget),
+        "dc1",
+        "123456789012",
+        {},
+    )
+    try:
+        run._spend(op, body)
+        with pytest.raises(BudgetExhausted, match=reason):
+            run._spend(op, body)
+        assert run.exhausted == f"budget reached: {reason}"
+    finally:
+        run.journal.close()
+
+
+def test_budget_wall_time(tmp_path: Path) -> None:
+    from dnschaos.adapters.aws import _hermetic_session
+
+    options = RealAwsOptions(journal_dir=str(tmp_path), budget=Budget(wall_seconds=0.05))
+    run = RealRun(_hermetic_session("us-east-1"), options, "dc1", "123456789012", {})
+    try:
+        time.sleep(0.1)
+        with pytest.raises(BudgetExhausted, match=r"of wall time > budget 0.05s"):
+            run._spend("ListTables", b"{}")
+    finally:
+        run.journal.close()
