@@ -28,13 +28,25 @@ def add_flags(parser: argparse.ArgumentParser | Any, *, run_options: bool = True
     )
     if not run_options:
         return
-    g.add_argument("--run-id", help="--target aws: the run's id (default: a fresh one)")
-    g.add_argument("--budget-calls", type=int, default=5000, help="API calls per run (5000)")
-    g.add_argument("--budget-zones", type=int, default=10, help="hosted zones per run (10)")
     g.add_argument(
-        "--budget-records", type=int, default=2000, help="record set changes per run (2000)"
+        "--run-id", metavar="ID", help="--target aws: the run's id (default: a fresh one)"
     )
-    g.add_argument("--budget-wall", type=float, default=1800.0, help="wall seconds per run (1800)")
+    g.add_argument(
+        "--budget-calls", metavar="N", type=int, default=5000, help="API calls per run (5000)"
+    )
+    g.add_argument(
+        "--budget-zones", metavar="N", type=int, default=10, help="hosted zones per run (10)"
+    )
+    g.add_argument(
+        "--budget-records",
+        metavar="N",
+        type=int,
+        default=2000,
+        help="record set changes per run (2000)",
+    )
+    g.add_argument(
+        "--budget-wall", metavar="S", type=float, default=1800.0, help="wall seconds per run (1800)"
+    )
     g.add_argument(
         "--probe-server",
         metavar="HOST:PORT",
