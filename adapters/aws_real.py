@@ -804,13 +804,15 @@ def open_real(
             f"--journal-dir {options.journal_path()}: cannot write the run's journal there "
             f"({exc.strerror or exc}); give a writable directory"
         ) from None
-    target = make_target(spec, session)
     state = Opened(run)
-    _OPEN[id(target)] = state
+    key = -1  # nothing registered yet
     try:
+        target = make_target(spec, session)
+        key = id(target)
+        _OPEN[key] = state
         yield target
     finally:
-        _OPEN.pop(id(target), None)
+        _OPEN.pop(key, None)
         state.report = run.finish()
 
 
