@@ -55,6 +55,9 @@ test: $(STAMP) dns-servers browser
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo
+	@echo "== the --target aws code path rehearsed against a loopback stand-in (recorded and replayed verdicts) =="
+	$(PY) -m tests.integration.aws_rehearsal
+	@echo
 	@echo "== the test suite =="
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
