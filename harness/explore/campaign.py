@@ -79,11 +79,13 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
 
 
 def story_shape(lines: list[str]) -> str:
-    """The story with times and numbers taken out: runs that failed the same way match."""
+    """The story with times and numbers taken out: runs that failed the same way match
+    (a count's noun loses its plural, so "lost the lock 1 time" matches "3 times")."""
     shape = []
     for line in lines:
         text = re.sub(r"^t=\s*[\d.]+s\s+", "", line)
-        shape.append(re.sub(r"\d+(\.\d+)?", "#", text))
+        text = re.sub(r"\d+(\.\d+)?", "#", text)
+        shape.append(re.sub(r"# (\w+)s\b", r"# \1", text))
     return " | ".join(shape)
 
 
