@@ -41,13 +41,7 @@ _LOCK = re.compile(
     r"^(?P<action>CREATE|DELETE) _lock\.(?P<ep>\S+) TXT .*holder=(?P<holder>\S+) expires=(?P<expires>\d+)"
 )
 _SERVICES: Final = {"route-53": "Route 53", "route53": "Route 53", "dynamodb": "DynamoDB"}
-_ERROR_VERBS: Final = {
-    "Throttling": "throttled",
-    "ThrottlingException": "throttled",
-    "ProvisionedThroughputExceededException": "throttled",
-    "ReadTimeoutError": "timed out",
-    "EndpointConnectionError": "cut off",
-}
+_THROTTLED: Final = ("Throttling", "ThrottlingException", "ProvisionedThroughputExceededException")
 
 
 @dataclass(frozen=True)
@@ -77,6 +71,11 @@ class _Call:
     invoke: Entry
     complete: Entry | None = None
     hits: list[Entry] = field(default_factory=list)
+
+    @property
+    def took(self) -> float:
+        """From the call to its answer (a delay injected after the answer is not in it)."""
+        return self.t1 - self.t0
 
     @property
     def actor(self) -> str:
@@ -272,8 +271,10 @@ def _epoch(events: Sequence[Entry]) -> float | None:
 # --------------------------------------------------------------------------- words
 
 
-def _n(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+def _n(count: int, noun: str) -> str:
+    """A count and its noun ("1 time", "3 times"): campaigns group stories by shape with the
+    digits out and a final s dropped, so counted nouns take a plain s."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def _secs(seconds: float) -> str:
@@ -556,7 +557,10 @@ def _progress(rec: _Record, chain: _Chain, v: Violation) -> bool:
     if last is not None:
         assert last.root_to is not None
         if any((b.root_to or 0) > last.root_to for b in flips[:-1]):
-            _flip(rec, chain, last, v.endpoint)  # it went back: that flip is the story
+            # It went back: that flip is the story, with what wedged everyone after it.
+            _flip(rec, chain, last, v.endpoint)
+            _tree_gone(rec, chain, v.endpoint, last.root_to)
+            _gave_up(rec, chain, v.endpoint, last.call.t1, end)
             return True
         chain.add(
             last.call.t1,
@@ -582,6 +586,18 @@ def _progress(rec: _Record, chain: _Chain, v: Violation) -> bool:
     _lock_over(rec, chain, v.endpoint, start, end)
     _gave_up(rec, chain, v.endpoint, start, end)
     return True
+
+
+def _tree_gone(rec: _Record, chain: _Chain, endpoint: str, gen: int) -> None:
+    """The clean-up that deleted plan ``gen``'s tree, when it is gone at the end."""
+    state = rec.state(endpoint, rec.last_seq, inclusive=True)
+    if state is None or state["root"] != gen or state["root_exists"]:
+        return
+    deletion = next(
+        (b for b in reversed(rec.applied(endpoint, rec.last_seq)) if gen in b.deleted), None
+    )
+    if deletion is not None:
+        _deletion(rec, chain, deletion, gen, endpoint)
 
 
 @dataclass
@@ -712,27 +728,24 @@ def _lock_troubles(rec: _Record, mine: Sequence[Entry]) -> list[str]:
     lost = [e for e in mine if e["event"] == "lock-lost"]
     gave_up = [e for e in mine if e["event"] == "lock-timeout"]
     parts: list[str] = []
-    for holder in dict.fromkeys(e["holder"] for e in busy):
-        held = [e for e in busy if e["holder"] == holder]
-        expired = [
-            e for e in held if (r := rec.rel(int(e["expires_at"]))) is not None and r <= e["t"]
-        ]
-        live = [e for e in held if e not in expired]
-        if live:
-            part = f"found the lock held by {holder} {_n(len(live), 'time')}"
-            if len(live) > 1:
-                part += f" (from {_at(live[0]['t'])} to {_at(live[-1]['t'])})"
-            parts.append(part)
-        if expired:
-            since = rec.rel(int(expired[0]["expires_at"]))
-            assert since is not None
-            part = (
-                f"found it expired (at {_at(since)}) but still naming {holder} "
-                f"{_n(len(expired), 'time')} and did not take it"
-            )
-            if len(expired) > 1:
-                part += f" (from {_at(expired[0]['t'])} to {_at(expired[-1]['t'])})"
-            parts.append(part)
+    expired = [e for e in busy if (r := rec.rel(int(e["expires_at"]))) is not None and r <= e["t"]]
+    live = [e for e in busy if e not in expired]
+    if live:
+        part = f"found the lock held by {_names(e['holder'] for e in live)} {_n(len(live), 'time')}"
+        if len(live) > 1:
+            part += f" (from {_at(live[0]['t'])} to {_at(live[-1]['t'])})"
+        parts.append(part)
+    for holder in dict.fromkeys(e["holder"] for e in expired):
+        stale = [e for e in expired if e["holder"] == holder]
+        since = rec.rel(int(stale[0]["expires_at"]))
+        assert since is not None
+        part = (
+            f"found it expired (at {_at(since)}) but still naming {holder} "
+            f"{_n(len(stale), 'time')} and did not take it"
+        )
+        if len(stale) > 1:
+            part += f" (from {_at(stale[0]['t'])} to {_at(stale[-1]['t'])})"
+        parts.append(part)
     if lost:
         parts.append(
             f"lost the lock {_n(len(lost), 'time')} (a batch rejected: the lock had changed under it)"
@@ -753,16 +766,35 @@ def _gave_up(rec: _Record, chain: _Chain, endpoint: str, start: float, end: floa
         and start <= e["t"] <= end
         and e.get("endpoint", endpoint) == endpoint
     ]
+    fqdn = _fqdn(endpoint)
     for actor in dict.fromkeys(str(e["actor"]) for e in got):
         mine = [e for e in got if e["actor"] == actor]
         for kind in dict.fromkeys(e["event"] for e in mine):
             same = [e for e in mine if e["event"] == kind]
             first = same[0]
+            seqs = [e["seq"] for e in same]
             if kind in ("flip-failed", "endpoint-failed"):
+                if kind == "endpoint-failed" and any(e["event"] == "flip-failed" for e in mine):
+                    continue  # the same failure, told once
+                # Counted from the batches Route 53 rejected, lock losses apart.
+                rejected = [
+                    b.call
+                    for b in rec.batches
+                    if b.endpoint == fqdn
+                    and b.call.actor == actor
+                    and b.call.complete is not None
+                    and not b.call.ok
+                    and start <= b.call.t1 <= end
+                    and "_lock." not in str(b.call.complete["outcome"].get("message", ""))
+                ]
+                plans = _plans(sorted({int(e["generation"]) for e in same}))
                 text = (
-                    f"could not apply plan {first['generation']}: Route 53 rejected it "
-                    f"{_n(len(same), 'time')} ({_short(first['error'])})"
+                    f"could not apply {plans}: Route 53 rejected its batch "
+                    f"{_n(len(rejected), 'time')} ({_short(first['error'])})"
+                    if rejected
+                    else f"could not apply {plans}: {_short(first['error'])}"
                 )
+                seqs += [s for c in rejected for s in c.seqs]
             elif kind == "pass-failed":
                 text = f"had its pass fail {_n(len(same), 'time')} ({_short(first['error'])})"
             elif kind == "froze":
@@ -773,7 +805,7 @@ def _gave_up(rec: _Record, chain: _Chain, endpoint: str, start: float, end: floa
                     f"(down to generation {first['oldest_examined']}); older plans are not "
                     f"looked at (plan_scan_limit {first['limit']})"
                 )
-            chain.add(first["t"], first["seq"], actor, text, [e["seq"] for e in same])
+            chain.add(first["t"], first["seq"], actor, text, seqs)
             chain.span(actor, start, end)
 
 
@@ -809,8 +841,6 @@ def _two_holders(rec: _Record, chain: _Chain, v: Violation) -> bool:
             continue
         verb = "took" if belief["event"] == "lock-taken" else "renewed"
         text = f"{verb} the lock, believing it held it until {_at(until)}"
-        if "believed_t" in belief:
-            text += f" (its clock read {belief['believed_t'] - belief['t']:+.1f} s off)"
         chain.add(belief["t"], belief["seq"], other, text, [belief["seq"]])
         chain.span(other, belief["t"], v.t)
     batch = next(
@@ -828,8 +858,6 @@ def _two_holders(rec: _Record, chain: _Chain, v: Violation) -> bool:
             text += f" over {batch.lock_before.holder}'s record"
             if expiry is not None:
                 text += f", which said it expired at {_at(expiry)}"
-        if "believed_t" in taken:
-            text += f" (its clock read {taken['believed_t'] - taken['t']:+.1f} s off)"
         chain.add(batch.call.t1, batch.call.seq, taker, text, [*batch.call.seqs, taken["seq"]])
         chain.span(taker, batch.call.t0 - 30.0, v.t)
     return True
@@ -876,14 +904,14 @@ def _fault_steps(rec: _Record, chain: _Chain) -> None:
         chain.add(hits[0]["t"], hits[0]["seq"], actor, text, [*(h["seq"] for h in hits), *extra])
     # A skewed clock shows in the actor's own events (the time it believed); the lock
     # expiries it wrote ran long or short by as much.
-    told: set[str] = set()
+    skewed: set[str] = set()
     for e in rec.events:
         actor = str(e["actor"])
-        if "believed_t" not in e or actor in told:
+        if "believed_t" not in e or actor in skewed:
             continue
         if not any(a == actor and t0 <= e["t"] <= t1 for a, t0, t1 in chain.spans):
             continue
-        told.add(actor)
+        skewed.add(actor)
         offset = float(e["believed_t"]) - float(e["t"])
         fault = _fault_at(rec, "clock-skew", e["t"])
         name = f" (clock-skew fault {fault['fault']})" if fault is not None else ""
@@ -899,13 +927,14 @@ def _fault_steps(rec: _Record, chain: _Chain) -> None:
 
 
 def _effect(rec: _Record, name: str, actor: str, hits: list[Entry]) -> tuple[str, list[int]]:
+    """What a fault did to ``actor``'s calls, in words."""
     kind = str(hits[0].get("fault_kind", "fault"))
     calls: list[_Call] = []
     for h in hits:
         call = rec.call_of(h)
         if call is not None and call not in calls:
             calls.append(call)
-    took = sum(c.t1 - c.t0 for c in calls)
+    took = sum(c.took for c in calls)
     ops = _names(sorted({str(h.get("op")) for h in hits}))
     services = _names(
         sorted(
@@ -916,13 +945,12 @@ def _effect(rec: _Record, name: str, actor: str, hits: list[Entry]) -> tuple[str
         )
     )
     if kind == "latency":
-        if len(calls) == 1:
-            return f"had its {ops} slowed by latency fault {name}: it took {_secs(took)}", []
-        return (
-            f"had {_n(len(calls), services + ' call')} slowed by latency fault {name} "
-            f"(they took {_secs(took)} in all)",
-            [],
-        )
+        # A delay injected after the answer does not show between call and answer.
+        if len(calls) <= 1:
+            cost = f": it took {_secs(took)}" if took >= 0.05 else ""
+            return f"had its {ops} slowed by latency fault {name}{cost}", []
+        cost = f" (they took {_secs(took)} in all)" if took >= 0.05 else ""
+        return f"had {_n(len(calls), services + ' call')} slowed by latency fault {name}{cost}", []
     if kind == "hold":
         if len(calls) == 1:
             return f"had its {ops} held in flight {_secs(took)} by hold fault {name}", []
@@ -935,8 +963,10 @@ def _effect(rec: _Record, name: str, actor: str, hits: list[Entry]) -> tuple[str
     if kind == "error":
         codes = {c.error for c in calls if c.error}
         code = codes.pop() if len(codes) == 1 else None
-        verb = _ERROR_VERBS.get(code or "", f"failed with {code}" if code else "failed")
-        return f"was {verb} {_n(len(hits), 'time')} by error fault {name} (its {ops})", []
+        if code in _THROTTLED:
+            return f"was throttled {_n(len(hits), 'time')} by error fault {name} (its {ops})", []
+        said = f", {code}" if code else ""
+        return f"had its {ops} fail {_n(len(hits), 'time')} (error fault {name}{said})", []
     if kind == "crash":
         crashed = next(
             (

@@ -209,6 +209,23 @@ def test_a_deleted_active_tree_in_the_scripted_incident() -> None:
     deleted = story[order[-1]]
     assert "12 plans older than plan 112, the plan it had applied" in deleted.text
     assert "(the root had moved to plan 100 since)" in deleted.text
+    # The wedge: progress tells the stale flip, the deletion, and every enactor's rejected
+    # flips of the next plan, counted from the batches Route 53 rejected.
+    wedged = next(v for v in result.violations if v.invariant == "progress")
+    story = _told(history, wedged)
+    _find(story, "enactor-a", "cleaned up: deleted plan 100, the ACTIVE tree")
+    for actor in ("enactor-a", "enactor-b", "enactor-c"):
+        line = story[_find(story, actor, "could not apply plan 113: Route 53 rejected its batch")]
+        rejected = [
+            e
+            for e in history
+            if e["kind"] == "complete"
+            and e["actor"] == actor
+            and e["op"] == "ChangeResourceRecordSets"
+            and "but that target was not found" in str(e["outcome"].get("message"))
+        ]
+        assert rejected and f"rejected its batch {len(rejected)} times" in line.text
+        assert {e["seq"] for e in rejected} <= set(line.seqs)
 
 
 def test_a_failing_user_invariant_tells_the_writes_to_what_it_read(
