@@ -272,8 +272,7 @@ def _epoch(events: Sequence[Entry]) -> float | None:
 
 
 def _n(count: int, noun: str) -> str:
-    """A count and its noun ("1 time", "3 times"): campaigns group stories by shape with the
-    digits out and a final s dropped, so counted nouns take a plain s."""
+    """A count and its noun: "1 time", "3 times"."""
     return f"{count} {noun if count == 1 else noun + 's'}"
 
 

@@ -396,10 +396,27 @@ def test_two_lock_holders_and_the_skewed_clock_behind_them() -> None:
     assert belief < take and story[skew].t == story[take].t
 
 
-def test_a_count_of_one_and_of_three_have_one_shape() -> None:
-    one = ["t=   38.0s  enactor-c lost the lock 1 time (a batch rejected)"]
-    three = ["t=   41.0s  enactor-c lost the lock 3 times (a batch rejected)"]
-    assert story_shape(one) == story_shape(three)
-    assert story_shape(one) != story_shape(
-        ["t=   41.0s  enactor-c found the lock held by x 3 times"]
-    )
+def test_cases_of_one_failure_share_a_shape_and_other_culprits_do_not() -> None:
+    """Campaigns group failures by the story's skeleton: counts, faults and how the culprit
+    was held up vary between cases of one failure; who checked and who flipped do not."""
+    verdict = "t=  128.5s  [applied-generation-monotonic] the root went back from plan 7 to plan 1"
+    one = [
+        "t=    5.7s  enactor-c checked plan 1: newer than any plan it had applied",
+        "t=    5.9s  enactor-c had 39 Route 53 calls slowed by latency fault x (98 s in all)",
+        "t=   38.0s  enactor-c lost the lock 1 time (a batch rejected); backed off 8.8 s in all",
+        "t=   99.4s  enactor-a flipped the root to plan 7",
+        "t=  128.5s  enactor-c flipped the root to plan 1, back from plan 7, 123 s after it",
+        verdict,
+    ]
+    other = [
+        "t=    6.1s  enactor-c checked plan 2: newer than plan 1, the last it had applied",
+        "t=   50.0s  enactor-a flipped the root to plan 9",
+        "t=   51.0s  enactor-c found the lock held by enactor-a 3 times; lost the lock 3 times",
+        "t=   52.0s  enactor-c was throttled 3 times by error fault y (its ListResourceRecordSets)",
+        "t=  128.5s  enactor-c flipped the root to plan 2, back from plan 9, 122 s after it",
+        verdict,
+    ]
+    assert story_shape(one) == story_shape(other)
+    assert "fault" not in story_shape(one) and "lock" not in story_shape(one)
+    swapped = [line.replace("enactor-a", "enactor-b") for line in one]
+    assert story_shape(swapped) != story_shape(one)
