@@ -344,7 +344,7 @@ def _flip(rec: _Record, chain: _Chain, batch: _Batch, endpoint: str) -> None:
             if e["seq"] < batch.call.invoke["seq"]
             and e["actor"] == actor
             and e["event"] == "checked-plan"
-            and e["generation"] == gen
+            and e.get("generation") == gen
         ),
         None,
     )
@@ -1000,12 +1000,8 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
     # A safety violation's story ends where it was seen; progress is judged over the run.
     until = None if violation.invariant == "progress" else violation.seq
     rec = _Record(history, until)
-    chain = _Chain()
     teller = _TELLERS.get(violation.invariant)
-    if teller is None or not teller(rec, chain, violation):
-        chain = _Chain()
-        _fallback(rec, chain, violation)
-    _fault_steps(rec, chain)
+    chain = _told(teller, rec, violation) or _told(_fallback, rec, violation) or _Chain()
     ordered = sorted(chain.steps, key=lambda s: (s.t, s.at))
     out: list[StoryLine] = []
     seen: set[tuple[str, str]] = set()
@@ -1025,12 +1021,34 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
     return out
 
 
-def _fallback(rec: _Record, chain: _Chain, v: Violation) -> None:
+def _fallback(rec: _Record, chain: _Chain, v: Violation) -> bool:
     """No chain of its own: the last flip before the violation, and plans nobody found."""
     flips = [b for b in rec.applied(v.endpoint, v.seq) if b.root_to is not None]
     if flips:
         _flip(rec, chain, flips[-1], v.endpoint)
     _gave_up(rec, chain, v.endpoint, 0.0, v.t)
+    return True
+
+
+def _told(
+    teller: Callable[[_Record, _Chain, Violation], bool] | None, rec: _Record, v: Violation
+) -> _Chain | None:
+    """The chain ``teller`` finds, with the faults that touched it; None when it finds none.
+
+    A user's own enactor (``module:Class``) may record its events with other fields than
+    the built-in ones; a chain that cannot be read from them is left to the fallback
+    rather than failing the command that prints it.
+    """
+    if teller is None:
+        return None
+    chain = _Chain()
+    try:
+        if not teller(rec, chain, v):
+            return None
+        _fault_steps(rec, chain)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return chain
 
 
 def tell(history: Sequence[Entry], violation: Violation) -> list[str]:

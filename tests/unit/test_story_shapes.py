@@ -420,3 +420,113 @@ def test_cases_of_one_failure_share_a_shape_and_other_culprits_do_not() -> None:
     assert "fault" not in story_shape(one) and "lock" not in story_shape(one)
     swapped = [line.replace("enactor-a", "enactor-b") for line in one]
     assert story_shape(swapped) != story_shape(one)
+
+
+def test_faults_on_the_chain_are_named_with_their_effect_and_others_are_not() -> None:
+    h = _H().add("fault", 0, action="activate", fault="slow-c", fault_kind="hold", matcher="m")
+    h.batch(1, "enactor-a", _lock("enactor-a", EPOCH + 31), _root(1)).observe(1, 1)
+    h.event(2, "enactor-c", "checked-plan", generation=1, last_applied=None)
+    # Throttled three times (botocore's attempts), then the call fails.
+    h.add(
+        "invoke", 3, actor="enactor-c", service="route-53", op="ListResourceRecordSets", params={}
+    )
+    for t in (3.0, 3.5, 4.5):
+        h.add(
+            "fault",
+            t,
+            action="hit",
+            actor="enactor-c",
+            op="ListResourceRecordSets",
+            fault="throttle-c",
+            fault_kind="error",
+            matcher="m",
+        )
+    h.add(
+        "complete",
+        4.5,
+        actor="enactor-c",
+        service="route-53",
+        op="ListResourceRecordSets",
+        outcome={"status": 400, "error": "Throttling", "message": "injected by dnschaos"},
+    )
+    # A fault on another actor, off the chain, is not told.
+    h.add(
+        "invoke", 5, actor="enactor-b", service="route-53", op="ListResourceRecordSets", params={}
+    )
+    h.add(
+        "fault",
+        5,
+        action="hit",
+        actor="enactor-b",
+        op="ListResourceRecordSets",
+        fault="slow-b",
+        fault_kind="latency",
+        matcher="m",
+    )
+    h.add(
+        "complete",
+        9,
+        actor="enactor-b",
+        service="route-53",
+        op="ListResourceRecordSets",
+        outcome={"status": 200},
+    )
+    h.batch(10, "enactor-b", _lock("enactor-b", EPOCH + 40), _root(4)).observe(10, 4, 1)
+    # Enactor C's flip is held in flight 41 s, and lands over the newer plan.
+    h.add(
+        "invoke",
+        11,
+        actor="enactor-c",
+        service="route-53",
+        op="ChangeResourceRecordSets",
+        params={"zone": "Z", "changes": [_lock("enactor-c", EPOCH + 90), _root(1)]},
+    )
+    h.add(
+        "fault",
+        11,
+        action="hit",
+        actor="enactor-c",
+        op="ChangeResourceRecordSets",
+        fault="slow-c",
+        fault_kind="hold",
+        matcher="m",
+    )
+    h.add(
+        "complete",
+        52,
+        actor="enactor-c",
+        service="route-53",
+        op="ChangeResourceRecordSets",
+        outcome={"status": 200},
+    )
+    h.observe(52, 1, 4)
+    last = h.entries[-1]
+    violation = Violation(
+        "applied-generation-monotonic",
+        EP,
+        52,
+        "the root went back from plan 4 to plan 1",
+        last["seq"],
+    )
+    story = _told(h.entries, violation)
+    throttled = story[_find(story, "enactor-c", "was throttled 3 times by error fault throttle-c")]
+    held = story[_find(story, "enactor-c", "had its ChangeResourceRecordSets held in flight 41 s")]
+    assert "by hold fault slow-c" in held.text
+    assert story.index(throttled) < story.index(held) < len(story) - 1
+    assert not any("slow-b" in line.text for line in story)
+    hits = [e["seq"] for e in h.entries if e["kind"] == "fault" and e.get("fault") == "throttle-c"]
+    assert set(hits) <= set(throttled.seqs)
+
+
+def test_events_a_story_cannot_read_leave_the_violation_told() -> None:
+    # A user's own enactor may record a checked-plan without the built-in fields.
+    h = _H().batch(1, "mine", _root(3)).observe(1, 3)
+    h.event(2, "mine", "checked-plan")
+    h.batch(3, "mine", _root(1)).observe(3, 1)
+    violation = Violation(
+        "applied-generation-monotonic", EP, 3, "the root went back from plan 3 to plan 1", 6
+    )
+    assert h.entries[6]["kind"] == "observe"
+    story = _told(h.entries, violation)
+    assert story[-1].text.startswith("[applied-generation-monotonic]")
+    _find(story, "mine", "flipped the root to plan 1, back from plan 3")
