@@ -994,9 +994,9 @@ def _effect(rec: _Record, name: str, actor: str, hits: list[Entry]) -> tuple[str
 def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
     """The story as structured lines, each with the history entries behind it."""
     if history and history[0]["kind"] == "world":  # a run of the user's own actors
-        from dnschaos.byo.story import lines as byo_lines
+        from dnschaos.byo.story import steps
 
-        return byo_lines(history, violation)
+        return [StoryLine(*step) for step in steps(history, violation)]
     # A safety violation's story ends where it was seen; progress is judged over the run.
     until = None if violation.invariant == "progress" else violation.seq
     rec = _Record(history, until)

@@ -11,14 +11,25 @@ the history entries (their ``seq``) behind it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from dnschaos.byo.config import NO_ACTOR_ERROR
 from dnschaos.byo.invariants import parse_change
 from dnschaos.checkers import Violation
-from dnschaos.story import StoryLine
 
 Entry = dict[str, Any]
+
+
+class Step(NamedTuple):
+    """One line of the story, as ``dnschaos.story.StoryLine`` takes it (this module is
+    below that one: the story of a user's run is told here and rendered there)."""
+
+    t: float
+    actor: str
+    text: str
+    seqs: tuple[int, ...]
+
+
 _WRITES = ("PutItem", "DeleteItem", "UpdateItem", "BatchWriteItem", "TransactWriteItems")
 MAX_LINES = 12
 
@@ -37,7 +48,7 @@ def _params(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(params.items()) if v is not None)
 
 
-def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
+def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
     entry = next((e for e in history if e["seq"] == violation.seq), None)
     read: list[str] = list(entry.get("read", [])) if entry is not None else []
     if violation.invariant == NO_ACTOR_ERROR:
@@ -48,7 +59,7 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
     errored = violation.endpoint if violation.invariant == NO_ACTOR_ERROR else None
     # (time, seq it is ordered by, line): a call is told when it was made, before the
     # faults that hit it (recorded after its invoke).
-    timed: list[tuple[float, int, StoryLine]] = []
+    timed: list[tuple[float, int, Step]] = []
     pending: dict[str, Entry] = {}
     for e in history:
         if e["seq"] > violation.seq:
@@ -79,7 +90,7 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
             elif e["op"] in _WRITES and call["params"].get("table") in tables:
                 text = f"{e['op']} {call['params']['table']} ({result})"
             if text:
-                line = StoryLine(call["t"], str(e["actor"]), text, seqs)
+                line = Step(call["t"], str(e["actor"]), text, seqs)
                 timed.append((call["t"], call["seq"], line))
         elif e["kind"] == "fault" and e.get("action") in ("hit", "crashed"):
             call = pending.get(str(e.get("actor")))
@@ -92,15 +103,15 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
                 what = f"{e.get('fault_kind', 'fault')} fault {e.get('fault', '')}".strip()
                 verb = "crashed" if e["action"] == "crashed" else f"{e.get('op', 'call')} hit by"
                 hit = (e["seq"],) if call is None else (call["seq"], e["seq"])
-                line = StoryLine(e["t"], str(e.get("actor")), f"{verb} {what}", hit)
+                line = Step(e["t"], str(e.get("actor")), f"{verb} {what}", hit)
                 timed.append((e["t"], e["seq"], line))
         elif e["kind"] == "actor-error" and e["seq"] != violation.seq:
             text = f"raised {e['type']}: {e['message']} at {e['where']}"
-            timed.append((e["t"], e["seq"], StoryLine(e["t"], str(e["actor"]), text, (e["seq"],))))
+            timed.append((e["t"], e["seq"], Step(e["t"], str(e["actor"]), text, (e["seq"],))))
     told = [line for _t, _seq, line in sorted(timed, key=lambda item: (item[0], item[1]))]
     if len(told) > MAX_LINES:
         left = told[: len(told) - MAX_LINES]
-        earlier = StoryLine(
+        earlier = Step(
             left[0].t,
             "",
             f"... {len(left)} earlier lines left out",
@@ -109,15 +120,11 @@ def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
         told = [earlier, *told[-MAX_LINES:]]
     if not read and violation.invariant != NO_ACTOR_ERROR:
         told.append(
-            StoryLine(
+            Step(
                 violation.t, "", "(the invariant read no record through its view)", (violation.seq,)
             )
         )
     told.append(
-        StoryLine(violation.t, "", f"[{violation.invariant}] {violation.detail}", (violation.seq,))
+        Step(violation.t, "", f"[{violation.invariant}] {violation.detail}", (violation.seq,))
     )
     return told
-
-
-def tell(history: Sequence[Entry], violation: Violation) -> list[str]:
-    return [line.render() for line in lines(history, violation)]
