@@ -61,13 +61,26 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
     # faults that hit it (recorded after its invoke).
     timed: list[tuple[float, int, Step]] = []
     pending: dict[str, Entry] = {}
+    hits: dict[str, list[Entry]] = {}  # fault hits on an actor's call, told once it answers
+
+    def tell_hits(actor: str, call: Entry | None, done: Entry | None) -> None:
+        for hit in hits.pop(actor, []):
+            what = f"{hit.get('fault_kind', 'fault')} fault {hit.get('fault', '')}".strip()
+            text = f"{hit.get('op', 'call')} hit by {what}"
+            if done is not None and call is not None:
+                text += _effect(str(hit.get("fault_kind")), call, done)
+            seqs = (hit["seq"],) if call is None else (call["seq"], hit["seq"])
+            timed.append((hit["t"], hit["seq"], Step(hit["t"], actor, text, seqs)))
+
     for e in history:
         if e["seq"] > violation.seq:
             break
         if e["kind"] == "invoke":
+            tell_hits(str(e["actor"]), pending.get(e["actor"]), None)
             pending[e["actor"]] = e
         elif e["kind"] == "complete":
             call = pending.pop(e["actor"], None)
+            tell_hits(str(e["actor"]), call, e)
             if call is None:
                 continue
             outcome = e["outcome"]
@@ -99,15 +112,19 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
                 or any(_touches(c, names, zones) for c in call["params"].get("changes", []))
                 or call["params"].get("table") in tables
             )
-            if relevant or e.get("action") == "crashed":
-                what = f"{e.get('fault_kind', 'fault')} fault {e.get('fault', '')}".strip()
-                verb = "crashed" if e["action"] == "crashed" else f"{e.get('op', 'call')} hit by"
-                hit = (e["seq"],) if call is None else (call["seq"], e["seq"])
-                line = Step(e["t"], str(e.get("actor")), f"{verb} {what}", hit)
-                timed.append((e["t"], e["seq"], line))
+            if e["action"] == "crashed":
+                tell_hits(str(e.get("actor")), call, None)
+                text = f"crashed; a fresh instance starts {e.get('restart_after', 0):g} s later"
+                timed.append(
+                    (e["t"], e["seq"], Step(e["t"], str(e.get("actor")), text, (e["seq"],)))
+                )
+            elif relevant:
+                hits.setdefault(str(e.get("actor")), []).append(e)
         elif e["kind"] == "actor-error" and e["seq"] != violation.seq:
             text = f"raised {e['type']}: {e['message']} at {e['where']}"
             timed.append((e["t"], e["seq"], Step(e["t"], str(e["actor"]), text, (e["seq"],))))
+    for actor in list(hits):
+        tell_hits(actor, pending.get(actor), None)
     told = [line for _t, _seq, line in sorted(timed, key=lambda item: (item[0], item[1]))]
     if len(told) > MAX_LINES:
         left = told[: len(told) - MAX_LINES]
@@ -128,3 +145,14 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
         Step(violation.t, "", f"[{violation.invariant}] {violation.detail}", (violation.seq,))
     )
     return told
+
+
+def _effect(kind: str, call: Entry, done: Entry) -> str:
+    """What a fault's hit cost the call, from its answer: its error, or how long it took."""
+    outcome = done["outcome"]
+    if kind == "error":
+        if outcome.get("status") == 200:
+            return " (retried; the call went through)"
+        return f" (the call failed: {outcome.get('error')})"
+    took = float(done["t"]) - float(call["t"])
+    return f" (the call took {took:.1f} s)" if took >= 0.05 else ""

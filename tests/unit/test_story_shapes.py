@@ -258,6 +258,22 @@ def test_a_failing_user_invariant_tells_the_writes_to_what_it_read(
     assert sys.modules.get("ops_script") is not None
 
 
+def test_a_fault_on_a_write_a_user_invariant_read_is_told_with_its_effect(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(OPS.parent))
+    hold = "kind=hold,seconds=12,actor=cleanup,operation=ChangeResourceRecordSets"
+    result = dnschaos.run(str(OPS), seed=1, faults=(hold,))
+    history = list(result.history)
+    violation = result.headline
+    assert violation is not None and violation.invariant == "no-foreign-delete"
+    story = _told(history, violation)
+    held = story[_find(story, "cleanup", "ChangeResourceRecordSets hit by hold fault cli-0")]
+    assert held.text.endswith("(the call took 12.0 s)")
+    removed = _find(story, "cleanup", "DELETE www.example.com. A 192.0.2.20")
+    assert removed < story.index(held) < len(story) - 1
+
+
 # --------------------------------------------------------------------------- handmade histories
 
 
