@@ -88,12 +88,35 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
     return value * {"s": 1, "m": 60, "h": 3600}[unit], None
 
 
+_FAULT_LINE: Final = re.compile(
+    r" by [\w-]+ fault |\(error fault |had its clock |earlier lines left out"
+)
+_HELD_UP: Final = re.compile(
+    r"^(?:found the lock|lost the lock|found it expired|gave up on the lock|had its pass fail)"
+)
+
+
 def story_shape(lines: list[str]) -> str:
-    """The story with times and numbers taken out: runs that failed the same way match."""
-    shape = []
+    """The skeleton of a story: runs that failed the same way match.
+
+    Times and numbers are taken out, each step is cut to its head (before the first
+    ``:``, ``;``, ``,`` or parenthesis); the faults that touched a step and how an actor
+    was held up (lock looks, losses, backoffs) are left out: they vary from case to case
+    of one failure.
+    The violation line is kept whole.
+    """
+    shape: list[str] = []
     for line in lines:
         text = re.sub(r"^t=\s*[\d.]+s\s+", "", line)
-        shape.append(re.sub(r"\d+(\.\d+)?", "#", text))
+        text = re.sub(r"\d+(\.\d+)?", "#", text)
+        if not text.startswith("["):
+            if _FAULT_LINE.search(text):
+                continue
+            if _HELD_UP.match(text.partition(" ")[2]):
+                continue  # where it falls between the other steps varies from case to case
+            text = re.split(r"[:;,]| \(", text, maxsplit=1)[0]
+        if not shape or shape[-1] != text:
+            shape.append(text)
     return " | ".join(shape)
 
 
