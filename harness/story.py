@@ -259,7 +259,7 @@ def _epoch(events: Sequence[Entry]) -> float | None:
     """The epoch second at the run's t=0: a lock take says both its expiry and how long it
     held, at a known virtual time."""
     for e in events:
-        if e["event"] in ("lock-taken", "lock-renewed") and "held_for" in e:
+        if e["event"] in ("lock-taken", "lock-renewed") and "held_for" in e and "expires_at" in e:
             return round(
                 float(e["expires_at"])
                 - float(e["held_for"])
