@@ -762,7 +762,7 @@ pre{background:#f6f6f6;padding:.7rem;overflow-x:auto;white-space:pre-wrap}img{ma
 code{font-size:.9em}
 ol.story{padding-left:2rem;margin:.3rem 0}ol.story li{margin:.15rem 0}
 .t{font-family:ui-monospace,monospace;white-space:nowrap}.actor{font-weight:600}
-.refs{color:#666;font-size:.85em}.refs a{margin-left:.25rem}
+.refs{color:#666;font-size:.85em}.refs a{margin-left:.25rem}.refs details.more{display:inline}.refs details.more summary{display:inline;cursor:pointer;margin-left:.25rem}.refs details.more[open]{display:block}
 .controls{margin:.3rem 0;display:flex;gap:.35rem;flex-wrap:wrap;align-items:center}
 .controls button{font:inherit;padding:.15rem .6rem;cursor:pointer}
 #timeline-range{color:#444;font-size:.9em;margin-left:.5rem}
@@ -1018,8 +1018,21 @@ def _reproduce(result: dict[str, Any]) -> str | None:
         return None
 
 
+SHOWN_LINKS = 6
+
+
 def _seq_links(seqs: Sequence[int], listed: set[int]) -> str:
-    return "".join(f"<a href='#seq-{s}'>#{s}</a>" for s in seqs if s in listed)
+    """Links to a line's history entries: the first few inline, the rest folded (a line
+    about 39 slowed calls must not run off the page)."""
+    links = [f"<a href='#seq-{s}'>#{s}</a>" for s in seqs if s in listed]
+    if len(links) <= SHOWN_LINKS:
+        return "".join(links)
+    return (
+        "".join(links[:SHOWN_LINKS])
+        + f"<details class='more'><summary>{len(links) - SHOWN_LINKS} more</summary>"
+        + "".join(links[SHOWN_LINKS:])
+        + "</details>"
+    )
 
 
 def render_html(

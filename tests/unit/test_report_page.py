@@ -178,3 +178,14 @@ def test_a_run_of_own_actors_has_no_variant_and_its_impact_is_by_invariant() -> 
         in impact
     )
     assert "first: b.: y" in impact
+
+
+def test_a_story_line_with_many_entries_folds_its_links() -> None:
+    from dnschaos.report import SHOWN_LINKS, _seq_links
+
+    few = _seq_links([1, 2, 3], {1, 2, 3})
+    assert few.count("<a ") == 3 and "details" not in few
+    many = _seq_links(list(range(40)), set(range(40)) - {5})
+    assert many.count("<a ") == 39  # every listed entry is still linked...
+    head = many.split("<details")[0]
+    assert head.count("<a ") == SHOWN_LINKS and "33 more" in many  # ...most of them folded
