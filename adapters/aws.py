@@ -12,6 +12,13 @@ knows which target is behind them.
   AWS by accident. It is the one target that reads the standard configuration
   chain: environment, ``~/.aws/config`` and ``~/.aws/credentials``, profiles.
 
+The fast path (on unless ``DNSCHAOS_FAST=0``; :func:`fast_path`) keeps one
+hermetic session per process, lends each run in-process moto clients from a
+pool, reset to the handlers they were created with and fresh retry state, and
+sends moto unsigned requests (moto reads neither account nor region from a
+signature the harness makes). :mod:`dnschaos.adapters.moto_dispatch` holds the
+moto side of it.
+
 The moto targets are hermetic: their sessions read no AWS configuration at all
 (:func:`_hermetic_botocore_session`), so a developer's profile, endpoint, FIPS or
 proxy settings change neither where a run's requests go nor what it finds.
@@ -23,6 +30,7 @@ therefore serialised through one lock (:data:`MOTO_LOCK`).
 
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import threading
@@ -33,7 +41,7 @@ from typing import Any, Final
 
 import boto3
 import botocore.session
-from botocore import handlers
+from botocore import UNSIGNED, handlers
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.configprovider import (
@@ -44,6 +52,7 @@ from botocore.configprovider import (
 )
 from botocore.credentials import CredentialResolver
 from botocore.loaders import Loader
+from botocore.retries import standard
 from botocore.tokens import TokenProviderChain
 from botocore.useragent import UserAgentString
 
@@ -77,8 +86,40 @@ _HERMETIC_DEFAULTS: Final = {
     "defaults_mode": "legacy",
 }
 
+# "0" turns the fast path off; read once per process (see fast_path()).
+FAST_ENV: Final = "DNSCHAOS_FAST"
+
 MOTO_LOCK = threading.RLock()
 _moto_prepared = False
+_fast_from_env: bool | None = None
+_fast_override: bool | None = None
+
+
+def fast_path() -> bool:
+    """Whether this process runs the fast path: ``DNSCHAOS_FAST``, read once (default on).
+
+    Both paths give the same histories and trace digests; the slow one makes a
+    fresh session and clients for every run, signs requests, and sends every
+    request through moto's full HTTP emulation.
+    """
+    global _fast_from_env
+    if _fast_override is not None:
+        return _fast_override
+    if _fast_from_env is None:
+        raw = os.environ.get(FAST_ENV, "1").strip()
+        if raw not in ("0", "1"):
+            raise UsageError(
+                f"{FAST_ENV}={raw!r}: must be 1 (the fast path, the default) or 0 (off)"
+            )
+        _fast_from_env = raw == "1"
+    return _fast_from_env
+
+
+def set_fast_path(enabled: bool | None) -> None:
+    """Turn the fast path on or off in this process, between runs (None: back to the
+    environment's ``DNSCHAOS_FAST``)."""
+    global _fast_override
+    _fast_override = enabled
 
 
 def prepare_moto() -> None:
@@ -101,13 +142,18 @@ def prepare_moto() -> None:
         from moto.core.base_backend import AccountSpecificBackend
         from moto.core.botocore_stubber import BotocoreStubber
 
+        from dnschaos.adapters import moto_dispatch
+
         original = BotocoreStubber.process_request
 
         def process_request(self: Any, request: Any) -> Any:
             with MOTO_LOCK:
+                if fast_path():
+                    return moto_dispatch.process_request(self, request)
                 return original(self, request)
 
         BotocoreStubber.process_request = process_request
+        moto_dispatch.prepare(original)
 
         core = _hermetic_botocore_session(DEFAULT_REGION)
         listing = boto3.session.Session(botocore_session=core)
@@ -164,6 +210,8 @@ class TargetSpec:
                 )
         if self.max_attempts < 1:
             raise UsageError(f"max_attempts={self.max_attempts}: must be at least 1")
+        if self.kind != "aws":
+            fast_path()  # a bad DNSCHAOS_FAST is refused before anything starts
         if self.kind == "moto" and MOTO_ACCOUNT_ENV in os.environ:
             raise UsageError(
                 f"--target moto: {MOTO_ACCOUNT_ENV} is set in the environment; it would move "
@@ -190,30 +238,54 @@ class AwsTarget:
     spec: TargetSpec
     _session: boto3.session.Session
     _clients: dict[tuple[str, str | None], BaseClient] = field(default_factory=dict)
+    fast: bool = False
+    _leased: list[_Pooled] = field(default_factory=list)
 
     def client(self, service: str, *, actor: str | None = None) -> Any:
         """A boto3 client for ``service``; one per (service, actor), so events can tell actors apart."""
         key = (service, actor)
         if key not in self._clients:
-            options: dict[str, Any] = {}
-            kwargs: dict[str, Any] = {}
-            if self.spec.kind != "aws":
-                # Given, so neither HTTP(S)_PROXY nor REQUESTS_CA_BUNDLE is looked up.
-                options["proxies"] = {}
-                kwargs["verify"] = True
-            kwargs["config"] = Config(
-                region_name=self.spec.region,
-                # total_max_attempts counts the first try too (max_attempts counts retries).
-                retries={"mode": "standard", "total_max_attempts": self.spec.max_attempts},
-                connect_timeout=5,
-                read_timeout=30,
-                user_agent_extra=f"dnschaos-actor/{actor or 'harness'}",
-                **options,
-            )
-            if self.spec.endpoint_url:
-                kwargs["endpoint_url"] = self.spec.endpoint_url
-            self._clients[key] = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+            if self.fast and self.spec.kind == "moto":
+                pooled = _lease(self, service, actor)
+                self._leased.append(pooled)
+                self._clients[key] = pooled.client
+            else:
+                self._clients[key] = self._new_client(service, actor)
         return self._clients[key]
+
+    def _new_client(self, service: str, actor: str | None) -> BaseClient:
+        options: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {}
+        if self.spec.kind != "aws":
+            # Given, so neither HTTP(S)_PROXY nor REQUESTS_CA_BUNDLE is looked up.
+            options["proxies"] = {}
+            kwargs["verify"] = True
+            if self.fast:
+                # moto takes neither account nor region from our fake key's signature
+                # (the account is moto's default either way, the region comes from the
+                # URL or is us-east-1): signing it is work for nothing.
+                options["signature_version"] = UNSIGNED
+        kwargs["config"] = Config(
+            region_name=self.spec.region,
+            # total_max_attempts counts the first try too (max_attempts counts retries).
+            retries={"mode": "standard", "total_max_attempts": self.spec.max_attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            user_agent_extra=f"dnschaos-actor/{actor or 'harness'}",
+            **options,
+        )
+        if self.spec.endpoint_url:
+            kwargs["endpoint_url"] = self.spec.endpoint_url
+        client: BaseClient = self._session.client(service, **kwargs)  # type: ignore[call-overload]
+        return client
+
+    def close(self) -> None:
+        """Give leased clients back to the pool; the next run gets them reset."""
+        with _pool_lock:
+            for pooled in self._leased:
+                pooled.in_use = False
+        self._leased.clear()
+        self._clients.clear()
 
     def strict_route53(self) -> route53_strict.StrictRoute53:
         """The strict layer's view of Route 53 (in-process moto only)."""
@@ -226,6 +298,97 @@ class AwsTarget:
         from moto.route53.models import route53_backends
 
         return route53_strict.strict_for(route53_backends[DEFAULT_ACCOUNT_ID]["aws"])
+
+
+# --------------------------------------------------------------------------- the client pool
+#
+# Creating a client costs milliseconds (its class, its methods, its endpoint
+# rules); a run makes ten or more. On the fast path a run leases in-process moto
+# clients instead. A client keeps nothing of an earlier run: its event handlers
+# are put back to those it was created with (the run's hooks, fault handlers and
+# anything user code registered are gone), and its retry handler, whose quota
+# and jitter generator are state, is made anew.
+
+
+@dataclass
+class _Pooled:
+    client: BaseClient
+    service_event: str
+    max_attempts: int
+    pristine: Any  # the client's handlers as created, less its retry handler
+    in_use: bool = True
+
+
+_pool: dict[tuple[str, str | None, int, str, str | None], list[_Pooled]] = {}
+_pool_lock = threading.Lock()
+_sessions: dict[tuple[str, str], boto3.session.Session] = {}
+
+
+def _emitter(client: BaseClient) -> Any:
+    events = client.meta.events
+    return getattr(events, "_emitter", events)  # botocore wraps it in an EventAliaser
+
+
+def _retry_parts(client: BaseClient, service_event: str) -> tuple[Any, ...] | None:
+    """(event, handler, unique id) of every handler ``standard.register_retry_handler`` added."""
+    ids = _emitter(client)._unique_id_handlers
+    entry = ids.get(f"retry-config-{service_event}")
+    handler = getattr(entry["handler"], "__self__", None) if entry else None
+    quota = getattr(handler, "_retry_quota", None)
+    if quota is None or f"seed-max-attempts-{service_event}" not in ids:
+        return None
+    return (
+        (f"needs-retry.{service_event}", None, f"retry-config-{service_event}"),
+        (f"request-created.{service_event}", None, f"seed-max-attempts-{service_event}"),
+        (f"after-call.{service_event}", quota.release_retry_quota, None),
+    )
+
+
+def _pooled(target: AwsTarget, service: str, actor: str | None) -> _Pooled | None:
+    client = target._new_client(service, actor)
+    service_event = client.meta.service_model.service_id.hyphenize()
+    parts = _retry_parts(client, service_event)
+    if parts is None:
+        return None  # another botocore's retry wiring: not reused
+    for event, handler, unique_id in parts:
+        client.meta.events.unregister(event, handler, unique_id=unique_id)
+    pristine = copy.copy(_emitter(client))
+    pristine._lookup_cache = {}
+    pooled = _Pooled(client, service_event, target.spec.max_attempts, pristine)
+    _reset(pooled)
+    return pooled
+
+
+def _reset(pooled: _Pooled) -> None:
+    fresh = copy.copy(pooled.pristine)
+    fresh._lookup_cache = {}
+    _emitter(pooled.client).__dict__.update(fresh.__dict__)
+    standard.register_retry_handler(pooled.client, max_attempts=pooled.max_attempts)
+
+
+def _lease(target: AwsTarget, service: str, actor: str | None) -> _Pooled:
+    spec = target.spec
+    key = (spec.region, spec.endpoint_url, spec.max_attempts, service, actor)
+    with _pool_lock:
+        for pooled in _pool.get(key, []):
+            if not pooled.in_use:
+                pooled.in_use = True
+                _reset(pooled)
+                return pooled
+    made = _pooled(target, service, actor)
+    if made is None:
+        return _Pooled(target._new_client(service, actor), "", spec.max_attempts, None)
+    with _pool_lock:
+        _pool.setdefault(key, []).append(made)
+    return made
+
+
+def _shared_session(kind: str, region: str) -> boto3.session.Session:
+    """The fast path's one session per target kind and region in this process."""
+    with _pool_lock:
+        if (kind, region) not in _sessions:
+            _sessions[kind, region] = _hermetic_session(region)
+        return _sessions[kind, region]
 
 
 def _hermetic_botocore_session(region: str) -> botocore.session.Session:
@@ -316,7 +479,10 @@ def open_target(
         with open_real(spec, _hooked, _hermetic_session) as target:
             yield target
         return
+    fast = fast_path()
     if spec.kind == "moto-server":
+        # Its own session every run: spec.hooks act on the session, and must not
+        # outlive the run.
         yield _hooked(spec, _hermetic_session(spec.region))
         return
     # Imported before the session is made: importing moto adds its request
@@ -326,7 +492,7 @@ def open_target(
     prepare_moto()
     from moto.moto_api._internal import mock_random
 
-    session = _hermetic_session(spec.region)
+    session = _shared_session(spec.kind, spec.region) if fast else _hermetic_session(spec.region)
     # MockAWS itself rather than mock_aws(), which picks a server- or proxy-mode
     # mock when TEST_SERVER_MODE or TEST_PROXY_MODE is set. Our clients carry
     # explicit fake credentials, so moto need not write AWS_ACCESS_KEY_ID and
@@ -344,8 +510,10 @@ def open_target(
     mock.start()
     mock_random.seed(seed)
     route53_strict.install(clock, propagation_delay)
+    target = AwsTarget(spec, session, fast=fast)
     try:
-        yield AwsTarget(spec, session)
+        yield target
     finally:
+        target.close()
         route53_strict.uninstall()
         mock.stop()

@@ -730,36 +730,57 @@ def _strict_create_zone_response(self: Route53Response) -> ActionResult:
     return response
 
 
-def _strict_get_change_response(self: Route53Response) -> ActionResult:
-    layer = strict_for(self.backend)
-    record = layer.get_change(self._get_param("Id"))
+def change_info(layer: StrictRoute53, change_id: str) -> dict[str, Any]:
+    """GetChange's ChangeInfo for ``change_id`` now (raises NoSuchChange)."""
+    record = layer.get_change(change_id)
     now = layer.config.clock.now()
-    info = {
+    info: dict[str, Any] = {
         "Id": f"/change/{record.change_id}",
         "Status": record.status(now),
         "SubmittedAt": _submitted_at(record.submitted_at),
     }
     if record.comment:
         info["Comment"] = record.comment
-    return ActionResult({"ChangeInfo": info})
+    return info
 
 
-def _strict_list_response(self: Route53Response) -> ActionResult:
+def _strict_get_change_response(self: Route53Response) -> ActionResult:
     layer = strict_for(self.backend)
-    zone_id = self._get_param("HostedZoneId")
-    start_name = self._get_param("StartRecordName")
-    start_type = self._get_param("StartRecordType")
-    start_id = self._get_param("StartRecordIdentifier")
-    max_items = int(self._get_param("MaxItems") or DEFAULT_MAX_ITEMS)
-    page, nxt = layer.page(zone_id, start_name, start_type, start_id, max_items)
+    return ActionResult({"ChangeInfo": change_info(layer, self._get_param("Id"))})
+
+
+def list_page(
+    layer: StrictRoute53,
+    zone_id: str,
+    start_name: str | None,
+    start_type: str | None,
+    start_id: str | None,
+    max_items: str | None,
+) -> dict[str, Any]:
+    """ListResourceRecordSets' answer, its records as RRSets (raises NoSuchHostedZone)."""
+    size = int(max_items or DEFAULT_MAX_ITEMS)
+    page, nxt = layer.page(zone_id, start_name, start_type, start_id, size)
     result: dict[str, Any] = {
-        "ResourceRecordSets": [rr.to_api() for rr in page],
+        "ResourceRecordSets": page,
         "IsTruncated": nxt is not None,
-        "MaxItems": str(max_items),
+        "MaxItems": str(size),
     }
     if nxt is not None:
         result["NextRecordName"] = nxt.name
         result["NextRecordType"] = nxt.type
         if nxt.set_identifier is not None:
             result["NextRecordIdentifier"] = nxt.set_identifier
+    return result
+
+
+def _strict_list_response(self: Route53Response) -> ActionResult:
+    result = list_page(
+        strict_for(self.backend),
+        self._get_param("HostedZoneId"),
+        self._get_param("StartRecordName"),
+        self._get_param("StartRecordType"),
+        self._get_param("StartRecordIdentifier"),
+        self._get_param("MaxItems"),
+    )
+    result["ResourceRecordSets"] = [rr.to_api() for rr in result["ResourceRecordSets"]]
     return ActionResult(result)
