@@ -61,7 +61,7 @@ def prepare(original: Callable[[Any, Any], Any]) -> None:
             _method_names[key] = names
         return names
 
-    moto.core.responses.method_names_from_class = method_names  # type: ignore[assignment]
+    moto.core.responses.method_names_from_class = method_names
 
 
 def process_request(stubber: Any, request: Any) -> Any:
@@ -106,7 +106,7 @@ def _backend_dict(service: str) -> Any:
     if service not in _backend_dicts:
         import moto.backends as backends
 
-        _backend_dicts[service] = backends.get_backend(service)  # type: ignore[call-overload]
+        _backend_dicts[service] = backends.get_backend(service)
     return _backend_dicts[service]
 
 

@@ -1,0 +1,289 @@
+"""The fast path (adapters/aws.py, moto_dispatch.py, route53_wire.py) changes no run.
+
+Runs of a sample of scenarios, variants, strategies and seeds give the same trace
+digest with the fast path on and off; the strict layer's answers at before-send
+parse to what moto's HTTP emulation answers; and a client reused by a second run
+keeps nothing of the first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from dnschaos.adapters import aws, route53_wire
+from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.history import History
+from dnschaos.runner import run
+from dnschaos.sim.clock import ManualClock
+from dnschaos.sim.hooks import instrument
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OPS = ROOT / "examples" / "ops_script.toml"
+
+# (scenario, fields of the RunSpec, the digest's known start or None)
+CASES: list[tuple[str, dict[str, Any], str | None]] = [
+    ("incident-2025", {"variant": "legacy", "seed": 7}, "0471fe57b1033f33"),
+    ("incident-2025", {"variant": "safe", "seed": 7}, "601d9ad3"),
+    ("steady-state", {"variant": "legacy", "seed": 3}, "a4e9832d"),
+    ("incident-2025-dns", {"variant": "legacy", "seed": 4}, "80200a13"),
+    ("incident-2025", {"variant": "safe", "seed": 11, "strategy": "pct", "pct_depth": 2}, None),
+    ("steady-state", {"variant": "legacy", "seed": 5, "strategy": "delay", "delays": 2}, None),
+    (str(OPS), {"seed": 2}, None),
+]
+
+
+@pytest.fixture
+def fast_setting() -> Iterator[None]:
+    yield
+    aws.set_fast_path(None)
+
+
+def _digest(scenario: str, fields: dict[str, Any], fast: bool) -> tuple[str, str]:
+    aws.set_fast_path(fast)
+    result = run(scenario, **fields)
+    return result.trace_digest, result.verdict
+
+
+@pytest.mark.parametrize(("scenario", "fields", "known"), CASES, ids=lambda c: str(c)[:40])
+def test_the_fast_path_gives_the_same_trace_digest(
+    fast_setting: None, scenario: str, fields: dict[str, Any], known: str | None
+) -> None:
+    answered = []
+    original = route53_wire.answer
+
+    def counting(request: Any) -> Any:
+        out = original(request)
+        answered.append(out is not None)
+        return out
+
+    route53_wire.answer = counting
+    try:
+        fast = _digest(scenario, fields, True)
+    finally:
+        route53_wire.answer = original
+    slow = _digest(scenario, fields, False)
+    assert fast == slow
+    if known is not None:
+        assert fast[0].startswith(known)
+    assert any(answered), "the fast path answered no Route 53 read"
+
+
+def test_dnschaos_fast_0_in_the_environment_turns_the_fast_path_off(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "slow.json"
+    probe = (
+        "import sys; from dnschaos.adapters import aws, route53_wire;"
+        "from dnschaos.cli import main;"
+        "route53_wire.answer = lambda r: sys.exit('fast path used');"
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    env = {**os.environ, "DNSCHAOS_FAST": "0"}
+    args = ["run", "incident-2025", "--variant", "legacy", "--seed", "7", "--json", str(out), "-q"]
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 1, done.stderr
+    assert json.loads(out.read_text())["trace_digest"].startswith("0471fe57b1033f33")
+    bad = subprocess.run(
+        [sys.executable, "-m", "dnschaos.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DNSCHAOS_FAST": "yes"},
+        timeout=300,
+    )
+    assert bad.returncode == 2
+    assert "DNSCHAOS_FAST='yes'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _zone(client: Any) -> str:
+    zone: str = client.create_hosted_zone(Name="example.com", CallerReference="z")["HostedZone"][
+        "Id"
+    ]
+    rr = [
+        {
+            "Name": "a.example.com",
+            "Type": "A",
+            "TTL": 60,
+            "ResourceRecords": [{"Value": "192.0.2.1"}],
+        },
+        {
+            "Name": "t.example.com",
+            "Type": "TXT",
+            "TTL": 30,
+            "ResourceRecords": [{"Value": '"a<&>b" "c\\"d"'}, {"Value": '"x"'}],
+        },
+        {
+            "Name": "\\052.example.com",
+            "Type": "CNAME",
+            "TTL": 5,
+            "ResourceRecords": [{"Value": "a.example.com"}],
+        },
+        {
+            "Name": "al.example.com",
+            "Type": "A",
+            "AliasTarget": {
+                "HostedZoneId": zone.split("/")[-1],
+                "DNSName": "a.example.com",
+                "EvaluateTargetHealth": True,
+            },
+        },
+    ] + [
+        {
+            "Name": "w.example.com",
+            "Type": "A",
+            "SetIdentifier": f"s{i}",
+            "Weight": i,
+            "TTL": 60,
+            "ResourceRecords": [{"Value": f"192.0.2.{10 + i}"}],
+        }
+        for i in range(4)
+    ]
+    client.change_resource_record_sets(
+        HostedZoneId=zone,
+        ChangeBatch={
+            "Comment": "set-up & <more>",
+            "Changes": [{"Action": "CREATE", "ResourceRecordSet": r} for r in rr],
+        },
+    )
+    return zone
+
+
+def _both_ways(call: Any) -> tuple[Any, Any]:
+    """The same call answered on the fast path and by moto, from the same generator state."""
+    from moto.moto_api._internal import mock_random
+
+    out = []
+    for fast in (True, False):
+        aws.set_fast_path(fast)
+        mock_random.seed(99)
+        try:
+            answer = call()
+        except ClientError as error:
+            answer = error.response
+        answer["ResponseMetadata"]["HTTPHeaders"].pop("date")
+        out.append((answer, mock_random.random()))
+    return out[0], out[1]
+
+
+def test_the_strict_layers_answers_at_before_send_parse_as_mocked_http_would(
+    fast_setting: None,
+) -> None:
+    clock = ManualClock(1_761_000_000.25)
+    aws.set_fast_path(True)
+    with open_target(TargetSpec("moto"), clock=clock, propagation_delay=30.0, seed=3) as target:
+        client = target.client("route53", actor="probe")
+        zone = _zone(client)
+        change = client.change_resource_record_sets(
+            HostedZoneId=zone,
+            ChangeBatch={
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": "a.example.com",
+                            "Type": "A",
+                            "TTL": 60,
+                            "ResourceRecords": [{"Value": "192.0.2.2"}],
+                        },
+                    }
+                ]
+            },
+        )["ChangeInfo"]["Id"]
+        answered = []
+        original = route53_wire.answer
+
+        def counting(request: Any) -> Any:
+            out = original(request)
+            answered.append(out is not None)
+            return out
+
+        route53_wire.answer = counting
+        calls: list[dict[str, Any]] = [
+            {},
+            {"MaxItems": "2"},
+            {"MaxItems": "1"},
+            {"StartRecordName": "w.example.com", "StartRecordType": "A", "MaxItems": "2"},
+            {
+                "StartRecordName": "w.example.com",
+                "StartRecordType": "A",
+                "StartRecordIdentifier": "s2",
+            },
+            {"StartRecordName": "\\052.example.com", "StartRecordType": "CNAME"},
+            {"StartRecordName": "zzz.example.com"},  # past the end: an empty page
+            {"StartRecordName": "T.EXAMPLE.COM.", "StartRecordType": "TXT", "MaxItems": "300"},
+        ]
+        try:
+            for params in calls:
+                fast, slow = _both_ways(
+                    lambda p=params: client.list_resource_record_sets(HostedZoneId=zone, **p)
+                )
+                assert fast == slow, params
+            for when in (0.0, 29.5, 30.0):
+                clock.advance_to(1_761_000_000.25 + when)
+                fast, slow = _both_ways(lambda: client.get_change(Id=change))
+                assert fast == slow
+            # Errors are moto's to render: the fast path steps aside.
+            for call in (
+                lambda: client.get_change(Id="C0000000000000"),
+                lambda: client.list_resource_record_sets(HostedZoneId="Z0NOSUCHZONE"),
+            ):
+                fast, slow = _both_ways(call)
+                assert fast == slow
+                assert fast[0]["Error"]["Code"] in ("NoSuchChange", "NoSuchHostedZone")
+        finally:
+            route53_wire.answer = original
+        # Every successful read above, fast, was answered before moto (the rest by moto).
+        assert answered.count(True) == len(calls) + 3
+
+
+def test_a_client_reused_by_a_second_run_keeps_nothing_of_the_first(fast_setting: None) -> None:
+    aws.set_fast_path(True)
+    clock = ManualClock(1_761_000_000.0)
+    seen: list[tuple[int, str]] = []
+    runs = []
+    for n in (1, 2):
+        with open_target(TargetSpec("moto"), clock=clock, seed=n) as target:
+            client = target.client("route53", actor="enactor-1")
+            retry = client.meta.events._emitter._unique_id_handlers["retry-config-route-53"]
+            history = History(clock.now())
+            instrument(client, None, history, actor="enactor-1", rng=random.Random(n), clock=clock)
+
+            def mark(n: int = n, **kwargs: Any) -> None:
+                seen.append((n, kwargs["event_name"]))
+
+            # What user code might register on its client.
+            client.meta.events.register("before-call.route53", mark)
+            runs.append((client, history, retry["handler"].__self__))
+            client.list_hosted_zones()
+    (first, history1, retry1), (second, history2, retry2) = runs
+    assert second is first  # the same client object, leased again
+    assert [e["kind"] for e in history1] == ["invoke", "complete"]
+    assert [e["kind"] for e in history2] == ["invoke", "complete"]
+    assert seen == [
+        (1, "before-call.route-53.ListHostedZones"),
+        (2, "before-call.route-53.ListHostedZones"),
+    ]
+    # A fresh retry handler: its quota and its jitter generator are the second run's own.
+    assert retry2 is not retry1
+    assert retry2._retry_quota is not retry1._retry_quota
+
+
+def test_two_targets_open_at_once_do_not_share_a_client(fast_setting: None) -> None:
+    aws.set_fast_path(True)
+    clock = ManualClock(0.0)
+    with open_target(TargetSpec("moto"), clock=clock) as outer:
+        a = outer.client("dynamodb", actor="x")
+        # moto's state is one per process, but the lease must still be one per target.
+        inner = aws.AwsTarget(outer.spec, outer._session, fast=True)
+        b = inner.client("dynamodb", actor="x")
+        inner.close()
+        assert a is not b
