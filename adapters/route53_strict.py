@@ -694,20 +694,29 @@ def _submitted_at(when: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(when, tz=dt.UTC)
 
 
-def _strict_change_response(self: Route53Response) -> ActionResult:
-    layer = strict_for(self.backend)
-    zone_id = self._get_param("HostedZoneId")
-    changes = self._get_param("ChangeBatch.Changes") or []
-    comment = self._get_param("ChangeBatch.Comment")
+def change_batch(
+    layer: StrictRoute53, zone_id: str, changes: Sequence[Mapping[str, Any]], comment: str | None
+) -> dict[str, Any]:
+    """Apply one ChangeResourceRecordSets batch; its ChangeInfo (raises before any change)."""
     record = layer.change_resource_record_sets(zone_id, changes, comment)
     now = layer.config.clock.now()
-    info = {
+    info: dict[str, Any] = {
         "Id": f"/change/{record.change_id}",
         "Status": record.status(now),
         "SubmittedAt": _submitted_at(record.submitted_at),
     }
     if comment:
         info["Comment"] = comment
+    return info
+
+
+def _strict_change_response(self: Route53Response) -> ActionResult:
+    info = change_batch(
+        strict_for(self.backend),
+        self._get_param("HostedZoneId"),
+        self._get_param("ChangeBatch.Changes") or [],
+        self._get_param("ChangeBatch.Comment"),
+    )
     return ActionResult({"ChangeInfo": info})
 
 

@@ -1,20 +1,23 @@
 """The strict layer's Route 53 reads answered on the wire, without moto's HTTP emulation.
 
-On the fast path (:func:`dnschaos.adapters.aws.fast_path`) the hottest calls,
-ListResourceRecordSets (three quarters of a run's AWS calls) and GetChange, are
-answered at botocore's ``before-send`` from the request botocore serialized: the
-URL is read here, the strict layer computes the answer
+On the fast path (:func:`dnschaos.adapters.aws.fast_path`) the strict layer's
+Route 53 calls, ListResourceRecordSets (three quarters of a run's AWS calls),
+GetChange and ChangeResourceRecordSets, are answered at botocore's
+``before-send`` from the request botocore serialized: its URL and XML body are
+read here, the strict layer computes the answer
 (:func:`~dnschaos.adapters.route53_strict.list_page`,
-:func:`~dnschaos.adapters.route53_strict.change_info`, the same functions moto's
-handlers call), and the answer goes back as Route 53's XML with moto's headers,
-for botocore to parse as it parses every response.
+:func:`~dnschaos.adapters.route53_strict.change_info`,
+:func:`~dnschaos.adapters.route53_strict.change_batch`, the same functions
+moto's handlers call), and the answer goes back as Route 53's XML with moto's
+headers, for botocore to parse as it parses every response.
 
 Only requests whose answer is provably the one moto would give are answered
 here; anything else returns None and goes through moto: a request that is
 signed (moto would read an account from its key) or carries moto's account
 header, a path or query this module does not read exactly as moto would (an
-escape, an empty or repeated parameter), an error (moto renders Route 53's
-errors), a text that is not printable ASCII, or moto's request recorder
+escape, an empty or repeated parameter, an element of a change batch the strict
+layer does not read), an error (moto renders Route 53's errors; a batch is
+checked whole before anything changes), a text that is not printable ASCII, or moto's request recorder
 switched on. moto's side effects are kept: the account is marked as visited
 and the request id is drawn from moto's seeded generator, so every id moto
 makes later in the run is the one it would have made.
@@ -27,6 +30,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import parse_qsl
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
 from dnschaos.adapters import route53_strict
@@ -35,6 +39,7 @@ from dnschaos.adapters.route53_strict import RRSet
 
 _HOST: Final = "https://route53.amazonaws.com/2013-04-01/"
 _XMLNS: Final = "https://route53.amazonaws.com/doc/2013-04-01/"
+_NS: Final = "{" + _XMLNS + "}"
 _SEGMENT = re.compile(r"[A-Za-z0-9]+")
 # ListResourceRecordSets' query names and the members they carry.
 _LIST_QUERY: Final = {
@@ -52,14 +57,30 @@ Response = tuple[int, dict[str, str], str]
 
 def answer(request: Any) -> Response | None:
     """Route 53's answer to ``request`` from the strict layer, or None for moto to answer."""
-    if request.method != "GET" or not request.url.startswith(_HOST):
+    if request.method not in ("GET", "POST") or not request.url.startswith(_HOST):
         return None
     if not route53_strict.is_installed() or not _plain(request.headers):
         return None
     path, _, query = request.url[len(_HOST) :].partition("?")
     parts = path.split("/")
     render: Callable[[Any], str | None]
-    if len(parts) == 3 and parts[0] == "hostedzone" and parts[2] == "rrset":
+    if request.method == "POST":
+        if not (len(parts) == 4 and parts[0] == "hostedzone" and parts[2:] == ["rrset", ""]):
+            return None
+        batch = _change_batch(request.body)
+        if query or batch is None or not _SEGMENT.fullmatch(parts[1]):
+            return None
+        zone, (changes, comment) = parts[1], batch
+
+        def render(layer: Any) -> str | None:
+            info = route53_strict.change_batch(layer, zone, changes, comment)
+            # The batch is applied: from here on there is no stepping aside for moto.
+            body = _change_xml("ChangeResourceRecordSetsResponse", info)
+            if body is None:
+                raise RuntimeError(f"change {info['Id']}: its answer could not be rendered")
+            return body
+
+    elif len(parts) == 3 and parts[0] == "hostedzone" and parts[2] == "rrset":
         params = _query(query)
         if params is None or not _SEGMENT.fullmatch(parts[1]):
             return None
@@ -108,6 +129,90 @@ def _query(query: str) -> dict[str, str] | None:
             return None
         params[member] = value
     return params
+
+
+# ChangeResourceRecordSets' request, as far as the strict layer reads it: each
+# element's children (None: text), and how many times each may appear.
+_ONE, _OPTIONAL, _MANY = (1, 1), (0, 1), (1, 10**6)
+_ELEMENTS: Final[dict[str, dict[str, tuple[int, int]]]] = {
+    "ChangeResourceRecordSetsRequest": {"ChangeBatch": _ONE},
+    "ChangeBatch": {"Comment": _OPTIONAL, "Changes": _ONE},
+    "Changes": {"Change": _MANY},
+    "Change": {"Action": _ONE, "ResourceRecordSet": _ONE},
+    "ResourceRecordSet": {
+        "Name": _ONE,
+        "Type": _ONE,
+        "SetIdentifier": _OPTIONAL,
+        "Weight": _OPTIONAL,
+        "TTL": _OPTIONAL,
+        "ResourceRecords": _OPTIONAL,
+        "AliasTarget": _OPTIONAL,
+    },
+    "ResourceRecords": {"ResourceRecord": _MANY},
+    "ResourceRecord": {"Value": _ONE},
+    "AliasTarget": {"HostedZoneId": _ONE, "DNSName": _ONE, "EvaluateTargetHealth": _ONE},
+}
+_LISTS: Final = {"Changes", "ResourceRecords"}
+_INTEGERS: Final = {"Weight", "TTL"}
+_BOOLEANS: Final = {"EvaluateTargetHealth": {"true": True, "false": False}}
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _change_batch(body: object) -> tuple[list[Any], str | None] | None:
+    """The batch's changes and comment, as moto's request parser gives them, or None."""
+    if not isinstance(body, bytes):
+        return None
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    if root.tag != _NS + "ChangeResourceRecordSetsRequest":
+        return None
+    try:
+        parsed = _read(root, "ChangeResourceRecordSetsRequest")
+    except _NotPlain:
+        return None
+    batch = parsed["ChangeBatch"]
+    return batch["Changes"], batch.get("Comment")
+
+
+def _read(node: ElementTree.Element, name: str) -> Any:
+    members = _ELEMENTS.get(name)
+    if node.attrib or (members is None) != (len(node) == 0):
+        raise _NotPlain
+    if members is None:
+        return _leaf(node, name)
+    if node.text is not None and node.text.strip():
+        raise _NotPlain
+    counts = dict.fromkeys(members, 0)
+    values: list[Any] = []
+    out: dict[str, Any] = {}
+    for child in node:
+        tag = child.tag[len(_NS) :] if child.tag.startswith(_NS) else ""
+        if tag not in members or (child.tail is not None and child.tail.strip()):
+            raise _NotPlain
+        counts[tag] += 1
+        value = _read(child, tag)
+        values.append(value)
+        out[tag] = value
+    if any(not low <= counts[tag] <= high for tag, (low, high) in members.items()):
+        raise _NotPlain
+    return values if name in _LISTS else out
+
+
+def _leaf(node: ElementTree.Element, name: str) -> Any:
+    text = node.text or ""
+    if not text or not (text.isascii() and text.isprintable()):
+        raise _NotPlain
+    if name in _INTEGERS:
+        if not _INTEGER.fullmatch(text):
+            raise _NotPlain
+        return int(text)
+    if name in _BOOLEANS:
+        if text not in _BOOLEANS[name]:
+            raise _NotPlain
+        return _BOOLEANS[name][text]
+    return text
 
 
 def _respond(render: Callable[[Any], str | None]) -> Response | None:
