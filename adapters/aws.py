@@ -15,9 +15,9 @@ knows which target is behind them.
 The fast path (on unless ``DNSCHAOS_FAST=0``; :func:`fast_path`) keeps one
 hermetic session per process, lends each run in-process moto clients from a
 pool, reset to the handlers they were created with and fresh retry state, and
-sends moto unsigned requests (moto reads neither account nor region from a
-signature the harness makes). :mod:`dnschaos.adapters.moto_dispatch` holds the
-moto side of it.
+sends in-process moto unsigned requests (it reads neither account nor region
+from a signature the harness makes; a moto server reads the service from it).
+:mod:`dnschaos.adapters.moto_dispatch` holds the moto side of it.
 
 The moto targets are hermetic: their sessions read no AWS configuration at all
 (:func:`_hermetic_botocore_session`), so a developer's profile, endpoint, FIPS or
@@ -260,10 +260,11 @@ class AwsTarget:
             # Given, so neither HTTP(S)_PROXY nor REQUESTS_CA_BUNDLE is looked up.
             options["proxies"] = {}
             kwargs["verify"] = True
-            if self.fast:
-                # moto takes neither account nor region from our fake key's signature
-                # (the account is moto's default either way, the region comes from the
-                # URL or is us-east-1): signing it is work for nothing.
+            if self.fast and self.spec.kind == "moto":
+                # In-process moto routes by the URL and takes neither account nor region
+                # from our fake key's signature (the account is its default either way,
+                # the region is the URL's or us-east-1): signing is work for nothing. A
+                # moto server is another matter: it finds the service in the signature.
                 options["signature_version"] = UNSIGNED
         kwargs["config"] = Config(
             region_name=self.spec.region,
