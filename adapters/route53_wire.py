@@ -17,15 +17,17 @@ signed (moto would read an account from its key) or carries moto's account
 header, a path or query this module does not read exactly as moto would (an
 escape, an empty or repeated parameter, an element of a change batch the strict
 layer does not read), an error (moto renders Route 53's errors; a batch is
-checked whole before anything changes), a text that is not printable ASCII, or moto's request recorder
-switched on. moto's side effects are kept: the account is marked as visited
-and the request id is drawn from moto's seeded generator, so every id moto
-makes later in the run is the one it would have made.
+checked whole before anything changes), a text that is not printable ASCII, or
+moto's request recorder or IAM authorisation switched on. moto's side effects
+are kept: the account is marked as visited and the request id is drawn from
+moto's seeded generator, so every id moto makes later in the run is the one it
+would have made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -216,6 +218,7 @@ def _leaf(node: ElementTree.Element, name: str) -> Any:
 
 
 def _respond(render: Callable[[Any], str | None]) -> Response | None:
+    from moto import settings
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.utils import utcnow
     from moto.iam.models import get_account_id_from, mark_account_as_visited
@@ -226,6 +229,8 @@ def _respond(render: Callable[[Any], str | None]) -> Response | None:
 
     if recorder._user_enabled:
         return None  # moto would record the request
+    if not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
+        return None  # moto would authorise the request against IAM
     account = get_account_id_from(_UNSIGNED_ACCESS_KEY)
     if account != DEFAULT_ACCOUNT_ID:
         return None
