@@ -113,8 +113,14 @@ def answer(request: Any) -> Response | None:
 
 def _plain(headers: Any) -> bool:
     # A signature names an access key (moto looks its account up), and moto's account
-    # header names an account: both are moto's to read.
-    return "Authorization" not in headers and "x-moto-account-id" not in headers
+    # header names an account: both are moto's to read. So is a region in the user agent.
+    agent = headers.get("User-Agent", b"")
+    agent = agent.decode("latin-1") if isinstance(agent, bytes) else str(agent)
+    return (
+        "Authorization" not in headers
+        and "x-moto-account-id" not in headers
+        and "region/" not in agent
+    )
 
 
 def _query(query: str) -> dict[str, str] | None:
