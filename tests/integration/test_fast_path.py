@@ -78,23 +78,41 @@ def test_the_fast_path_gives_the_same_trace_digest(
     assert any(answered), "the fast path answered no Route 53 read"
 
 
-def test_dnschaos_fast_0_in_the_environment_turns_the_fast_path_off(tmp_path: pathlib.Path) -> None:
-    out = tmp_path / "slow.json"
-    probe = (
-        "import sys; from dnschaos.adapters import aws, route53_wire;"
-        "from dnschaos.cli import main;"
-        "route53_wire.answer = lambda r: sys.exit('fast path used');"
-        "sys.exit(main(sys.argv[1:]))"
-    )
-    env = {**os.environ, "DNSCHAOS_FAST": "0"}
-    args = ["run", "incident-2025", "--variant", "legacy", "--seed", "7", "--json", str(out), "-q"]
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=300
-    )
-    assert done.returncode == 1, done.stderr
-    assert json.loads(out.read_text())["trace_digest"].startswith("0471fe57b1033f33")
+# A dnschaos command line that counts the requests the strict layer answered at before-send.
+_PROBE = """
+import sys
+from dnschaos.adapters import route53_wire
+from dnschaos.cli import main
+
+answered = []
+original = route53_wire.answer
+route53_wire.answer = lambda request: answered.append(request) or original(request)
+code = main(sys.argv[1:])
+print(f"answered at before-send: {len(answered)}", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_dnschaos_fast_in_the_environment_turns_the_fast_path_off_and_on(
+    tmp_path: pathlib.Path,
+) -> None:
+    answered = {}
+    for setting in ("0", "1"):
+        out = tmp_path / f"fast-{setting}.json"
+        args = ["run", "incident-2025", "--variant", "legacy", "--seed", "7"]
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, *args, "--json", str(out), "-q"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "DNSCHAOS_FAST": setting},
+            timeout=300,
+        )
+        assert done.returncode == 1, done.stderr
+        assert json.loads(out.read_text())["trace_digest"].startswith("0471fe57b1033f33")
+        answered[setting] = int(done.stderr.rsplit(":", 1)[-1])
+    assert answered["0"] == 0 and answered["1"] > 100
     bad = subprocess.run(
-        [sys.executable, "-m", "dnschaos.cli", *args],
+        [sys.executable, "-m", "dnschaos.cli", "run", "incident-2025", "-q"],
         capture_output=True,
         text=True,
         env={**os.environ, "DNSCHAOS_FAST": "yes"},
