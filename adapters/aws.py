@@ -153,7 +153,7 @@ def prepare_moto() -> None:
                 return original(self, request)
 
         BotocoreStubber.process_request = process_request
-        moto_dispatch.prepare(original)
+        moto_dispatch.prepare(original, fast_path)
 
         core = _hermetic_botocore_session(DEFAULT_REGION)
         listing = boto3.session.Session(botocore_session=core)

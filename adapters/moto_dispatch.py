@@ -40,8 +40,9 @@ _backend_dicts: dict[str, Any] = {}
 _method_names: dict[tuple[type, tuple[int, ...]], frozenset[str]] = {}
 
 
-def prepare(original: Callable[[Any, Any], Any]) -> None:
-    """Once per process: keep moto's own ``process_request`` and list method names once."""
+def prepare(original: Callable[[Any, Any], Any], fast_path: Callable[[], bool]) -> None:
+    """Once per process: keep moto's own ``process_request``, and list method names once
+    while ``fast_path()`` says the fast path is on."""
     global _original
     _original = original
     import moto.core.responses
@@ -49,8 +50,6 @@ def prepare(original: Callable[[Any, Any], Any]) -> None:
     listing = moto.core.responses.method_names_from_class
 
     def method_names(clazz: Any) -> Any:
-        from dnschaos.adapters.aws import fast_path
-
         if not fast_path():
             return listing(clazz)
         # A class that gains or loses an attribute (here or in a base) is listed again.
