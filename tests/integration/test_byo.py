@@ -248,7 +248,10 @@ def test_user_actors_on_free_threads_are_bound_too() -> None:
     result = run(f"{ACTORS}:threaded", seed=3, clock="real", time_scale=0.01)
     assert result.verdict == "pass", result.violations
     writers = {e["actor"] for e in result.history if e["kind"] == "invoke"}
-    assert writers == {"boss", "boss/1", "boss/2", "boss/3", "boss/4"}
+    # On free threads the pool may hand its second task to the thread that finished the
+    # first (a slow machine), so the pool's writes come from one or two child actors.
+    assert "boss" in writers and {"boss/1", "boss/2"} <= writers
+    assert writers - {"boss", "boss/1", "boss/2"} in ({"boss/3"}, {"boss/3", "boss/4"})
 
 
 def test_an_actor_errors_story_is_its_calls_and_the_faults_that_hit_them() -> None:
