@@ -243,7 +243,8 @@ class Campaign:
             )
         if self.guided is not None:
             points = [(str(a), int(n)) for a, n in out.get("points", ())]
-            self.guided.learn(out["index"], points, new)
+            keys = [*cov.get("states", ()), *cov.get("transitions", ())]
+            self.guided.learn(out["index"], points, new, keys)
         return new
 
     @property

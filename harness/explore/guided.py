@@ -4,8 +4,10 @@ A blind campaign draws every case afresh (a seed, a strategy, faults from the
 scenario's fault space). A guided one (``dnschaos fuzz --guided``) keeps a
 *corpus*: every case whose run added an abstract state or transition to the
 campaign's coverage map (:mod:`dnschaos.explore.coverage`). New cases are
-mostly mutations of corpus entries, chosen with a weight that grows with what
-the entry added:
+mostly mutations of corpus entries, chosen with a weight that grows with how
+rare the states and transitions its run reached are (each counts 1/n, n the
+number of runs that reached it so far): an entry that still reaches ground few
+others reached is mutated most, one whose ground became common fades:
 
 * ``reseed``: the same holds and faults in another seeded order;
 * ``hold``: hold an actor just before one of the AWS calls the parent's run made
@@ -34,6 +36,7 @@ The corpus and the cases handed out but not finished are kept in the store's
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -63,6 +66,7 @@ class Entry:
     case: Case
     points: list[tuple[str, int]]
     new: int  # states and transitions it added when it ran
+    keys: tuple[str, ...] = ()  # every state and transition its run reached
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +74,7 @@ class Entry:
             "case": self.case.to_json(),
             "points": [list(p) for p in self.points],
             "new": self.new,
+            "keys": list(self.keys),
         }
 
     @classmethod
@@ -79,6 +84,7 @@ class Entry:
             Case.from_json(data["case"]),
             [(str(a), int(n)) for a, n in data["points"]],
             int(data["new"]),
+            tuple(str(k) for k in data.get("keys", ())),
         )
 
 
@@ -92,6 +98,11 @@ class GuidedSource:
     corpus: list[Entry] = field(default_factory=list)
     issued: dict[int, Case] = field(default_factory=dict)  # handed out, not learnt from yet
     mutations: dict[str, int] = field(default_factory=dict)  # how many of each, for the log
+    hits: dict[str, int] = field(default_factory=dict)  # runs that reached each key
+
+    def weight(self, entry: Entry) -> float:
+        """How often ``entry`` is picked: the rarity of what its run reached."""
+        return 1.0 + sum(1.0 / self.hits.get(k, 1) for k in entry.keys)
 
     @property
     def span(self) -> float:
@@ -106,19 +117,25 @@ class GuidedSource:
             case = self._fresh(rng)
             self._count("fresh")
         else:
-            parent = rng.choices(self.corpus, weights=[1 + e.new for e in self.corpus])[0]
+            parent = rng.choices(self.corpus, weights=[self.weight(e) for e in self.corpus])[0]
             case = parent.case
             for _ in range(rng.randint(1, 3)):
                 case = self._mutate(case, parent, rng)
         self.issued[index] = case
         return case
 
-    def learn(self, index: int, points: list[tuple[str, int]], new: int) -> bool:
-        """Case ``index`` ran and added ``new`` states and transitions; keep it if any."""
+    def learn(
+        self, index: int, points: list[tuple[str, int]], new: int, keys: Iterable[str] = ()
+    ) -> bool:
+        """Case ``index`` ran, reached ``keys`` and added ``new`` of them to the map; keep it
+        if it added any."""
+        reached = tuple(sorted(set(keys)))
+        for k in reached:
+            self.hits[k] = self.hits.get(k, 0) + 1
         case = self.issued.pop(index, None)
         if case is None or new <= 0:
             return False
-        self.corpus.append(Entry(index, case, points, new))
+        self.corpus.append(Entry(index, case, points, new, reached))
         return True
 
     # ------------------------------------------------------------------ mutations
@@ -203,6 +220,7 @@ class GuidedSource:
             "corpus": [e.to_json() for e in self.corpus],
             "issued": {str(i): c.to_json() for i, c in sorted(self.issued.items())},
             "mutations": dict(sorted(self.mutations.items())),
+            "hits": dict(sorted(self.hits.items())),
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -210,3 +228,4 @@ class GuidedSource:
         self.corpus = [Entry.from_json(e) for e in data.get("corpus", ())]
         self.issued = {int(i): Case.from_json(c) for i, c in data.get("issued", {}).items()}
         self.mutations = {str(k): int(v) for k, v in data.get("mutations", {}).items()}
+        self.hits = {str(k): int(v) for k, v in data.get("hits", {}).items()}

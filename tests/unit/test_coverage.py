@@ -181,3 +181,18 @@ def test_a_case_with_holds_round_trips_through_json() -> None:
     case = Case(9, "random", ("name=x,kind=pause,actor=enactor-a",), (("enactor-b", 4, 12.5),))
     assert Case.from_json(case.to_json()) == case
     assert "holds" not in Case(9).to_json()  # blind cases are stored as before
+
+
+def test_entries_that_reach_rare_ground_are_picked_most() -> None:
+    source = GuidedSource(load_scenario("steady-state"), campaign_seed=1)
+    common = [f"c{i}" for i in range(5)]
+    for index in range(6):  # six runs reach the common keys; one also reaches "rare"
+        source.issued[index] = Case(index)
+        keys = [*common, "rare"] if index == 5 else common
+        source.learn(index, [("enactor-a", 1)], new=1, keys=keys)
+    plain, rare = source.corpus[0], source.corpus[5]
+    assert source.hits["c0"] == 6 and source.hits["rare"] == 1
+    assert source.weight(rare) == source.weight(plain) + 1.0
+    again = GuidedSource(load_scenario("steady-state"), campaign_seed=1)
+    again.load(source.to_json())
+    assert again.hits == source.hits and again.corpus[5].keys == rare.keys
