@@ -18,7 +18,8 @@ others reached is mutated most, one whose ground became common fades:
 * ``fault`` / ``unfault``: add a fault drawn from the fault space, or drop one;
 * ``splice``: the parent's holds and faults up to a cut, another entry's after it.
 
-One case in ten is drawn fresh, so the corpus keeps taking in new seeds.
+One case in ten is drawn fresh (a new seed and faults, with one or two holds at
+calls some earlier run made), so the corpus keeps taking in new seeds.
 
 Holds are what let a fuzzer find what timing hides: an untimed model checker
 lets an enactor be arbitrarily slow, and a hold is that slowness, placed at a
@@ -141,8 +142,15 @@ class GuidedSource:
     # ------------------------------------------------------------------ mutations
 
     def _fresh(self, rng: random.Random) -> Case:
+        """A new seed and faults; once runs have shown where actors call AWS, one or two
+        holds at such places too (a run without a late actor rarely reaches new ground)."""
         faults = draw_case(self.scenario.fuzz_faults, self.scenario.fuzz_max_faults, rng)
-        return Case(rng.getrandbits(32), "random", tuple(to_flag(f) for f in faults))
+        case = Case(rng.getrandbits(32), "random", tuple(to_flag(f) for f in faults))
+        points = self.corpus[rng.randrange(len(self.corpus))].points if self.corpus else []
+        if points:
+            picked = rng.sample(points, min(len(points), rng.randint(1, 2)))
+            case = replace(case, holds=_holds([(a, n, self._duration(rng)) for a, n in picked]))
+        return case
 
     def _count(self, name: str) -> None:
         self.mutations[name] = self.mutations.get(name, 0) + 1
