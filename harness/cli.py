@@ -233,6 +233,12 @@ def _parser() -> argparse.ArgumentParser:
         "--budget", default="60s", help="wall time (60s, 5m, 1h) or a number of runs (default 60s)"
     )
     sched.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    sched.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="run the cases on the workers of this Dask scheduler instead "
+        "(needs dnschaos[cluster])",
+    )
     sched.add_argument("--seed", type=int, default=1, help="campaign seed: which cases (default 1)")
     sched.add_argument(
         "--stop-after", type=int, metavar="N", help="stop once N failures were found"
@@ -341,6 +347,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--max-schedules", type=int, default=100_000, help="stop after this many runs")
     ex.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    ex.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="run the schedules on the workers of this Dask scheduler instead "
+        "(needs dnschaos[cluster])",
+    )
     ex.add_argument(
         "--json", metavar="PATH", help="write the violating (or base) run as JSON to PATH"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
@@ -822,7 +834,18 @@ def _fuzz(args: argparse.Namespace) -> int:
             "try steady-state, or add [[fuzz.faults]] templates"
         )
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
-    campaign = open_campaign(spec, args.seed, store, resume=args.resume)
+    client = _cluster_client(args)
+    try:
+        campaign = open_campaign(spec, args.seed, store, resume=args.resume)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    runner = None
+    if client is not None:
+        from dnschaos.explore.cluster import ClusterRunner
+
+        runner = ClusterRunner(client, campaign.spec)
     say = (lambda _m: None) if args.quiet else default_progress
     with _status(f"fuzz {scenario.name}", live=not args.quiet) as status:
 
@@ -845,6 +868,7 @@ def _fuzz(args: argparse.Namespace) -> int:
             workers=args.workers,
             stop_after=args.stop_after,
             progress=searching,
+            runner=runner,
         )
     print(
         f"fuzz {scenario.name} · variant {args.variant} · campaign seed {campaign.seed}: "
@@ -878,6 +902,21 @@ def _fuzz(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if campaign.failures else EXIT_OK
 
 
+def _cluster_client(args: argparse.Namespace) -> Any:
+    """The Dask client of ``--cluster`` (None without it), connected before anything is
+    written."""
+    if args.cluster is None:
+        return None
+    if args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers} with --cluster: the cluster's workers run the cases; "
+            "give one of the two"
+        )
+    from dnschaos.explore.cluster import connect
+
+    return connect(args.cluster)
+
+
 def _size_line(size: dict[str, Any]) -> str:
     return (
         f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
@@ -892,6 +931,11 @@ def _explore(args: argparse.Namespace) -> int:
     _check_writable("--json", args.json)
     if args.max_schedules < 1:
         raise UsageError(f"--max-schedules {args.max_schedules}: must be at least 1")
+    if args.cluster is not None and args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers} with --cluster: the cluster's workers run the "
+            "schedules; give one of the two"
+        )
     try:
         fractions = tuple(float(f) for f in args.durations.split(","))
     except ValueError:
@@ -922,6 +966,7 @@ def _explore(args: argparse.Namespace) -> int:
             max_schedules=args.max_schedules,
             workers=args.workers,
             progress=each,
+            cluster=args.cluster,
         )
     for line in report.lines():
         print(line)
