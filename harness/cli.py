@@ -603,7 +603,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, payload)
     if args.history:
-        _write(args.history, result.history.jsonl(wall=args.history_wall))
+        result.history.write(args.history, wall=args.history_wall)
     return VERDICT_EXIT[result.verdict]
 
 
@@ -1058,7 +1058,7 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     if args.json:
         _write_json(args.json, payload)
     if args.history:
-        _write(args.history, result.history.jsonl(wall=args.history_wall))
+        result.history.write(args.history, wall=args.history_wall)
 
 
 if __name__ == "__main__":
