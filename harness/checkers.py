@@ -162,7 +162,12 @@ rollback_target_exists = RollbackTargetExists.check
 #: The safety invariants as streams, by name: what a run watches as it goes.
 STREAMS: Final[dict[str, type[Stream]]] = {
     s.name: s
-    for s in (EndpointNeverEmpty, ActivePlanNeverDeleted, AppliedGenerationMonotonic, RollbackTargetExists)
+    for s in (
+        EndpointNeverEmpty,
+        ActivePlanNeverDeleted,
+        AppliedGenerationMonotonic,
+        RollbackTargetExists,
+    )
 }
 
 

@@ -78,7 +78,9 @@ class History:
                 "kind": kind,
                 **fields,
             }
-            line = _canonical(entry) + "\n"  # fails now, not at digest time, on a value JSON cannot hold
+            line = (
+                _canonical(entry) + "\n"
+            )  # fails now, not at digest time, on a value JSON cannot hold
             self._file.write(line)
             self._hash.update(line.encode())
             self._count += 1
@@ -118,7 +120,11 @@ class History:
             for i, line in enumerate(fh):
                 if i >= count:
                     break
-                yield _canonical({**json.loads(line), "wall": round(walls[i], 6)}) + "\n" if wall else line
+                yield (
+                    _canonical({**json.loads(line), "wall": round(walls[i], 6)}) + "\n"
+                    if wall
+                    else line
+                )
 
     def jsonl(self, wall: bool = False) -> str:
         """The canonical history; with ``wall=True`` each line also carries its wall seconds."""

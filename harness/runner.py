@@ -181,12 +181,12 @@ def run(
         observer = assembly.observer
         # The built-in safety invariants are fed each new observation once; others (a
         # run of user actors' step invariants) read every observation so far each time.
-        streams = {
+        watched = {
             n: checkers.STREAMS[n]()
             for n, c in safety.items()
             if n in checkers.STREAMS and c is checkers.SAFETY[n]
         }
-        rest = {n: c for n, c in safety.items() if n not in streams}
+        rest = {n: c for n, c in safety.items() if n not in watched}
         observer.streaming = stop_on_violation
         observer.keep = stop_on_violation and bool(rest)
 
@@ -201,7 +201,7 @@ def run(
             new = observer.take_new()
             entries = observer.entries() if rest else []
             for name in safety:
-                stream = streams.get(name)
+                stream = watched.get(name)
                 if stream is not None:
                     hits = [v for e in new for v in stream.feed(e)]
                 else:

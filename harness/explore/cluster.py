@@ -181,7 +181,8 @@ class ClusterRunner:
     @property
     def slots(self) -> int:
         # Workers may join or leave during the campaign: count their threads each time.
-        return max(1, sum(self.client.nthreads().values()))
+        threads: dict[str, int] = self.client.nthreads()
+        return max(1, sum(threads.values()))
 
     def submit(self, index: int, case_json: dict[str, Any]) -> Any:
         future = self.client.submit(run_case, index, case_json, self.spec_json, pure=False)

@@ -8,7 +8,6 @@ generation check), record each case once, and lose none when a worker is killed.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
