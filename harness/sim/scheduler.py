@@ -18,6 +18,7 @@ normal end carry a reason and lead to the verdict ``unknown``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -92,9 +93,12 @@ class Actor:
     killed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Choice:
-    """One scheduling decision: which actor ran, and what it was about to do."""
+    """One scheduling decision: which actor ran, and what it was about to do.
+
+    A run keeps one a step, so they are small: slots, and the label interned (the same
+    few labels recur, each built afresh by the actor that yields)."""
 
     step: int
     actor: str
@@ -418,7 +422,7 @@ class Scheduler:
                     a.ready_since = a.wake_at  # due then, whenever the clock got there
             if self.recorder is not None and self.clock.now() > t_from:
                 self.recorder.clock_jump(t_from, self.clock.now(), woken)
-        choice = Choice(self._step, chosen.name, chosen.label)
+        choice = Choice(self._step, chosen.name, sys.intern(chosen.label))
         self._choices.append(choice)
         if self.recorder is not None:
             self.recorder.choice(choice, self.clock.now())
