@@ -2,7 +2,7 @@
 
 A case is a Dask task: the case and the campaign's base spec go as JSON, and a
 worker runs the same function the local worker processes run
-(``campaign._run_one``), so a case's result does not depend on where it ran.
+(``campaign._run_one``, in a case-runner process of the worker's own), so a case's result does not depend on where it ran.
 Results come back as they finish and the campaign records them in its failure
 store exactly as it does for local workers: a case is started (saved) before
 it is submitted and finished only once its result is stored, so ``--resume``
@@ -25,17 +25,19 @@ Needs the ``cluster`` extra: ``pip install 'dnschaos[cluster]'``.
 
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import re
+import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from dnschaos._version import __version__
 from dnschaos.errors import HarnessError, UsageError
+from dnschaos.explore.campaign import _run_one
 from dnschaos.spec import RunSpec
 
 CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
@@ -102,65 +104,81 @@ def connect(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Any:
 
 
 class _Child:
-    """A process of this Dask worker's own that runs its cases, one at a time.
+    """A process of this Dask worker's own that runs its tasks' work, one call at a time.
 
     A case runs in a child, not in the Dask worker: the run's actor threads and the
     worker's event loop (heartbeats, transfers) must not share a process, where a stuck
     or busy run would stall the worker until the scheduler gives it up. It is a plain
     subprocess (a worker under a nanny is daemonic and may not use multiprocessing) that
-    reads one case a line and answers one result a line; it dies with the worker
-    (``campaign._init_worker``), and ends when the worker closes its input."""
+    reads one pickled call at a time and answers with its pickled result; it dies with
+    the worker (``campaign._init_worker``), and ends when the worker closes its input."""
 
     def __init__(self) -> None:
-        read, self._write = os.pipe()
+        read, write = os.pipe()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dnschaos.explore.cluster", str(os.getpid()), str(self._write)],
+            [sys.executable, "-m", "dnschaos.explore.cluster", str(os.getpid()), str(write)],
             stdin=subprocess.PIPE,
-            pass_fds=(self._write,),
+            pass_fds=(write,),
         )
-        os.close(self._write)
-        self._answers = os.fdopen(read, "r", encoding="utf-8")
+        os.close(write)
+        self._answers = os.fdopen(read, "rb")
 
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        self.proc.stdin.flush()
-        line = self._answers.readline()
-        if not line:
+        _send(self.proc.stdin, (fn, args))
+        answer = _receive(self._answers)
+        if answer is None:
             raise HarnessError(f"the case runner process exited ({self.proc.wait()})")
-        answer: dict[str, Any] = json.loads(line)
-        if "error" in answer:
-            raise HarnessError(f"case {request['index']}: {answer['error']}")
-        out: dict[str, Any] = answer["out"]
-        return out
+        ok, value = answer
+        if not ok:
+            raise HarnessError(f"on worker {os.getpid()}: {value}")
+        return value
+
+
+def _send(fh: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(struct.pack("!Q", len(data)) + data)
+    fh.flush()
+
+
+def _receive(fh: IO[bytes]) -> Any:
+    head = fh.read(8)
+    if len(head) < 8:
+        return None
+    (size,) = struct.unpack("!Q", head)
+    return pickle.loads(fh.read(size))
 
 
 _CHILDREN = threading.local()
 
 
-def run_case(index: int, case_json: dict[str, Any], spec_json: dict[str, Any]) -> dict[str, Any]:
-    """A task: one case of a campaign, on a worker (in its child for this thread)."""
+def in_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """A task: ``fn(*args)`` in this worker thread's case runner (started on first use)."""
     child: _Child | None = getattr(_CHILDREN, "child", None)
     if child is None or child.proc.poll() is not None:
         child = _CHILDREN.child = _Child()
-    return child.run({"index": index, "case": case_json, "spec": spec_json})
+    return child.call(fn, *args)
+
+
+def run_case(index: int, case_json: dict[str, Any], spec_json: dict[str, Any]) -> dict[str, Any]:
+    """A task: one case of a campaign, in the worker thread's case runner."""
+    out: dict[str, Any] = in_child(_run_one, index, case_json, spec_json)
+    return out
 
 
 def _serve(parent: int, answers_fd: int) -> None:
     """The child's loop (``python -m dnschaos.explore.cluster PARENT FD``)."""
-    from dnschaos.explore.campaign import _init_worker, _run_one
+    from dnschaos.explore.campaign import _init_worker
 
     _init_worker(None, parent)
-    with os.fdopen(answers_fd, "w", encoding="utf-8") as answers:
-        for line in sys.stdin:
-            request = json.loads(line)
+    with os.fdopen(answers_fd, "wb") as answers:
+        while (request := _receive(sys.stdin.buffer)) is not None:
+            fn, args = request
             try:
-                out = _run_one(request["index"], request["case"], request["spec"])
-                text = json.dumps({"out": out})
+                answer: tuple[bool, Any] = (True, fn(*args))
             except Exception as exc:  # reported to the campaign as a harness error
-                text = json.dumps({"error": f"{type(exc).__name__}: {exc}"})
-            answers.write(text + "\n")
-            answers.flush()
+                answer = (False, f"{type(exc).__name__}: {exc}")
+            _send(answers, answer)
 
 
 class ClusterRunner:
@@ -243,12 +261,12 @@ class ClusterPool:
         return cls(connect(address))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        future = self.client.submit(fn, *args, pure=False)
+        future = self.client.submit(in_child, fn, *args, pure=False)
         self._futures.append(future)
         return future
 
     def as_completed(self, futures: list[Any]) -> Iterator[Any]:
-        return iter(self._as_completed(futures))
+        return iter(self._as_completed(futures, loop=self.client.loop))
 
     def shutdown(self, cancel_futures: bool = False) -> None:
         try:

@@ -246,6 +246,20 @@ def test_interrupt_then_resume_on_the_cluster(cluster: Cluster, tmp_path: Path) 
     assert failures(store) == FAILING
 
 
+def test_explore_on_the_cluster_finds_the_same_schedule(cluster: Cluster) -> None:
+    argv = ["explore", "steady-state", "--variant", "legacy", "--bound", "1"]
+    done = subprocess.run(
+        [DNSCHAOS, *argv, "--max-schedules", "5", "--cluster", cluster.address, "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    # As a local search finds it: the fewest delays, the first hold that breaks it.
+    assert "delays: enactor-a at point 1 for 18.75s" in done.stdout
+    assert "applied-generation-monotonic" in done.stdout
+
+
 def test_cluster_errors_are_clear(tmp_path: Path) -> None:
     store = tmp_path / "store"
     bad = subprocess.run(
