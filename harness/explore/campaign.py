@@ -17,6 +17,9 @@ through. A failure file is a normal result JSON plus its ``case``: ``dnschaos
 replay`` runs it. Failures are grouped by the invariant broken first and the
 shape of their story (the decisive steps with numbers taken out).
 
+Cases run on a ``CaseRunner``: worker processes here (``LocalRunner``), or the
+workers of a Dask cluster (``dnschaos.explore.cluster``); the store is the same.
+
 Workers die with the campaign: on Linux the kernel sends them SIGTERM when
 their parent goes (``PR_SET_PDEATHSIG``), and a watchdog thread in each worker
 exits when its parent pid changes, should the signal not come. They ignore
