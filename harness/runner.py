@@ -47,7 +47,7 @@ class RunResult:
     steps: int
     virtual_seconds: float
     wall_seconds: float
-    choices: list[Choice]
+    choices: Sequence[Choice]
     trace_digest: str
     history: History
     spec: RunSpec  # the run's one description: RunSpec.from_result rebuilds it
