@@ -84,6 +84,12 @@ bench: $(STAMP)
 	@echo
 	@echo "== cascade-2025: the whole 15.5-hour event on one core =="
 	$(PY) bench/cascade_event.py --runs 5 --json out/bench-cascade.json
+	@echo
+	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="
+	$(PY) bench/cluster_scaling.py --workers 1,2,4 --cases 8 --runs 5 --json out/bench-cluster.json
+	@echo
+	@echo "== peak RSS against virtual duration: 16 endpoints, 12 enactors, 1 h, 6 h, 24 h =="
+	$(PY) bench/memory_growth.py --hours 1,6,24 --json out/bench-memory.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench examples

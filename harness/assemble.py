@@ -360,18 +360,8 @@ def _control_plane_outage(observer: Observer | None, ep: Endpoint, start: float)
     """When Route 53 began to hold no addresses for ``ep`` (its latest observed state)."""
     if observer is None:
         return None
-    began: float | None = None
-    for entry in observer.entries():
-        if entry["endpoint"] != ep.name:
-            continue
-        empty = entry["root"] is not None and (
-            not entry["root_exists"] or not all(entry["addresses"].values())
-        )
-        if empty and began is None:
-            began = start + entry["t"]
-        elif not empty:
-            began = None
-    return began
+    began = observer.empty_since.get(ep.name)
+    return None if began is None else start + began
 
 
 def _dns_stack(

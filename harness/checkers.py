@@ -48,86 +48,127 @@ class Verdict:
 Entry = dict[str, Any]
 
 
-def _observations(history: Iterable[Entry]) -> list[Entry]:
-    return [e for e in history if e["kind"] == "observe"]
+class Stream:
+    """A safety invariant judged an observation at a time, so a run can be watched as it
+    goes without looking at its past again (the run keeps no list of it). ``feed`` takes
+    any entry and returns the violations it shows; ``check`` runs a fresh stream over a
+    whole history."""
+
+    name: str = ""
+
+    def feed(self, e: Entry) -> list[Violation]:
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, history: Iterable[Entry]) -> list[Violation]:
+        stream = cls()
+        return [v for e in history for v in stream.feed(e)]
 
 
-def endpoint_never_empty(history: Iterable[Entry]) -> list[Violation]:
+class EndpointNeverEmpty(Stream):
     """Once an endpoint has answered, it never answers with zero addresses (control-plane view)."""
-    out: list[Violation] = []
-    answered: set[str] = set()
-    for e in _observations(history):
+
+    name = "endpoint-never-empty"
+
+    def __init__(self) -> None:
+        self.answered: set[str] = set()
+
+    def feed(self, e: Entry) -> list[Violation]:
+        if e["kind"] != "observe":
+            return []
         counts: dict[str, int] = e["addresses"]
         if all(n > 0 for n in counts.values()):
-            answered.add(e["endpoint"])
-            continue
-        if e["endpoint"] in answered:
-            empty = ", ".join(sorted(t for t, n in counts.items() if n == 0))
-            out.append(
-                Violation(
-                    "endpoint-never-empty",
-                    e["endpoint"],
-                    e["t"],
-                    f"{empty} answers NOERROR with zero addresses",
-                    e["seq"],
-                )
+            self.answered.add(e["endpoint"])
+            return []
+        if e["endpoint"] not in self.answered:
+            return []
+        self.answered.discard(e["endpoint"])  # report each outage once
+        empty = ", ".join(sorted(t for t, n in counts.items() if n == 0))
+        return [
+            Violation(
+                self.name,
+                e["endpoint"],
+                e["t"],
+                f"{empty} answers NOERROR with zero addresses",
+                e["seq"],
             )
-            answered.discard(e["endpoint"])  # report each outage once
-    return out
+        ]
 
 
-def active_plan_never_deleted(history: Iterable[Entry]) -> list[Violation]:
-    out: list[Violation] = []
-    for e in _observations(history):
-        if e["root"] is not None and not e["root_exists"]:
-            out.append(
-                Violation(
-                    "active-plan-never-deleted",
-                    e["endpoint"],
-                    e["t"],
-                    f"the root points at plan {e['root']}, whose tree is gone",
-                    e["seq"],
-                )
+class ActivePlanNeverDeleted(Stream):
+    name = "active-plan-never-deleted"
+
+    def feed(self, e: Entry) -> list[Violation]:
+        if e["kind"] != "observe" or e["root"] is None or e["root_exists"]:
+            return []
+        return [
+            Violation(
+                self.name,
+                e["endpoint"],
+                e["t"],
+                f"the root points at plan {e['root']}, whose tree is gone",
+                e["seq"],
             )
-    return out
+        ]
 
 
-def applied_generation_monotonic(history: Iterable[Entry]) -> list[Violation]:
-    out: list[Violation] = []
-    highest: dict[str, int] = {}
-    for e in _observations(history):
+class AppliedGenerationMonotonic(Stream):
+    name = "applied-generation-monotonic"
+
+    def __init__(self) -> None:
+        self.highest: dict[str, int] = {}
+
+    def feed(self, e: Entry) -> list[Violation]:
+        if e["kind"] != "observe" or e["root"] is None:
+            return []
         gen = e["root"]
-        if gen is None:
-            continue
-        top = highest.get(e["endpoint"], 0)
-        if gen < top:
-            out.append(
-                Violation(
-                    "applied-generation-monotonic",
-                    e["endpoint"],
-                    e["t"],
-                    f"the root went back from plan {top} to plan {gen}",
-                    e["seq"],
-                )
+        top = self.highest.get(e["endpoint"], 0)
+        self.highest[e["endpoint"]] = max(top, gen)
+        if gen >= top:
+            return []
+        return [
+            Violation(
+                self.name,
+                e["endpoint"],
+                e["t"],
+                f"the root went back from plan {top} to plan {gen}",
+                e["seq"],
             )
-        highest[e["endpoint"]] = max(top, gen)
-    return out
+        ]
 
 
-def rollback_target_exists(history: Iterable[Entry]) -> list[Violation]:
-    out: list[Violation] = []
-    for e in _observations(history):
-        if e["rollback"] is not None and not e["rollback_exists"]:
-            out.append(
-                Violation(
-                    "rollback-target-exists",
-                    e["endpoint"],
-                    e["t"],
-                    f"the rollback record points at plan {e['rollback']}, whose tree is gone",
-                    e["seq"],
-                )
+class RollbackTargetExists(Stream):
+    name = "rollback-target-exists"
+
+    def feed(self, e: Entry) -> list[Violation]:
+        if e["kind"] != "observe" or e["rollback"] is None or e["rollback_exists"]:
+            return []
+        return [
+            Violation(
+                self.name,
+                e["endpoint"],
+                e["t"],
+                f"the rollback record points at plan {e['rollback']}, whose tree is gone",
+                e["seq"],
             )
-    return out
+        ]
+
+
+endpoint_never_empty = EndpointNeverEmpty.check
+active_plan_never_deleted = ActivePlanNeverDeleted.check
+applied_generation_monotonic = AppliedGenerationMonotonic.check
+rollback_target_exists = RollbackTargetExists.check
+
+#: The safety invariants as streams, by name: what a run watches as it goes.
+STREAMS: Final[dict[str, type[Stream]]] = {
+    s.name: s
+    for s in (
+        EndpointNeverEmpty,
+        ActivePlanNeverDeleted,
+        AppliedGenerationMonotonic,
+        RollbackTargetExists,
+    )
+}
 
 
 def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
@@ -140,41 +181,38 @@ def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
     """
 
     def check(history: Iterable[Entry]) -> list[Violation]:
-        entries = list(history)
-        if not entries:
-            return []
-        end = entries[-1]["t"]
-        working_end = min(
-            (
-                e["t"]
-                for e in entries
-                if e["kind"] == "operator" and e.get("action") == "automation-disabled"
-            ),
-            default=end,
-        )
+        # One pass, keeping only what the verdict needs: the history may be longer than
+        # memory would like.
+        end: float | None = None
+        working_end: float | None = None
         root: dict[str, int | None] = {}
-        for e in _observations(entries):
-            root[e["endpoint"]] = e["root"]
-        due = [
-            e
-            for e in entries
-            if e["kind"] == "event"
-            and e["event"] == "wrote-plan"
-            and e["t"] <= min(end, working_end) - bound
-        ]
+        plans: list[tuple[float, int, int]] = []  # (t, generation, seq) of wrote-plan events
+        for e in history:
+            end = e["t"]
+            kind = e["kind"]
+            if kind == "observe":
+                root[e["endpoint"]] = e["root"]
+            elif kind == "event" and e["event"] == "wrote-plan":
+                plans.append((e["t"], e["generation"], e["seq"]))
+            elif kind == "operator" and e.get("action") == "automation-disabled":
+                working_end = e["t"] if working_end is None else min(working_end, e["t"])
+        if end is None:
+            return []
+        cutoff = min(end, end if working_end is None else working_end) - bound
+        due = [p for p in plans if p[0] <= cutoff]
         if not due:
             return []
-        newest = max(due, key=lambda e: e["generation"])
+        t_new, gen_new, seq_new = max(due, key=lambda p: p[1])
         out = []
         for endpoint, gen in sorted(root.items()):
-            if gen is None or gen < newest["generation"]:
+            if gen is None or gen < gen_new:
                 out.append(
                     Violation(
                         "progress",
                         endpoint,
                         end,
-                        f"plan {newest['generation']} (written at t={newest['t']:.0f}s) is not active after {bound:.0f}s; the root stays at plan {gen}",
-                        newest["seq"],
+                        f"plan {gen_new} (written at t={t_new:.0f}s) is not active after {bound:.0f}s; the root stays at plan {gen}",
+                        seq_new,
                     )
                 )
         return out
@@ -298,7 +336,7 @@ class Composite:
         more = other.parts if isinstance(other, Composite) else (other,)
         return Composite(self.parts + more)
 
-    def judge(self, history: list[Entry]) -> list[Verdict]:
+    def judge(self, history: Iterable[Entry]) -> list[Verdict]:
         return judge(history, {c.name: c.check for c in self.parts})
 
 
@@ -316,7 +354,7 @@ def checker(name: str) -> Checker:
 
 
 def judge(
-    history: list[Entry], checkers: dict[str, Callable[[Iterable[Entry]], list[Violation]]]
+    history: Iterable[Entry], checkers: dict[str, Callable[[Iterable[Entry]], list[Violation]]]
 ) -> list[Verdict]:
     verdicts = []
     for name, check in checkers.items():

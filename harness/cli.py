@@ -235,6 +235,12 @@ def _parser() -> argparse.ArgumentParser:
         "--budget", default="60s", help="wall time (60s, 5m, 1h) or a number of runs (default 60s)"
     )
     sched.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    sched.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="run the cases on the workers of this Dask scheduler instead "
+        "(needs dnschaos[cluster])",
+    )
     sched.add_argument("--seed", type=int, default=1, help="campaign seed: which cases (default 1)")
     sched.add_argument(
         "--stop-after", type=int, metavar="N", help="stop once N failures were found"
@@ -378,6 +384,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     ex.add_argument("--max-schedules", type=int, default=100_000, help="stop after this many runs")
     ex.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    ex.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:PORT",
+        help="run the schedules on the workers of this Dask scheduler instead "
+        "(needs dnschaos[cluster])",
+    )
     ex.add_argument(
         "--json", metavar="PATH", help="write the violating (or base) run as JSON to PATH"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
@@ -644,7 +656,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, payload)
     if args.history:
-        _write(args.history, result.history.jsonl(wall=args.history_wall))
+        result.history.write(args.history, wall=args.history_wall)
     return VERDICT_EXIT[result.verdict]
 
 
@@ -889,15 +901,26 @@ def _fuzz(args: argparse.Namespace) -> int:
             "instead), or choose --strategy random, pct or delay to search orders only"
         )
     store = Path(args.store or f"out/fuzz-{scenario.name}-{args.variant.replace(':', '_')}")
-    campaign = open_campaign(
-        spec,
-        args.seed,
-        store,
-        resume=args.resume,
-        guided=args.guided,
-        mix=FUZZ_MIXES[args.strategy],
-        scenario=scenario,
-    )
+    client = _cluster_client(args)
+    try:
+        campaign = open_campaign(
+            spec,
+            args.seed,
+            store,
+            resume=args.resume,
+            guided=args.guided,
+            mix=FUZZ_MIXES[args.strategy],
+            scenario=scenario,
+        )
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
+    runner = None
+    if client is not None:
+        from dnschaos.explore.cluster import ClusterRunner
+
+        runner = ClusterRunner(client, campaign.spec)
     say = (lambda _m: None) if args.quiet else default_progress
     with _status(f"fuzz {scenario.name}", live=not args.quiet) as status:
 
@@ -920,6 +943,7 @@ def _fuzz(args: argparse.Namespace) -> int:
             workers=args.workers,
             stop_after=args.stop_after,
             progress=searching,
+            runner=runner,
         )
     print(
         f"fuzz {scenario.name} · variant {args.variant} · campaign seed {campaign.seed}: "
@@ -961,6 +985,21 @@ def _fuzz(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if campaign.failures else EXIT_OK
 
 
+def _cluster_client(args: argparse.Namespace) -> Any:
+    """The Dask client of ``--cluster`` (None without it), connected before anything is
+    written."""
+    if args.cluster is None:
+        return None
+    if args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers} with --cluster: the cluster's workers run the cases; "
+            "give one of the two"
+        )
+    from dnschaos.explore.cluster import connect
+
+    return connect(args.cluster)
+
+
 def _size_line(size: dict[str, Any]) -> str:
     return (
         f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
@@ -975,6 +1014,11 @@ def _explore(args: argparse.Namespace) -> int:
     _check_writable("--json", args.json)
     if args.max_schedules < 1:
         raise UsageError(f"--max-schedules {args.max_schedules}: must be at least 1")
+    if args.cluster is not None and args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers} with --cluster: the cluster's workers run the "
+            "schedules; give one of the two"
+        )
     try:
         fractions = tuple(float(f) for f in args.durations.split(","))
     except ValueError:
@@ -1005,6 +1049,7 @@ def _explore(args: argparse.Namespace) -> int:
             max_schedules=args.max_schedules,
             workers=args.workers,
             progress=each,
+            cluster=args.cluster,
         )
     for line in report.lines():
         print(line)
@@ -1097,7 +1142,7 @@ def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     if args.json:
         _write_json(args.json, payload)
     if args.history:
-        _write(args.history, result.history.jsonl(wall=args.history_wall))
+        result.history.write(args.history, wall=args.history_wall)
 
 
 if __name__ == "__main__":

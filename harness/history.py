@@ -11,12 +11,17 @@ since the history began, for reading, never for the digest.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 import threading
 import time
+import weakref
+from array import array
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from dnschaos.events import Event
 from dnschaos.sim.clock import Clock
@@ -28,34 +33,57 @@ def _canonical(entry: dict[str, Any]) -> str:
 
 
 class History:
-    def __init__(self, start: float, clock: Clock | None = None) -> None:
+    """The run's entries, streamed to a file as they are appended (one canonical line
+    each, encoded once), so a run's memory does not grow with its length. The digest is
+    kept as the lines are written; reading the history (iterating) reads the file back.
+    The file is a temporary one, removed with the history, unless ``path`` names one to
+    keep (``dnschaos run --history``)."""
+
+    def __init__(self, start: float, clock: Clock | None = None, path: str | None = None) -> None:
         self.start = start
         self.clock = clock  # the run's clock, for stamping the automation's events
-        self._entries: list[dict[str, Any]] = []
-        self._lines: list[str] = []
-        self._wall: list[float] = []
         self.newest_plan = 0  # kept current, so waits on "N plans later" cost nothing
+        self._count = 0
+        self._hash = hashlib.sha256()
+        if path is None:
+            fd, self.path = tempfile.mkstemp(prefix="dnschaos-history-", suffix=".jsonl")
+            self._file = os.fdopen(fd, "w", encoding="ascii", newline="\n")
+            self._finalizer: weakref.finalize[Any, History] | None = weakref.finalize(
+                self, _remove, self._file, self.path
+            )
+        else:
+            self.path = path
+            self._file = open(path, "w", encoding="ascii", newline="\n")  # noqa: SIM115
+            self._finalizer = weakref.finalize(self, self._file.close)
+        # Wall seconds beside the record, 8 bytes an entry, never in the digest.
+        self._wall = array("d")
         self._wall0 = time.monotonic()
         # Under the scheduler one actor appends at a time; with --clock real threads race.
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return self._count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._entries)
+        with self._lock:
+            self._file.flush()
+            count = self._count
+        return _read(self.path, count)
 
     def append(self, kind: str, t: float, **fields: Any) -> dict[str, Any]:
         with self._lock:
             entry = {
-                "seq": len(self._entries),
+                "seq": self._count,
                 "t": round(t - self.start, 3),
                 "kind": kind,
                 **fields,
             }
-            line = _canonical(entry)  # fails now, not at digest time, on a value JSON cannot hold
-            self._entries.append(entry)
-            self._lines.append(line)
+            line = (
+                _canonical(entry) + "\n"
+            )  # fails now, not at digest time, on a value JSON cannot hold
+            self._file.write(line)
+            self._hash.update(line.encode())
+            self._count += 1
             self._wall.append(time.monotonic() - self._wall0)
             return entry
 
@@ -79,23 +107,51 @@ class History:
         self.append("event", t, actor=event.actor, event=event.kind, **fields)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self._entries if e["kind"] == kind]
+        return [e for e in self if e["kind"] == kind]
+
+    def lines(self, wall: bool = False) -> Iterator[str]:
+        """The canonical lines (each ending in a newline); with ``wall=True`` each also
+        carries its wall seconds."""
+        with self._lock:
+            self._file.flush()
+            count = self._count
+            walls = self._wall[:count]
+        with open(self.path, encoding="ascii") as fh:
+            for i, line in enumerate(fh):
+                if i >= count:
+                    break
+                yield (
+                    _canonical({**json.loads(line), "wall": round(walls[i], 6)}) + "\n"
+                    if wall
+                    else line
+                )
 
     def jsonl(self, wall: bool = False) -> str:
         """The canonical history; with ``wall=True`` each line also carries its wall seconds."""
-        if not wall:
-            return "".join(line + "\n" for line in self._lines)
-        return "".join(
-            _canonical({**entry, "wall": round(w, 6)}) + "\n"
-            for entry, w in zip(self._entries, self._wall, strict=True)
-        )
+        return "".join(self.lines(wall))
+
+    def write(self, path: str, wall: bool = False) -> None:
+        """Copy the history to ``path`` a line at a time (``dnschaos run --history``)."""
+        with open(path, "w", encoding="ascii", newline="\n") as out:
+            out.writelines(self.lines(wall))
 
     def digest(self) -> str:
-        h = hashlib.sha256()
-        for line in self._lines:
-            h.update(line.encode())
-            h.update(b"\n")
-        return h.hexdigest()
+        with self._lock:
+            return self._hash.hexdigest()
+
+
+def _read(path: str, count: int) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="ascii") as fh:
+        for i, line in enumerate(fh):
+            if i >= count:
+                return
+            yield json.loads(line)
+
+
+def _remove(fh: IO[str], path: str) -> None:
+    fh.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

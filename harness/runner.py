@@ -47,7 +47,7 @@ class RunResult:
     steps: int
     virtual_seconds: float
     wall_seconds: float
-    choices: list[Choice]
+    choices: Sequence[Choice]
     trace_digest: str
     history: History
     spec: RunSpec  # the run's one description: RunSpec.from_result rebuilds it
@@ -190,6 +190,16 @@ def run(
         deadline = driver.clock.now() + scenario.duration
         assembly = assemble(scenario, enactor_cls, aws, driver, history, streams, deadline=deadline)
         observer = assembly.observer
+        # The built-in safety invariants are fed each new observation once; others (a
+        # run of user actors' step invariants) read every observation so far each time.
+        watched = {
+            n: checkers.STREAMS[n]()
+            for n, c in safety.items()
+            if n in checkers.STREAMS and c is checkers.SAFETY[n]
+        }
+        rest = {n: c for n, c in safety.items() if n not in watched}
+        observer.streaming = stop_on_violation
+        observer.keep = stop_on_violation and bool(rest)
 
         def observe() -> bool:
             before = len(history)
@@ -199,9 +209,14 @@ def run(
         def violated() -> str | None:
             if not stop_on_violation:
                 return None
-            entries = observer.entries()
-            for name, check in safety.items():
-                hits = check(entries)
+            new = observer.take_new()
+            entries = observer.entries() if rest else []
+            for name in safety:
+                stream = watched.get(name)
+                if stream is not None:
+                    hits = [v for e in new for v in stream.feed(e)]
+                else:
+                    hits = rest[name](entries)
                 if hits:
                     return f"{name} violated at t={hits[0].t:.0f}s"
             return None
@@ -258,7 +273,7 @@ def _result(
     history: History,
     all_checkers: dict[str, checkers.Check],
 ) -> RunResult:
-    entries = list(history)
+    entries = history  # read back from its file by each checker: never all in memory
     graceful = sim.stop in (Stop.FINISHED, Stop.CONDITION)
     # A run cut short is judged on safety only: liveness needs the whole working period.
     chosen = (

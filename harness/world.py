@@ -82,16 +82,31 @@ class Observer:
         self._last: dict[str, dict[str, Any]] = {}
         self._changes_seen = -1
         self._noted = 0
+        # Every observe entry so far, only for readers that want them all (a run of user
+        # actors' step invariants): a long run keeps none, its memory stays flat.
+        self.keep = False
+        self.streaming = False  # someone drains take_new()
         self._entries: list[dict[str, Any]] = []
+        self._new: list[dict[str, Any]] = []  # since the last take_new()
+        # Endpoint -> when (run seconds) Route 53 began to hold no addresses for it.
+        self.empty_since: dict[str, float] = {}
         self.lock = threading.RLock()
 
     def note_change(self) -> None:
         self._noted += 1
 
     def entries(self) -> list[dict[str, Any]]:
-        """The observe entries so far (what the safety checkers read)."""
+        """The observe entries so far (kept only with ``keep``)."""
         with self.lock:
+            if not self.keep:
+                raise RuntimeError("Observer.entries(): the observer keeps no entries (keep=False)")
             return list(self._entries)
+
+    def take_new(self) -> list[dict[str, Any]]:
+        """The observe entries since the last call (what the safety streams are fed)."""
+        with self.lock:
+            out, self._new = self._new, []
+            return out
 
     def observe(self) -> None:
         with self.lock:
@@ -109,7 +124,17 @@ class Observer:
                     entry = self.history.append(
                         "observe", self.clock.now(), endpoint=ep.name, **state
                     )
-                    self._entries.append(entry)
+                    if self.streaming:
+                        self._new.append(entry)
+                    if self.keep:
+                        self._entries.append(entry)
+                    empty = state["root"] is not None and (
+                        not state["root_exists"] or not all(state["addresses"].values())
+                    )
+                    if not empty:
+                        self.empty_since.pop(ep.name, None)
+                    elif ep.name not in self.empty_since:
+                        self.empty_since[ep.name] = entry["t"]
 
     def _state(self, ep: Endpoint) -> dict[str, Any]:
         records = self._records(self.world.zone_ids[ep.name])

@@ -23,6 +23,9 @@ transition with the first case that reached it) and how it grew. With
 ``--guided`` the cases are mutations of a corpus of cases that reached
 something new (:mod:`dnschaos.explore.guided`), kept in ``corpus.json``.
 
+Cases run on a ``CaseRunner``: worker processes here (``LocalRunner``), or the
+workers of a Dask cluster (``dnschaos.explore.cluster``); the store is the same.
+
 Workers die with the campaign: on Linux the kernel sends them SIGTERM when
 their parent goes (``PR_SET_PDEATHSIG``), and a watchdog thread in each worker
 exits when its parent pid changes, should the signal not come. They ignore
@@ -47,13 +50,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from dnschaos.errors import UsageError
 from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
@@ -147,7 +150,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # orphaned: nobody will read a result, and nothing to clean up
 
 
-def _init_worker(spec_json: dict[str, Any], campaign_pid: int | None = None) -> None:
+def _init_worker(spec_json: dict[str, Any] | None, campaign_pid: int | None = None) -> None:
     global _WORKER_SPEC
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -158,7 +161,8 @@ def _init_worker(spec_json: dict[str, Any], campaign_pid: int | None = None) -> 
     threading.Thread(
         target=_watch_parent, args=(parent,), name="dnschaos-parent-watchdog", daemon=True
     ).start()
-    _WORKER_SPEC = RunSpec.from_json(spec_json)
+    if spec_json is not None:  # else each case brings its spec
+        _WORKER_SPEC = RunSpec.from_json(spec_json)
 
 
 def _alive(pid: int) -> bool:
@@ -171,13 +175,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _run_one(index: int, case_json: dict[str, Any]) -> dict[str, Any]:
+def _run_one(
+    index: int, case_json: dict[str, Any], spec_json: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One case; its base spec is the worker's (``_init_worker``) or, on a worker shared
+    with other campaigns (a cluster's), the one given."""
     from dnschaos.checkers import headline
     from dnschaos.story import tell
 
-    assert _WORKER_SPEC is not None, "worker not initialised"
+    spec = _WORKER_SPEC if spec_json is None else RunSpec.from_json(spec_json)
+    assert spec is not None, "worker not initialised"
     case = Case.from_json(case_json)
-    result = run_case(_WORKER_SPEC, case)
+    result = run_case(spec, case)
     states, transitions = coverage_keys(result.history)
     out: dict[str, Any] = {
         "index": index,
@@ -389,6 +398,61 @@ def _sigint_as_flag() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
+class CaseRunner(Protocol):
+    """Where a campaign's cases run: worker processes here (``LocalRunner``) or a Dask
+    cluster (``dnschaos.explore.cluster``). Handles are the runner's futures."""
+
+    @property
+    def slots(self) -> int:
+        """Cases that run at once (the campaign keeps twice as many in flight)."""
+        ...
+
+    def submit(self, index: int, case_json: dict[str, Any]) -> Any: ...
+
+    def wait(self, pending: Collection[Any], timeout: float) -> list[Any]:
+        """The handles of ``pending`` that finished, waiting up to ``timeout`` for one."""
+        ...
+
+    def result(self, handle: Any) -> dict[str, Any] | None:
+        """A finished case's outcome (``_run_one``), or None when it was lost: it stays
+        started, to be run again on resume."""
+        ...
+
+    def close(self, *, kill: bool) -> None:
+        """``kill``: cases still running are stopped (or abandoned), not waited for."""
+        ...
+
+
+class LocalRunner:
+    """Worker processes on this machine, which die with the campaign."""
+
+    def __init__(self, spec: RunSpec, workers: int) -> None:
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            initializer=_init_worker,
+            initargs=(spec.to_json(), os.getpid()),
+        )
+
+    @property
+    def slots(self) -> int:
+        return self.workers
+
+    def submit(self, index: int, case_json: dict[str, Any]) -> Future[dict[str, Any]]:
+        return self.pool.submit(_run_one, index, case_json)
+
+    def wait(self, pending: Collection[Any], timeout: float) -> list[Any]:
+        done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        return list(done)
+
+    def result(self, handle: Any) -> dict[str, Any] | None:
+        out: dict[str, Any] = handle.result()
+        return out
+
+    def close(self, *, kill: bool) -> None:
+        _close_pool(self.pool, kill=kill)
+
+
 def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     """Shut the pool down; ``kill``: its workers are stopped mid-case (their cases stay
     started, to be run again on resume) instead of being waited for."""
@@ -412,9 +476,12 @@ def fuzz(
     workers: int,
     stop_after: int | None = None,
     progress: Callable[[str], None] | None = None,
+    runner: CaseRunner | None = None,
 ) -> list[dict[str, Any]]:
     """Run cases until the budget is spent; return the failures found in this session.
     ``scenario`` is the campaign spec's built scenario (built here when not given).
+    ``runner`` runs the cases (default: ``workers`` processes here); the campaign
+    closes it.
 
     ``runs`` cases are run in this session, no more and no fewer (unless ``seconds``,
     ``stop_after`` or Ctrl-C end it first): cases left started by an earlier session
@@ -435,7 +502,7 @@ def fuzz(
     session_runs = 0
     last_line = 0.0
     retry = sorted(campaign.started)  # started in an earlier session, never finished
-    pending: dict[Future[dict[str, Any]], int] = {}
+    pending: dict[Any, int] = {}
 
     def enough_found() -> bool:
         return stop_after is not None and len(found) >= stop_after
@@ -457,6 +524,8 @@ def fuzz(
 
     def record(out: dict[str, Any]) -> None:
         nonlocal session_runs
+        if out["index"] not in campaign.started:
+            return  # counted already: a case is recorded once, however often it ran
         session_runs += 1
         campaign.runs += 1
         campaign.wall = wall0 + time.monotonic() - start
@@ -484,28 +553,28 @@ def fuzz(
         campaign.save()
 
     with _sigint_as_flag() as interrupted:
-        pool = ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_init_worker,
-            initargs=(campaign.spec.to_json(), os.getpid()),
-        )
+        cases = runner if runner is not None else LocalRunner(campaign.spec, workers)
         try:
             while not interrupted.is_set():
                 batch: list[int] = []
-                while budget_left() and len(pending) + len(batch) < workers * 2:
+                while budget_left() and len(pending) + len(batch) < cases.slots * 2:
                     batch.append(take_index())
                     submitted += 1
                 if batch:
                     campaign.save()  # started, before any of them runs
                     for index in batch:
                         case = campaign.case(scenario, index)
-                        pending[pool.submit(_run_one, index, case.to_json())] = index
+                        pending[cases.submit(index, case.to_json())] = index
                 if not pending or enough_found():
                     break
-                done, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+                done = cases.wait(pending, 0.25)
                 for fut in sorted(done, key=lambda f: pending[f]):
-                    pending.pop(fut)
-                    record(fut.result())
+                    index = pending.pop(fut)
+                    out = cases.result(fut)
+                    if out is None:
+                        say(f"case {index} was lost; it stays started and --resume runs it")
+                        continue
+                    record(out)
                 now = time.monotonic()
                 if now - last_line >= 1.0 or not pending:
                     last_line = now
@@ -524,7 +593,7 @@ def fuzz(
                         + f" · {elapsed:.0f}s"
                     )
         finally:
-            _close_pool(pool, kill=bool(pending))
+            cases.close(kill=bool(pending))
             campaign.wall = wall0 + time.monotonic() - start
             campaign.save()
         if pending:

@@ -393,6 +393,7 @@ def explore(
     workers: int = 1,
     keep_going: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    cluster: str | None = None,
 ) -> tuple[RunResult, ExploreReport]:
     """Run the space level by level; stop at the first schedule whose run does not pass.
 
@@ -401,7 +402,8 @@ def explore(
     ``progress(run, pruned)`` after each chain. ``max_schedules`` bounds the runs: a
     search cut short says so and is not exhausted. With ``keep_going`` the search does
     not stop at a violation: it runs the whole space and collects each distinct
-    violation signature (``report.signatures``)."""
+    violation signature (``report.signatures``). ``cluster``: the address of a Dask
+    scheduler whose workers run the chains instead (``dnschaos.explore.cluster``)."""
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     spec = resolve(spec)
@@ -427,7 +429,12 @@ def explore(
         report.signatures[violation_signature(base) or base.verdict] = ()
     report.levels_done = 0
     frontier = [_Ran((), list(base.history), base_strategy.seen, -1)]
-    pool = _pool(workers)
+    if cluster is not None:
+        from dnschaos.explore.cluster import ClusterPool
+
+        pool: Any = ClusterPool.connect(cluster)
+    else:
+        pool = _pool(workers)
     try:
         for level in range(1, space.bound + 1):
             chains = _chains(space, frontier, level == space.bound)
@@ -485,7 +492,8 @@ def _each(
     from concurrent.futures import as_completed
 
     futures = [pool.submit(_run_chain, spec, space, chain, keep_going, budget) for chain in chains]
-    for future in as_completed(futures):
+    # A cluster's futures are not concurrent.futures ones: its pool says when they finish.
+    for future in getattr(pool, "as_completed", as_completed)(futures):
         yield future.result()
 
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Final, Protocol
+from typing import Final, Protocol, overload
 
 from dnschaos.errors import ClockError, HarnessError
 from dnschaos.sim.clock import INCIDENT_EPOCH
@@ -92,13 +93,66 @@ class Actor:
     killed: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Choice:
     """One scheduling decision: which actor ran, and what it was about to do."""
 
     step: int
     actor: str
     label: str
+
+
+class ChoiceLog(Sequence[Choice]):
+    """A run's choices, kept as two small integers a step (which actor, which label; the
+    same few recur), so a long run's record of them stays a few bytes a step. Reads as a
+    list of :class:`Choice` (indexing, slicing, iteration, equality with a list)."""
+
+    def __init__(self, choices: Iterable[Choice] = ()) -> None:
+        self._names: list[str] = []
+        self._index: dict[str, int] = {}
+        self._actors = array("I")
+        self._labels = array("I")
+        for choice in choices:
+            self.append(choice)
+
+    def _code(self, text: str) -> int:
+        code = self._index.get(text)
+        if code is None:
+            code = self._index[text] = len(self._names)
+            self._names.append(text)
+        return code
+
+    def append(self, choice: Choice) -> None:
+        if choice.step != len(self._actors):
+            raise HarnessError(f"choice of step {choice.step} recorded as step {len(self)}")
+        self._actors.append(self._code(choice.actor))
+        self._labels.append(self._code(choice.label))
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    @overload
+    def __getitem__(self, i: int) -> Choice: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Choice]: ...
+    def __getitem__(self, i: int | slice) -> Choice | list[Choice]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return Choice(i, self._names[self._actors[i]], self._names[self._labels[i]])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (ChoiceLog, list, tuple)):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ChoiceLog({len(self)} choices)"
 
 
 @dataclass(frozen=True)
@@ -151,7 +205,7 @@ class SimResult:
     steps: int
     virtual_seconds: float
     wall_seconds: float
-    choices: list[Choice]
+    choices: Sequence[Choice]
     failed: dict[str, str] = field(default_factory=dict)
 
 
@@ -212,7 +266,7 @@ class Scheduler:
         self._reason = ""
         self._error: BaseException | None = None
         self._step = 0
-        self._choices: list[Choice] = []
+        self._choices = ChoiceLog()
         self._running: Actor | None = None
         self._stuck: Actor | None = None
         self._wall_start = 0.0

@@ -1,0 +1,281 @@
+"""Campaigns on a Dask cluster: ``dnschaos fuzz ... --cluster tcp://HOST:PORT``.
+
+A case is a Dask task: the case and the campaign's base spec go as JSON, and a
+worker runs the same function the local worker processes run
+(``campaign._run_one``, in a case-runner process of the worker's own), so a case's result does not depend on where it ran.
+Results come back as they finish and the campaign records them in its failure
+store exactly as it does for local workers: a case is started (saved) before
+it is submitted and finished only once its result is stored, so ``--resume``
+and Ctrl-C behave the same.
+
+A worker that dies takes its cases with it; the scheduler runs them again on
+another worker (up to its ``allowed-failures``, 3 by default). A case that
+killed that many workers comes back as lost: it stays started and ``--resume``
+tries it again. The campaign records a case once even if it ran more than once.
+
+The cluster is someone else's: the campaign never starts or stops workers.
+Workers need the same dnschaos (and the same variant modules) installed; the
+campaign checks the version on every worker before it submits anything.
+
+``dnschaos explore --cluster`` runs the chains of each level of the search as
+tasks in the same way (``explore_chains``).
+
+Needs the ``cluster`` extra: ``pip install 'dnschaos[cluster]'``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Collection, Iterator
+from typing import IO, Any, Final
+
+from dnschaos._version import __version__
+from dnschaos.errors import HarnessError, UsageError
+from dnschaos.explore.campaign import _run_one
+from dnschaos.spec import RunSpec
+
+CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
+WORKER_TIMEOUT: Final = 30.0  # seconds to wait for a first worker to join
+ADDRESS: Final = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?")
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(
+            "--cluster: the Dask client is not installed; install the extra with "
+            "pip install 'dnschaos[cluster]'"
+        ) from None
+    return distributed
+
+
+def _version() -> str:
+    """Run on each worker: the dnschaos it would run cases with."""
+    from dnschaos._version import __version__ as version
+
+    return version
+
+
+def connect(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Any:
+    """A Dask client of the scheduler at ``address``, whose workers run this dnschaos."""
+    if not ADDRESS.fullmatch(address):
+        raise UsageError(
+            f"--cluster {address!r}: give the scheduler's address as tcp://HOST:PORT "
+            "(what 'dask scheduler' prints as 'Scheduler at:')"
+        )
+    distributed = _distributed()
+    try:
+        client = distributed.Client(
+            address, timeout=f"{timeout}s", set_as_default=False, direct_to_workers=False
+        )
+    except (OSError, TimeoutError) as exc:
+        raise HarnessError(
+            f"--cluster {address}: cannot reach the Dask scheduler ({type(exc).__name__}: "
+            f"{exc}); start one with 'dask scheduler' and give the address it prints"
+        ) from None
+    try:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+        except (TimeoutError, OSError):
+            raise HarnessError(
+                f"--cluster {address}: no worker joined the scheduler within "
+                f"{WORKER_TIMEOUT:.0f}s; start some with 'dask worker {address}'"
+            ) from None
+        versions: dict[str, Any] = client.run(_version, on_error="return")
+        wrong = {w: v for w, v in versions.items() if v != __version__}
+        if wrong:
+            worker, seen = sorted(wrong.items())[0]
+            what = f"dnschaos {seen}" if isinstance(seen, str) else f"no dnschaos ({seen!r})"
+            raise HarnessError(
+                f"--cluster {address}: worker {worker} has {what}, this campaign runs "
+                f"dnschaos {__version__}; install the same version on every worker"
+            )
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+class _Child:
+    """A process of this Dask worker's own that runs its tasks' work, one call at a time.
+
+    A case runs in a child, not in the Dask worker: the run's actor threads and the
+    worker's event loop (heartbeats, transfers) must not share a process, where a stuck
+    or busy run would stall the worker until the scheduler gives it up. It is a plain
+    subprocess (a worker under a nanny is daemonic and may not use multiprocessing) that
+    reads one pickled call at a time and answers with its pickled result; it dies with
+    the worker (``campaign._init_worker``), and ends when the worker closes its input."""
+
+    def __init__(self) -> None:
+        read, write = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dnschaos.explore.cluster", str(os.getpid()), str(write)],
+            stdin=subprocess.PIPE,
+            pass_fds=(write,),
+        )
+        os.close(write)
+        self._answers = os.fdopen(read, "rb")
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        assert self.proc.stdin is not None
+        _send(self.proc.stdin, (fn, args))
+        answer = _receive(self._answers)
+        if answer is None:
+            raise HarnessError(f"the case runner process exited ({self.proc.wait()})")
+        ok, value = answer
+        if not ok:
+            raise HarnessError(f"on worker {os.getpid()}: {value}")
+        return value
+
+
+def _send(fh: IO[bytes], obj: object) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    fh.write(struct.pack("!Q", len(data)) + data)
+    fh.flush()
+
+
+def _receive(fh: IO[bytes]) -> Any:
+    head = fh.read(8)
+    if len(head) < 8:
+        return None
+    (size,) = struct.unpack("!Q", head)
+    return pickle.loads(fh.read(size))
+
+
+_CHILDREN = threading.local()
+
+
+def in_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """A task: ``fn(*args)`` in this worker thread's case runner (started on first use)."""
+    child: _Child | None = getattr(_CHILDREN, "child", None)
+    if child is None or child.proc.poll() is not None:
+        child = _CHILDREN.child = _Child()
+    return child.call(fn, *args)
+
+
+def run_case(index: int, case_json: dict[str, Any], spec_json: dict[str, Any]) -> dict[str, Any]:
+    """A task: one case of a campaign, in the worker thread's case runner."""
+    out: dict[str, Any] = in_child(_run_one, index, case_json, spec_json)
+    return out
+
+
+def _serve(parent: int, answers_fd: int) -> None:
+    """The child's loop (``python -m dnschaos.explore.cluster PARENT FD``)."""
+    from dnschaos.explore.campaign import _init_worker
+
+    _init_worker(None, parent)
+    with os.fdopen(answers_fd, "wb") as answers:
+        while (request := _receive(sys.stdin.buffer)) is not None:
+            fn, args = request
+            try:
+                answer: tuple[bool, Any] = (True, fn(*args))
+            except Exception as exc:  # reported to the campaign as a harness error
+                answer = (False, f"{type(exc).__name__}: {exc}")
+            _send(answers, answer)
+
+
+class ClusterRunner:
+    """The campaign's :class:`~dnschaos.explore.campaign.CaseRunner` on a Dask cluster."""
+
+    def __init__(self, client: Any, spec: RunSpec) -> None:
+        distributed = _distributed()
+        self.client = client
+        self.spec_json = spec.to_json()
+        self._wait = distributed.wait
+        self._lost = (distributed.KilledWorker, distributed.client.FutureCancelledError)
+        self.finished = distributed.as_completed(loop=client.loop)
+
+    @classmethod
+    def connect(cls, address: str, spec: RunSpec) -> ClusterRunner:
+        return cls(connect(address), spec)
+
+    @property
+    def slots(self) -> int:
+        # Workers may join or leave during the campaign: count their threads each time.
+        threads: dict[str, int] = self.client.nthreads()
+        return max(1, sum(threads.values()))
+
+    def submit(self, index: int, case_json: dict[str, Any]) -> Any:
+        future = self.client.submit(run_case, index, case_json, self.spec_json, pure=False)
+        self.finished.add(future)
+        return future
+
+    def wait(self, pending: Collection[Any], timeout: float) -> list[Any]:
+        try:
+            with self.client.as_current():
+                self._wait(list(pending), timeout=timeout, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        if self.client.status not in ("running", "connecting"):
+            raise HarnessError(
+                f"--cluster: lost the Dask scheduler ({self.client.status}); the cases in "
+                "flight stay started, and --resume runs them again"
+            )
+        # In the order they finished; ``as_completed`` holds each finished future once.
+        return [f for f in self.finished.next_batch(block=False) if f in pending]
+
+    def result(self, handle: Any) -> dict[str, Any] | None:
+        if handle.status == "error":
+            exc = handle.exception()
+            if isinstance(exc, self._lost):
+                return None
+            raise exc
+        if handle.status == "cancelled":
+            return None
+        out: dict[str, Any] = handle.result()
+        handle.release()
+        return out
+
+    def close(self, *, kill: bool) -> None:
+        try:
+            if kill:
+                # A running task cannot be stopped on its worker; it finishes there and
+                # its result is dropped. Its case stays started.
+                self.client.cancel(list(self.finished.futures))
+            self.client.close(timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            pass  # the scheduler went first: nothing left to tell it
+
+
+# --------------------------------------------------------------------------- explore
+
+
+class ClusterPool:
+    """What ``dnschaos explore`` needs of a process pool, on a Dask cluster: each chain of
+    a level is a task, its result read as it finishes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self._as_completed = _distributed().as_completed
+        self._futures: list[Any] = []
+
+    @classmethod
+    def connect(cls, address: str) -> ClusterPool:
+        return cls(connect(address))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        future = self.client.submit(in_child, fn, *args, pure=False)
+        self._futures.append(future)
+        return future
+
+    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
+        return iter(self._as_completed(futures, loop=self.client.loop))
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        try:
+            if cancel_futures:
+                self.client.cancel(self._futures)
+            self.client.close(timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError):
+            pass
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]), int(sys.argv[2]))

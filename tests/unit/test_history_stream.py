@@ -1,0 +1,91 @@
+"""The history streams to a file as it is written: the digest, iteration, --history copies
+and the temporary file's removal; the safety streams judge as the whole-history checks do."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from dnschaos import checkers
+from dnschaos.history import History
+
+
+def filled(n: int) -> History:
+    h = History(100.0)
+    for i in range(n):
+        h.append("event", 100.0 + i * 0.5, actor=f"a{i % 3}", event="tick", n=i)
+    return h
+
+
+def test_entries_go_to_the_file_and_the_digest_is_of_its_lines(tmp_path: Path) -> None:
+    h = filled(50)
+    assert len(h) == 50
+    text = h.jsonl()
+    assert text.count("\n") == 50
+    assert h.digest() == hashlib.sha256(text.encode()).hexdigest()
+    entries = list(h)
+    assert [e["seq"] for e in entries] == list(range(50))
+    assert entries[3] == json.loads(text.splitlines()[3])
+    copy = tmp_path / "h.jsonl"
+    h.write(str(copy))
+    assert copy.read_text() == text
+    walled = [json.loads(line) for line in h.jsonl(wall=True).splitlines()]
+    assert all("wall" in e for e in walled)
+    assert [{k: v for k, v in e.items() if k != "wall"} for e in walled] == entries
+
+
+def test_reading_while_writing_sees_a_consistent_prefix() -> None:
+    h = filled(10)
+    reader = iter(h)
+    first = next(reader)
+    h.append("event", 200.0, actor="late", event="tick")
+    rest = list(reader)
+    assert first["seq"] == 0 and len(rest) == 9  # the entries there when reading began
+    assert len(list(h)) == 11
+
+
+def test_the_temporary_file_goes_with_the_history() -> None:
+    h = filled(3)
+    path = h.path
+    assert os.path.exists(path)
+    del h
+    gc.collect()
+    assert not os.path.exists(path)
+
+
+def observations() -> list[dict[str, object]]:
+    rows = [
+        ("e1", 1, True, {"A": 2}, None, False),
+        ("e1", 3, True, {"A": 2}, 1, True),
+        ("e2", 2, True, {"A": 1}, None, False),
+        ("e1", 2, True, {"A": 0}, 3, False),  # back, empty, rollback gone
+        ("e2", 2, False, {"A": 0}, None, False),  # root's tree gone
+        ("e1", 4, True, {"A": 2}, None, False),
+        ("e1", 4, True, {"A": 0}, None, False),
+    ]
+    return [
+        {
+            "seq": i,
+            "t": float(i),
+            "kind": "observe",
+            "endpoint": ep,
+            "root": root,
+            "root_exists": exists,
+            "addresses": addresses,
+            "rollback": rollback,
+            "rollback_exists": rollback_exists,
+        }
+        for i, (ep, root, exists, addresses, rollback, rollback_exists) in enumerate(rows)
+    ]
+
+
+def test_streams_fed_one_entry_at_a_time_find_what_the_checks_find() -> None:
+    entries = observations()
+    for name, cls in checkers.STREAMS.items():
+        stream = cls()
+        fed = [v for e in entries for v in stream.feed(e)]
+        assert fed == checkers.SAFETY[name](entries), name
+        assert fed, f"{name}: the sample breaks every safety invariant"
