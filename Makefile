@@ -85,6 +85,10 @@ bench: $(STAMP)
 	@echo "== cascade-2025: the whole 15.5-hour event on one core =="
 	$(PY) bench/cascade_event.py --runs 5 --json out/bench-cascade.json
 	@echo
+	@echo "== search strategies side by side: spin-model and steady-state, 10 campaign seeds each =="
+	$(PY) bench/strategies.py first --campaigns 10 --json out/bench-strategies-first.json
+	$(PY) bench/strategies.py coverage --campaigns 10 --seconds 30 --json out/bench-strategies-coverage.json
+	@echo
 	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="
 	$(PY) bench/cluster_scaling.py --workers 1,2,4 --cases 8 --runs 5 --json out/bench-cluster.json
 	@echo

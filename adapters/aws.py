@@ -281,9 +281,11 @@ class AwsTarget:
         return client
 
     def close(self) -> None:
-        """Give leased clients back to the pool; the next run gets them reset."""
+        """Give leased clients back to the pool, reset: a pooled client must not keep the
+        run's hooks, and with them its history (and that history's file) alive after it."""
         with _pool_lock:
             for pooled in self._leased:
+                _reset(pooled)
                 pooled.in_use = False
         self._leased.clear()
         self._clients.clear()
