@@ -64,6 +64,10 @@ class Stream:
         stream = cls()
         return [v for e in history for v in stream.feed(e)]
 
+    def at(self, e: Entry, detail: str) -> list[Violation]:
+        """The violation an observation ``e`` shows, told by ``detail``."""
+        return [Violation(self.name, e["endpoint"], e["t"], detail, e["seq"])]
+
 
 class EndpointNeverEmpty(Stream):
     """Once an endpoint has answered, it never answers with zero addresses (control-plane view)."""
@@ -84,15 +88,7 @@ class EndpointNeverEmpty(Stream):
             return []
         self.answered.discard(e["endpoint"])  # report each outage once
         empty = ", ".join(sorted(t for t, n in counts.items() if n == 0))
-        return [
-            Violation(
-                self.name,
-                e["endpoint"],
-                e["t"],
-                f"{empty} answers NOERROR with zero addresses",
-                e["seq"],
-            )
-        ]
+        return self.at(e, f"{empty} answers NOERROR with zero addresses")
 
 
 class ActivePlanNeverDeleted(Stream):
@@ -101,15 +97,7 @@ class ActivePlanNeverDeleted(Stream):
     def feed(self, e: Entry) -> list[Violation]:
         if e["kind"] != "observe" or e["root"] is None or e["root_exists"]:
             return []
-        return [
-            Violation(
-                self.name,
-                e["endpoint"],
-                e["t"],
-                f"the root points at plan {e['root']}, whose tree is gone",
-                e["seq"],
-            )
-        ]
+        return self.at(e, f"the root points at plan {e['root']}, whose tree is gone")
 
 
 class AppliedGenerationMonotonic(Stream):
@@ -126,15 +114,7 @@ class AppliedGenerationMonotonic(Stream):
         self.highest[e["endpoint"]] = max(top, gen)
         if gen >= top:
             return []
-        return [
-            Violation(
-                self.name,
-                e["endpoint"],
-                e["t"],
-                f"the root went back from plan {top} to plan {gen}",
-                e["seq"],
-            )
-        ]
+        return self.at(e, f"the root went back from plan {top} to plan {gen}")
 
 
 class RollbackTargetExists(Stream):
@@ -143,15 +123,7 @@ class RollbackTargetExists(Stream):
     def feed(self, e: Entry) -> list[Violation]:
         if e["kind"] != "observe" or e["rollback"] is None or e["rollback_exists"]:
             return []
-        return [
-            Violation(
-                self.name,
-                e["endpoint"],
-                e["t"],
-                f"the rollback record points at plan {e['rollback']}, whose tree is gone",
-                e["seq"],
-            )
-        ]
+        return self.at(e, f"the rollback record points at plan {e['rollback']}, whose tree is gone")
 
 
 endpoint_never_empty = EndpointNeverEmpty.check

@@ -57,10 +57,14 @@ def _lag(newest: int, gen: int | None) -> str:
     return str(min(LAG_CAP, max(0, newest - gen)))
 
 
-def _gen(name: Any) -> int | None:
-    if not isinstance(name, str):
+def _gen(value: Any) -> int | None:
+    """A plan's generation: observations record it as a number (a record name such as
+    ``plan-7.api.example.`` is read too)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
         return None
-    m = _PLAN.search(name)
+    m = _PLAN.search(value)
     return int(m.group(1)) if m else None
 
 

@@ -53,7 +53,7 @@ def _history() -> list[dict[str, Any]]:
         {
             "kind": "observe",
             "endpoint": EP,
-            "root": "plan-1.api.example.",
+            "root": 1,
             "root_exists": True,
             "rollback": None,
             "rollback_exists": False,
@@ -76,7 +76,7 @@ def _history() -> list[dict[str, Any]]:
         {
             "kind": "observe",
             "endpoint": EP,
-            "root": "plan-1.api.example.",
+            "root": 1,
             "root_exists": False,
             "rollback": None,
             "rollback_exists": False,
@@ -99,6 +99,15 @@ def test_the_abstract_state_tells_lag_trees_lock_and_pending_writes() -> None:
     assert states[-2].endswith("enactor-b:delete:-") and f"{EP}:1+-:~" in states[-2]
     assert f"{EP}:1x-:~" in states[-1]
     assert all(a != b for a, b in itertools.pairwise(states))
+
+
+def test_a_real_runs_states_tell_where_the_root_is() -> None:
+    """Observations record plan generations as numbers: the endpoint part must follow them."""
+    from dnschaos.runner import run
+
+    result = run("spin-model", variant="legacy", seed=1)
+    endpoints = {p for s in abstract_states(result.history) for p in s.split("|")[:2]}
+    assert any(":0++:" in p for p in endpoints), sorted(endpoints)[:5]
 
 
 def test_user_actor_histories_have_per_actor_states() -> None:
