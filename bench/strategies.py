@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def _campaign(
 
 
 def _explore(spec: RunSpec, seed: int, bound: int, max_schedules: int) -> dict[str, Any]:
-    seeded = RunSpec(**{**spec.__dict__, "seed": seed})
+    seeded = replace(spec, seed=seed)
     space = make_space(seeded, bound)
     began = time.monotonic()
     result, report = explore(seeded, space, max_schedules=max_schedules)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import dnschaos
+from dnschaos.byo.invariants import applied_changes
 from dnschaos.checkers import Violation
 from dnschaos.explore.campaign import story_shape
 from dnschaos.story import StoryLine, lines, tell
@@ -54,20 +55,6 @@ def _find(story: list[StoryLine], actor: str, text: str) -> int:
     return found[0]
 
 
-def _batches(history: Sequence[Entry]) -> list[tuple[Entry, Entry]]:
-    """(invoke, complete) of every successful ChangeResourceRecordSets call."""
-    pending: dict[str, Entry] = {}
-    out = []
-    for e in history:
-        if e["kind"] == "invoke" and e["op"] == "ChangeResourceRecordSets":
-            pending[e["actor"]] = e
-        elif e["kind"] == "complete" and e["op"] == "ChangeResourceRecordSets":
-            call = pending.pop(e["actor"], None)
-            if call is not None and e["outcome"].get("status") == 200:
-                out.append((call, e))
-    return out
-
-
 # --------------------------------------------------------------------------- real runs
 
 
@@ -86,7 +73,7 @@ def test_the_stale_flip_of_2025() -> None:
     flip = story[back]
     (call, done) = next(
         (c, d)
-        for c, d in _batches(history)
+        for c, d in applied_changes(history)
         if c["actor"] == "enactor-c" and any(" A -> plan-1." in x for x in c["params"]["changes"])
     )
     assert {call["seq"], done["seq"]} <= set(flip.seqs)
@@ -117,7 +104,7 @@ def test_a_clean_up_that_deletes_the_rollback_tree() -> None:
     gen = int(re.findall(r"plan (\d+)", violation.detail)[0])
     deleting = [
         (c, d)
-        for c, d in _batches(history)
+        for c, d in applied_changes(history)
         if d["seq"] <= violation.seq
         and any(x.startswith(f"DELETE plan-{gen}.") for x in c["params"]["changes"])
     ]
