@@ -32,7 +32,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from typing import IO, Any, Final
 
 from dnschaos._version import __version__
@@ -249,11 +249,10 @@ class ClusterRunner:
 
 class ClusterPool:
     """What ``dnschaos explore`` needs of a process pool, on a Dask cluster: each chain of
-    a level is a task, its result read as it finishes."""
+    a level is a task, its result read in the chains' order."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self._as_completed = _distributed().as_completed
         self._futures: list[Any] = []
 
     @classmethod
@@ -264,9 +263,6 @@ class ClusterPool:
         future = self.client.submit(in_child, fn, *args, pure=False)
         self._futures.append(future)
         return future
-
-    def as_completed(self, futures: list[Any]) -> Iterator[Any]:
-        return iter(self._as_completed(futures, loop=self.client.loop))
 
     def shutdown(self, cancel_futures: bool = False) -> None:
         try:

@@ -397,8 +397,8 @@ def explore(
 ) -> tuple[RunResult, ExploreReport]:
     """Run the space level by level; stop at the first schedule whose run does not pass.
 
-    With ``workers`` > 1 the chains of a level run in worker processes; the schedule
-    reported is then the first failing one to finish, not necessarily the first in order.
+    With ``workers`` > 1 the chains of a level run in worker processes; their results are
+    read in the chains' order, so the schedule reported is the one a single process finds.
     ``progress(run, pruned)`` after each chain. ``max_schedules`` bounds the runs: a
     search cut short says so and is not exhausted. With ``keep_going`` the search does
     not stop at a violation: it runs the whole space and collects each distinct
@@ -489,11 +489,10 @@ def _each(
             budget -= done.runs
             yield done
         return
-    from concurrent.futures import as_completed
-
     futures = [pool.submit(_run_chain, spec, space, chain, keep_going, budget) for chain in chains]
-    # A cluster's futures are not concurrent.futures ones: its pool says when they finish.
-    for future in getattr(pool, "as_completed", as_completed)(futures):
+    # In the chains' order, not as they finish: the schedule reported is the one a single
+    # process reports, however many workers (or cluster machines) ran, and however fast.
+    for future in futures:
         yield future.result()
 
 

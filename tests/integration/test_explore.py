@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import Future
 from importlib import resources
+from typing import Any
 
 import jsonschema
 import pytest
@@ -142,3 +145,28 @@ def test_explore_cut_short_by_its_budget_is_not_exhausted() -> None:
     assert report.run == 4
     assert not report.exhausted and report.found is None
     assert "NOT exhausted at bound 1" in report.lines()[-1]
+
+
+class _BackwardsPool:
+    """A pool whose second chain finishes long before its first."""
+
+    def __init__(self) -> None:
+        self.futures: list[Future[str]] = []
+
+    def submit(self, _fn: Any, *_args: Any) -> Future[str]:
+        future: Future[str] = Future()
+        self.futures.append(future)
+        if len(self.futures) == 2:
+            first, second = self.futures
+            second.set_result("second chain")
+            threading.Timer(0.3, first.set_result, ("first chain",)).start()
+        return future
+
+
+def test_parallel_chains_are_read_in_their_order_not_as_they_finish() -> None:
+    # So --workers and --cluster report the schedule a single process reports.
+    from dnschaos.explore import delays
+
+    chains: list[Any] = ["a", "b"]
+    done = delays._each(_BackwardsPool(), RunSpec("steady-state"), None, chains, 10, False)  # type: ignore[arg-type]
+    assert list(done) == ["first chain", "second chain"]
