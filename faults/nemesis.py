@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from dnschaos.faults.kinds import Crash, DnsServerDown, Fault, LockContention
 from dnschaos.faults.state import FaultState
@@ -108,3 +109,24 @@ class Nemesis:
                 "(a run of a scenario with enactors)"
             )
         self.on_lock_contention(fault.endpoint, fault.holder, fault.name, until)
+
+
+def nemesis(ctx: Any) -> None:
+    """The nemesis as an actor of the run (``ctx``: a dnschaos.actors.ActorContext, whose
+    run parts hold the fault state, the injector whose crashes it starts, the DNS side
+    whose server it stops, and the lock phantom of the automation under test)."""
+    parts = ctx.parts
+    phantom = parts.shared.get("lock_phantom")
+    Nemesis(
+        parts.faults,
+        clock=parts.clock,
+        history=parts.history,
+        deadline=parts.shared["deadline"],
+        on_lock_contention=phantom(ctx.client("route53")) if phantom is not None else None,
+        on_crash=parts.injector.crash,
+        on_dns_server=parts.dns.set_server if parts.dns is not None else None,
+        # Virtual time: a look every 10 minutes lets a long run that ends early (no race
+        # to cascade from) end the nemesis too, and leaves runs shorter than that with
+        # one sleep, as before.
+        poll=600.0 if parts.driver.scheduler is not None else 1.0,
+    ).run(ctx.should_stop)

@@ -34,6 +34,7 @@ _EXPORTS: Final[dict[str, str]] = {
     "open_campaign": "dnschaos.explore.campaign",
     "seeds": "dnschaos.explore.search",
     "Simulation": "dnschaos.simulation",
+    "ActorContext": "dnschaos.actors",
     "systematic": "dnschaos.explore.search",
     # fault kinds
     "Latency": "dnschaos.faults.kinds",
@@ -78,6 +79,7 @@ _EXPORTS: Final[dict[str, str]] = {
 
 # Listed literally (not derived from _EXPORTS) so that tools can read it.
 __all__ = [
+    "ActorContext",
     "Clock",
     "ClockSkew",
     "Crash",
@@ -145,6 +147,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from dnschaos.actors import ActorContext
     from dnschaos.automation.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
     from dnschaos.automation.planner import Planner, PlannerConfig
     from dnschaos.automation.variants import EnactorProtocol, PlannerProtocol

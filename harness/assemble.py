@@ -1,26 +1,30 @@
 """A world and its actors from a scenario: the only place that wires a run.
 
-Whatever the clock, a run is assembled here once: the hosted zones and the plans
-table on the AWS target, the observer that records Route 53's state, the DNS side
-(probes, a propagator, a server), the built-in planner and enactors, the nemesis
-that activates and heals faults, the operator and the downstream models. Every
-actor gets its clients, clock and random streams from here, bound to the run's
-driver (the scheduler or free threads).
+Every run is assembled here, the same way, whoever wrote its actors. A scenario
+gives a world (the built-in endpoints' hosted zones and plans table, or the zones
+and tables a user describes) and a list of actors (:func:`run_actors`): for a
+built-in scenario, its planner, enactors, probes, propagator, operator and
+downstream models, named like any user's actor (``dnschaos.automation.actors:enactor``
+with its arguments); for a scenario of the user's own, the user's functions. With
+faults, the nemesis that activates and heals them is one more actor. Each actor is
+a function of an :class:`~dnschaos.actors.ActorContext`, given its clients, clock
+and random streams from here, bound to the run's driver (the scheduler or free
+threads).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from dnschaos.actors import ActorContext, RunParts
 from dnschaos.adapters.aws import AwsTarget, TargetSpec
 from dnschaos.automation.fleet import default_fleet
-from dnschaos.automation.phantom import PhantomHolder
-from dnschaos.automation.plan import Endpoint
-from dnschaos.automation.planner import PlannerConfig
-from dnschaos.automation.variants import resolve_planner
+from dnschaos.byo.config import ActorSpec, takes_argument
 from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
@@ -28,367 +32,404 @@ from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
 from dnschaos.spec import Scenario
-from dnschaos.world import Observer, World, api_records
+from dnschaos.world import World, api_records
 
-if TYPE_CHECKING:
-    from dnschaos.byo.assemble import ByoAssembly
+NEMESIS = "nemesis"
 
 
 def actor_names(scenario: Scenario) -> list[str]:
     """Every actor of a run of ``scenario``, sorted (the order their seeds are drawn in)."""
-    if scenario.byo is not None:
-        from dnschaos.byo.assemble import actor_names as byo_actor_names
+    return sorted(a.name for a in run_actors(scenario))
 
-        return byo_actor_names(scenario)
-    return sorted(
+
+def run_actors(scenario: Scenario, variant: str = "legacy") -> tuple[ActorSpec, ...]:
+    """The actors of a run of ``scenario``, in the order they are spawned."""
+    nemesis = (
         (
-            "planner",
-            *scenario.enactors,
-            *(("nemesis",) if scenario.faults else ()),
-            *dns_actor_names(scenario),
+            ActorSpec(
+                NEMESIS,
+                "dnschaos.faults.nemesis:nemesis",
+                bind=False,
+                judge_errors=False,
+                harness=True,
+            ),
         )
+        if scenario.faults
+        else ()
     )
+    if scenario.byo is not None:
+        return (*scenario.byo.actors, *nemesis)
+    return (*_automation(scenario, variant), *nemesis, *_dns_side(scenario))
+
+
+def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
+    """The built-in planner and enactors, as a scenario of the user's would name them."""
+    config = scenario.enactor
+    planner = ActorSpec(
+        "planner",
+        "dnschaos.automation.actors:planner",
+        args=(
+            ("planner", scenario.planner),
+            ("interval", scenario.planner_interval),
+            ("max_plans", scenario.max_plans),
+        ),
+        bind=False,
+        judge_errors=False,
+    )
+    enactors = tuple(
+        ActorSpec(
+            name,
+            "dnschaos.automation.actors:enactor",
+            args=(("variant", variant), ("config", config)),
+            bind=False,
+            judge_errors=False,
+        )
+        for name in scenario.enactors
+    )
+    return (planner, *enactors)
+
+
+def _dns_side(scenario: Scenario) -> tuple[ActorSpec, ...]:
+    """The probes and the propagator (with DNS), the operator, the downstream models."""
+
+    def builtin(name: str, ref: str, **args: Any) -> ActorSpec:
+        return ActorSpec(name, ref, args=tuple(args.items()), bind=False, judge_errors=False)
+
+    out: list[ActorSpec] = []
+    if scenario.dns is not None:
+        out.append(builtin("probe-authoritative", "dnschaos.dns:probe", view="authoritative"))
+        if scenario.dns.resolver != "none":
+            out.append(builtin("probe-cached", "dnschaos.dns:probe", view="cached"))
+        if scenario.dns.server != "embedded":
+            out.append(builtin("propagator", "dnschaos.dns:propagator"))
+    if scenario.operator is not None:
+        out.append(builtin("operator", "dnschaos.operator:operator", config=scenario.operator))
+    if scenario.cascade is not None:
+        if scenario.dns is None:
+            raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
+        out.append(
+            builtin("downstream", "dnschaos.downstream.actor:downstream", config=scenario.cascade)
+        )
+    return tuple(out)
 
 
 @dataclass
 class Assembly:
-    """An assembled run: the world, its observer, and what must be closed at the end."""
+    """An assembled run: its shared parts, and what must be closed at the end."""
 
-    world: World
-    observer: Observer
-    side: Side
-    stack: Any = None  # dnschaos.dns.DnsStack, when the run has a DNS side
+    parts: RunParts
+    binding: Any = None  # dnschaos.byo.binding.Binding, when an actor is bound
+    described: bool = False  # a world the user described: judged settled, its end recorded
+
+    @property
+    def observer(self) -> Any:
+        return self.parts.observer
+
+    def why(self) -> str | None:
+        """Why an actor ended the run early (an operator's repair held, no race), or None."""
+        return self.parts.why()
 
     def close(self) -> None:
-        if self.stack is not None:
-            self.stack.close()
+        """After the run: a described world is judged once more when settled and its end
+        state recorded; then everything is released."""
+        from dnschaos.byo.binding import harness_scope
+        from dnschaos.sim.scheduler import Stop
+
+        parts = self.parts
+        try:
+            if self.described:
+                scheduler = parts.driver.scheduler
+                observer = parts.observer
+                observer.settle(scheduler is not None and scheduler.stopped == Stop.FINISHED)
+                with harness_scope():
+                    parts.history.append("final", parts.clock.now(), **observer.final())
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Undo the binding and stop the DNS servers (also when assembling failed)."""
+        try:
+            if self.binding is not None:
+                self.binding.uninstall()
+        finally:
+            if self.parts.dns is not None:
+                self.parts.dns.close()
 
 
 def assemble(
     scenario: Scenario,
-    enactor_cls: type,
+    variant: str,
     aws: AwsTarget,
     driver: Driver,
     history: History,
     streams: RunStreams,
     *,
     deadline: float,
-) -> Assembly | ByoAssembly:
+) -> Assembly:
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
-    if scenario.byo is not None:  # the user's own world and actors, no built-in automation
-        from dnschaos.byo.assemble import assemble_byo
+    byo = scenario.byo
+    clock = driver.clock
+    zones: dict[str, str] = {}
+    if byo is not None:
+        from dnschaos.byo.assemble import provision
 
-        return assemble_byo(scenario, aws, driver, history, streams, deadline=deadline)
-    world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
-    if aws.spec.real is not None:  # --target aws: the table is named under the run id
-        from dnschaos.adapters.aws_real import plans_table
-
-        world.table = plans_table(aws.spec.real.run_id)
-    world.provision()
-    observer = _observer(aws, world, history, driver.clock)
-    side = Side()
-
-    def should_stop() -> bool:
-        return driver.halted() or driver.clock.now() >= deadline or side.done()
-
-    stack = _dns_stack(scenario, aws, world, driver.clock, history, streams)
-    assembly = Assembly(world, observer, side, stack)
-    try:
-        actors = _build_actors(
-            scenario,
-            enactor_cls,
-            aws,
-            world,
-            driver,
-            history,
-            streams,
-            should_stop,
-            faults=scenario.faults,
-            deliver=_deliver(aws.spec),
-            stack=stack,
-            observer=observer,
-            side=side,
+        if aws.spec.kind != "moto":
+            raise UsageError(
+                "a scenario of your own actors runs on in-process moto (--target moto)"
+            )
+        for path in byo.paths:  # a scenario file's modules may sit beside it
+            if path not in sys.path:
+                sys.path.insert(0, path)
+        world = World(aws, endpoints=())
+        zones = provision(aws, byo)
+        history.append(
+            "world",
+            clock.now(),
+            zones=sorted(zones),
+            tables=[t.name for t in byo.tables],
+            actors=byo.actor_names(),
         )
-        for name, fn in actors.items():
-            driver.spawn(name, fn)
+    else:
+        world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
+        if aws.spec.real is not None:  # --target aws: the table is named under the run id
+            from dnschaos.adapters.aws_real import plans_table
+
+            world.table = plans_table(aws.spec.real.run_id)
+        world.provision()
+    observer = _observer(scenario, aws, world, history, clock, zones)
+    parts = RunParts(
+        world=world,
+        history=history,
+        clock=clock,
+        driver=driver,
+        observer=observer,
+        zones=zones,
+        halt=lambda: driver.halted() or clock.now() >= deadline,
+    )
+    if scenario.dns is not None:
+        from dnschaos.dns import DnsStack
+
+        parts.dns = DnsStack(
+            scenario.dns, aws, world, clock=clock, history=history, streams=streams
+        ).start()
+    assembly = Assembly(parts, described=byo is not None)
+    try:
+        if scenario.faults:
+            _faults(scenario, aws, parts, streams)
+        actors = run_actors(scenario, variant)
+        wiring = _Wiring(scenario, aws, parts, streams, {a.name for a in actors if a.harness})
+        if any(a.bind for a in actors):
+            assembly.binding = wiring.bind(byo.modules if byo is not None else ())
+        if byo is not None and byo.setup is not None:
+            from dnschaos.byo.assemble import run_setup
+
+            run_setup(byo.setup, aws, zones)
+        for spec in actors:
+            driver.spawn(spec.name, wiring.body(spec, spec.load()))
     except BaseException:
-        assembly.close()
+        assembly.release()
         raise
     return assembly
 
 
-def dns_actor_names(scenario: Scenario) -> list[str]:
-    if scenario.dns is None:
-        return ["operator"] if scenario.operator is not None else []
-    names = ["probe-authoritative"]
-    if scenario.dns.resolver != "none":
-        names.append("probe-cached")
-    if scenario.dns.server != "embedded":
-        names.append("propagator")
-    if scenario.operator is not None:
-        names.append("operator")
-    if scenario.cascade is not None:
-        names.append("downstream")
-    return names
+class _Wiring:
+    """Clients, generators and contexts of a run's actors (one of each per actor)."""
 
+    def __init__(
+        self,
+        scenario: Scenario,
+        aws: AwsTarget,
+        parts: RunParts,
+        streams: RunStreams,
+        harness_actors: set[str],
+    ) -> None:
+        self.scenario = scenario
+        self.aws = aws
+        self.parts = parts
+        self.streams = streams
+        self.clients: dict[tuple[str, str], Any] = {}
+        self.rngs: dict[str, random.Random] = {}
+        self.clocks: dict[str, Clock] = {}
+        self.harness_actors = harness_actors  # the fault layer's own: not slowed, not faulted
+        self.lock = threading.RLock()  # free threads (--clock real) make clients concurrently
+        self.binding: Any = None
 
-def _build_actors(
-    scenario: Scenario,
-    enactor_cls: type,
-    target: Any,
-    world: World,
-    driver: Driver,
-    history: History,
-    streams: RunStreams,
-    should_stop: Callable[[], bool],
-    faults: Sequence[Any] = (),
-    deliver: Callable[[Any], Any] | None = None,
-    stack: Any = None,
-    observer: Observer | None = None,
-    side: Side | None = None,
-) -> dict[str, Callable[[], None]]:
-    """The planner, the enactors, (with faults) the nemesis, (with DNS) the probes and the
-    propagator, and (with an operator) the operator, each as a function to run in its own
-    thread."""
-    scheduler = driver.scheduler
-    clock = driver.clock
-    on_complete = driver.on_complete
+    def client(self, actor: str, service: str) -> Any:
+        key = (actor, service)
+        with self.lock:
+            if key not in self.clients:
+                self.clients[key] = self._make_client(actor, service)
+            return self.clients[key]
 
-    def wait(condition: Callable[[], bool], label: str) -> None:
-        # A wait also ends with the run's work: a pause "until N more plans" must not
-        # outlive the planner, or the run would end in a deadlock instead of a verdict.
-        driver.wait_until(lambda: condition() or should_stop(), label)
-
-    injector = None
-    fault_state = None
-    if faults:
-        from dnschaos.faults.state import FaultState
-
-        fault_state = FaultState(faults)
-        from dnschaos.faults.inject import Injector, moto_deliver
-
-        injector = Injector(
-            fault_state,
-            history=history,
-            clock=clock,
-            streams=streams,
-            deliver=deliver or moto_deliver,
-            wait_until=wait,
-            newest_plan=lambda: history.newest_plan,
-        )
-
-    def client(service: str, actor: str) -> Any:
-        c = target.client(service, actor=actor)
-        latency = scenario.actor_latency.get(actor)
+    def _make_client(self, actor: str, service: str) -> Any:
+        parts, scenario = self.parts, self.scenario
+        c = self.aws.client(service, actor=actor)
+        root, *rest = actor.split("/")  # a thread an actor started: "ops/1"
+        harness = root in self.harness_actors
+        own = scenario.actor_latency.get(root)
 
         def draw(rng: random.Random, svc: str, _op: str) -> float:
-            spec = latency if latency is not None and latency.applies(svc) else scenario.latency
-            return rng.uniform(spec.low, spec.high)
+            spec = own if own is not None and own.applies(svc) else scenario.latency
+            return rng.uniform(spec.low, spec.high) if spec.applies(svc) else 0.0
 
-        # One generator per (actor, service), so draws do not depend on how calls interleave.
-        rng = streams.actor(actor, service)
         instrument(
             c,
-            scheduler,
-            history,
+            parts.driver.scheduler,
+            parts.history,
             actor=actor,
-            rng=rng,
-            clock=clock,
-            latency=draw,
-            on_complete=on_complete,
+            # The fault layer's own calls keep their own stream and take no time.
+            rng=self.streams.named(root) if harness else self.streams.actor(root, service, *rest),
+            clock=parts.clock,
+            latency=None if harness else draw,
+            on_complete=parts.driver.on_complete,
         )
-        if injector is not None:
-            injector.attach(c, actor)
+        if parts.injector is not None and not harness:
+            parts.injector.attach(c, actor)
         return c
 
-    def clock_of(actor: str) -> Clock:
-        if not faults:
-            return clock
+    def fresh(self, actor: str, *labels: str) -> random.Random:
+        """A generator named by the actor and ``labels``: its draws do not depend on how
+        calls interleave. (``ops/1``, a thread of ``ops``, draws from ``ops``'s streams.)"""
+        root, *rest = actor.split("/")
+        return self.streams.actor(root, *labels, *rest)
+
+    def rng(self, actor: str) -> random.Random:
+        """The actor's one generator for ``random`` (``ctx.random`` is the same object)."""
+        with self.lock:
+            if actor not in self.rngs:
+                self.rngs[actor] = self.fresh(actor, "random")
+            return self.rngs[actor]
+
+    def clock_of(self, actor: str) -> Clock:
+        """The actor's clock: a clock-skew fault aimed at it (or at the actor whose thread
+        it is) shifts what it reads."""
+        state = self.parts.faults
+        if state is None:
+            return self.parts.clock
         from dnschaos.faults.inject import SkewedClock
 
-        assert fault_state is not None
-        return SkewedClock(clock, actor, fault_state)
+        root = actor.split("/", 1)[0]
+        with self.lock:
+            if root not in self.clocks:
+                self.clocks[root] = SkewedClock(self.parts.clock, root, state)
+            return self.clocks[root]
 
-    planner_cls = resolve_planner(scenario.planner)
-    planner = planner_cls(
-        "planner",
-        dynamodb=client("dynamodb", "planner"),
-        fleet=world.fleet,
-        config=PlannerConfig(
-            table=world.table,
-            groups=tuple(sorted({e.plan_key for e in world.endpoints})),
-            interval=scenario.planner_interval,
-            max_plans=scenario.max_plans,
-        ),
-        clock=clock_of("planner"),
-        events=history,
+    def context(self, name: str) -> ActorContext:
+        return ActorContext(
+            name,
+            self.parts,
+            lambda service: self.client(name, service),
+            self.clock_of(name),
+            lambda *labels: self.fresh(name, *labels),
+            lambda: self.rng(name),
+        )
+
+    def body(self, spec: ActorSpec, fn: Callable[..., Any]) -> Callable[[], None]:
+        """The actor's thread: a crash fault's restarts; a bound actor runs as itself for
+        boto3, time and random; an uncaught error is judged (``judge_errors``)."""
+        return self._body(spec.name, fn, spec.bind, spec.judge_errors)
+
+    def _body(
+        self, name: str, fn: Callable[..., Any], bind: bool, judge: bool
+    ) -> Callable[[], None]:
+        parts = self.parts
+        ctx = self.context(name)
+        wants_ctx = takes_argument(fn)
+
+        def life() -> None:
+            fn(ctx) if wants_ctx else fn()
+
+        def run() -> None:
+            from dnschaos.faults.inject import restarting
+
+            def lives() -> None:
+                restarting(name, life, ctx.should_stop, parts.clock, parts.history)
+
+            if not judge:
+                lives()
+                return
+            from dnschaos.byo.binding import acting_as
+
+            with acting_as(name if bind else None):
+                try:
+                    lives()
+                except (Exception, SystemExit) as exc:
+                    from dnschaos.byo.assemble import where
+
+                    entry = parts.history.append(
+                        "actor-error",
+                        parts.clock.now(),
+                        actor=name,
+                        type=type(exc).__name__,
+                        message=str(exc),
+                        where=where(exc),
+                    )
+                    parts.observer.note(entry)
+
+        return run
+
+    def bind(self, modules: tuple[str, ...]) -> Any:
+        """Bind boto3, time, random and threads to the run on bound actors' threads."""
+        from dnschaos.byo.binding import Binding
+        from dnschaos.sim.scheduler import ActorState
+
+        driver = self.parts.driver
+
+        def spawn_child(parent: str, fn: Callable[[], None]) -> Callable[[], None]:
+            scheduler = driver.scheduler
+            assert scheduler is not None
+            name = binding.child_name(parent)
+            child = scheduler.spawn_child(name, self._body(name, fn, True, True))
+            ended = (ActorState.DONE, ActorState.FAILED)
+            return lambda: scheduler.wait_until(lambda: child.state in ended, f"join {name}")
+
+        binding = Binding(
+            clock=self.parts.clock,
+            client_for=self.client,
+            harness_client=lambda service: self.aws.client(service),
+            rng_for=self.rng,
+            spawn_child=spawn_child if driver.scheduler is not None else None,
+            wait_until=driver.wait_until,
+            modules=modules,
+            clock_for=self.clock_of if self.parts.faults is not None else None,
+        )
+        binding.install()
+        return binding
+
+
+def _faults(scenario: Scenario, aws: AwsTarget, parts: RunParts, streams: RunStreams) -> None:
+    """The run's fault state, the injector that applies it to clients and, with DNS, the
+    one that applies it to queries; the nemesis is an actor (faults.nemesis)."""
+    from dnschaos.faults.inject import Injector
+    from dnschaos.faults.state import FaultState
+
+    state = FaultState(scenario.faults)
+    parts.faults = state
+    driver = parts.driver
+    parts.injector = Injector(
+        state,
+        history=parts.history,
+        clock=parts.clock,
+        streams=streams,
+        deliver=_deliver(aws.spec),
+        wait_until=lambda c, label: driver.wait_until(lambda: c() or parts.should_stop(), label),
+        newest_plan=lambda: parts.history.newest_plan,
     )
+    if parts.dns is not None:
+        from dnschaos.faults.dns import DnsInjector
 
-    def automation_stop() -> bool:
-        # The operator may switch the DNS automation off (the run itself goes on).
-        return should_stop() or (side is not None and side.automation_off())
-
-    actors: dict[str, Callable[[], None]] = {"planner": lambda: planner.run(automation_stop)}
-    config = scenario.enactor_config(world.table)
-    for name in scenario.enactors:
-        route53, dynamodb = client("route53", name), client("dynamodb", name)
-
-        def make(name: str = name, route53: Any = route53, dynamodb: Any = dynamodb) -> Any:
-            # A restarted enactor is a new process: same clients, no memory.
-            return enactor_cls(
-                name,
-                route53=route53,
-                dynamodb=dynamodb,
-                config=config,
-                clock=clock_of(name),
-                rng=streams.actor(name),
-                events=history,
-            )
-
-        actors[name] = _supervised(name, make, automation_stop, clock, history)
-    if faults:
-        from dnschaos.faults.nemesis import Nemesis
-
-        assert injector is not None
-        assert fault_state is not None
-        nemesis = Nemesis(
-            fault_state,
-            clock=clock,
-            history=history,
-            deadline=scenario.duration,
-            on_lock_contention=PhantomHolder(
-                target.client("route53", actor="nemesis"), world.endpoints, clock
-            ),
-            on_crash=injector.crash,
-            on_dns_server=stack.set_server if stack is not None else None,
-            # Virtual time: a look every 10 minutes lets a long run that ends early (no
-            # race to cascade from) end the nemesis too, and leaves runs shorter than
-            # that with one sleep, as before.
-            poll=600.0 if scheduler is not None else 1.0,
+        parts.dns_faults = DnsInjector(
+            state, history=parts.history, clock=parts.clock, streams=streams
         )
-        instrument(
-            target.client("route53", actor="nemesis"),
-            scheduler,
-            history,
-            actor="nemesis",
-            rng=streams.named("nemesis"),
-            clock=clock,
-            on_complete=on_complete,
-        )
-        actors["nemesis"] = _loop(nemesis, should_stop)
-    if stack is not None:
-        decide = None
-        if faults:
-            from dnschaos.faults.dns import DnsInjector
 
-            assert fault_state is not None
-            decide = DnsInjector(fault_state, history=history, clock=clock, streams=streams).decide
-        actors.update(
-            stack.actors(
-                scheduler=scheduler,
-                virtual=driver.virtual,
-                decide=decide,
-                should_stop=should_stop,
-            )
-        )
-    if scenario.operator is not None:
-        from dnschaos.operator import Operator
+    def phantom(route53: Any) -> Any:
+        # A lock-contention fault's holder speaks the built-in automation's lock protocol.
+        from dnschaos.automation.phantom import PhantomHolder
 
-        def outage(ep: Endpoint) -> float | None:
-            if stack is not None:
-                began: float | None = stack.seen.outage(ep.name, stack.client_view())
-                return began
-            return _control_plane_outage(observer, ep, history.start)
+        return PhantomHolder(route53, parts.world.endpoints, parts.clock)
 
-        operator = Operator(
-            client("route53", "operator"),
-            world.endpoints,
-            config=scenario.operator,
-            clock=clock,
-            history=history,
-            outage=outage,
-            wait_until=wait,
-            recovered=stack.seen.all_answer if stack is not None else None,
-        )
-        if side is not None:
-            side.operator = operator
-        actors["operator"] = _loop(operator, should_stop)
-    if scenario.cascade is not None:
-        from dnschaos.downstream.actor import DownstreamActor
-
-        if stack is None:
-            raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
-        downstream = DownstreamActor(
-            scenario.cascade,
-            ec2=client("ec2", "downstream"),
-            elbv2=client("elbv2", "downstream"),
-            clock=clock,
-            history=history,
-            server=(stack.authoritative.host, stack.authoritative.port),
-            name=world.endpoints[0].fqdn,
-            yield_point=driver.yield_point if driver.virtual else None,
-        )
-        if side is not None:
-            side.downstream = downstream
-        actors["downstream"] = _loop(downstream, should_stop)
-    return actors
-
-
-@dataclass
-class Side:
-    """Actors whose state can end a run early: an operator whose repair held, or a
-    downstream that saw no race to cascade from."""
-
-    operator: Any = None
-    downstream: Any = None
-
-    def done(self) -> bool:
-        return self.why() is not None
-
-    def why(self) -> str | None:
-        if self.operator is not None and self.operator.done:
-            return "the operator's repair held and every probe answers again"
-        if self.downstream is not None and self.downstream.no_race is not None:
-            return str(self.downstream.no_race)
-        return None
-
-    def automation_off(self) -> bool:
-        return bool(self.operator is not None and self.operator.automation_off)
-
-
-def _control_plane_outage(observer: Observer | None, ep: Endpoint, start: float) -> float | None:
-    """When Route 53 began to hold no addresses for ``ep`` (its latest observed state)."""
-    if observer is None:
-        return None
-    began = observer.empty_since.get(ep.name)
-    return None if began is None else start + began
-
-
-def _dns_stack(
-    scenario: Scenario, aws: Any, world: World, clock: Clock, history: History, streams: RunStreams
-) -> Any:
-    if scenario.dns is None:
-        return None
-    from dnschaos.dns import DnsStack
-
-    return DnsStack(scenario.dns, aws, world, clock=clock, history=history, streams=streams).start()
-
-
-def _supervised(
-    name: str,
-    make: Callable[[], Any],
-    should_stop: Callable[[], bool],
-    clock: Clock,
-    history: History,
-) -> Callable[[], None]:
-    """Run an enactor; if a crash fault kills it, start a fresh one after the delay."""
-
-    def body() -> None:
-        from dnschaos.faults.inject import restarting
-
-        restarting(name, lambda: make().run(should_stop), should_stop, clock, history)
-
-    return body
+    parts.shared["lock_phantom"] = phantom
+    parts.shared["deadline"] = scenario.duration
 
 
 def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
@@ -405,10 +446,34 @@ def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
     return spec
 
 
-def _observer(aws: Any, world: World, history: History, clock: Clock) -> Observer:
-    if aws.spec.kind == "moto":
-        return Observer(aws.strict_route53(), world, history, clock)
-    return Observer(api_records(aws.client("route53", actor="observer")), world, history, clock)
+def _observer(
+    scenario: Scenario,
+    aws: Any,
+    world: World,
+    history: History,
+    clock: Clock,
+    zones: dict[str, str],
+) -> Any:
+    from dnschaos.byo.assemble import JudgingObserver
+
+    byo = scenario.byo
+    source = aws.strict_route53() if aws.spec.kind == "moto" else None
+    if source is None:
+        source = api_records(aws.client("route53", actor="observer"))
+    if byo is None:
+        return JudgingObserver(source, aws, world, history, clock)
+    from dnschaos.byo.invariants import make
+
+    return JudgingObserver(
+        source,
+        aws,
+        world,
+        history,
+        clock,
+        zone_ids=zones,
+        invariants=[(spec.label, make(spec)) for spec in byo.step_invariants()],
+        tables=[t.name for t in byo.tables],
+    )
 
 
 def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
@@ -421,5 +486,4 @@ def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
     return http_deliver
 
 
-def _loop(actor: Any, should_stop: Callable[[], bool]) -> Callable[[], None]:
-    return lambda: actor.run(should_stop)
+__all__ = ["Assembly", "actor_names", "assemble", "prepare_target", "run_actors"]

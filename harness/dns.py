@@ -30,7 +30,7 @@ from dnschaos.adapters.embedded_dns import EmbeddedResponder
 from dnschaos.adapters.route53_strict import RRSet
 from dnschaos.errors import UsageError
 from dnschaos.history import History
-from dnschaos.probes import ClientView, Probe, Propagator, YieldPoints
+from dnschaos.probes import ClientView, Probe, Propagator
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.streams import RunStreams
 from dnschaos.world import World
@@ -184,40 +184,6 @@ class DnsStack:
                 },
             )
 
-    # ------------------------------------------------------------------ actors
-
-    def actors(
-        self,
-        *,
-        scheduler: YieldPoints | None,
-        virtual: bool,
-        decide: Callable[[str, str, str, str], str | None] | None,
-        should_stop: Callable[[], bool],
-    ) -> dict[str, Callable[[], None]]:
-        views = [("authoritative", self.authoritative)]
-        if self.resolver is not None:
-            views.append(("cached", self.resolver))
-        out: dict[str, Callable[[], None]] = {}
-        for view, server in views:
-            probe = Probe(
-                f"probe-{view}",
-                view,
-                (server.host, server.port),
-                self.world.endpoints,
-                clock=self.clock,
-                history=self.history,
-                interval=self.config.probe_interval,
-                timeout=self.config.probe_timeout,
-                virtual=virtual,
-                scheduler=scheduler,
-                decide=decide,
-                seen=self.seen,
-            )
-            out[probe.actor] = _bind(probe.run, should_stop)
-        if self.propagator is not None:
-            out["propagator"] = _bind(self.propagator.run, should_stop)
-        return out
-
     def client_view(self) -> str:
         """What clients see: through the resolver when there is one."""
         return "cached" if self.resolver is not None else "authoritative"
@@ -248,7 +214,41 @@ class DnsStack:
                 getattr(server, "close", server.stop)()
 
 
-def _bind(
-    fn: Callable[[Callable[[], bool]], None], should_stop: Callable[[], bool]
-) -> Callable[[], None]:
-    return lambda: fn(should_stop)
+# ---------------------------------------------------------------------- actors
+
+
+def probe(view: str) -> Callable[[Any], None]:
+    """A probe as an actor: asks the run's DNS side what clients see, through the
+    authoritative server (``view="authoritative"``) or the caching resolver
+    (``"cached"``), with the run's DNS faults applied to its queries."""
+
+    def run(ctx: Any) -> None:
+        parts = ctx.parts
+        stack: DnsStack = parts.dns
+        server = stack.authoritative if view == "authoritative" else stack.resolver
+        if server is None:
+            raise UsageError(f"probe {ctx.name}: the run has no {view} DNS server")
+        driver = parts.driver
+        Probe(
+            ctx.name,
+            view,
+            (server.host, server.port),
+            stack.world.endpoints,
+            clock=stack.clock,
+            history=stack.history,
+            interval=stack.config.probe_interval,
+            timeout=stack.config.probe_timeout,
+            virtual=driver.virtual,
+            scheduler=driver.scheduler,
+            decide=parts.dns_faults.decide if parts.dns_faults is not None else None,
+            seen=stack.seen,
+        ).run(ctx.should_stop)
+
+    return run
+
+
+def propagator(ctx: Any) -> None:
+    """The propagator as an actor: feeds Route 53's changes to a real server (RFC 2136)."""
+    stack: DnsStack = ctx.parts.dns
+    assert stack.propagator is not None, "the embedded server needs no propagator"
+    stack.propagator.run(ctx.should_stop)

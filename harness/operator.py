@@ -137,3 +137,42 @@ class Operator:
         self.history.append(
             "operator", self.clock.now(), action="repaired", endpoint=ep.name, generation=newest
         )
+
+
+def operator(config: OperatorConfig) -> Callable[[Any], None]:
+    """The operator as an actor: notices an outage (from what the probes saw, else from
+    Route 53's own records), switches the DNS automation off and repairs by hand. Its
+    repair holding ends the run."""
+
+    def run(ctx: Any) -> None:
+        from dnschaos.automation.actors import AUTOMATION_OFF
+
+        parts = ctx.parts
+        stack = parts.dns
+
+        def outage(ep: Endpoint) -> float | None:
+            if stack is not None:
+                began: float | None = stack.seen.outage(ep.name, stack.client_view())
+                return began
+            since = parts.observer.empty_since.get(ep.name)
+            return None if since is None else parts.history.start + since
+
+        person = Operator(
+            ctx.client("route53"),
+            parts.world.endpoints,
+            config=config,
+            clock=ctx.clock,
+            history=ctx.history,
+            outage=outage,
+            wait_until=ctx.wait_until,
+            recovered=stack.seen.all_answer if stack is not None else None,
+        )
+        parts.shared[AUTOMATION_OFF] = lambda: person.automation_off
+        ctx.end_when(
+            lambda: (
+                "the operator's repair held and every probe answers again" if person.done else None
+            )
+        )
+        person.run(ctx.should_stop)
+
+    return run

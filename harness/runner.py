@@ -136,7 +136,7 @@ def run(
     elif fields:
         spec = replace(spec, **fields)
     spec, scenario = resolve_built(spec)
-    enactor_cls = resolve_enactor(spec.variant)
+    resolve_enactor(spec.variant)  # a bad --variant is refused before anything is provisioned
     seed = int(spec.seed or 0)
     # Fault specs are immutable: their run state (active flags, counts) is the run's own.
     for fault in scenario.faults:
@@ -188,7 +188,9 @@ def run(
         target, clock=driver.clock, propagation_delay=scenario.propagation_delay, seed=seed
     ) as aws:
         deadline = driver.clock.now() + scenario.duration
-        assembly = assemble(scenario, enactor_cls, aws, driver, history, streams, deadline=deadline)
+        assembly = assemble(
+            scenario, spec.variant, aws, driver, history, streams, deadline=deadline
+        )
         observer = assembly.observer
         # The built-in safety invariants are fed each new observation once; others (a
         # run of user actors' step invariants) read every observation so far each time.
@@ -227,7 +229,7 @@ def run(
         finally:
             assembly.close()
         observer.observe()
-        why = assembly.side.why()
+        why = assembly.why()
         if outcome.stop == Stop.FINISHED and why is not None:
             outcome = replace(outcome, reason=why)
         real = _real_side(aws)

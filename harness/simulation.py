@@ -119,10 +119,12 @@ class Simulation:
         self._tables.append(TableSpec(name, key, sort_key, tuple(items)))
         return self
 
-    def actor(self, name: str, function: Ref) -> Simulation:
+    def actor(self, name: str, function: Ref, **args: Any) -> Simulation:
+        """An actor ``fn(ctx)`` or ``fn()``; with keyword ``args``, ``function`` is a factory
+        called with them that returns the actor function."""
         if not name or "/" in name or name in {a.name for a in self._actors}:
             raise UsageError(f"actor {name!r}: give each actor a distinct name without '/'")
-        self._actors.append(ActorSpec(name, function))
+        self._actors.append(ActorSpec(name, function, args=tuple(sorted(args.items()))))
         return self
 
     def invariant(
@@ -246,7 +248,9 @@ class Simulation:
             repr((self.name, self.duration, self.seed, self.propagation_delay, self.latency)),
             repr(self._zones),
             repr(self._tables),
-            repr([(a.name, _name(a.function)) for a in self._actors]),
+            repr(
+                [(a.name, _name(a.function), *((a.args,) if a.args else ())) for a in self._actors]
+            ),
             repr([(i.label, i.when, _name(i.function), i.args) for i in self._invariants]),
             repr([getattr(f, "describe", lambda f=f: repr(f))() for f in self._faults]),
             repr((_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),

@@ -1,128 +1,69 @@
-"""The assembly of a run of user actors (a scenario with ``[[actors]]``, or a Simulation).
+"""The parts of a run that belong to a world the user describes.
 
-Provisions the described hosted zones (their initial records in sync from the
-start) and DynamoDB tables, runs the user's setup, and spawns each user actor on
-the run's driver, with the run's faults (and their nemesis) as in any scenario. No
-built-in planner, enactors or plans table. While the run lasts, boto3, time,
-random and threads are bound to it on actor threads (:mod:`dnschaos.byo.binding`).
-
-After every step that changed something, the step invariants are called with a
-read-only view; each violation, each actor's uncaught exception and each
-invariant that raised becomes a history entry, which the checkers of
-:mod:`dnschaos.byo.invariants` judge.
+:func:`dnschaos.assemble.assemble` wires every run; for a scenario with ``[[actors]]``
+(or a Simulation) it takes from here: the described hosted zones (their initial
+records in sync from the start) and DynamoDB tables, the user's setup function, and
+the observer that calls the step invariants with a read-only view after every step
+that changed something. Each violation, each actor's uncaught exception (located by
+:func:`where`) and each invariant that raised becomes a history entry, which the
+checkers of :mod:`dnschaos.byo.invariants` judge.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import random
-import sys
-import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from dnschaos.actors import ActorContext
 from dnschaos.adapters.route53_strict import AliasTarget, RRSet, normalize_name
-from dnschaos.byo.binding import Binding, acting_as, harness_scope
-from dnschaos.byo.config import ByoWorld, RecordSpec, load_ref, takes_argument
-from dnschaos.byo.invariants import make, outcome
+from dnschaos.byo.binding import harness_scope
+from dnschaos.byo.config import ByoWorld, RecordSpec, Ref, load_ref
+from dnschaos.byo.invariants import outcome
 from dnschaos.byo.view import View, encode, plain
 from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
-from dnschaos.sim.driver import Driver
-from dnschaos.sim.hooks import instrument
-from dnschaos.sim.scheduler import ActorState, Scheduler, Stop
-from dnschaos.sim.streams import RunStreams
-from dnschaos.spec import Scenario
 from dnschaos.world import Observer, World
 
 _SKIP_FRAMES = ("dnschaos", "boto3", "botocore", "moto", "threading", "concurrent")
 
 
-def actor_names(scenario: Scenario) -> list[str]:
-    byo: ByoWorld = scenario.byo
-    return sorted([*byo.actor_names(), *(("nemesis",) if scenario.faults else ())])
-
-
-class ActorContext:
-    """What an actor function ``fn(ctx)`` is given; ``fn()`` works as well, with
-    ``boto3.client``, ``time.sleep`` and ``random`` bound to the run."""
+class JudgingObserver(Observer):
+    """The observer of every run: it records what Route 53 holds for the built-in
+    endpoints and, for a world the user describes, runs the step invariants after
+    every step that changed something. What it judges (violations, actor errors,
+    invariants that raised) is what the early stop looks at."""
 
     def __init__(
         self,
-        name: str,
-        clients: Callable[[str], Any],
-        clock: Clock,
-        rng: random.Random,
-        should_stop: Callable[[], bool],
-        zones: dict[str, str],
-        history: History,
-    ) -> None:
-        self.name = name
-        self._clients = clients
-        self.clock = clock
-        self.random = rng
-        self._should_stop = should_stop
-        self.zones = dict(zones)  # zone name (with the dot) -> hosted zone id
-        self._history = history
-
-    def client(self, service: str) -> Any:
-        return self._clients(service)
-
-    def sleep(self, seconds: float) -> None:
-        self.clock.sleep(max(0.0, seconds))
-
-    def now(self) -> float:
-        return self.clock.now()
-
-    def should_stop(self) -> bool:
-        """True once the scenario's duration is over (loops should end then)."""
-        return self._should_stop()
-
-    def zone_id(self, name: str) -> str:
-        return self.zones[normalize_name(name)]
-
-    def event(self, kind: str, **fields: Any) -> None:
-        """Record an event of your own in the history."""
-        self._history.append("event", self.clock.now(), actor=self.name, event=kind, **fields)
-
-
-@dataclass
-class ByoSide:
-    def done(self) -> bool:
-        return False
-
-    def why(self) -> str | None:
-        return None
-
-
-class ByoObserver(Observer):
-    """Runs the step invariants after every step that changed something; what it records
-    (violations, actor errors, invariants that raised) is what the early stop looks at."""
-
-    def __init__(
-        self,
+        source: Any,
         aws: Any,
         world: World,
         history: History,
         clock: Clock,
-        zone_ids: dict[str, str],
-        invariants: list[tuple[str, Callable[[Any], Any]]],
-        tables: list[str],
+        *,
+        zone_ids: dict[str, str] | None = None,
+        invariants: list[tuple[str, Callable[[Any], Any]]] | None = None,
+        tables: list[str] | None = None,
     ) -> None:
-        super().__init__(aws.strict_route53(), world, history, clock)
+        super().__init__(source, world, history, clock)
         self.aws = aws
-        self.zone_ids = zone_ids
-        self.invariants = invariants
-        self.tables = tables
+        self.described = zone_ids is not None  # a world the user described
+        self.zone_ids = zone_ids or {}
+        self.invariants = invariants or []
+        self.tables = tables or []
         self._failing: set[str] = set()
         self._looked = 0
         self._judged: list[dict[str, Any]] = []
 
     def entries(self) -> list[dict[str, Any]]:
+        """What the checkers judged as the run goes read: a described world's judged
+        entries, else the observe entries kept."""
+        if not self.described:
+            return super().entries()
         with self.lock:
             return list(self._judged)
 
@@ -146,11 +87,14 @@ class ByoObserver(Observer):
             self._judged.append(entry)
 
     def observe(self) -> None:
+        super().observe()
+        if not self.invariants:
+            return
         with self.lock:
             fresh = itertools.islice(self.history, self._looked, None)
             changed = any(e["kind"] != "choice" for e in fresh)
             self._looked = len(self.history)
-            if changed and self.invariants:
+            if changed:
                 self._judge(self.clock.now(), None)
             self._looked = len(self.history)
 
@@ -216,178 +160,17 @@ class ByoObserver(Observer):
         return {"zones": zones, "served": served, "tables": {t: self.scan(t) for t in self.tables}}
 
 
-@dataclass
-class ByoAssembly:
-    world: World
-    observer: ByoObserver
-    side: ByoSide
-    binding: Binding
-    history: History
-    clock: Clock
-    scheduler: Scheduler | None = None  # None: free threads (no settling after the run)
-    stack: Any = None
-
-    def close(self) -> None:
-        try:
-            scheduler = self.scheduler
-            self.observer.settle(scheduler is not None and scheduler.stopped == Stop.FINISHED)
-            with harness_scope():
-                self.history.append("final", self.clock.now(), **self.observer.final())
-        finally:
-            self.binding.uninstall()
-
-
-def assemble_byo(
-    scenario: Scenario,
-    aws: Any,
-    driver: Driver,
-    history: History,
-    streams: RunStreams,
-    *,
-    deadline: float,
-) -> ByoAssembly:
-    byo: ByoWorld = scenario.byo
-    if aws.spec.kind != "moto":
-        raise UsageError("a scenario of your own actors runs on in-process moto (--target moto)")
-    for path in byo.paths:  # a scenario file's modules may sit beside it
-        if path not in sys.path:
-            sys.path.insert(0, path)
-    clock = driver.clock
-    world = World(aws, endpoints=())
-    zone_ids = _provision(aws, byo)
-    history.append(
-        "world",
-        clock.now(),
-        zones=sorted(zone_ids),
-        tables=[t.name for t in byo.tables],
-        actors=byo.actor_names(),
-    )
-    invariants = [(spec.label, make(spec)) for spec in byo.step_invariants()]
-    observer = ByoObserver(
-        aws, world, history, clock, zone_ids, invariants, [t.name for t in byo.tables]
-    )
-
-    def should_stop() -> bool:
-        return driver.halted() or clock.now() >= deadline
-
-    injector, nemesis = _faults(scenario, aws, driver, history, streams, should_stop)
-    clients: dict[tuple[str, str], Any] = {}
-
-    lock = threading.RLock()  # free threads (--clock real) make clients concurrently
-
-    def client_for(actor: str, service: str) -> Any:
-        key = (actor, service)
-        with lock:
-            return clients[key] if key in clients else make_client(actor, service)
-
-    def make_client(actor: str, service: str) -> Any:
-        key = (actor, service)
-        if key not in clients:
-            c = aws.client(service, actor=actor)
-            latency = scenario.latency
-
-            def draw(rng: random.Random, svc: str, _op: str) -> float:
-                return rng.uniform(latency.low, latency.high) if latency.applies(svc) else 0.0
-
-            root = actor.split("/", 1)[0]
-            instrument(
-                c,
-                driver.scheduler,
-                history,
-                actor=actor,
-                rng=streams.actor(root, service, *actor.split("/")[1:]),
-                clock=clock,
-                latency=draw,
-                on_complete=driver.on_complete,
-            )
-            if injector is not None:
-                injector.attach(c, actor)
-            clients[key] = c
-        return clients[key]
-
-    rngs: dict[str, random.Random] = {}
-
-    def rng_for(actor: str) -> random.Random:
-        with lock:
-            if actor not in rngs:
-                root, *rest = actor.split("/")
-                rngs[actor] = streams.actor(root, "random", *rest)
-            return rngs[actor]
-
-    def body(name: str, fn: Callable[..., Any]) -> Callable[[], None]:
-        ctx = ActorContext(
-            name,
-            lambda service: client_for(name, service),
-            clock,
-            rng_for(name),
-            should_stop,
-            zone_ids,
-            history,
-        )
-        wants_ctx = takes_argument(fn)
-
-        def run() -> None:
-            from dnschaos.faults.inject import restarting
-
-            with acting_as(name):
-                try:
-                    restarting(
-                        name,
-                        lambda: fn(ctx) if wants_ctx else fn(),
-                        should_stop,
-                        clock,
-                        history,
-                    )
-                except (Exception, SystemExit) as exc:
-                    entry = history.append(
-                        "actor-error",
-                        clock.now(),
-                        actor=name,
-                        type=type(exc).__name__,
-                        message=str(exc),
-                        where=_where(exc),
-                    )
-                    observer.note(entry)
-
-        return run
-
-    def spawn_child(parent: str, fn: Callable[[], None]) -> Callable[[], None]:
-        scheduler = driver.scheduler
-        assert scheduler is not None
-        name = binding.child_name(parent)
-        child = scheduler.spawn_child(name, body(name, fn))
-        ended = (ActorState.DONE, ActorState.FAILED)
-        return lambda: scheduler.wait_until(lambda: child.state in ended, f"join {name}")
-
-    binding = Binding(
-        clock=clock,
-        client_for=client_for,
-        harness_client=lambda service: aws.client(service),
-        rng_for=rng_for,
-        spawn_child=spawn_child if _can_spawn(driver) else None,
-        wait_until=driver.wait_until,
-        modules=byo.modules,
-    )
-    binding.install()
+def run_setup(ref: Ref, aws: Any, zones: dict[str, str]) -> None:
+    """The user's setup function, with uninstrumented clients, before any actor runs."""
+    setup = load_ref(ref, "setup")
     try:
-        if byo.setup is not None:
-            setup = load_ref(byo.setup, "setup")
-            try:
-                with harness_scope():
-                    setup(SetupClients(aws, zone_ids))
-            except Exception as exc:  # the user's set-up, not the harness, is broken
-                raise UsageError(
-                    f"setup {byo.setup if isinstance(byo.setup, str) else setup.__name__}: "
-                    f"raised {type(exc).__name__}: {exc} (at {_where(exc)}); nothing ran"
-                ) from exc
-        for spec in byo.actors:
-            driver.spawn(spec.name, body(spec.name, load_ref(spec.function, f"actor {spec.name}")))
-        if nemesis is not None:
-            driver.spawn("nemesis", nemesis)
-    except BaseException:
-        binding.uninstall()
-        raise
-    return ByoAssembly(world, observer, ByoSide(), binding, history, clock, driver.scheduler)
+        with harness_scope():
+            setup(SetupClients(aws, zones))
+    except Exception as exc:  # the user's set-up, not the harness, is broken
+        raise UsageError(
+            f"setup {ref if isinstance(ref, str) else setup.__name__}: "
+            f"raised {type(exc).__name__}: {exc} (at {where(exc)}); nothing ran"
+        ) from exc
 
 
 class SetupClients:
@@ -403,11 +186,7 @@ class SetupClients:
         return self._aws.client(service)
 
 
-def _can_spawn(driver: Driver) -> bool:
-    return driver.scheduler is not None
-
-
-def _provision(aws: Any, byo: ByoWorld) -> dict[str, str]:
+def provision(aws: Any, byo: ByoWorld) -> dict[str, str]:
     """The zones (initial records in sync from the start: they are there before the strict
     layer first looks) and the tables with their items."""
     from boto3.dynamodb.types import TypeSerializer
@@ -477,44 +256,7 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-def _faults(
-    scenario: Scenario,
-    aws: Any,
-    driver: Driver,
-    history: History,
-    streams: RunStreams,
-    should_stop: Callable[[], bool],
-) -> tuple[Any, Callable[[], None] | None]:
-    if not scenario.faults:
-        return None, None
-    from dnschaos.automation.phantom import PhantomHolder
-    from dnschaos.faults.inject import Injector, moto_deliver
-    from dnschaos.faults.nemesis import Nemesis
-    from dnschaos.faults.state import FaultState
-
-    state = FaultState(scenario.faults)
-    injector = Injector(
-        state,
-        history=history,
-        clock=driver.clock,
-        streams=streams,
-        deliver=moto_deliver,
-        wait_until=lambda c, label: driver.wait_until(lambda: c() or should_stop(), label),
-        newest_plan=lambda: history.newest_plan,
-    )
-    nemesis = Nemesis(
-        state,
-        clock=driver.clock,
-        history=history,
-        deadline=scenario.duration,
-        on_lock_contention=PhantomHolder(aws.client("route53", actor="nemesis"), (), driver.clock),
-        on_crash=injector.crash,
-        poll=600.0 if driver.scheduler is not None else 1.0,
-    )
-    return injector, lambda: nemesis.run(should_stop)
-
-
-def _where(exc: BaseException) -> str:
+def where(exc: BaseException) -> str:
     """file:line of the innermost frame in the user's code (module path, so that it reads
     the same from any working directory)."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -540,4 +282,4 @@ def _where(exc: BaseException) -> str:
 _STDLIB = os.path.dirname(os.__file__) + os.sep
 
 
-__all__ = ["ActorContext", "ByoAssembly", "SetupClients", "actor_names", "assemble_byo"]
+__all__ = ["ActorContext", "JudgingObserver", "SetupClients", "provision", "run_setup", "where"]

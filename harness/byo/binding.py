@@ -139,9 +139,11 @@ class Binding:
         spawn_child: Callable[[str, Callable[[], None]], Callable[[], None]] | None = None,
         wait_until: Callable[[Callable[[], bool], str], None] | None = None,
         modules: tuple[str, ...] = (),
+        clock_for: Callable[[str], Any] | None = None,
     ) -> None:
         self.wait_until = wait_until
         self.clock = clock
+        self.clock_for = clock_for  # an actor's wall clock (a clock-skew fault shifts it)
         self.client_for = client_for
         self.harness_client = harness_client
         self.rng_for = rng_for
@@ -150,6 +152,14 @@ class Binding:
         self._saved: list[tuple[Any, str, Any]] = []
         self._children: dict[str, int] = {}
         self._children_lock = threading.Lock()
+
+    def wall(self) -> float:
+        """The wall time the current actor reads: the run's clock, shifted by a clock-skew
+        fault aimed at the actor (monotonic time and sleeps are not shifted)."""
+        actor = current_actor()
+        if self.clock_for is None or actor is None:
+            return float(self.clock.now())
+        return float(self.clock_for(actor).now())
 
     def child_name(self, parent: str) -> str:
         """``parent/1``, ``parent/2``, ...: the next child of ``parent``."""
@@ -235,6 +245,9 @@ def _time_dispatch(name: str, original: Callable[..., Any]) -> Callable[..., Any
         binding = _bound()
         if binding is None:
             return original(*args)
+        if name in ("time", "time_ns"):
+            wall = binding.wall()
+            return wall if name == "time" else round(wall * 1e9)
         now = float(binding.clock.now())
         if name == "sleep":
             (seconds,) = args
@@ -242,10 +255,6 @@ def _time_dispatch(name: str, original: Callable[..., Any]) -> Callable[..., Any
                 raise ValueError("sleep length must be non-negative")
             binding.clock.sleep(float(seconds))
             return None
-        if name == "time":
-            return now
-        if name == "time_ns":
-            return round(now * 1e9)
         elapsed = now - float(binding.clock.start) + _MONOTONIC_BASE
         if name == "monotonic_ns":
             return round(elapsed * 1e9)
@@ -283,21 +292,19 @@ def _fake_datetime() -> type:
         binding = _bound()
         if binding is None:
             return _real_datetime.now(tz)
-        return _real_datetime.fromtimestamp(float(binding.clock.now()), tz)
+        return _real_datetime.fromtimestamp(binding.wall(), tz)
 
     def today(cls: Any) -> Any:
         binding = _bound()
         if binding is None:
             return _real_datetime.today()
-        return _real_datetime.fromtimestamp(float(binding.clock.now()))
+        return _real_datetime.fromtimestamp(binding.wall())
 
     def utcnow(cls: Any) -> Any:
         binding = _bound()
         if binding is None:
             return _real_datetime.now(_dt.UTC).replace(tzinfo=None)
-        return _real_datetime.fromtimestamp(float(binding.clock.now()), _dt.UTC).replace(
-            tzinfo=None
-        )
+        return _real_datetime.fromtimestamp(binding.wall(), _dt.UTC).replace(tzinfo=None)
 
     namespace = {
         "now": classmethod(now),

@@ -102,8 +102,42 @@ class TableSpec:
 
 @dataclass(frozen=True)
 class ActorSpec:
+    """One actor of a run: ``function`` is ``fn(ctx)`` or ``fn()``; with ``args`` it is a
+    factory, called with them, that returns the actor function (how a scenario names a
+    built-in actor: ``dnschaos.automation.actors:enactor`` with ``variant="safe"``).
+
+    ``bind``: boto3, time, random and threads are bound to the run on the actor's thread
+    (code that takes everything from ``ctx`` does not need it, and a DNS probe must
+    not have it: dnspython times its sockets with ``time.time``). ``judge_errors``: an
+    uncaught exception is an ``actor-error`` entry for the invariants; otherwise the
+    run ends as a harness error (the harness's own models). ``harness``: the fault
+    layer's own actor, whose calls are recorded and scheduled but neither slowed nor
+    faulted."""
+
     name: str
     function: Ref
+    args: tuple[tuple[str, Any], ...] = ()
+    bind: bool = True
+    judge_errors: bool = True
+    harness: bool = False
+
+    def load(self) -> Callable[..., Any]:
+        """The actor function (a factory's, called with ``args``)."""
+        what = f"actor {self.name}"
+        fn = load_ref(self.function, what)
+        if not self.args:
+            return fn
+        try:
+            made = fn(**dict(self.args))
+        except TypeError as exc:
+            keys = ", ".join(k for k, _ in self.args)
+            raise UsageError(f"{what}: args ({keys}) do not fit {self.function!r}: {exc}") from None
+        if not callable(made):
+            raise UsageError(
+                f"{what}: {self.function!r} called with args returned {made!r}, not an actor "
+                "function (with args, function is a factory that returns fn(ctx))"
+            )
+        return made  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,10 @@
     [[actors]]
     name = "ops"
     function = "mypkg.ops:main"        # fn(ctx) or fn()
+    [[actors]]
+    name = "ops-eu"
+    function = "mypkg.ops:make"        # with args: a factory, make(region=...) -> fn
+    args = {region = "eu-west-1"}
 
     [[invariants]]
     function = "mypkg.ops:check"       # after every step, with a read-only view
@@ -152,8 +156,9 @@ def load_byo(
             a.fail(a.key("function"), function, "module:function")
         if not actor_name or "/" in actor_name:
             a.fail(a.key("name"), actor_name, "a non-empty name without '/'")
-        actors.append(ActorSpec(actor_name, function))
-        a.done(("name", "function"))
+        args = a.get("args", dict, {})
+        actors.append(ActorSpec(actor_name, function, args=tuple(sorted(args.items()))))
+        a.done(("name", "function", "args"))
     if not actors:
         raise ScenarioError(f"{source}: actors: give at least one [[actors]] entry")
     names = [a.name for a in actors]

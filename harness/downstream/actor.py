@@ -215,3 +215,29 @@ def watch_target_health(elbv2: Any, actor: DownstreamActor) -> None:
             desc["TargetHealth"] = health
 
     elbv2.meta.events.register("after-call.elastic-load-balancing-v2.DescribeTargetHealth", rewrite)
+
+
+def downstream(config: CascadeConfig) -> Callable[[Any], None]:
+    """The downstream models (DWFM, EC2 launches, NLB health checks) as an actor: they
+    resolve the DynamoDB endpoint through the run's authoritative server. A run whose
+    race never happened ends when the model says so."""
+
+    def run(ctx: Any) -> None:
+        parts = ctx.parts
+        stack = parts.dns
+        if stack is None:
+            raise ValueError("the downstream models need DNS in the run: add a [dns] section")
+        actor = DownstreamActor(
+            config,
+            ec2=ctx.client("ec2"),
+            elbv2=ctx.client("elbv2"),
+            clock=ctx.clock,
+            history=ctx.history,
+            server=(stack.authoritative.host, stack.authoritative.port),
+            name=parts.world.endpoints[0].fqdn,
+            yield_point=parts.driver.yield_point if parts.driver.virtual else None,
+        )
+        ctx.end_when(lambda: None if actor.no_race is None else str(actor.no_race))
+        actor.run(ctx.should_stop)
+
+    return run
