@@ -46,7 +46,8 @@ class History:
         self._count = 0
         self._hash = hashlib.sha256()
         if path is None:
-            fd, self.path = tempfile.mkstemp(prefix="dnschaos-history-", suffix=".jsonl")
+            _sweep_once()
+            fd, self.path = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".jsonl")
             self._file = os.fdopen(fd, "w", encoding="ascii", newline="\n")
             self._finalizer: weakref.finalize[Any, History] | None = weakref.finalize(
                 self, _remove, self._file, self.path
@@ -146,6 +147,38 @@ def _read(path: str, count: int) -> Iterator[dict[str, Any]]:
             if i >= count:
                 return
             yield json.loads(line)
+
+
+_PREFIX = "dnschaos-history-"
+_swept = False
+
+
+def _sweep_once() -> None:
+    """Remove the temporary history files of processes that are gone (a run killed with
+    SIGKILL cannot remove its own): once a process, the first time it needs one."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    folder = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if not (name.startswith(_PREFIX) and name.endswith(".jsonl")):
+                continue
+            pid = name[len(_PREFIX) :].split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(folder, name))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # not ours to signal: alive
+        return True
+    return True
 
 
 def _remove(fh: IO[str], path: str) -> None:

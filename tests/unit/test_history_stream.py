@@ -7,6 +7,8 @@ import gc
 import hashlib
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from dnschaos import checkers
@@ -89,3 +91,29 @@ def test_streams_fed_one_entry_at_a_time_find_what_the_checks_find() -> None:
         fed = [v for e in entries for v in stream.feed(e)]
         assert fed == checkers.SAFETY[name](entries), name
         assert fed, f"{name}: the sample breaks every safety invariant"
+
+
+def test_a_killed_runs_history_file_is_removed_by_the_next_process(tmp_path: Path) -> None:
+    # A run killed with SIGKILL cannot remove its temporary history; the next process does.
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    stale = tmp_path / f"dnschaos-history-{gone.pid}-abc123.jsonl"
+    live = tmp_path / f"dnschaos-history-{os.getpid()}-def456.jsonl"  # this process: alive
+    other = tmp_path / "dnschaos-history-notes.jsonl"
+    for path in (stale, live, other):
+        path.write_text("{}\n")
+    code = (
+        "from dnschaos.history import History\n"
+        "h = History(0.0)\n"
+        "h.append('note', 0.0)\n"
+        "print(h.path)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert not stale.exists()
+    assert live.exists() and other.exists()
+    own = Path(done.stdout.strip())
+    assert own.parent == tmp_path and own.name.startswith("dnschaos-history-")
+    assert not own.exists(), "the history removes its own file when it goes"
