@@ -29,6 +29,7 @@ import base64
 import binascii
 import contextlib
 import ctypes
+import functools
 import ipaddress
 import os
 import queue
@@ -142,6 +143,25 @@ def find_binary(kind: str) -> str:
         f"install the Debian package {package!r} (apt-get install {package}, "
         f"or `make dns-servers`)"
     )
+
+
+# kind -> the flag that makes its program print its version
+_VERSION_FLAGS: Final = {"bind9": "-v", "knot": "--version", "unbound": "-V"}
+
+
+@functools.cache
+def server_version(kind: str) -> str:
+    """The version line of ``kind``'s program (``BIND 9.18.28-...``, ``knotd (Knot DNS),
+    version 3.2.6``, ``Version 1.17.1``), or why it could not be read."""
+    try:
+        binary = find_binary(kind)
+        done = subprocess.run(
+            [binary, _VERSION_FLAGS[kind]], capture_output=True, text=True, timeout=10
+        )
+    except (DnsServerError, OSError, subprocess.TimeoutExpired) as exc:
+        return f"unknown ({exc})".splitlines()[0]
+    lines = (done.stdout or done.stderr).strip().splitlines()
+    return lines[0].strip() if lines else f"unknown (exit {done.returncode})"
 
 
 def free_port() -> int:

@@ -93,14 +93,16 @@ class RunResult:
             "scenario_file": self.scenario_file,
             "faults_added": list(self.faults_added),
             "unmatched_faults": list(self.unmatched_faults),
-            "versions": versions(),
+            "versions": versions(self.dns),
             "spec": self.spec.to_json(),
             "reproduce": self.spec.command(),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
 
 
-def versions() -> dict[str, str]:
+def versions(setup: dict[str, Any] | None = None) -> dict[str, str]:
+    """The versions a result records; with ``setup`` (a run's DNS set-up) the real DNS
+    servers it ran too (BIND, Knot, Unbound: their own version lines)."""
     import boto3
     import botocore
     import dns.version
@@ -113,7 +115,20 @@ def versions() -> dict[str, str]:
         "botocore": botocore.__version__,
         "moto": moto.__version__,
         "dnspython": dns.version.version,
+        **_dns_versions(setup),
     }
+
+
+def _dns_versions(setup: dict[str, Any] | None) -> dict[str, str]:
+    if not setup:
+        return {}
+    from dnschaos.adapters.dns_servers import server_version
+
+    kinds = [k for k in (setup.get("server"), setup.get("resolver")) if k in _REAL_SERVERS]
+    return {str(kind): server_version(str(kind)) for kind in kinds}
+
+
+_REAL_SERVERS = ("bind9", "knot", "unbound")  # "embedded" and "none" are no programs
 
 
 def run(

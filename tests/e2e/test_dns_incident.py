@@ -9,6 +9,7 @@ interleaving, so a run where it did not happen is tried again with another seed.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,13 @@ def test_real_servers_under_the_scheduler_are_deterministic(server: str) -> None
     pushes = [e for e in a.history if e["kind"] == "dns-push"]
     assert pushes and all("rrsets" in e for e in pushes)
     assert len(_probes(a)) > 50 and any(answered(e) for e in _probes(a))
+    # The result (and so its report) names the server's own version.
+    recorded = a.to_json()["versions"]
+    assert recorded[server].startswith({"bind9": "BIND 9.", "knot": "knotd (Knot DNS)"}[server])
+    assert "unbound" not in recorded
+    from dnschaos.report import render_html
+
+    assert html.escape(recorded[server]) in render_html(a.to_json(), list(a.history))
 
 
 @pytest.mark.parametrize("server", ["bind9", "knot"])
