@@ -1004,6 +1004,8 @@ def resolve_built(spec: RunSpec) -> tuple[RunSpec, Scenario]:
             "or run the scenario afresh"
         )
     scenario = _from_text(spec.scenario, text, spec.overrides)
+    if scenario.byo is not None:
+        _refuse_automation_flags(spec)
     seed = spec.seed
     if seed is None:
         seed = scenario.seed if scenario.seed is not None else DEFAULT_SEED
@@ -1020,6 +1022,21 @@ def resolve_built(spec: RunSpec) -> tuple[RunSpec, Scenario]:
     )
     # Every override checked against the scenario before anything starts.
     return resolved, _applied(resolved, scenario)
+
+
+def _refuse_automation_flags(spec: RunSpec) -> None:
+    """A run of the user's own actors has no built-in planner or enactors: a variant or a
+    planner given for it would be recorded and mean nothing."""
+    for flag, value, meaningless in (
+        ("--variant", spec.variant, ("legacy",)),
+        ("--planner", spec.planner, (None, "default")),
+    ):
+        if value not in meaningless:
+            raise UsageError(
+                f"{flag} {value}: scenario {spec.scenario} runs your own actors, with no "
+                f"built-in planner or enactors for {flag} to choose; drop {flag} (it applies "
+                "to scenarios with [enactors])"
+            )
 
 
 def build(spec: RunSpec) -> Scenario:

@@ -336,3 +336,18 @@ def test_a_bad_initial_record_is_refused_naming_its_key(
             "example.com",
             records=[{"name": "a.example.com", "type": "A", "values": ["192.0.2.1"], "weight": 5}],
         )
+
+
+def test_a_variant_or_planner_for_a_run_of_your_own_actors_is_refused(
+    tmp_path: pathlib.Path,
+) -> None:
+    # They would be recorded in the result and mean nothing: there are no enactors.
+    out = tmp_path / "out.json"
+    done = _cli("run", str(OPS), "--variant", "safe", "--json", str(out))
+    assert done.returncode == 2, done.stderr
+    assert "--variant safe" in done.stderr and "your own actors" in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+    with pytest.raises(dnschaos.UsageError, match="--planner"):
+        run(RunSpec(str(OPS), planner="tests.integration.custom_enactor:EveryOtherPlanner"))
+    # As a result records them (the defaults), they replay.
+    assert run(RunSpec(str(OPS), variant="legacy", planner="default", seed=2)).verdict
