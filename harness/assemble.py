@@ -74,7 +74,7 @@ def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
             ("max_plans", scenario.max_plans),
         ),
         bind=False,
-        judge_errors=False,
+        judge_errors=is_user_class(scenario.planner),
     )
     enactors = tuple(
         ActorSpec(
@@ -82,11 +82,18 @@ def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
             "dnschaos.automation.actors:enactor",
             args=(("variant", variant), ("config", config)),
             bind=False,
-            judge_errors=False,
+            judge_errors=is_user_class(variant),
         )
         for name in scenario.enactors
     )
     return (planner, *enactors)
+
+
+def is_user_class(name: str) -> bool:
+    """A user's own enactor or planner class (``module:Class``): code under test, whose
+    exceptions the ``no-actor-error`` invariant judges; a built-in one's are harness
+    errors."""
+    return ":" in name
 
 
 def _dns_side(scenario: Scenario) -> tuple[ActorSpec, ...]:

@@ -17,6 +17,7 @@ from typing import Any, Final
 PASS: Final = "pass"
 FAIL: Final = "fail"
 UNKNOWN: Final = "unknown"
+NO_ACTOR_ERROR: Final = "no-actor-error"  # the default invariant of the code under test
 
 
 @dataclass(frozen=True)
@@ -392,6 +393,23 @@ def for_scenario(scenario: Any) -> dict[str, Check]:
     if scenario.dns is not None:  # probes ran: judge what clients saw too
         chosen["endpoint-never-empty-client"] = endpoint_never_empty_client
     return chosen
+
+
+def actor_errors(history: Iterable[dict[str, Any]]) -> list[Violation]:
+    """``no-actor-error``: an actor of the code under test ended with an exception (its
+    ``actor-error`` entry). A user's own actors are judged by it, and so are a user's own
+    enactor and planner classes in a built-in scenario."""
+    return [
+        Violation(
+            NO_ACTOR_ERROR,
+            e["actor"],
+            e["t"],
+            f"{e['actor']} raised {e['type']}: {e['message']} (at {e['where']})",
+            e["seq"],
+        )
+        for e in history
+        if e["kind"] == "actor-error"
+    ]
 
 
 def invariant_names(scenario: Any) -> list[str]:

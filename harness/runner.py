@@ -18,7 +18,7 @@ from typing import Any
 from dnschaos import checkers
 from dnschaos._version import __version__
 from dnschaos.adapters.aws import TargetSpec, open_target
-from dnschaos.assemble import actor_names, assemble, prepare_target
+from dnschaos.assemble import actor_names, assemble, is_user_class, prepare_target
 from dnschaos.automation.variants import resolve_enactor
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
@@ -195,7 +195,7 @@ def run(
         target, scenario = scope_run(target, scenario, spec)
     target = prepare_target(target, seed)
     stop_on_violation = spec.stop_on_violation and scenario.stop_at_first_violation
-    judged = _chosen(scenario, spec.invariants)
+    judged = _chosen(scenario, spec)
     # Stop early only for what is judged: a search aimed at one invariant must not end
     # its runs at another.
     safety = {n: c for n, c in judged.items() if n in _safety_names(scenario)}
@@ -262,11 +262,16 @@ def _real_side(aws: Any) -> Any:
     return opened(aws)
 
 
-def _chosen(scenario: Scenario, names: Sequence[str]) -> dict[str, checkers.Check]:
-    """The invariants a run judges: the scenario's (a run of user actors: the user's), or
-    only the named ones."""
+def _chosen(scenario: Scenario, spec: RunSpec) -> dict[str, checkers.Check]:
+    """The invariants a run judges: the scenario's (a run of user actors: the user's; with
+    a user's own enactor or planner class, ``no-actor-error`` too), or only the named ones."""
+    names = spec.invariants
     if scenario.byo is None:
-        return checkers.chosen(scenario, names)
+        judged = checkers.chosen(scenario, names)
+        user_code = is_user_class(spec.variant) or is_user_class(scenario.planner)
+        if user_code and (not names or checkers.NO_ACTOR_ERROR in names):
+            judged[checkers.NO_ACTOR_ERROR] = checkers.actor_errors
+        return judged
     from dnschaos.byo.invariants import checks
 
     every = checks(scenario.byo)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from dnschaos.checkers import Violation
+from dnschaos.checkers import NO_ACTOR_ERROR, Violation
 
 Entry = dict[str, Any]
 
@@ -993,7 +993,8 @@ def _effect(rec: _Record, name: str, actor: str, hits: list[Entry]) -> tuple[str
 
 def lines(history: Sequence[Entry], violation: Violation) -> list[StoryLine]:
     """The story as structured lines, each with the history entries behind it."""
-    if history and history[0]["kind"] == "world":  # a run of the user's own actors
+    # A run of the user's own actors, or an error in a user's own class: what that code did.
+    if (history and history[0]["kind"] == "world") or violation.invariant == NO_ACTOR_ERROR:
         from dnschaos.byo.story import steps
 
         return [StoryLine(*step) for step in steps(history, violation)]

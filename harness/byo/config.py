@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from dnschaos.checkers import NO_ACTOR_ERROR
 from dnschaos.errors import UsageError
 
 WHEN: Final = ("step", "end")
-NO_ACTOR_ERROR: Final = "no-actor-error"
 
 Ref = str | Callable[..., Any]  # "module:function", or the function itself
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dnschaos.byo.config import NO_ACTOR_ERROR, ByoWorld, InvariantSpec, load_ref
-from dnschaos.checkers import Violation
+from dnschaos.checkers import Violation, actor_errors
 
 Entry = dict[str, Any]
 Check = Callable[[Iterable[Entry]], list[Violation]]
@@ -135,20 +135,6 @@ class Final(list[Entry]):
     def items(self, table: str) -> list[dict[str, Any]]:
         got: list[dict[str, Any]] = self.view.items(table)
         return got
-
-
-def actor_errors(history: Iterable[Entry]) -> list[Violation]:
-    return [
-        Violation(
-            NO_ACTOR_ERROR,
-            e["actor"],
-            e["t"],
-            f"{e['actor']} raised {e['type']}: {e['message']} (at {e['where']})",
-            e["seq"],
-        )
-        for e in history
-        if e["kind"] == "actor-error"
-    ]
 
 
 # ---------------------------------------------------------------------- the library

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dnschaos.automation.enactor import SafeEnactor
 from dnschaos.automation.planner import Planner
@@ -32,3 +32,15 @@ class EveryOtherPlanner(Planner):
 class PlainSafeSubclass(SafeEnactor):
     """A user's subclass of SafeEnactor that names no variant of its own: a run of it must
     be recorded under ``module:Class``, never as its parent's ``safe``."""
+
+
+class FailingEnactor(SafeEnactor):
+    """A user's enactor with a bug: its third pass raises."""
+
+    passes = 0
+
+    def run_once(self) -> Any:
+        self.passes += 1
+        if self.passes == 3:
+            raise KeyError("generation")
+        return super().run_once()

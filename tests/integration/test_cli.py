@@ -80,6 +80,22 @@ def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"variant {spec}," in capsys.readouterr().out
 
 
+def test_an_exception_in_a_users_own_enactor_is_a_violation_not_a_harness_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The class is code under test, as a user's actor is: its error is judged (exit 1).
+    spec = "tests.integration.custom_enactor:FailingEnactor"
+    argv = ["run", "incident-2025", "--variant", spec, "--seed", "3", "--set"]
+    assert main([*argv, "scenario.duration=150"]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATION: no-actor-error" in out
+    assert "raised KeyError: 'generation' (at tests/integration/custom_enactor.py:" in out
+    story = out.split("story:", 1)[1].split("VIOLATION", 1)[0]
+    assert "enactor-b ChangeResourceRecordSets" in story  # what that enactor did up to it
+    # The same run judged on that invariant alone, by name.
+    assert main([*argv, "scenario.duration=150", "--invariant", "no-actor-error"]) == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
