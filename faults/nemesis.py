@@ -116,12 +116,12 @@ def nemesis(ctx: Any) -> None:
     run parts hold the fault state, the injector whose crashes it starts, the DNS side
     whose server it stops, and the lock phantom of the automation under test)."""
     parts = ctx.parts
-    phantom = parts.shared.get("lock_phantom")
+    phantom = parts.lock_phantom
     Nemesis(
         parts.faults,
         clock=parts.clock,
         history=parts.history,
-        deadline=parts.shared["deadline"],
+        deadline=parts.duration,
         on_lock_contention=phantom(ctx.client("route53")) if phantom is not None else None,
         on_crash=parts.injector.crash,
         on_dns_server=parts.dns.set_server if parts.dns is not None else None,

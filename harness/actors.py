@@ -44,6 +44,10 @@ class RunParts:
     faults: Any = None  # dnschaos.faults.state.FaultState
     injector: Any = None  # dnschaos.faults.inject.Injector
     dns_faults: Any = None  # dnschaos.faults.dns.DnsInjector
+    # The holder a lock-contention fault puts on an endpoint's lock, made from the
+    # nemesis's Route 53 client: it speaks the built-in automation's lock protocol.
+    lock_phantom: Callable[[Any], Any] | None = None
+    duration: float = 0.0  # the scenario's working period: the nemesis acts within it
     shared: dict[str, Any] = field(default_factory=dict)
     ends: list[Callable[[], str | None]] = field(default_factory=list)
     halt: Callable[[], bool] = lambda: False  # the driver halted, or the deadline passed
@@ -51,6 +55,11 @@ class RunParts:
 
     def should_stop(self) -> bool:
         return self.halt() or self.why() is not None
+
+    def wait_until(self, condition: Callable[[], bool], label: str) -> None:
+        """Block until ``condition()`` holds or the run stops: a wait must not outlive the
+        run's work, or the run would end in a deadlock instead of a verdict."""
+        self.driver.wait_until(lambda: condition() or self.should_stop(), label)
 
     def why(self) -> str | None:
         """Why an actor ended the run before its duration, or None."""
@@ -121,7 +130,7 @@ class ActorContext:
     def wait_until(self, condition: Callable[[], bool], label: str) -> None:
         """Block until ``condition()`` holds or the run stops (the scheduler runs the other
         actors meanwhile)."""
-        self.parts.driver.wait_until(lambda: condition() or self.should_stop(), label)
+        self.parts.wait_until(condition, label)
 
     def end_when(self, reason: Callable[[], str | None]) -> None:
         """End the run, as finished, once ``reason()`` returns a text (the run's reason)."""

@@ -96,6 +96,13 @@ def is_user_class(name: str) -> bool:
     return ":" in name
 
 
+def judges_actor_errors(scenario: Scenario, variant: str) -> bool:
+    """Whether a run of a built-in scenario is judged by ``no-actor-error`` too: it runs a
+    user's own enactor or planner class. (A scenario of the user's own actors says so
+    itself, in its world.)"""
+    return scenario.byo is None and (is_user_class(variant) or is_user_class(scenario.planner))
+
+
 def _dns_side(scenario: Scenario) -> tuple[ActorSpec, ...]:
     """The probes and the propagator (with DNS), the operator, the downstream models."""
 
@@ -259,7 +266,6 @@ class _Wiring:
         self.clocks: dict[str, Clock] = {}
         self.harness_actors = harness_actors  # the fault layer's own: not slowed, not faulted
         self.lock = threading.RLock()  # free threads (--clock real) make clients concurrently
-        self.binding: Any = None
 
     def client(self, actor: str, service: str) -> Any:
         key = (actor, service)
@@ -412,14 +418,13 @@ def _faults(scenario: Scenario, aws: AwsTarget, parts: RunParts, streams: RunStr
 
     state = FaultState(scenario.faults)
     parts.faults = state
-    driver = parts.driver
     parts.injector = Injector(
         state,
         history=parts.history,
         clock=parts.clock,
         streams=streams,
         deliver=_deliver(aws.spec),
-        wait_until=lambda c, label: driver.wait_until(lambda: c() or parts.should_stop(), label),
+        wait_until=parts.wait_until,
         newest_plan=lambda: parts.history.newest_plan,
     )
     if parts.dns is not None:
@@ -435,8 +440,8 @@ def _faults(scenario: Scenario, aws: AwsTarget, parts: RunParts, streams: RunStr
 
         return PhantomHolder(route53, parts.world.endpoints, parts.clock)
 
-    parts.shared["lock_phantom"] = phantom
-    parts.shared["deadline"] = scenario.duration
+    parts.lock_phantom = phantom
+    parts.duration = scenario.duration
 
 
 def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:

@@ -166,17 +166,18 @@ def _sweep_once() -> None:
             if not (name.startswith(_PREFIX) and name.endswith(".jsonl")):
                 continue
             pid = name[len(_PREFIX) :].split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(folder, name))
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one we may not signal exists too)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # not ours to signal: alive
+    except PermissionError:
         return True
     return True
 

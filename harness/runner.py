@@ -18,7 +18,7 @@ from typing import Any
 from dnschaos import checkers
 from dnschaos._version import __version__
 from dnschaos.adapters.aws import TargetSpec, open_target
-from dnschaos.assemble import actor_names, assemble, is_user_class, prepare_target
+from dnschaos.assemble import actor_names, assemble, judges_actor_errors, prepare_target
 from dnschaos.automation.variants import resolve_enactor
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
@@ -268,8 +268,9 @@ def _chosen(scenario: Scenario, spec: RunSpec) -> dict[str, checkers.Check]:
     names = spec.invariants
     if scenario.byo is None:
         judged = checkers.chosen(scenario, names)
-        user_code = is_user_class(spec.variant) or is_user_class(scenario.planner)
-        if user_code and (not names or checkers.NO_ACTOR_ERROR in names):
+        if judges_actor_errors(scenario, spec.variant) and (
+            not names or checkers.NO_ACTOR_ERROR in names
+        ):
             judged[checkers.NO_ACTOR_ERROR] = checkers.actor_errors
         return judged
     from dnschaos.byo.invariants import checks

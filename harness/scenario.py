@@ -1088,13 +1088,12 @@ def _applied(spec: RunSpec, scenario: Scenario) -> Scenario:
     if spec.max_wall_seconds is not None:
         limits = replace(limits, max_wall_seconds=spec.max_wall_seconds)
     if spec.invariants:
-        from dnschaos.assemble import is_user_class
+        from dnschaos.assemble import judges_actor_errors
         from dnschaos.checkers import NO_ACTOR_ERROR, invariant_names
 
         known = scenario.byo.check_names() if scenario.byo else invariant_names(scenario)
-        classes = (spec.variant, spec.planner or scenario.planner)
-        if scenario.byo is None and any(map(is_user_class, classes)):
-            known = [*known, NO_ACTOR_ERROR]  # a user's own class is judged by it too
+        if judges_actor_errors(scenario, spec.variant):
+            known = [*known, NO_ACTOR_ERROR]
         unknown = [n for n in spec.invariants if n not in known]
         if unknown:
             raise UsageError(

@@ -63,6 +63,7 @@ from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
 from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faultspace import draw_case, to_flag
+from dnschaos.history import process_alive
 from dnschaos.spec import RunSpec
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
@@ -156,23 +157,13 @@ def _init_worker(spec_json: dict[str, Any] | None, campaign_pid: int | None = No
     _die_with_parent()
     parent = os.getppid()
     # The parent may have died before the death signal was asked for.
-    if campaign_pid is not None and not _alive(campaign_pid):
+    if campaign_pid is not None and not process_alive(campaign_pid):
         os._exit(1)
     threading.Thread(
         target=_watch_parent, args=(parent,), name="dnschaos-parent-watchdog", daemon=True
     ).start()
     if spec_json is not None:  # else each case brings its spec
         _WORKER_SPEC = RunSpec.from_json(spec_json)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _run_one(
