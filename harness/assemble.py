@@ -404,7 +404,7 @@ class _Wiring:
             spawn_child=spawn_child if driver.scheduler is not None else None,
             wait_until=driver.wait_until,
             modules=modules,
-            clock_for=self.clock_of if self.parts.faults is not None else None,
+            clock_for=self.clock_of,
         )
         binding.install()
         return binding
