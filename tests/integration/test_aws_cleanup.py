@@ -4,11 +4,6 @@ it made (from the journal, and by tag when the journal is gone), and only that."
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 from dnschaos.adapters.aws_real import Journal, read_journal, scoped_name
 from dnschaos.cli import main
 
+from .aws_rehearsal import killed_run
 from .aws_standin import StandIn, stand_in
 
 
@@ -36,44 +32,7 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
 
 def _killed_run(standin: StandIn, journals: Path, run_id: str) -> None:
     """Start a run, SIGKILL it once it has made its zone, table and some records."""
-    env = {**os.environ, **standin.env()}
-    cmd = [
-        sys.executable,
-        "-c",
-        "import sys; from dnschaos.cli import main; sys.exit(main())",
-        "run",
-        "incident-2025",
-        "--target",
-        "aws",
-        "--allow-real-aws",
-        "--clock",
-        "real",
-        "--time-scale",
-        "0.05",
-        "--endpoint-url",
-        standin.url,
-        "--journal-dir",
-        str(journals),
-        "--run-id",
-        run_id,
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    path = journals / f"{run_id}.jsonl"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            entries = read_journal(path) if path.exists() else []
-            records = sum(1 for e in entries if e["kind"] == "records")
-            if records >= 20 and any(e["op"] == "created" for e in entries):
-                break
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the run made no records within 60s")
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    killed_run(standin, journals, run_id, standin.env())
 
 
 def _cleanup(standin: StandIn, journals: Path, *how: str) -> int:

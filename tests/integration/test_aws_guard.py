@@ -66,40 +66,6 @@ def _env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
         monkeypatch.setenv(key, value)
 
 
-def test_without_the_flag_nothing_is_called(
-    standin: StandIn,
-    tmp_path: Path,
-    calls: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    _env(monkeypatch, standin.env())
-    before = standin.snapshot()
-    calls.clear()
-    assert main(_argv(standin, tmp_path)) == 2
-    assert calls == []
-    assert "--allow-real-aws" in capsys.readouterr().err
-    assert standin.snapshot() == before
-
-
-def test_without_the_environment_nothing_is_called(
-    standin: StandIn,
-    tmp_path: Path,
-    calls: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    env = standin.env()
-    del env["DNSCHAOS_ALLOW_REAL_AWS"]
-    _env(monkeypatch, env)
-    before = standin.snapshot()
-    calls.clear()
-    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
-    assert calls == []
-    assert "DNSCHAOS_ALLOW_REAL_AWS=1" in capsys.readouterr().err
-    assert standin.snapshot() == before
-
-
 def test_an_account_off_the_list_is_named_and_nothing_is_created(
     standin: StandIn,
     tmp_path: Path,
@@ -118,53 +84,57 @@ def test_an_account_off_the_list_is_named_and_nothing_is_created(
     assert standin.snapshot() == before
 
 
-def test_no_allow_list_refuses_before_any_call(
+FORGED = "forged"  # a stand-in token file the server does not hold
+FLAG = ("--allow-real-aws",)
+
+# refusal -> (environment changes: a key to drop (None) or set, flags, what the error says)
+REFUSALS: dict[str, tuple[dict[str, str | None], tuple[str, ...], str]] = {
+    "without-the-flag": ({}, (), "--allow-real-aws"),
+    "without-the-environment": (
+        {"DNSCHAOS_ALLOW_REAL_AWS": None},
+        FLAG,
+        "DNSCHAOS_ALLOW_REAL_AWS=1",
+    ),
+    "no-allow-list": ({"DNSCHAOS_AWS_ACCOUNTS": None}, FLAG, "allow-list"),
+    "an-endpoint-without-the-standin-setting": (
+        {"DNSCHAOS_AWS_STANDIN": None},
+        FLAG,
+        "only for the test stand-in",
+    ),
+    "a-token-the-server-does-not-hold": (
+        {"DNSCHAOS_AWS_STANDIN": FORGED},
+        FLAG,
+        "does not hold the token",
+    ),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+def test_a_refused_run_calls_nothing(
+    refusal: str,
     standin: StandIn,
     tmp_path: Path,
     calls: list[str],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    changes, flags, says = REFUSALS[refusal]
     env = standin.env()
-    del env["DNSCHAOS_AWS_ACCOUNTS"]
+    for key, value in changes.items():
+        if value is None:
+            del env[key]
+        elif value == FORGED:
+            forged = tmp_path / "forged.token"
+            forged.write_text("0" * 64)
+            forged.chmod(0o600)
+            env[key] = str(forged)
     _env(monkeypatch, env)
+    before = standin.snapshot()
     calls.clear()
-    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
+    assert main(_argv(standin, tmp_path, *flags)) == 2
     assert calls == []
-    assert "allow-list" in capsys.readouterr().err
-
-
-def test_an_endpoint_without_the_standin_setting_is_refused(
-    standin: StandIn,
-    tmp_path: Path,
-    calls: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    env = standin.env()
-    del env["DNSCHAOS_AWS_STANDIN"]
-    _env(monkeypatch, env)
-    calls.clear()
-    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
-    assert calls == []
-    assert "only for the test stand-in" in capsys.readouterr().err
-
-
-def test_a_token_the_server_does_not_hold_is_refused(
-    standin: StandIn,
-    tmp_path: Path,
-    calls: list[str],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    forged = tmp_path / "forged.token"
-    forged.write_text("0" * 64)
-    forged.chmod(0o600)
-    _env(monkeypatch, standin.env(DNSCHAOS_AWS_STANDIN=str(forged)))
-    calls.clear()
-    assert main(_argv(standin, tmp_path, "--allow-real-aws")) == 2
-    assert calls == []
-    assert "does not hold the token" in capsys.readouterr().err
+    assert says in capsys.readouterr().err
+    assert standin.snapshot() == before
 
 
 def test_allowed_runs_create_and_a_budget_ends_them_unknown(
