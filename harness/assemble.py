@@ -133,7 +133,6 @@ class Assembly:
 
     parts: RunParts
     binding: Any = None  # dnschaos.byo.binding.Binding, when an actor is bound
-    described: bool = False  # a world the user described: judged settled, its end recorded
 
     @property
     def observer(self) -> Any:
@@ -151,9 +150,9 @@ class Assembly:
 
         parts = self.parts
         try:
-            if self.described:
+            observer = parts.observer
+            if observer.described:  # a world the user described: judged settled, end recorded
                 scheduler = parts.driver.scheduler
-                observer = parts.observer
                 observer.settle(scheduler is not None and scheduler.stopped == Stop.FINISHED)
                 with harness_scope():
                     parts.history.append("final", parts.clock.now(), **observer.final())
@@ -226,7 +225,7 @@ def assemble(
         parts.dns = DnsStack(
             scenario.dns, aws, world, clock=clock, history=history, streams=streams
         ).start()
-    assembly = Assembly(parts, described=byo is not None)
+    assembly = Assembly(parts)
     try:
         if scenario.faults:
             _faults(scenario, aws, parts, streams)
