@@ -36,7 +36,7 @@ os.sched_setaffinity(0, {{{cpu}}})
 mode = {mode!r}
 start = time.perf_counter()
 if mode == "model":
-    from dnschaos.downstream.model import CascadeConfig, Downstream
+    from dnschaos.workloads.incident2025.downstream.model import CascadeConfig, Downstream
     config = CascadeConfig()
     model = Downstream(config, start=0.0)
     t = 0.0

@@ -32,8 +32,8 @@ from botocore import UNSIGNED
 from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 
-from dnschaos.adapters import aws
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws import target as aws
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.runner import run
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 

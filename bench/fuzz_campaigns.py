@@ -25,8 +25,8 @@ from typing import Any
 
 from dnschaos.explore.campaign import draw, fuzz, open_campaign
 from dnschaos.runner import run
-from dnschaos.scenario import load_scenario
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import load_scenario
+from dnschaos.scenario.spec import RunSpec
 
 SCENARIO = "steady-state"
 

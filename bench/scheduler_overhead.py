@@ -15,7 +15,7 @@ import statistics
 import time
 from typing import Any
 
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.history import History
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 from dnschaos.sim.hooks import instrument

@@ -34,8 +34,8 @@ from dnschaos.explore.campaign import fuzz, open_campaign
 from dnschaos.explore.delays import explore, make_space
 from dnschaos.explore.shrink import Case, run_case, shrink
 from dnschaos.runner import RunResult
-from dnschaos.scenario import build, resolve
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import build, resolve
+from dnschaos.scenario.spec import RunSpec
 
 SPIN = RunSpec("spin-model", variant="legacy", invariants=("active-plan-never-deleted",))
 STEADY = RunSpec("steady-state", variant="legacy")

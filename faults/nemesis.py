@@ -112,7 +112,7 @@ class Nemesis:
 
 
 def nemesis(ctx: Any) -> None:
-    """The nemesis as an actor of the run (``ctx``: a dnschaos.actors.ActorContext, whose
+    """The nemesis as an actor of the run (``ctx``: a dnschaos.world.context.ActorContext, whose
     run parts hold the fault state, the injector whose crashes it starts, the DNS side
     whose server it stops, and the lock phantom of the automation under test)."""
     parts = ctx.parts

@@ -25,16 +25,16 @@ _EXPORTS: Final[dict[str, str]] = {
     # running and exploring
     "run": "dnschaos.runner",
     "RunResult": "dnschaos.runner",
-    "RunSpec": "dnschaos.spec",
-    "Scenario": "dnschaos.spec",
-    "load_scenario": "dnschaos.scenario",
+    "RunSpec": "dnschaos.scenario.spec",
+    "Scenario": "dnschaos.scenario.spec",
+    "load_scenario": "dnschaos.scenario.load",
     "replay": "dnschaos.explore.replay",
     "shrink": "dnschaos.explore.shrink",
     "fuzz": "dnschaos.explore.campaign",
     "open_campaign": "dnschaos.explore.campaign",
     "seeds": "dnschaos.explore.search",
     "Simulation": "dnschaos.simulation",
-    "ActorContext": "dnschaos.actors",
+    "ActorContext": "dnschaos.world.context",
     "systematic": "dnschaos.explore.search",
     # fault kinds
     "Latency": "dnschaos.faults.kinds",
@@ -66,15 +66,15 @@ _EXPORTS: Final[dict[str, str]] = {
     "UsageError": "dnschaos.errors",
     "HarnessError": "dnschaos.errors",
     "ReplayDivergenceError": "dnschaos.errors",
-    "ScenarioError": "dnschaos.scenario",
+    "ScenarioError": "dnschaos.scenario.load",
     # the built-in automation, and what your own must look like
-    "Planner": "dnschaos.automation.planner",
-    "PlannerConfig": "dnschaos.automation.planner",
-    "LegacyEnactor": "dnschaos.automation.enactor",
-    "SafeEnactor": "dnschaos.automation.enactor",
-    "EnactorConfig": "dnschaos.automation.enactor",
-    "EnactorProtocol": "dnschaos.automation.variants",
-    "PlannerProtocol": "dnschaos.automation.variants",
+    "Planner": "dnschaos.workloads.incident2025.planner",
+    "PlannerConfig": "dnschaos.workloads.incident2025.planner",
+    "LegacyEnactor": "dnschaos.workloads.incident2025.enactor",
+    "SafeEnactor": "dnschaos.workloads.incident2025.enactor",
+    "EnactorConfig": "dnschaos.workloads.incident2025.enactor",
+    "EnactorProtocol": "dnschaos.workloads.incident2025.variants",
+    "PlannerProtocol": "dnschaos.workloads.incident2025.variants",
 }
 
 # Listed literally (not derived from _EXPORTS) so that tools can read it.
@@ -147,10 +147,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from dnschaos.actors import ActorContext
-    from dnschaos.automation.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
-    from dnschaos.automation.planner import Planner, PlannerConfig
-    from dnschaos.automation.variants import EnactorProtocol, PlannerProtocol
     from dnschaos.checkers import (
         Verdict,
         Violation,
@@ -182,7 +178,11 @@ if TYPE_CHECKING:
         Pause,
     )
     from dnschaos.runner import RunResult, run
-    from dnschaos.scenario import ScenarioError, load_scenario
+    from dnschaos.scenario.load import ScenarioError, load_scenario
+    from dnschaos.scenario.spec import RunSpec, Scenario
     from dnschaos.sim.clock import Clock
     from dnschaos.simulation import Simulation
-    from dnschaos.spec import RunSpec, Scenario
+    from dnschaos.workloads.incident2025.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
+    from dnschaos.workloads.incident2025.planner import Planner, PlannerConfig
+    from dnschaos.workloads.incident2025.variants import EnactorProtocol, PlannerProtocol
+    from dnschaos.world.context import ActorContext

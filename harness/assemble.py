@@ -4,10 +4,10 @@ Every run is assembled here, the same way, whoever wrote its actors. A scenario
 gives a world (the built-in endpoints' hosted zones and plans table, or the zones
 and tables a user describes) and a list of actors (:func:`run_actors`): for a
 built-in scenario, its planner, enactors, probes, propagator, operator and
-downstream models, named like any user's actor (``dnschaos.automation.actors:enactor``
+downstream models, named like any user's actor (``dnschaos.workloads.incident2025.actors:enactor``
 with its arguments); for a scenario of the user's own, the user's functions. With
 faults, the nemesis that activates and heals them is one more actor. Each actor is
-a function of an :class:`~dnschaos.actors.ActorContext`, given its clients, clock
+a function of an :class:`~dnschaos.world.context.ActorContext`, given its clients, clock
 and random streams from here, bound to the run's driver (the scheduler or free
 threads).
 """
@@ -21,18 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dnschaos.actors import ActorContext, RunParts
-from dnschaos.adapters.aws import AwsTarget, TargetSpec
-from dnschaos.automation.fleet import default_fleet
-from dnschaos.byo.config import ActorSpec, takes_argument
+from dnschaos.adapters.aws.target import AwsTarget, TargetSpec
 from dnschaos.errors import UsageError
 from dnschaos.history import History
+from dnschaos.scenario.spec import Scenario
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
-from dnschaos.spec import Scenario
-from dnschaos.world import World, api_records
+from dnschaos.workloads.incident2025.fleet import default_fleet
+from dnschaos.workloads.incident2025.world import World, api_records
+from dnschaos.world.config import ActorSpec, takes_argument
+from dnschaos.world.context import ActorContext, RunParts
 
 NEMESIS = "nemesis"
 
@@ -67,7 +67,7 @@ def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
     config = scenario.enactor
     planner = ActorSpec(
         "planner",
-        "dnschaos.automation.actors:planner",
+        "dnschaos.workloads.incident2025.actors:planner",
         args=(
             ("planner", scenario.planner),
             ("interval", scenario.planner_interval),
@@ -79,7 +79,7 @@ def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
     enactors = tuple(
         ActorSpec(
             name,
-            "dnschaos.automation.actors:enactor",
+            "dnschaos.workloads.incident2025.actors:enactor",
             args=(("variant", variant), ("config", config)),
             bind=False,
             judge_errors=is_user_class(variant),
@@ -111,18 +111,28 @@ def _dns_side(scenario: Scenario) -> tuple[ActorSpec, ...]:
 
     out: list[ActorSpec] = []
     if scenario.dns is not None:
-        out.append(builtin("probe-authoritative", "dnschaos.dns:probe", view="authoritative"))
+        out.append(builtin("probe-authoritative", "dnschaos.dns.stack:probe", view="authoritative"))
         if scenario.dns.resolver != "none":
-            out.append(builtin("probe-cached", "dnschaos.dns:probe", view="cached"))
+            out.append(builtin("probe-cached", "dnschaos.dns.stack:probe", view="cached"))
         if scenario.dns.server != "embedded":
-            out.append(builtin("propagator", "dnschaos.dns:propagator"))
+            out.append(builtin("propagator", "dnschaos.dns.stack:propagator"))
     if scenario.operator is not None:
-        out.append(builtin("operator", "dnschaos.operator:operator", config=scenario.operator))
+        out.append(
+            builtin(
+                "operator",
+                "dnschaos.workloads.incident2025.operator:operator",
+                config=scenario.operator,
+            )
+        )
     if scenario.cascade is not None:
         if scenario.dns is None:
             raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
         out.append(
-            builtin("downstream", "dnschaos.downstream.actor:downstream", config=scenario.cascade)
+            builtin(
+                "downstream",
+                "dnschaos.workloads.incident2025.downstream.actor:downstream",
+                config=scenario.cascade,
+            )
         )
     return tuple(out)
 
@@ -132,7 +142,7 @@ class Assembly:
     """An assembled run: its shared parts, and what must be closed at the end."""
 
     parts: RunParts
-    binding: Any = None  # dnschaos.byo.binding.Binding, when an actor is bound
+    binding: Any = None  # dnschaos.world.binding.Binding, when an actor is bound
 
     @property
     def observer(self) -> Any:
@@ -145,8 +155,8 @@ class Assembly:
     def close(self) -> None:
         """After the run: a described world is judged once more when settled and its end
         state recorded; then everything is released."""
-        from dnschaos.byo.binding import harness_scope
         from dnschaos.sim.scheduler import Stop
+        from dnschaos.world.binding import harness_scope
 
         parts = self.parts
         try:
@@ -184,7 +194,7 @@ def assemble(
     clock = driver.clock
     zones: dict[str, str] = {}
     if byo is not None:
-        from dnschaos.byo.assemble import provision
+        from dnschaos.world.provision import provision
 
         if aws.spec.kind != "moto":
             raise UsageError(
@@ -205,7 +215,7 @@ def assemble(
     else:
         world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
         if aws.spec.real is not None:  # --target aws: the table is named under the run id
-            from dnschaos.adapters.aws_real import plans_table
+            from dnschaos.adapters.aws.real import plans_table
 
             world.table = plans_table(aws.spec.real.run_id)
         world.provision()
@@ -220,7 +230,7 @@ def assemble(
         halt=lambda: driver.halted() or clock.now() >= deadline,
     )
     if scenario.dns is not None:
-        from dnschaos.dns import DnsStack
+        from dnschaos.dns.stack import DnsStack
 
         parts.dns = DnsStack(
             scenario.dns, aws, world, clock=clock, history=history, streams=streams
@@ -234,7 +244,7 @@ def assemble(
         if any(a.bind for a in actors):
             assembly.binding = wiring.bind(byo.modules if byo is not None else ())
         if byo is not None and byo.setup is not None:
-            from dnschaos.byo.assemble import run_setup
+            from dnschaos.world.provision import run_setup
 
             run_setup(byo.setup, aws, zones)
         for spec in actors:
@@ -360,13 +370,13 @@ class _Wiring:
             if not judge:
                 lives()
                 return
-            from dnschaos.byo.binding import acting_as
+            from dnschaos.world.binding import acting_as
 
             with acting_as(name if bind else None):
                 try:
                     lives()
                 except (Exception, SystemExit) as exc:
-                    from dnschaos.byo.assemble import where
+                    from dnschaos.world.provision import where
 
                     entry = parts.history.append(
                         "actor-error",
@@ -382,8 +392,8 @@ class _Wiring:
 
     def bind(self, modules: tuple[str, ...]) -> Any:
         """Bind boto3, time, random and threads to the run on bound actors' threads."""
-        from dnschaos.byo.binding import Binding
         from dnschaos.sim.scheduler import ActorState
+        from dnschaos.world.binding import Binding
 
         driver = self.parts.driver
 
@@ -435,7 +445,7 @@ def _faults(scenario: Scenario, aws: AwsTarget, parts: RunParts, streams: RunStr
 
     def phantom(route53: Any) -> Any:
         # A lock-contention fault's holder speaks the built-in automation's lock protocol.
-        from dnschaos.automation.phantom import PhantomHolder
+        from dnschaos.workloads.incident2025.phantom import PhantomHolder
 
         return PhantomHolder(route53, parts.world.endpoints, parts.clock)
 
@@ -448,9 +458,9 @@ def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
     spec = target or TargetSpec("moto")
     spec.validate()
     if spec.kind == "aws":
-        return spec  # guarded when opened (dnschaos.adapters.aws_real), never reset
+        return spec  # guarded when opened (dnschaos.adapters.aws.real), never reset
     if spec.kind == "moto-server":
-        from dnschaos.adapters.moto_server import reset
+        from dnschaos.adapters.aws.moto_server import reset
 
         assert spec.endpoint_url is not None
         reset(spec.endpoint_url, seed)
@@ -465,7 +475,7 @@ def _observer(
     clock: Clock,
     zones: dict[str, str],
 ) -> Any:
-    from dnschaos.byo.assemble import JudgingObserver
+    from dnschaos.world.observer import JudgingObserver
 
     byo = scenario.byo
     source = aws.strict_route53() if aws.spec.kind == "moto" else None
@@ -473,7 +483,7 @@ def _observer(
         source = api_records(aws.client("route53", actor="observer"))
     if byo is None:
         return JudgingObserver(source, aws, world, history, clock)
-    from dnschaos.byo.invariants import make
+    from dnschaos.world.invariants import make
 
     return JudgingObserver(
         source,
@@ -492,7 +502,7 @@ def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
 
     if spec.kind == "moto":
         return moto_deliver
-    from dnschaos.adapters.moto_server import http_deliver
+    from dnschaos.adapters.aws.moto_server import http_deliver
 
     return http_deliver
 

@@ -1,6 +1,6 @@
 """The command line of ``--target aws``: its flags, ``dnschaos cleanup``, and the target a
 run or an ordered replay is given. Kept apart from ``dnschaos.cli`` so the real-account
-options live in one place; the library side is ``dnschaos.adapters.aws_real``."""
+options live in one place; the library side is ``dnschaos.adapters.aws.real``."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def check_inapplicable(args: argparse.Namespace) -> None:
 
 def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) -> Any:
     """The TargetSpec of ``--target aws`` from the flags (enablers checked when opened)."""
-    from dnschaos.adapters.aws import TargetSpec
-    from dnschaos.adapters.aws_real import Budget, RealAwsOptions
+    from dnschaos.adapters.aws.real import Budget, RealAwsOptions
+    from dnschaos.adapters.aws.target import TargetSpec
 
     budget = Budget(args.budget_calls, args.budget_zones, args.budget_records, args.budget_wall)
     budget.validate()
@@ -117,8 +117,8 @@ def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) ->
 
 def cleanup_command(args: argparse.Namespace) -> int:
     """``dnschaos cleanup --target aws [--run-id ID | --all-journals]``."""
-    from dnschaos.adapters.aws import TargetSpec, _hermetic_session
-    from dnschaos.adapters.aws_real import cleanup, cleanup_clients, default_journal_dir
+    from dnschaos.adapters.aws.real import cleanup, cleanup_clients, default_journal_dir
+    from dnschaos.adapters.aws.target import TargetSpec, _hermetic_session
 
     if args.target != "aws":
         raise UsageError(f"--target {args.target}: cleanup applies to --target aws only")

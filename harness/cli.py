@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from dnschaos._version import __version__
 from dnschaos.errors import DnsChaosError, ReplayDivergenceError, UsageError
-from dnschaos.spec import SCRIPTED, RunSpec
+from dnschaos.scenario.spec import SCRIPTED, RunSpec
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
@@ -43,11 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     import shtab
 
     from dnschaos import aws_commands
-    from dnschaos.adapters.aws import TARGETS
-    from dnschaos.dns import RESOLVERS, SERVERS
-    from dnschaos.downstream.model import MITIGATIONS
-    from dnschaos.scenario import builtin_names
-    from dnschaos.spec import CLOCKS, RUN_STRATEGIES
+    from dnschaos.adapters.aws.target import TARGETS
+    from dnschaos.dns.stack import RESOLVERS, SERVERS
+    from dnschaos.scenario.load import builtin_names
+    from dnschaos.scenario.spec import CLOCKS, RUN_STRATEGIES
+    from dnschaos.workloads.incident2025.downstream.model import MITIGATIONS
 
     scenarios = ", ".join([*builtin_names(), SCRIPTED]) + ", or a path to a .toml file"
     p = argparse.ArgumentParser(
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument(
         "--endpoint-url",
         help="--target moto-server: the server on loopback, e.g. http://127.0.0.1:5000 "
-        "(start one with: python -m dnschaos.adapters.moto_server)",
+        "(start one with: python -m dnschaos.adapters.aws.moto_server)",
     )
     aws_commands.add_flags(run)
     # Kept for the scripted story:
@@ -521,7 +521,7 @@ def _overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
 
 def _spec(args: argparse.Namespace) -> RunSpec:
     """The run the flags describe, resolved: every value checked before anything starts."""
-    from dnschaos.scenario import resolve
+    from dnschaos.scenario.load import resolve
 
     if args.runs < 1:
         raise UsageError(f"--runs {args.runs}: must be at least 1")
@@ -558,11 +558,11 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     )
     spec = resolve(spec)
     if spec.target == "moto-server" and spec.endpoint_url:
-        from dnschaos.adapters.moto_server import check_reachable
+        from dnschaos.adapters.aws.moto_server import check_reachable
 
         check_reachable(spec.endpoint_url)
     if args.compare_mitigations:
-        from dnschaos.scenario import build
+        from dnschaos.scenario.load import build
 
         if build(spec).cascade is None:
             raise UsageError(
@@ -632,8 +632,8 @@ def _run(args: argparse.Namespace) -> int:
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
-        from dnschaos.downstream.compare import lines
-        from dnschaos.explore.mitigations import compare
+        from dnschaos.workloads.incident2025.downstream.compare import lines
+        from dnschaos.workloads.incident2025.mitigations import compare
 
         with _status("comparing mitigations", live=not args.quiet) as comparing:
 
@@ -728,7 +728,7 @@ def _print_result(result: Any, *, quiet: bool) -> None:
 
 
 def _print_dns(dns: dict[str, Any]) -> None:
-    from dnschaos.metrics import describe
+    from dnschaos.dns.metrics import describe
 
     head, *lines = describe(dns)
     print(head)
@@ -770,7 +770,7 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
 def _report(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import history_of
     from dnschaos.report import cascade_png, render_html, timeline_png
-    from dnschaos.spec import load_result
+    from dnschaos.scenario.spec import load_result
 
     out = args.output
     if not out.endswith((".html", ".png")):
@@ -868,7 +868,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         parse_budget,
         shrink_groups,
     )
-    from dnschaos.scenario import build, resolve
+    from dnschaos.scenario.load import build, resolve
 
     _check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
@@ -1069,7 +1069,7 @@ def _shrink(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import recorded_choices
     from dnschaos.explore.shrink import Case, shrink, shrunk_json
     from dnschaos.runner import run
-    from dnschaos.spec import load_result
+    from dnschaos.scenario.spec import load_result
 
     recorded = load_result(args.result)
     spec = RunSpec.from_result(recorded, source=args.result)
@@ -1095,7 +1095,7 @@ def _shrink(args: argparse.Namespace) -> int:
 
 
 def _run_scripted(args: argparse.Namespace) -> int:
-    from dnschaos.incident import run_incident
+    from dnschaos.workloads.incident2025.scripted import run_incident
 
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
@@ -1135,7 +1135,7 @@ def _run_scripted(args: argparse.Namespace) -> int:
 
 def _write_scripted(args: argparse.Namespace, result: Any) -> None:
     """The scripted run's result in the same schema as any other run."""
-    from dnschaos.incident import as_run_result
+    from dnschaos.workloads.incident2025.scripted import as_run_result
 
     run = as_run_result(result, behind=args.behind, cleanup_window=args.cleanup_window)
     payload = {**run.to_json(), "final": result.final, "story": result.story}

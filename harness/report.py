@@ -183,9 +183,9 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     propagation queue, failing NLB targets, failed-over AZs). Bottom, when the result holds
     a mitigation comparison: minutes to full recovery for each variant.
     """
-    from dnschaos.downstream.compare import difference
-    from dnschaos.downstream.compare import label as variant
-    from dnschaos.downstream.phases import ORDER, REFERENCE
+    from dnschaos.workloads.incident2025.downstream.compare import difference
+    from dnschaos.workloads.incident2025.downstream.compare import label as variant
+    from dnschaos.workloads.incident2025.downstream.phases import ORDER, REFERENCE
 
     cascade = result.get("cascade") or {}
     measured = cascade.get("phases", {})
@@ -284,7 +284,7 @@ def _cascade_html(result: dict[str, Any], png: bytes | None) -> str:
     if not cascade:
         return ""
     esc = html.escape
-    from dnschaos.downstream.phases import ORDER
+    from dnschaos.workloads.incident2025.downstream.phases import ORDER
 
     rows = []
     given = cascade.get("phases", {})
@@ -519,7 +519,7 @@ def impact_lines(result: dict[str, Any], entries: Sequence[Entry]) -> tuple[str,
     probes ran; otherwise what Route 53 served)."""
     dns = result.get("dns")
     if dns and dns.get("endpoints"):
-        from dnschaos.metrics import describe
+        from dnschaos.dns.metrics import describe
 
         head, *lines = describe(dns)
         return head[0].upper() + head[1:].rstrip(":"), lines
@@ -612,7 +612,7 @@ def timeline_data(
     linked: set[int],
 ) -> dict[str, Any]:
     """What the page's script draws: lanes, and bars and marks in them, in virtual seconds."""
-    from dnschaos.metrics import dns_metrics
+    from dnschaos.dns.metrics import dns_metrics
 
     end = _run_end(result, entries)
     lanes: list[dict[str, str]] = []
@@ -1010,7 +1010,7 @@ def _reproduce(result: dict[str, Any]) -> str | None:
     if isinstance(given, str) and given:
         return given
     from dnschaos.errors import UsageError
-    from dnschaos.spec import RunSpec
+    from dnschaos.scenario.spec import RunSpec
 
     try:
         return RunSpec.from_result(result).command()

@@ -17,19 +17,19 @@ from typing import Any
 
 from dnschaos import checkers
 from dnschaos._version import __version__
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.assemble import actor_names, assemble, judges_actor_errors, prepare_target
-from dnschaos.automation.variants import resolve_enactor
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
-from dnschaos.scenario import resolve_built
+from dnschaos.scenario.load import resolve_built
+from dnschaos.scenario.spec import RunSpec, Scenario, delay_range
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
 from dnschaos.sim.strategies import DFSStrategy, ReplayStrategy, make_strategy
 from dnschaos.sim.streams import RunStreams
-from dnschaos.spec import RunSpec, Scenario, delay_range
+from dnschaos.workloads.incident2025.variants import resolve_enactor
 
 
 @dataclass
@@ -122,7 +122,7 @@ def versions(setup: dict[str, Any] | None = None) -> dict[str, str]:
 def _dns_versions(setup: dict[str, Any] | None) -> dict[str, str]:
     if not setup:
         return {}
-    from dnschaos.adapters.dns_servers import server_version
+    from dnschaos.adapters.dnsserve.servers import server_version
 
     kinds = [k for k in (setup.get("server"), setup.get("resolver")) if k in _REAL_SERVERS]
     return {str(kind): server_version(str(kind)) for kind in kinds}
@@ -190,7 +190,7 @@ def run(
         driver, strategy_name = sim, strategy.name
     target = target or TargetSpec(spec.target, endpoint_url=spec.endpoint_url)
     if target.kind == "aws":
-        from dnschaos.adapters.aws_real import scope_run
+        from dnschaos.adapters.aws.real import scope_run
 
         target, scenario = scope_run(target, scenario, spec)
     target = prepare_target(target, seed)
@@ -250,14 +250,14 @@ def run(
         real = _real_side(aws)
     result = _result(spec, scenario, strategy_name, outcome, history, judged)
     if real is not None:
-        from dnschaos.adapters.aws_real import judged_real
+        from dnschaos.adapters.aws.real import judged_real
 
         judged_real(result, real)
     return result
 
 
 def _real_side(aws: Any) -> Any:
-    from dnschaos.adapters.aws_real import opened
+    from dnschaos.adapters.aws.real import opened
 
     return opened(aws)
 
@@ -273,7 +273,7 @@ def _chosen(scenario: Scenario, spec: RunSpec) -> dict[str, checkers.Check]:
         ):
             judged[checkers.NO_ACTOR_ERROR] = checkers.actor_errors
         return judged
-    from dnschaos.byo.invariants import checks
+    from dnschaos.world.invariants import checks
 
     every = checks(scenario.byo)
     return {n: c for n, c in every.items() if not names or n in names}
@@ -311,7 +311,7 @@ def _result(
         verdict = checkers.UNKNOWN  # a run cut short proves nothing
     dns = None
     if scenario.dns is not None:
-        from dnschaos.metrics import dns_metrics
+        from dnschaos.dns.metrics import dns_metrics
 
         dns = {
             "server": scenario.dns.server,
@@ -322,7 +322,7 @@ def _result(
         }
     cascade = None
     if scenario.cascade is not None:
-        from dnschaos.downstream.phases import compare, measures, phases
+        from dnschaos.workloads.incident2025.downstream.phases import compare, measures, phases
 
         measured = phases(entries, scenario.cascade.droplets, scenario.cascade.propagation_alarm)
         cascade = {

@@ -3,7 +3,7 @@
 ::
 
     import dnschaos
-    from dnschaos.byo.invariants import never_empty
+    from dnschaos.world.invariants import never_empty
 
     def certbot_race() -> dnschaos.Simulation:
         sim = dnschaos.Simulation("certbot-race", duration=600)
@@ -32,7 +32,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from dnschaos.byo.config import (
+from dnschaos.errors import UsageError
+from dnschaos.scenario.spec import CallLatency, Scenario, default_limits
+from dnschaos.world.config import (
     ActorSpec,
     AliasSpec,
     ByoWorld,
@@ -44,10 +46,8 @@ from dnschaos.byo.config import (
     module_of,
     record_problem,
 )
-from dnschaos.errors import UsageError
-from dnschaos.spec import CallLatency, Scenario, default_limits
 
-_LIVE_PREFIX = "live_"  # dnschaos.byo.simref knows it too
+_LIVE_PREFIX = "live_"  # dnschaos.scenario.simref knows it too
 _live: weakref.WeakValueDictionary[int, Simulation] = weakref.WeakValueDictionary()
 _ids = itertools.count(1)
 
@@ -144,7 +144,7 @@ class Simulation:
         """A fault: a text as ``--fault`` takes it (``"kind=latency,actor=a,seconds=5"``),
         or a fault object (``dnschaos.Latency(...)``)."""
         if isinstance(fault, str):
-            from dnschaos.scenario import fault_from_flag
+            from dnschaos.scenario.load import fault_from_flag
 
             fault = fault_from_flag(fault, len(self._faults))
         self._faults.append(fault)
@@ -153,7 +153,7 @@ class Simulation:
     def fuzz(self, *templates: dict[str, Any], max_faults: int = 3) -> Simulation:
         """The fault space ``dnschaos fuzz`` draws from: templates written like a scenario
         file's ``[[fuzz.faults]]`` (ranges ``[low, high]``, choices ``[a, b]``)."""
-        from dnschaos.scenario import _fuzz, _Table
+        from dnschaos.scenario.load import _fuzz, _Table
 
         table = _Table(
             f"simulation {self.name}", "fuzz", {"max_faults": max_faults, "faults": list(templates)}
@@ -235,7 +235,7 @@ class Simulation:
         """One run (a RunResult), or with ``runs`` > 1 a list of runs with seeds ``seed``,
         ``seed + 1``, ...; other keywords are RunSpec fields (``faults``, ``invariants``...)."""
         from dnschaos.runner import run
-        from dnschaos.spec import DEFAULT_SEED, RunSpec
+        from dnschaos.scenario.spec import DEFAULT_SEED, RunSpec
 
         first = seed if seed is not None else (self.seed if self.seed is not None else DEFAULT_SEED)
         spec = RunSpec(scenario=self.reference(), strategy=strategy, **fields)

@@ -2,7 +2,7 @@
 
 Case ``i`` of a campaign is drawn from ``random.Random(f"{campaign_seed}/{i}")``:
 a run seed, a strategy (random or pct), and faults drawn from the scenario's
-fault space (``[fuzz]``, see ``dnschaos.faultspace``). So a campaign is itself
+fault space (``[fuzz]``, see ``dnschaos.faults.space``). So a campaign is itself
 reproducible, and ``--resume`` carries on from the next case index.
 
 The store directory holds ``campaign.json`` (scenario, variant, seed, the next
@@ -62,9 +62,9 @@ from dnschaos.errors import UsageError
 from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
 from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
-from dnschaos.faultspace import draw_case, to_flag
+from dnschaos.faults.space import draw_case, to_flag
 from dnschaos.history import process_alive
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.spec import RunSpec
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
 
@@ -322,7 +322,7 @@ def open_campaign(
         campaign.growth = [list(g) for g in data.get("growth", ())]
     if guided:
         if scenario is None:
-            from dnschaos.scenario import build
+            from dnschaos.scenario.load import build
 
             scenario = build(campaign.spec)
         campaign.guided = GuidedSource(scenario, campaign.seed)
@@ -480,7 +480,7 @@ def fuzz(
     are stopped and left started for a later resume. Ctrl-C does the same, saves the
     store and raises ``KeyboardInterrupt``."""
     if scenario is None:
-        from dnschaos.scenario import build
+        from dnschaos.scenario.load import build
 
         scenario = build(campaign.spec)
     if workers < 1:

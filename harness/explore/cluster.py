@@ -38,7 +38,7 @@ from typing import IO, Any, Final
 from dnschaos._version import __version__
 from dnschaos.errors import HarnessError, UsageError
 from dnschaos.explore.campaign import _run_one
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.spec import RunSpec
 
 CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
 WORKER_TIMEOUT: Final = 30.0  # seconds to wait for a first worker to join

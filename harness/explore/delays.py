@@ -5,7 +5,7 @@ The base schedule is fixed and deterministic: the first ready actor always runs
 latency draws. A schedule adds at most ``bound`` delays to it. A delay is placed
 at a *point*, an enactor's n-th yield point just before an AWS call of the kind
 the space names, and lasts one of a few fixed durations (fractions of the
-scenario's delay range, :func:`dnschaos.spec.delay_range`). Points are named by
+scenario's delay range, :func:`dnschaos.scenario.spec.delay_range`). Points are named by
 actor and ordinal, so they name the same place in every run that reaches it.
 
 The space, level by level:
@@ -50,9 +50,9 @@ from typing import Any, Final
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario import build, resolve
+from dnschaos.scenario.load import build, resolve
+from dnschaos.scenario.spec import RunSpec, delay_range
 from dnschaos.sim.strategies import ExploreStrategy, PlacedDelay, Point
-from dnschaos.spec import RunSpec, delay_range
 
 POINT_KINDS: Final = ("writes", "calls")
 # Durations, as fractions of the scenario's delay range.

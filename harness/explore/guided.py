@@ -12,7 +12,7 @@ others reached is mutated most, one whose ground became common fades:
 * ``reseed``: the same holds and faults in another seeded order;
 * ``hold``: hold an actor just before one of the AWS calls the parent's run made
   (``[actor, n]``: its n-th call) for a duration drawn over the scenario's delay
-  range (:func:`dnschaos.spec.delay_range`), at most ``max_holds`` per case;
+  range (:func:`dnschaos.scenario.spec.delay_range`), at most ``max_holds`` per case;
 * ``unhold`` / ``shift``: drop a hold, or move it a few calls earlier or later,
   or halve or double its duration;
 * ``fault`` / ``unfault``: add a fault drawn from the fault space, or drop one;
@@ -42,8 +42,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from dnschaos.explore.shrink import Case
-from dnschaos.faultspace import draw_case, draw_fault, from_flag, to_flag
-from dnschaos.spec import delay_range
+from dnschaos.faults.space import draw_case, draw_fault, from_flag, to_flag
+from dnschaos.scenario.spec import delay_range
 
 FRESH_SHARE: Final = 0.1
 MAX_HOLDS: Final = 3

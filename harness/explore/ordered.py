@@ -395,8 +395,8 @@ def ordered_command(args: argparse.Namespace) -> int:
     """``dnschaos replay RESULT --target moto-server|aws``."""
     import json
 
-    from dnschaos.adapters.aws import TargetSpec
-    from dnschaos.spec import load_result
+    from dnschaos.adapters.aws.target import TargetSpec
+    from dnschaos.scenario.spec import load_result
 
     recorded = load_result(args.result)
     if args.target == "aws":
@@ -408,7 +408,7 @@ def ordered_command(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--target moto-server needs --endpoint-url (e.g. http://127.0.0.1:5000)"
             )
-        from dnschaos.adapters.moto_server import check_reachable
+        from dnschaos.adapters.aws.moto_server import check_reachable
 
         target = TargetSpec("moto-server", endpoint_url=args.endpoint_url)
         target.validate()

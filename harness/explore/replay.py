@@ -14,8 +14,8 @@ from typing import Any
 
 from dnschaos.errors import ReplayDivergenceError, UsageError
 from dnschaos.runner import RunResult, run
+from dnschaos.scenario.spec import RunSpec, load_result
 from dnschaos.sim.scheduler import Choice
-from dnschaos.spec import RunSpec, load_result
 
 
 @dataclass

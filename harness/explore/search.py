@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from dnschaos.runner import RunResult, run
+from dnschaos.scenario.spec import RunSpec
 from dnschaos.sim.strategies import DFSStrategy
-from dnschaos.spec import RunSpec
 
 
 def seeds(
@@ -23,7 +23,7 @@ def seeds(
     """Runs of ``spec`` with seeds ``spec.seed`` .. ``spec.seed + runs - 1``; the first one that
     does not pass, or the last."""
     if spec.seed is None:
-        from dnschaos.scenario import resolve
+        from dnschaos.scenario.load import resolve
 
         spec = resolve(spec)
     assert spec.seed is not None

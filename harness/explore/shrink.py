@@ -28,8 +28,9 @@ from typing import Any
 
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
-from dnschaos.faultspace import from_flag, numeric_keys, to_flag
+from dnschaos.faults.space import from_flag, numeric_keys, to_flag
 from dnschaos.runner import RunResult, run
+from dnschaos.scenario.spec import RunSpec
 from dnschaos.sim.scheduler import Choice, delay_label, delay_seconds
 from dnschaos.sim.strategies import (
     ExploreStrategy,
@@ -39,7 +40,6 @@ from dnschaos.sim.strategies import (
     delays,
     preemptions,
 )
-from dnschaos.spec import RunSpec
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Clocks injected into the automation, tenacity and the strict Route 53 layer.
 
-Nothing under ``harness/automation`` may call ``time`` directly: a clock is passed
+Nothing under ``harness/workloads`` may call ``time`` directly: a clock is passed
 in, so the same code runs on wall time or on a virtual clock that a scheduler
 owns.
 """

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from dnschaos.probes import answered
+from dnschaos.dns.probes import answered
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario import build, builtin_text
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import build, builtin_text
+from dnschaos.scenario.spec import RunSpec
 from tests.e2e.test_dns_servers import require
 
 SCENARIO = "incident-2025-dns"

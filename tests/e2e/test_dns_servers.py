@@ -31,8 +31,9 @@ import dns.tsig
 import dns.update
 import pytest
 
-from dnschaos.adapters import dns_servers
-from dnschaos.adapters.dns_servers import (
+from dnschaos.adapters.dnsserve import servers as dns_servers
+from dnschaos.adapters.dnsserve.rfc2136 import Pusher, RecordData, UpdateRefused
+from dnschaos.adapters.dnsserve.servers import (
     AUTHORITATIVE,
     DnsServerError,
     ServerHandle,
@@ -43,7 +44,6 @@ from dnschaos.adapters.dns_servers import (
     start_authoritative,
     start_unbound,
 )
-from dnschaos.adapters.rfc2136 import Pusher, RecordData, UpdateRefused
 
 REPO = Path(__file__).resolve().parents[2]
 ZONE = "dynamodb.us-east-1.chaos.test."
@@ -590,7 +590,7 @@ _CHILD_SCRIPT = textwrap.dedent(
     """
     import random, sys, time
     from pathlib import Path
-    from dnschaos.adapters.dns_servers import Tsig, ZoneSpec, start_authoritative, start_unbound
+    from dnschaos.adapters.dnsserve.servers import Tsig, ZoneSpec, start_authoritative, start_unbound
 
     workdir = Path(sys.argv[1])
     tsig = Tsig.generate(random.Random(1))

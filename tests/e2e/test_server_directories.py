@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters import dns_servers
-from dnschaos.adapters.dns_servers import (
+from dnschaos.adapters.dnsserve import servers as dns_servers
+from dnschaos.adapters.dnsserve.servers import (
     DnsServerError,
     ServerHandle,
     Tsig,
@@ -120,7 +120,7 @@ def test_a_failed_start_leaves_no_directory(tmp: Path, monkeypatch: pytest.Monke
 _KILLED_RUN = textwrap.dedent(
     """
     import random, time
-    from dnschaos.adapters.dns_servers import Tsig, ZoneSpec, start_authoritative, start_unbound
+    from dnschaos.adapters.dnsserve.servers import Tsig, ZoneSpec, start_authoritative, start_unbound
 
     tsig = Tsig.generate(random.Random(1))
     zone = ZoneSpec("orphan.chaos.test.")
@@ -185,7 +185,7 @@ def test_the_next_start_sweeps_what_a_killed_run_left(tmp: Path) -> None:
 def test_a_run_removes_its_servers_directories_when_it_ends(server_kind: str, tmp: Path) -> None:
     require(server_kind)
     from dnschaos.runner import run
-    from dnschaos.spec import RunSpec
+    from dnschaos.scenario.spec import RunSpec
 
     result = run(
         RunSpec(

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dnschaos.adapters.aws import TargetSpec
-from dnschaos.adapters.aws_real import RealAwsOptions, read_journal
+from dnschaos.adapters.aws.real import RealAwsOptions, read_journal
+from dnschaos.adapters.aws.target import TargetSpec
 
 from .aws_standin import StandIn, stand_in
 
@@ -81,9 +81,9 @@ def _cli(*args: str) -> list[str]:
 def _responder(standin: StandIn) -> Iterator[Callable[[str, str], list[tuple[str, int]]]]:
     """The project's embedded responder serving the stand-in's zones (read through its API):
     the stand-in's own name servers, since a moto server serves no DNS."""
-    from dnschaos.adapters.dataplane import DataPlane
-    from dnschaos.adapters.embedded_dns import EmbeddedResponder
-    from dnschaos.world import api_records
+    from dnschaos.adapters.dnsserve.dataplane import DataPlane
+    from dnschaos.adapters.dnsserve.embedded import EmbeddedResponder
+    from dnschaos.workloads.incident2025.world import api_records
 
     plane = DataPlane({}, random.Random(0))
     read = api_records(standin.client("route53"))

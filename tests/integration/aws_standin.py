@@ -10,8 +10,8 @@ from typing import Any
 
 import boto3
 
-from dnschaos.adapters.aws import _hermetic_session
-from dnschaos.adapters.moto_server import moto_server
+from dnschaos.adapters.aws.moto_server import moto_server
+from dnschaos.adapters.aws.target import _hermetic_session
 
 ACCOUNT = "123456789012"  # moto's default account, what the stand-in's STS answers
 

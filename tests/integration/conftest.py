@@ -9,12 +9,17 @@ from typing import Any
 
 import pytest
 
-from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
-from dnschaos.automation.enactor import BaseEnactor, EnactorConfig, LegacyEnactor, SafeEnactor
-from dnschaos.automation.planner import Planner, PlannerConfig
+from dnschaos.adapters.aws.target import AwsTarget, TargetSpec, open_target
 from dnschaos.events import EventLog
 from dnschaos.sim.clock import ManualClock
-from dnschaos.world import World
+from dnschaos.workloads.incident2025.enactor import (
+    BaseEnactor,
+    EnactorConfig,
+    LegacyEnactor,
+    SafeEnactor,
+)
+from dnschaos.workloads.incident2025.planner import Planner, PlannerConfig
+from dnschaos.workloads.incident2025.world import World
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from dnschaos.automation.enactor import SafeEnactor
-from dnschaos.automation.planner import Planner
+from dnschaos.workloads.incident2025.enactor import SafeEnactor
+from dnschaos.workloads.incident2025.planner import Planner
 
 
 class CautiousEnactor(SafeEnactor):

@@ -20,10 +20,10 @@ import pytest
 
 import dnschaos
 from dnschaos.assemble import actor_names, run_actors
-from dnschaos.byo.config import takes_argument
 from dnschaos.runner import run
-from dnschaos.scenario import build
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import build
+from dnschaos.scenario.spec import RunSpec
+from dnschaos.world.config import takes_argument
 
 REPO = Path(__file__).resolve().parents[2]
 BUILT_IN = ("incident-2025", "incident-2025-dns", "cascade-2025", "steady-state", "spin-model")
@@ -41,7 +41,7 @@ def test_a_built_in_scenario_is_a_list_of_named_actor_functions(name: str) -> No
         fn = spec.load()
         assert callable(fn) and takes_argument(fn), spec
         assert not spec.bind, "built-in actors take everything from ctx"
-    enactors = [a for a in actors if a.function == "dnschaos.automation.actors:enactor"]
+    enactors = [a for a in actors if a.function == "dnschaos.workloads.incident2025.actors:enactor"]
     assert [a.name for a in enactors] == list(scenario.enactors)
     assert all(dict(a.args)["variant"] == "safe" for a in enactors)
     if scenario.dns is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnschaos.automation.plan import PLANS_PK, Plan
-from dnschaos.automation.planner import Planner, PlannerConfig
 from dnschaos.events import EventLog
 from dnschaos.sim.clock import ManualClock
+from dnschaos.workloads.incident2025.plan import PLANS_PK, Plan
+from dnschaos.workloads.incident2025.planner import Planner, PlannerConfig
 from tests.integration.conftest import Rig
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters.aws_real import Journal, read_journal, scoped_name
+from dnschaos.adapters.aws.real import Journal, read_journal, scoped_name
 from dnschaos.cli import main
 
 from .aws_rehearsal import killed_run

@@ -158,7 +158,7 @@ def test_allowed_runs_create_and_a_budget_ends_them_unknown(
     assert code == 3
     assert calls[0] == "GetCallerIdentity"
     assert "CreateHostedZone" in calls and "CreateTable" in calls
-    from dnschaos.spec import load_result
+    from dnschaos.scenario.spec import load_result
 
     result = load_result(out_json)  # checked against result.schema.json
     assert result["verdict"] == "unknown"
@@ -178,7 +178,7 @@ def test_throttling_is_retried_by_botocore_and_recorded(
         _argv(standin, tmp_path, "--allow-real-aws", "--fault", fault, "--json", str(out_json))
     )
     assert code in (0, 1)
-    from dnschaos.spec import load_result
+    from dnschaos.scenario.spec import load_result
 
     aws = load_result(out_json)["aws"]
     # DynamoDB names its throttling ThrottlingException; botocore retried it (attempt 1).

@@ -20,7 +20,7 @@ import pytest
 import dnschaos
 from dnschaos.cli import main
 from dnschaos.runner import run
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.spec import RunSpec
 from dnschaos.story import tell
 from tests.integration import byo_actors
 
@@ -73,7 +73,7 @@ def test_the_ops_script_replays_in_process_and_sleeps_on_the_virtual_clock() -> 
 
 def test_a_violated_user_invariant_tells_the_writes_to_what_it_read(tmp_path: pathlib.Path) -> None:
     text = OPS.read_text().replace(
-        '[[invariants]]\nfunction = "dnschaos.byo.invariants:no_foreign_delete"\n', ""
+        '[[invariants]]\nfunction = "dnschaos.world.invariants:no_foreign_delete"\n', ""
     )
     scenario = tmp_path / "ops.toml"
     scenario.write_text(text.replace('"ops_script:', f'"{_example_module()}:'))
@@ -221,7 +221,7 @@ def test_the_built_in_incident_keeps_its_digest() -> None:
 def test_scenario_files_of_user_actors_are_checked(
     tmp_path: pathlib.Path, line: str, message: str
 ) -> None:
-    from dnschaos.scenario import ScenarioError, load_scenario
+    from dnschaos.scenario.load import ScenarioError, load_scenario
 
     path = _scenario(tmp_path, f"{ACTORS}:raises", line)
     with pytest.raises(ScenarioError, match=message):

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from dnschaos.explore.campaign import fuzz, open_campaign
-from dnschaos.scenario import resolve
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import resolve
+from dnschaos.scenario.spec import RunSpec
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc to find stray workers"

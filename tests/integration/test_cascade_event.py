@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.downstream.compare import against, lines, row
-from dnschaos.downstream.phases import ORDER, REFERENCE
+from dnschaos.workloads.incident2025.downstream.compare import against, lines, row
+from dnschaos.workloads.incident2025.downstream.phases import ORDER, REFERENCE
 
 SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
 
@@ -84,9 +84,9 @@ def test_the_report_shows_a_mitigation_comparison(event: dict[str, pathlib.Path]
 
 
 def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
-    from dnschaos.explore.mitigations import compare
     from dnschaos.runner import run
-    from dnschaos.spec import RunSpec
+    from dnschaos.scenario.spec import RunSpec
+    from dnschaos.workloads.incident2025.mitigations import compare
 
     # Four hours: the race, the leases lost, DNS back; enough for DWFM's levers to show.
     short = RunSpec(

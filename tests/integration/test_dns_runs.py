@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.dns import DnsConfig
-from dnschaos.probes import answered
+from dnschaos.dns.probes import answered
+from dnschaos.dns.stack import DnsConfig
 from dnschaos.runner import run
-from dnschaos.scenario import build, builtin_text, load_scenario
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import build, builtin_text, load_scenario
+from dnschaos.scenario.spec import RunSpec
 
 REGIONAL = "dynamodb.us-east-1.chaos.test"
 SCENARIO = "incident-2025-dns"

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters.aws import TargetSpec, open_target
-from dnschaos.downstream.actor import DownstreamActor
-from dnschaos.downstream.model import CascadeConfig
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.history import History
 from dnschaos.sim.clock import ManualClock
+from dnschaos.workloads.incident2025.downstream.actor import DownstreamActor
+from dnschaos.workloads.incident2025.downstream.model import CascadeConfig
 
 SCENARIOS = pathlib.Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
 
@@ -100,7 +100,7 @@ def test_target_health_reports_what_the_model_decides(
 
 def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() -> None:
     from dnschaos.runner import run
-    from dnschaos.scenario import load_scenario
+    from dnschaos.scenario.load import load_scenario
 
     scenario = load_scenario("cascade-2025")
     assert scenario.cascade is not None and scenario.dns is not None
@@ -117,8 +117,8 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
 
 def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
     from dnschaos.runner import run
-    from dnschaos.scenario import build
-    from dnschaos.spec import RunSpec
+    from dnschaos.scenario.load import build
+    from dnschaos.scenario.spec import RunSpec
 
     quick = RunSpec(
         "cascade-2025", variant="legacy", seed=15, overrides=(("cascade.race_by", 120.0),)

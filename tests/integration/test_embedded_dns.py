@@ -12,9 +12,9 @@ import dns.query
 import dns.rcode
 import pytest
 
-from dnschaos.adapters.dataplane import DataPlane, negative_ttl
-from dnschaos.adapters.embedded_dns import EmbeddedResponder
-from dnschaos.adapters.route53_strict import AliasTarget, RRSet
+from dnschaos.adapters.dnsserve.dataplane import DataPlane, negative_ttl
+from dnschaos.adapters.dnsserve.embedded import EmbeddedResponder
+from dnschaos.adapters.route53.models import AliasTarget, RRSet
 
 HOST = "127.0.0.1"
 TIMEOUT = 2.0

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from dnschaos.adapters.dataplane import possible_addresses
-from dnschaos.automation.enactor import LegacyEnactor, Outcome
-from dnschaos.automation.tree import plan_name, rollback_name, root_name
+from dnschaos.adapters.dnsserve.dataplane import possible_addresses
+from dnschaos.workloads.incident2025.enactor import LegacyEnactor, Outcome
+from dnschaos.workloads.incident2025.tree import plan_name, rollback_name, root_name
 from tests.integration.conftest import Rig, touches
 
 
@@ -105,7 +105,7 @@ def test_expired_lock_is_taken_over(rig: Rig) -> None:
 
 
 def test_stolen_lock_aborts_the_next_batch(rig: Rig) -> None:
-    from dnschaos.automation.enactor import LockLostError
+    from dnschaos.workloads.incident2025.enactor import LockLostError
 
     a, b = rig.enactor("enactor-a"), rig.enactor("enactor-b")
     lease_a = a.acquire(rig.regional)
@@ -303,6 +303,6 @@ def test_every_time_and_random_call_goes_through_injection() -> None:
 
 
 def test_legacy_class_is_the_registered_variant() -> None:
-    from dnschaos.automation.variants import resolve_enactor
+    from dnschaos.workloads.incident2025.variants import resolve_enactor
 
     assert resolve_enactor("legacy") is LegacyEnactor

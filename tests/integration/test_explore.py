@@ -17,8 +17,8 @@ from dnschaos.explore.replay import replay
 from dnschaos.explore.search import seeds
 from dnschaos.explore.shrink import shrink, shrunk_json
 from dnschaos.runner import RunResult
+from dnschaos.scenario.spec import RunSpec
 from dnschaos.sim.scheduler import delay_seconds
-from dnschaos.spec import RunSpec
 
 SPIN = "spin-model"
 NEVER_DELETED = ("active-plan-never-deleted",)

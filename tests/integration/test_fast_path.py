@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters import aws, route53_wire
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws import target as aws
+from dnschaos.adapters.aws.target import TargetSpec, open_target
+from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.history import History
 from dnschaos.runner import run
 from dnschaos.sim.clock import ManualClock
@@ -81,7 +82,7 @@ def test_the_fast_path_gives_the_same_trace_digest(
 # A dnschaos command line that counts the requests the strict layer answered at before-send.
 _PROBE = """
 import sys
-from dnschaos.adapters import route53_wire
+from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.cli import main
 
 answered = []

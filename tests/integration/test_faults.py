@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.faults import (
     Actor,
     Error,
@@ -26,10 +26,10 @@ from dnschaos.faults.inject import Injector, moto_deliver
 from dnschaos.faults.matchers import Call
 from dnschaos.history import History
 from dnschaos.runner import run
-from dnschaos.scenario import build, builtin_text
+from dnschaos.scenario.load import build, builtin_text
+from dnschaos.scenario.spec import RunSpec
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 from dnschaos.sim.streams import RunStreams
-from dnschaos.spec import RunSpec
 
 INCIDENT = "incident-2025"
 INCIDENT_2025_EPOCH = INCIDENT_EPOCH
@@ -446,7 +446,7 @@ def test_a_call_that_ends_in_an_exception_is_recorded_and_the_run_goes_on() -> N
 
 
 def test_the_same_scenario_runs_against_a_moto_server_with_its_faults() -> None:
-    from dnschaos.adapters.moto_server import moto_server
+    from dnschaos.adapters.aws.moto_server import moto_server
 
     with moto_server() as url:
         spec = RunSpec(

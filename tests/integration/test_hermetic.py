@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from dnschaos.adapters.moto_server import moto_server
+from dnschaos.adapters.aws.moto_server import moto_server
 
 RUN = ["run", "incident-2025", "--variant", "safe", "--seed", "7", "-q"]
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters.aws import AwsTarget, TargetSpec, open_target
-from dnschaos.adapters.moto_server import moto_server
-from dnschaos.automation.enactor import EnactorConfig, Outcome, SafeEnactor
-from dnschaos.automation.planner import Planner, PlannerConfig
-from dnschaos.automation.tree import plan_name, read_zone
+from dnschaos.adapters.aws.moto_server import moto_server
+from dnschaos.adapters.aws.target import AwsTarget, TargetSpec, open_target
 from dnschaos.sim.clock import SystemClock
-from dnschaos.world import World
+from dnschaos.workloads.incident2025.enactor import EnactorConfig, Outcome, SafeEnactor
+from dnschaos.workloads.incident2025.planner import Planner, PlannerConfig
+from dnschaos.workloads.incident2025.tree import plan_name, read_zone
+from dnschaos.workloads.incident2025.world import World
 
 
 @pytest.fixture(scope="module")

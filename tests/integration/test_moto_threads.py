@@ -6,7 +6,7 @@ import threading
 
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.sim.clock import ManualClock
 
 THREADS = 4

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters.moto_server import moto_server
+from dnschaos.adapters.aws.moto_server import moto_server
 from dnschaos.cli import main
-from dnschaos.spec import load_result
+from dnschaos.scenario.spec import load_result
 
 
 @pytest.fixture(scope="module")

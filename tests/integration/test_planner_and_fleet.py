@@ -3,10 +3,10 @@ from __future__ import annotations
 import boto3
 from moto import mock_aws
 
-from dnschaos.adapters.aws import FAKE_CREDENTIALS
-from dnschaos.automation.fleet import TAG_CAPACITY, TAG_IPV4, TAG_IPV6, Elbv2Fleet
-from dnschaos.automation.plan import Plan
-from dnschaos.automation.planner import Planner
+from dnschaos.adapters.aws.target import FAKE_CREDENTIALS
+from dnschaos.workloads.incident2025.fleet import TAG_CAPACITY, TAG_IPV4, TAG_IPV6, Elbv2Fleet
+from dnschaos.workloads.incident2025.plan import Plan
+from dnschaos.workloads.incident2025.planner import Planner
 from tests.integration.conftest import Rig
 
 

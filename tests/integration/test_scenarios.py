@@ -9,8 +9,15 @@ import pytest
 
 from dnschaos.cli import main
 from dnschaos.faults import Latency
-from dnschaos.scenario import ScenarioError, build, builtin, fault_from_flag, load, load_scenario
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import (
+    ScenarioError,
+    build,
+    builtin,
+    fault_from_flag,
+    load,
+    load_scenario,
+)
+from dnschaos.scenario.spec import RunSpec
 
 SHIPPED = pathlib.Path(__file__).parents[2] / "fixtures" / "scenarios" / "incident-2025.toml"
 

@@ -12,9 +12,9 @@ import pytest
 from dnschaos.cli import main
 from dnschaos.explore import shrink as shrink_module
 from dnschaos.explore.shrink import Case, case_spec, shrink
-from dnschaos.faultspace import from_flag, numeric_keys
-from dnschaos.scenario import resolve
-from dnschaos.spec import RunSpec
+from dnschaos.faults.space import from_flag, numeric_keys
+from dnschaos.scenario.load import resolve
+from dnschaos.scenario.spec import RunSpec
 
 # Case 10 of the legacy steady-state campaign with seed 1: it fails only with its one
 # fault. The fault's ``high`` comes before ``low``, as the fault space draws them, and

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dnschaos.adapters.aws import TargetSpec, open_target
+from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.cli import main
 from dnschaos.history import History
 from dnschaos.runner import run

@@ -18,8 +18,8 @@ import pytest
 
 from dnschaos.explore.replay import replay
 from dnschaos.runner import run
-from dnschaos.scenario import resolve
-from dnschaos.spec import RunSpec
+from dnschaos.scenario.load import resolve
+from dnschaos.scenario.spec import RunSpec
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOM = "tests.integration.custom_enactor"
@@ -87,7 +87,7 @@ def test_the_spec_json_is_an_exact_inverse() -> None:
 
 def test_a_changed_scenario_file_is_named_instead_of_replayed(tmp_path: Path) -> None:
     from dnschaos.errors import UsageError
-    from dnschaos.scenario import scenario_text
+    from dnschaos.scenario.load import scenario_text
 
     scenario = tmp_path / "mine.toml"
     scenario.write_text(scenario_text("incident-2025"))

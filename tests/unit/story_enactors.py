@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from dnschaos.automation.enactor import LegacyEnactor, LockBusyError, SafeEnactor
-from dnschaos.automation.lock import LockValue
-from dnschaos.automation.plan import Endpoint, Plan
-from dnschaos.automation.tree import ZoneSnapshot
+from dnschaos.workloads.incident2025.enactor import LegacyEnactor, LockBusyError, SafeEnactor
+from dnschaos.workloads.incident2025.lock import LockValue
+from dnschaos.workloads.incident2025.plan import Endpoint, Plan
+from dnschaos.workloads.incident2025.tree import ZoneSnapshot
 
 
 class KeepsOnlyActiveEnactor(SafeEnactor):

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
-from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
-from dnschaos.adapters.aws_real import (
+from dnschaos.adapters.aws.real import (
     ACCOUNTS_ENV,
     Budget,
     BudgetExhausted,
@@ -22,6 +21,7 @@ from dnschaos.adapters.aws_real import (
     plans_table,
     scoped_name,
 )
+from dnschaos.adapters.aws.target import REAL_AWS_ENV, TargetSpec, open_target
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.explore.ordered import Call, Gate, calls_of, compare
 from dnschaos.sim.clock import ManualClock
@@ -193,7 +193,7 @@ def test_a_different_request_ends_the_actors_comparison() -> None:
     ],
 )
 def test_budget_bounds(tmp_path: Path, budget: Budget, op: str, body: bytes, reason: str) -> None:
-    from dnschaos.adapters.aws import _hermetic_session
+    from dnschaos.adapters.aws.target import _hermetic_session
 
     run = RealRun(
         _hermetic_session("us-east-1"),
@@ -212,7 +212,7 @@ def test_budget_bounds(tmp_path: Path, budget: Budget, op: str, body: bytes, rea
 
 
 def test_budget_wall_time(tmp_path: Path) -> None:
-    from dnschaos.adapters.aws import _hermetic_session
+    from dnschaos.adapters.aws.target import _hermetic_session
 
     options = RealAwsOptions(journal_dir=str(tmp_path), budget=Budget(wall_seconds=0.05))
     run = RealRun(_hermetic_session("us-east-1"), options, "dc1", "123456789012", {})

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters.aws import MOTO_ACCOUNT_ENV, REAL_AWS_ENV, TargetSpec, open_target
+from dnschaos.adapters.aws.target import MOTO_ACCOUNT_ENV, REAL_AWS_ENV, TargetSpec, open_target
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.sim.clock import ManualClock
 
@@ -130,8 +130,8 @@ def test_real_aws_target_still_reads_the_standard_chain(
     monkeypatch.setenv("AWS_PROFILE", "other")
     monkeypatch.setenv(REAL_AWS_ENV, "1")
     # The session --target aws opens once its guard has passed (the guard needs STS).
-    from dnschaos.adapters.aws import _hermetic_session
-    from dnschaos.adapters.aws_real import make_session
+    from dnschaos.adapters.aws.real import make_session
+    from dnschaos.adapters.aws.target import _hermetic_session
 
     TargetSpec("aws", allow_real_aws=True).validate()
     session = make_session("us-east-1", None, _hermetic_session)

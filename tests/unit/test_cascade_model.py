@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnschaos.downstream.model import MITIGATIONS, CascadeConfig, Downstream
-from dnschaos.downstream.phases import ORDER, REFERENCE, compare, measures, phases
+from dnschaos.workloads.incident2025.downstream.model import MITIGATIONS, CascadeConfig, Downstream
+from dnschaos.workloads.incident2025.downstream.phases import (
+    ORDER,
+    REFERENCE,
+    compare,
+    measures,
+    phases,
+)
 
 REPAIR = 9420.0  # DNS information restored 157 minutes after the race (2:25 AM)
 HOURS = 15.5

@@ -10,8 +10,8 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from dnschaos.adapters.aws import TargetSpec, open_target
-from dnschaos.adapters.dataplane import (
+from dnschaos.adapters.aws.target import TargetSpec, open_target
+from dnschaos.adapters.dnsserve.dataplane import (
     MAX_ALIAS_DEPTH,
     Answer,
     DataPlane,
@@ -22,7 +22,7 @@ from dnschaos.adapters.dataplane import (
     negative_ttl,
     possible_addresses,
 )
-from dnschaos.adapters.route53_strict import AliasTarget, RRSet
+from dnschaos.adapters.route53.models import AliasTarget, RRSet
 from dnschaos.sim.clock import ManualClock
 
 ORIGIN = "svc.chaos.test."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dnschaos.downstream.dwfm import DwfmConfig, DwfmHost
+from dnschaos.workloads.incident2025.downstream.dwfm import DwfmConfig, DwfmHost
 
 REPAIR = 9420.0  # DNS back 157 minutes after the race, as at 2:25 AM
 

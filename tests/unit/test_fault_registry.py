@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from dnschaos.faults import FaultState, Nth, kinds, registry
-from dnschaos.faultspace import nested, to_flag
-from dnschaos.scenario import FAULT_KINDS, ScenarioError, fault_from_flag, load
+from dnschaos.faults.space import nested, to_flag
+from dnschaos.scenario.load import FAULT_KINDS, ScenarioError, fault_from_flag, load
 
 ENDPOINT = "dynamodb.us-east-1.chaos.test"
 

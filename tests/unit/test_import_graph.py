@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "dnschaos"
 # The layers above adapters and faults (DESIGN.md: dependencies point down).
 LOWER_LAYERS = ("dnschaos.adapters", "dnschaos.faults")
-UPPER_LAYERS = ("dnschaos.runner", "dnschaos.cli", "dnschaos.explore", "dnschaos.automation")
+UPPER_LAYERS = ("dnschaos.runner", "dnschaos.cli", "dnschaos.explore", "dnschaos.workloads")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def package_dirs(root: Path = ROOT) -> dict[str, Path]:
 
 def module_files(dirs: Mapping[str, Path]) -> dict[str, Path]:
     """Every .py file under the mapped folders, by its installed module name: harness/sim/x.py
-    is dnschaos.sim.x, adapters/aws.py is dnschaos.adapters.aws, an __init__.py its package."""
+    is dnschaos.sim.x, adapters/aws.py is dnschaos.adapters.aws.target, an __init__.py its package."""
     modules: dict[str, Path] = {}
     for package, folder in dirs.items():
         for path in sorted(folder.rglob("*.py")):
@@ -317,7 +317,7 @@ def test_the_collector_reads_lazy_relative_and_type_only_imports(tmp_path: Path)
 
 def test_the_project_has_no_import_cycles() -> None:
     graph, edges = import_graph()
-    assert "dnschaos.adapters.aws" in graph and "dnschaos.sim.scheduler" in graph
+    assert "dnschaos.adapters.aws.target" in graph and "dnschaos.sim.scheduler" in graph
     found = cycles(graph)
     assert not found, f"{len(found)} import cycle(s):\n" + "\n".join(
         describe(chain, edges) for chain in found

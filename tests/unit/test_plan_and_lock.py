@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer
 
-from dnschaos.automation.lock import LockFormatError, LockValue, preamble
-from dnschaos.automation.plan import Plan, PlanFormatError, Target
+from dnschaos.workloads.incident2025.lock import LockFormatError, LockValue, preamble
+from dnschaos.workloads.incident2025.plan import Plan, PlanFormatError, Target
 
 _ser = TypeSerializer()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters import dns_servers
+from dnschaos.adapters.dnsserve import servers as dns_servers
 
 
 @pytest.fixture

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 import dnschaos
-from dnschaos.byo.invariants import applied_changes
 from dnschaos.checkers import Violation
 from dnschaos.explore.campaign import story_shape
 from dnschaos.story import StoryLine, lines, tell
+from dnschaos.world.invariants import applied_changes
 
 Entry = dict[str, Any]
 EP = "dynamodb.us-east-1.chaos.test"
@@ -180,7 +180,7 @@ def test_the_root_going_back_at_the_end_is_the_progress_story() -> None:
 
 
 def test_a_deleted_active_tree_in_the_scripted_incident() -> None:
-    from dnschaos.incident import run_incident
+    from dnschaos.workloads.incident2025.scripted import run_incident
 
     result = run_incident("legacy", behind=12, cleanup_window=10)
     history = list(result.history)
@@ -220,7 +220,7 @@ def test_a_failing_user_invariant_tells_the_writes_to_what_it_read(
 ) -> None:
     monkeypatch.syspath_prepend(str(OPS.parent))
     text = OPS.read_text().replace(
-        '[[invariants]]\nfunction = "dnschaos.byo.invariants:no_foreign_delete"\n', ""
+        '[[invariants]]\nfunction = "dnschaos.world.invariants:no_foreign_delete"\n', ""
     )
     scenario = tmp_path / "ops.toml"
     scenario.write_text(text)

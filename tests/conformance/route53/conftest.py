@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from dnschaos.adapters import route53_strict
-from dnschaos.adapters.aws import FAKE_CREDENTIALS
+from dnschaos.adapters.aws.target import FAKE_CREDENTIALS
+from dnschaos.adapters.route53 import models as route53_strict
 from dnschaos.sim.clock import ManualClock
 from tests.conformance.route53.helpers import Zone
 

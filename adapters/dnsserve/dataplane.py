@@ -1,0 +1,256 @@
+"""What a Route 53 name server would answer, computed from zone records.
+
+Alias records are followed within the zone; a weighted set answers with one
+member, picked by weight; an alias whose target is gone answers NODATA
+(NOERROR, no addresses) exactly as the endpoint did in October 2025; a name
+that does not exist (and has nothing below it) answers NXDOMAIN. Negative
+answers carry the zone's SOA, whose TTL (the lower of the SOA's own TTL and its
+MINIMUM field, RFC 2308) is how long resolvers cache them.
+
+``DataPlane`` answers DNS messages for a set of hosted zones from the records a
+source returns; the runner's source is the strict layer's ``visible_records``,
+so only changes that are INSYNC are ever answered. ``flatten`` turns a zone
+into plain record sets for a real authoritative server, which knows nothing
+of aliases or weights (see ``adapters.rfc2136``).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.rrset
+
+from dnschaos.adapters.route53.models import RRSet, normalize_name
+
+MAX_ALIAS_DEPTH: Final = 8
+ADDRESS_TYPES: Final = ("A", "AAAA")
+# Record types a real server is given as they are (aliases and weights only make sense
+# for addresses here; SOA and NS at the apex belong to the server's own zone file).
+PLAIN_TYPES: Final = ("TXT", "CNAME", "MX")
+
+
+class Rcode(StrEnum):
+    NOERROR = "NOERROR"
+    NXDOMAIN = "NXDOMAIN"
+
+
+@dataclass(frozen=True)
+class Answer:
+    rcode: Rcode
+    addresses: tuple[str, ...]
+    ttl: int = 0  # of the answer's records (0 for a negative answer; see negative_ttl)
+
+    @property
+    def empty(self) -> bool:
+        return not self.addresses
+
+
+def _sets(records: Sequence[RRSet], name: str, rtype: str) -> list[RRSet]:
+    return [r for r in records if r.name == name and r.type == rtype]
+
+
+def _live(weighted: list[RRSet]) -> list[RRSet]:
+    # Weight 0 members answer only if every member has weight 0.
+    return [s for s in weighted if s.weight] or weighted
+
+
+def _leaves(records: Sequence[RRSet], name: str, rtype: str, depth: int) -> list[RRSet]:
+    """Every concrete record set an answer for (name, type) could come from."""
+    if depth > MAX_ALIAS_DEPTH:
+        return []
+    sets = _sets(records, name, rtype)
+    weighted = [s for s in sets if s.weight is not None]
+    out: list[RRSet] = []
+    for s in _live(weighted) if weighted else sets:
+        if s.alias is not None:
+            out += _leaves(records, normalize_name(s.alias.dns_name), rtype, depth + 1)
+        else:
+            out.append(s)
+    return out
+
+
+def possible_addresses(records: Sequence[RRSet], name: str, rtype: str) -> frozenset[str]:
+    """Every address some answer for (name, type) could hold; empty means clients get none."""
+    return frozenset(v for s in _leaves(records, normalize_name(name), rtype, 0) for v in s.values)
+
+
+def name_exists(records: Sequence[RRSet], name: str) -> bool:
+    """A name exists if it owns records or has names below it (an empty non-terminal)."""
+    return any(r.name == name or r.name.endswith("." + name) for r in records)
+
+
+def negative_ttl(records: Sequence[RRSet], origin: str) -> int:
+    """How long a resolver caches a negative answer from this zone (RFC 2308 section 5)."""
+    soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
+    if soa is None or not soa.values:
+        return 0
+    minimum = int(soa.values[0].split()[-1])
+    return min(soa.ttl or 0, minimum)
+
+
+def answer(records: Sequence[RRSet], name: str, rtype: str, rng: random.Random) -> Answer:
+    """One answer, as a name server gives it: weighted sets pick one member by weight."""
+    name = normalize_name(name)
+    if not name_exists(records, name):
+        return Answer(Rcode.NXDOMAIN, ())
+    chosen = _pick(records, name, rtype, rng, 0)
+    if chosen is None:
+        return Answer(Rcode.NOERROR, ())
+    return Answer(Rcode.NOERROR, chosen.values, chosen.ttl or 0)
+
+
+def _pick(
+    records: Sequence[RRSet], name: str, rtype: str, rng: random.Random, depth: int
+) -> RRSet | None:
+    if depth > MAX_ALIAS_DEPTH:
+        return None
+    sets = _sets(records, name, rtype)
+    if not sets:
+        return None
+    weighted = [s for s in sets if s.weight is not None]
+    if weighted:
+        live = _live(weighted)
+        total = sum(s.weight or 0 for s in live)
+        chosen = live[-1]
+        if total == 0:
+            chosen = live[rng.randrange(len(live))]
+        else:
+            pick = rng.uniform(0, total)
+            acc = 0.0
+            for s in live:
+                acc += s.weight or 0
+                if pick < acc:
+                    chosen = s
+                    break
+    else:
+        chosen = sets[0]
+    if chosen.alias is not None:
+        return _pick(records, normalize_name(chosen.alias.dns_name), rtype, rng, depth + 1)
+    return chosen
+
+
+# --------------------------------------------------------------------------- real servers
+
+FlatKey = tuple[str, str]  # (owner name, type)
+
+
+@dataclass(frozen=True)
+class FlatRecord:
+    ttl: int
+    values: tuple[str, ...]
+
+
+def flatten(records: Sequence[RRSet], origin: str) -> dict[FlatKey, FlatRecord]:
+    """The zone as plain record sets, for an authoritative server without aliases or weights.
+
+    An address query is given every address a Route 53 answer could hold (the union
+    over a weighted set's live members): clients of a real server see all of them at
+    once instead of one member per query. The TTL is the lowest among the record sets
+    an answer could come from. A name whose alias target is gone gets no addresses:
+    NODATA at the apex and wherever names exist below it, as on Route 53.
+    """
+    origin = normalize_name(origin)
+    out: dict[FlatKey, FlatRecord] = {}
+    for name in sorted({r.name for r in records}):
+        for rtype in ADDRESS_TYPES:
+            leaves = _leaves(records, name, rtype, 0)
+            values = tuple(sorted({v for s in leaves for v in s.values}))
+            if values:
+                out[(name, rtype)] = FlatRecord(min(s.ttl or 0 for s in leaves), values)
+        for r in records:
+            if r.name == name and r.type in PLAIN_TYPES and r.alias is None and r.weight is None:
+                out[(name, r.type)] = FlatRecord(r.ttl or 0, tuple(r.values))
+    return out
+
+
+# --------------------------------------------------------------------------- wire answers
+
+
+class DataPlane:
+    """Route 53's name servers for some hosted zones, answering DNS messages.
+
+    ``zones`` maps each zone's origin to a function that returns the records its
+    name servers answer from at this moment. Weighted picks come from ``rng``;
+    under the deterministic scheduler only one probe queries at a time, so the
+    sequence of picks, and therefore every answer, follows from the seed.
+    """
+
+    def __init__(
+        self, zones: Mapping[str, Callable[[], Sequence[RRSet]]], rng: random.Random
+    ) -> None:
+        self.zones = {normalize_name(origin): read for origin, read in zones.items()}
+        self.rng = rng
+        self._lock = threading.Lock()  # one generator, possibly UDP and TCP threads
+
+    def zone_for(self, name: str) -> str | None:
+        name = normalize_name(name)
+        matches = [o for o in self.zones if name == o or name.endswith("." + o)]
+        return max(matches, key=len) if matches else None
+
+    def respond(self, query: dns.message.Message) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.flags &= ~dns.flags.RA  # authoritative only: recursion is not offered
+        if len(query.question) != 1:
+            response.set_rcode(dns.rcode.FORMERR)
+            return response
+        q = query.question[0]
+        qname = q.name.to_text()
+        rtype = dns.rdatatype.to_text(q.rdtype)
+        origin = self.zone_for(qname)
+        if origin is None or q.rdclass != dns.rdataclass.IN:
+            response.set_rcode(dns.rcode.REFUSED)  # not a zone these name servers host
+            return response
+        response.flags |= dns.flags.AA
+        records = list(self.zones[origin]())
+        name = normalize_name(qname)
+        if rtype in ADDRESS_TYPES:
+            with self._lock:
+                got = answer(records, name, rtype, self.rng)
+            rcode, values, ttl = got.rcode, got.addresses, got.ttl
+        else:
+            exists = name_exists(records, name)
+            plain = [r for r in _sets(records, name, rtype) if r.alias is None]
+            rcode = Rcode.NOERROR if exists else Rcode.NXDOMAIN
+            values = tuple(v for r in plain for v in r.values)
+            ttl = min((r.ttl or 0 for r in plain), default=0)
+        if rcode == Rcode.NXDOMAIN:
+            response.set_rcode(dns.rcode.NXDOMAIN)
+        if values:
+            response.answer.append(
+                # Route 53 stores names in values without the final dot; they are absolute.
+                dns.rrset.from_text_list(
+                    q.name,
+                    ttl,
+                    dns.rdataclass.IN,
+                    q.rdtype,
+                    list(values),
+                    origin=dns.name.root,
+                    relativize=False,
+                )
+            )
+        else:
+            soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
+            if soa is not None:
+                response.authority.append(
+                    dns.rrset.from_text_list(
+                        dns.name.from_text(origin),
+                        negative_ttl(records, origin),
+                        dns.rdataclass.IN,
+                        dns.rdatatype.SOA,
+                        list(soa.values),
+                        origin=dns.name.root,
+                        relativize=False,
+                    )
+                )
+        return response

@@ -1,0 +1,228 @@
+"""Actors that watch and feed DNS: probes (what clients get) and the propagator.
+
+A probe is a dnspython client that asks for every endpoint's A and AAAA (the
+endpoint's record types) on an interval, in one view: ``authoritative`` (straight
+at the authoritative server) or ``cached`` (through the caching resolver). Each
+answer becomes a ``probe`` entry in the history: endpoint, view, rtype, rcode,
+answer count, the addresses (sorted), the TTL the answer carried (for a negative
+answer, the SOA's) and the latency.
+
+Under the scheduler a query is a yield point and its latency is virtual (zero
+unless a fault adds some), so histories stay byte-identical; with ``--clock
+real`` the latency is the measured wall time in milliseconds.
+
+The propagator keeps a real authoritative server (BIND9 or Knot) in step with
+what Route 53's name servers answer: on every interval it flattens each zone's
+INSYNC records (``adapters.dataplane.flatten``) and pushes the difference by
+RFC 2136 dynamic update.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+from dnschaos.adapters.dnsserve.dataplane import flatten
+from dnschaos.adapters.route53.models import RRSet
+from dnschaos.history import History
+from dnschaos.sim.clock import Clock
+from dnschaos.workloads.incident2025.plan import Endpoint
+
+VIEWS: Final = ("authoritative", "cached")
+TIMEOUT: Final = "TIMEOUT"  # rcode recorded when no answer came back in time
+UNREACHABLE: Final = "UNREACHABLE"  # the server's port refused the query (it is down)
+
+
+class YieldPoints(Protocol):
+    def yield_point(self, label: str) -> None: ...
+
+
+def answered(entry: Mapping[str, Any]) -> bool:
+    """Whether a probe got addresses: anything else (NODATA, NXDOMAIN, errors) is none."""
+    return bool(entry["rcode"] == "NOERROR" and entry["answers"] > 0)
+
+
+@dataclass
+class ClientView:
+    """What the probes saw most recently, per (endpoint, view), for actors that react to it
+    (the operator who repairs DNS when clients get empty answers).
+
+    An empty answer before an endpoint ever answered is a world still being set up,
+    not an outage: outages begin only after a view has had addresses for that type.
+    """
+
+    empty_since: dict[tuple[str, str], float] = field(default_factory=dict)
+    last: dict[tuple[str, str, str], bool] = field(default_factory=dict)
+
+    def record(self, entry: Mapping[str, Any], now: float) -> None:
+        key = (entry["endpoint"], entry["view"])
+        full = (entry["endpoint"], entry["view"], entry["rtype"])
+        if full not in self.last and not answered(entry):
+            return
+        self.last[full] = answered(entry)
+        if answered(entry):
+            if all(v for (e, w, _), v in self.last.items() if (e, w) == key):
+                self.empty_since.pop(key, None)
+        else:
+            self.empty_since.setdefault(key, now)
+
+    def outage(self, endpoint: str, view: str) -> float | None:
+        """When the current outage of ``endpoint`` in ``view`` began; None when there is none."""
+        return self.empty_since.get((endpoint, view))
+
+    def all_answer(self) -> bool:
+        return bool(self.last) and all(self.last.values())
+
+
+class Probe:
+    def __init__(
+        self,
+        actor: str,
+        view: str,
+        server: tuple[str, int],
+        endpoints: Sequence[Endpoint],
+        *,
+        clock: Clock,
+        history: History,
+        interval: float,
+        timeout: float,
+        virtual: bool,
+        scheduler: YieldPoints | None = None,
+        decide: Callable[[str, str, str, str], str | None] | None = None,
+        seen: ClientView | None = None,
+    ) -> None:
+        self.actor = actor
+        self.view = view
+        self.server = server
+        self.endpoints = list(endpoints)
+        self.clock = clock
+        self.history = history
+        self.interval = interval
+        self.timeout = timeout
+        self.virtual = virtual  # latency in virtual seconds (sim) or measured wall ms (real)
+        self.scheduler = scheduler
+        self.decide = decide
+        self.seen = seen
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        while not should_stop():
+            for ep in self.endpoints:
+                for rtype in ep.record_types:
+                    self.query(ep, rtype)
+            self.clock.sleep(self.interval)
+
+    def query(self, ep: Endpoint, rtype: str) -> dict[str, Any]:
+        name = ep.fqdn
+        if self.scheduler is not None:
+            self.scheduler.yield_point(f"dns {self.view} {rtype} {name}")
+        fault = self.decide(self.actor, self.view, name, rtype) if self.decide else None
+        t0, w0 = self.clock.now(), time.monotonic()
+        rcode, addresses, ttl = self._ask(name, rtype, fault)
+        if self.virtual:
+            latency = round(self.clock.now() - t0, 3)
+        else:
+            latency = round((time.monotonic() - w0) * 1000.0, 1)
+        entry = self.history.append(
+            "probe",
+            self.clock.now(),
+            actor=self.actor,
+            endpoint=ep.name,
+            view=self.view,
+            rtype=rtype,
+            rcode=rcode,
+            answers=len(addresses),
+            addresses=addresses,
+            ttl=ttl,
+            latency=latency,
+            latency_unit="s" if self.virtual else "ms",
+        )
+        if self.seen is not None:
+            self.seen.record(entry, self.clock.now())
+        return entry
+
+    def _ask(self, name: str, rtype: str, fault: str | None) -> tuple[str, list[str], int | None]:
+        if fault == "timeout":
+            self.clock.sleep(self.timeout)  # the client waits its whole timeout for nothing
+            return TIMEOUT, [], None
+        if fault == "servfail":
+            return "SERVFAIL", [], None
+        query = dns.message.make_query(name, rtype)
+        query.flags |= dns.flags.RD  # a stub resolver's query; an authoritative server ignores it
+        host, port = self.server
+        try:
+            response, _tcp = dns.query.udp_with_fallback(
+                query, host, port=port, timeout=self.timeout
+            )
+        except dns.exception.Timeout:
+            if self.virtual:
+                self.clock.sleep(self.timeout)
+            return TIMEOUT, [], None
+        except OSError:
+            return UNREACHABLE, [], None
+        want = dns.rdatatype.from_text(rtype)
+        addresses = sorted(
+            rd.to_text() for rrset in response.answer if rrset.rdtype == want for rd in rrset
+        )
+        ttls = [rrset.ttl for rrset in response.answer if rrset.rdtype == want]
+        if not ttls:
+            ttls = [rrset.ttl for rrset in response.authority if rrset.rdtype == dns.rdatatype.SOA]
+        return dns.rcode.to_text(response.rcode()), addresses, min(ttls) if ttls else None
+
+
+class Pushes(Protocol):
+    def sync(self, desired: Mapping[tuple[str, str], Any]) -> int: ...
+
+
+class Propagator:
+    """Feeds a real authoritative server from the data plane, zone by zone."""
+
+    def __init__(
+        self,
+        zones: Mapping[str, tuple[Callable[[], Sequence[RRSet]], Pushes]],
+        *,
+        clock: Clock,
+        history: History,
+        interval: float,
+        make_record: Callable[[int, tuple[str, ...]], Any],
+    ) -> None:
+        self.zones = dict(zones)  # origin -> (INSYNC records now, pusher)
+        self.clock = clock
+        self.history = history
+        self.interval = interval
+        self.make_record = make_record  # the pusher's record type (ttl, values)
+        self.down = False  # the server is stopped by a fault: pushes wait for it
+
+    def run(self, should_stop: Callable[[], bool]) -> None:
+        while not should_stop():
+            self.push_once()
+            self.clock.sleep(self.interval)
+
+    def push_once(self) -> int:
+        if self.down:
+            return 0
+        total = 0
+        for origin, (read, pusher) in sorted(self.zones.items()):
+            desired = {
+                key: self.make_record(rec.ttl, rec.values)
+                for key, rec in flatten(read(), origin).items()
+            }
+            try:
+                changed = pusher.sync(desired)
+            except (OSError, dns.exception.DNSException) as exc:
+                self.history.append(
+                    "dns-push", self.clock.now(), zone=origin, error=type(exc).__name__
+                )
+                continue
+            if changed:
+                total += changed
+                self.history.append("dns-push", self.clock.now(), zone=origin, rrsets=changed)
+        return total

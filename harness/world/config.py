@@ -1,0 +1,271 @@
+"""The world a user describes and the functions they bring, as plain frozen data.
+
+Functions are named ``module:function`` (``mypkg.ops:main``) and imported when a run
+is assembled, so a :class:`~dnschaos.scenario.spec.RunSpec` of the scenario that names them
+rebuilds the same run. A :class:`~dnschaos.Simulation` may also hand in callables
+directly; those are kept as they are.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from dnschaos.checkers import NO_ACTOR_ERROR
+from dnschaos.errors import UsageError
+
+WHEN: Final = ("step", "end")
+
+Ref = str | Callable[..., Any]  # "module:function", or the function itself
+
+
+@dataclass(frozen=True)
+class AliasSpec:
+    """An alias record's target: a name in a zone of the world (``zone`` is its name) or
+    in another hosted zone (``zone`` is that zone's id, e.g. a load balancer's)."""
+
+    name: str
+    zone: str
+    evaluate_target_health: bool = False
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """One record set a zone starts with: plain values or an alias, and for a weighted
+    set its identifier and weight."""
+
+    name: str
+    type: str
+    ttl: int = 300
+    values: tuple[str, ...] = ()
+    set_identifier: str | None = None
+    weight: int | None = None
+    alias: AliasSpec | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Name": self.name, "Type": self.type}
+        if self.set_identifier is not None:
+            out["SetIdentifier"] = self.set_identifier
+            out["Weight"] = self.weight
+        if self.alias is not None:
+            out["AliasTarget"] = {
+                "HostedZoneId": self.alias.zone,
+                "DNSName": self.alias.name,
+                "EvaluateTargetHealth": self.alias.evaluate_target_health,
+            }
+        else:
+            out["TTL"] = self.ttl
+            out["ResourceRecords"] = [{"Value": v} for v in self.values]
+        return out
+
+
+def record_problem(rec: RecordSpec) -> tuple[str, str] | None:
+    """What is wrong with an initial record, as (key, what is wanted), else None: the
+    same rules Route 53 applies to a change (values or an alias, not both; a weight
+    exactly when there is a set identifier)."""
+    if rec.alias is None and not rec.values:
+        return "values", "a non-empty list of strings, or an alias table"
+    if rec.alias is not None and rec.values:
+        return "alias", "either values or an alias, not both"
+    if (rec.set_identifier is None) != (rec.weight is None):
+        return "weight", "set_identifier and weight together (a weighted set), or neither"
+    if rec.weight is not None and not 0 <= rec.weight <= 255:
+        return "weight", "an integer from 0 to 255"
+    return None
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    name: str
+    records: tuple[RecordSpec, ...] = ()
+
+    @property
+    def fqdn(self) -> str:
+        return self.name.rstrip(".") + "."
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table: a string hash key, an optional string range key, and its items
+    (plain values: strings, numbers, booleans, lists and tables)."""
+
+    name: str
+    key: str = "pk"
+    sort_key: str | None = None
+    items: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """One actor of a run: ``function`` is ``fn(ctx)`` or ``fn()``; with ``args`` it is a
+    factory, called with them, that returns the actor function (how a scenario names a
+    built-in actor: ``dnschaos.workloads.incident2025.actors:enactor`` with ``variant="safe"``).
+
+    ``bind``: boto3, time, random and threads are bound to the run on the actor's thread
+    (code that takes everything from ``ctx`` does not need it, and a DNS probe must
+    not have it: dnspython times its sockets with ``time.time``). ``judge_errors``: an
+    uncaught exception is an ``actor-error`` entry for the invariants; otherwise the
+    run ends as a harness error (the harness's own models). ``harness``: the fault
+    layer's own actor, whose calls are recorded and scheduled but neither slowed nor
+    faulted."""
+
+    name: str
+    function: Ref
+    args: tuple[tuple[str, Any], ...] = ()
+    bind: bool = True
+    judge_errors: bool = True
+    harness: bool = False
+
+    def load(self) -> Callable[..., Any]:
+        """The actor function (a factory's, called with ``args``)."""
+        what = f"actor {self.name}"
+        fn = load_ref(self.function, what)
+        if not self.args:
+            return fn
+        try:
+            made = fn(**dict(self.args))
+        except TypeError as exc:
+            keys = ", ".join(k for k, _ in self.args)
+            raise UsageError(f"{what}: args ({keys}) do not fit {self.function!r}: {exc}") from None
+        if not callable(made):
+            raise UsageError(
+                f"{what}: {self.function!r} called with args returned {made!r}, not an actor "
+                "function (with args, function is a factory that returns fn(ctx))"
+            )
+        return made  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class InvariantSpec:
+    """A user invariant: after every step on a view of the world (``when="step"``), or
+    once over the whole history (``when="end"``). With ``args`` the function is a
+    factory, called with them, that returns the invariant (``never_empty(name, type)``)."""
+
+    function: Ref
+    name: str = ""
+    when: str = "step"
+    args: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        if isinstance(self.function, str):
+            return self.function.rsplit(":", 1)[-1].replace("_", "-")
+        name = getattr(self.function, "__name__", None) or type(self.function).__name__
+        return str(name).replace("_", "-")
+
+
+@dataclass(frozen=True)
+class ByoWorld:
+    """Everything a ``[[actors]]`` scenario adds to a :class:`~dnschaos.scenario.spec.Scenario`."""
+
+    zones: tuple[ZoneSpec, ...] = ()
+    tables: tuple[TableSpec, ...] = ()
+    actors: tuple[ActorSpec, ...] = ()
+    invariants: tuple[InvariantSpec, ...] = ()
+    setup: Ref | None = None
+    no_actor_error: bool = True  # the default invariant; switch it off to judge errors yourself
+    modules: tuple[str, ...] = field(default=())  # the user's modules named by refs
+    paths: tuple[str, ...] = ()  # put on sys.path first: the scenario file's folder
+
+    def actor_names(self) -> list[str]:
+        return sorted(a.name for a in self.actors)
+
+    def step_invariants(self) -> tuple[InvariantSpec, ...]:
+        return tuple(i for i in self.invariants if i.when == "step")
+
+    def check_names(self) -> list[str]:
+        names = [i.label for i in self.invariants]
+        if self.no_actor_error:
+            names.append(NO_ACTOR_ERROR)
+        return names
+
+    def stop_names(self) -> list[str]:
+        """The invariants a run may stop at: the ones judged as the run goes."""
+        names = [i.label for i in self.step_invariants()]
+        if self.no_actor_error:
+            names.append(NO_ACTOR_ERROR)
+        return names
+
+
+def is_ref(text: str) -> bool:
+    """``module:function``: a colon, no path separator, not a .toml file."""
+    return ":" in text and "/" not in text and "\\" not in text and not text.endswith(".toml")
+
+
+def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
+    """The function a ``module:function`` names (or the callable itself)."""
+    if not isinstance(ref, str):
+        if not callable(ref):
+            raise UsageError(f"{what}: {ref!r} is not callable")
+        return ref
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"{what}: {ref!r} is not module:function (e.g. mypkg.ops:main)")
+    try:
+        module = import_user_module(module_name)
+    except ImportError as exc:
+        raise UsageError(
+            f"{what}: cannot import {module_name!r} ({exc}); is it on PYTHONPATH?"
+        ) from None
+    value: Any = module
+    for part in attr.split("."):
+        value = getattr(value, part, None)
+        if value is None:
+            raise UsageError(f"{what}: module {module_name!r} has no {attr!r}")
+    if not callable(value):
+        raise UsageError(f"{what}: {ref!r} is not callable")
+    return value  # type: ignore[no-any-return]
+
+
+def import_user_module(module_name: str) -> Any:
+    """Import a user's module; the current directory is searched last (a console script,
+    unlike ``python -m``, does not put it on sys.path)."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        cwd = os.getcwd()
+        top = module_name.split(".", 1)[0]
+        if exc.name != top or cwd in sys.path or "" in sys.path:
+            raise
+        sys.path.append(cwd)
+        return importlib.import_module(module_name)
+
+
+def takes_argument(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` wants an argument (``fn(ctx)``) or none (``fn()``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = [
+        p
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return bool(positional)
+
+
+def module_of(ref: Ref) -> str | None:
+    if isinstance(ref, str):
+        return ref.partition(":")[0]
+    return getattr(ref, "__module__", None)
+
+
+__all__ = [
+    "NO_ACTOR_ERROR",
+    "ActorSpec",
+    "ByoWorld",
+    "InvariantSpec",
+    "RecordSpec",
+    "TableSpec",
+    "ZoneSpec",
+    "is_ref",
+    "load_ref",
+]
