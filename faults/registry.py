@@ -17,8 +17,9 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from dnschaos.keys import Key
 
 if TYPE_CHECKING:
     from dnschaos.faults.kinds import Fault
@@ -27,25 +28,6 @@ _T = TypeVar("_T")
 _FaultT = TypeVar("_FaultT", bound="type[Fault]")
 
 _META: Final = "dnschaos.key"
-
-
-@dataclass(frozen=True)
-class Key:
-    """One key of a fault (or of its ``match`` table) as a scenario file spells it."""
-
-    name: str
-    type: type  # float, int or str
-    default: Any  # what an absent key means (ignored when required)
-    description: str
-    required: bool = False
-    minimum: float | None = None  # numbers: the smallest value allowed
-    maximum: float | None = None  # numbers: the largest value allowed
-    choices: tuple[str, ...] = ()  # strings: the only values allowed
-    # A shrinker may make the value smaller. Not so for the window (moving it changes
-    # when, not how much) nor for counts that pick calls (nth, every).
-    shrinks: bool = True
-    # Lists: the type of each item (``choices`` then lists the values an item may take).
-    items: Any = None  # a type: float, int, str or dict
 
 
 def key(

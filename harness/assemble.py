@@ -1,15 +1,13 @@
 """A world and its actors from a scenario: the only place that wires a run.
 
-Every run is assembled here, the same way, whoever wrote its actors. A scenario
-gives a world (the built-in endpoints' hosted zones and plans table, or the zones
-and tables a user describes) and a list of actors (:func:`run_actors`): for a
-built-in scenario, its planner, enactors, probes, propagator, operator and
-downstream models, named like any user's actor (``dnschaos.workloads.incident2025.actors:enactor``
-with its arguments); for a scenario of the user's own, the user's functions. With
-faults, the nemesis that activates and heals them is one more actor. Each actor is
-a function of an :class:`~dnschaos.world.context.ActorContext`, given its clients, clock
-and random streams from here, bound to the run's driver (the scheduler or free
-threads).
+Every run is assembled here, the same way, whoever wrote its actors. A scenario gives
+a world (the zones and tables the user describes, and each workload's part: the
+built-in endpoints' hosted zones and plans table) and a list of actors
+(:func:`dnschaos.scenario.actors.run_actors`): the workloads' actors, the user's, the
+nemesis that activates and heals the faults, the DNS side's probes and propagator,
+and the workloads' watchers. Each actor is a function of an
+:class:`~dnschaos.world.context.ActorContext`, given its clients, clock and random
+streams from here, bound to the run's driver (the scheduler or free threads).
 """
 
 from __future__ import annotations
@@ -17,124 +15,24 @@ from __future__ import annotations
 import random
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from dnschaos.adapters.aws.target import AwsTarget, TargetSpec
 from dnschaos.errors import UsageError
 from dnschaos.history import History
+from dnschaos.scenario.actors import run_actors
 from dnschaos.scenario.spec import Scenario
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
-from dnschaos.workloads.incident2025.fleet import default_fleet
-from dnschaos.workloads.incident2025.world import World, api_records
-from dnschaos.world.config import ActorSpec, takes_argument
+from dnschaos.workload import NEEDS
+from dnschaos.world.config import ActorSpec, load_ref, takes_argument
 from dnschaos.world.context import ActorContext, RunParts
-
-NEMESIS = "nemesis"
-
-
-def actor_names(scenario: Scenario) -> list[str]:
-    """Every actor of a run of ``scenario``, sorted (the order their seeds are drawn in)."""
-    return sorted(a.name for a in run_actors(scenario))
-
-
-def run_actors(scenario: Scenario, variant: str = "legacy") -> tuple[ActorSpec, ...]:
-    """The actors of a run of ``scenario``, in the order they are spawned."""
-    nemesis = (
-        (
-            ActorSpec(
-                NEMESIS,
-                "dnschaos.faults.nemesis:nemesis",
-                bind=False,
-                judge_errors=False,
-                harness=True,
-            ),
-        )
-        if scenario.faults
-        else ()
-    )
-    if scenario.byo is not None:
-        return (*scenario.byo.actors, *nemesis)
-    return (*_automation(scenario, variant), *nemesis, *_dns_side(scenario))
-
-
-def _automation(scenario: Scenario, variant: str) -> tuple[ActorSpec, ...]:
-    """The built-in planner and enactors, as a scenario of the user's would name them."""
-    config = scenario.enactor
-    planner = ActorSpec(
-        "planner",
-        "dnschaos.workloads.incident2025.actors:planner",
-        args=(
-            ("planner", scenario.planner),
-            ("interval", scenario.planner_interval),
-            ("max_plans", scenario.max_plans),
-        ),
-        bind=False,
-        judge_errors=is_user_class(scenario.planner),
-    )
-    enactors = tuple(
-        ActorSpec(
-            name,
-            "dnschaos.workloads.incident2025.actors:enactor",
-            args=(("variant", variant), ("config", config)),
-            bind=False,
-            judge_errors=is_user_class(variant),
-        )
-        for name in scenario.enactors
-    )
-    return (planner, *enactors)
-
-
-def is_user_class(name: str) -> bool:
-    """A user's own enactor or planner class (``module:Class``): code under test, whose
-    exceptions the ``no-actor-error`` invariant judges; a built-in one's are harness
-    errors."""
-    return ":" in name
-
-
-def judges_actor_errors(scenario: Scenario, variant: str) -> bool:
-    """Whether a run of a built-in scenario is judged by ``no-actor-error`` too: it runs a
-    user's own enactor or planner class. (A scenario of the user's own actors says so
-    itself, in its world.)"""
-    return scenario.byo is None and (is_user_class(variant) or is_user_class(scenario.planner))
-
-
-def _dns_side(scenario: Scenario) -> tuple[ActorSpec, ...]:
-    """The probes and the propagator (with DNS), the operator, the downstream models."""
-
-    def builtin(name: str, ref: str, **args: Any) -> ActorSpec:
-        return ActorSpec(name, ref, args=tuple(args.items()), bind=False, judge_errors=False)
-
-    out: list[ActorSpec] = []
-    if scenario.dns is not None:
-        out.append(builtin("probe-authoritative", "dnschaos.dns.stack:probe", view="authoritative"))
-        if scenario.dns.resolver != "none":
-            out.append(builtin("probe-cached", "dnschaos.dns.stack:probe", view="cached"))
-        if scenario.dns.server != "embedded":
-            out.append(builtin("propagator", "dnschaos.dns.stack:propagator"))
-    if scenario.operator is not None:
-        out.append(
-            builtin(
-                "operator",
-                "dnschaos.workloads.incident2025.operator:operator",
-                config=scenario.operator,
-            )
-        )
-    if scenario.cascade is not None:
-        if scenario.dns is None:
-            raise UsageError("[cascade] needs DNS in the run: add a [dns] section")
-        out.append(
-            builtin(
-                "downstream",
-                "dnschaos.workloads.incident2025.downstream.actor:downstream",
-                config=scenario.cascade,
-            )
-        )
-    return tuple(out)
+from dnschaos.world.observer import Observer, api_records
+from dnschaos.world.run import RunWorld
 
 
 @dataclass
@@ -181,7 +79,6 @@ class Assembly:
 
 def assemble(
     scenario: Scenario,
-    variant: str,
     aws: AwsTarget,
     driver: Driver,
     history: History,
@@ -190,69 +87,83 @@ def assemble(
     deadline: float,
 ) -> Assembly:
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
-    byo = scenario.byo
+    own = scenario.world
     clock = driver.clock
-    zones: dict[str, str] = {}
-    if byo is not None:
+    actors = run_actors(scenario)
+    _check_needs(scenario, actors)
+    run = RunWorld(aws, history, clock)
+    if own.described:
         from dnschaos.world.provision import provision
 
         if aws.spec.kind != "moto":
             raise UsageError(
-                "a scenario of your own actors runs on in-process moto (--target moto)"
+                "a scenario of your own world runs on in-process moto (--target moto)"
             )
-        for path in byo.paths:  # a scenario file's modules may sit beside it
+        for path in own.paths:  # a scenario file's modules may sit beside it
             if path not in sys.path:
                 sys.path.insert(0, path)
-        world = World(aws, endpoints=())
-        zones = provision(aws, byo)
+        zones = provision(aws, own)
         history.append(
             "world",
             clock.now(),
             zones=sorted(zones),
-            tables=[t.name for t in byo.tables],
-            actors=byo.actor_names(),
+            tables=[t.name for t in own.tables],
+            actors=own.actor_names(),
         )
-    else:
-        world = World(aws, endpoints=scenario.endpoints, fleet=default_fleet(scenario.fleet_size))
-        if aws.spec.real is not None:  # --target aws: the table is named under the run id
-            from dnschaos.adapters.aws.real import plans_table
-
-            world.table = plans_table(aws.spec.real.run_id)
-        world.provision()
-    observer = _observer(scenario, aws, world, history, clock, zones)
+        for name, zone_id in zones.items():
+            run.add_zone(name, zone_id)
+        run.tables += [t.name for t in own.tables]
+    for part in scenario.workloads:
+        run.workloads[part.name] = part.workload.provision(part.config, run)
+    observer = _observer(scenario, aws, run, history, clock)
     parts = RunParts(
-        world=world,
+        world=run,
         history=history,
         clock=clock,
         driver=driver,
         observer=observer,
-        zones=zones,
+        zones=dict(run.zones),
         halt=lambda: driver.halted() or clock.now() >= deadline,
     )
     if scenario.dns is not None:
         from dnschaos.dns.stack import DnsStack
 
         parts.dns = DnsStack(
-            scenario.dns, aws, world, clock=clock, history=history, streams=streams
+            scenario.dns, aws, run, clock=clock, history=history, streams=streams
         ).start()
     assembly = Assembly(parts)
     try:
         if scenario.faults:
             _faults(scenario, aws, parts, streams)
-        actors = run_actors(scenario, variant)
         wiring = _Wiring(scenario, aws, parts, streams, {a.name for a in actors if a.harness})
         if any(a.bind for a in actors):
-            assembly.binding = wiring.bind(byo.modules if byo is not None else ())
-        if byo is not None and byo.setup is not None:
+            assembly.binding = wiring.bind(own.modules)
+        if own.setup is not None:
             from dnschaos.world.provision import run_setup
 
-            run_setup(byo.setup, aws, zones)
+            run_setup(own.setup, aws, parts.zones)
         for spec in actors:
             driver.spawn(spec.name, wiring.body(spec, spec.load()))
     except BaseException:
         assembly.release()
         raise
     return assembly
+
+
+def _check_needs(scenario: Scenario, actors: Sequence[ActorSpec]) -> None:
+    """Refuse an actor of a workload the scenario does not switch on: it would find no
+    world of its own and do nothing (exit 2, naming what is missing)."""
+    active = {p.name for p in scenario.workloads}
+    for spec in actors:
+        fn = load_ref(spec.function, f"actor {spec.name}")
+        needs = getattr(fn, NEEDS, None)
+        if needs is not None and needs not in active:
+            raise UsageError(
+                f"actor {spec.name}: {spec.function} is an actor of the {needs} workload, and "
+                f"scenario {scenario.name} does not switch it on, so it would have no world to "
+                f"act on; add the {needs} workload's tables to the scenario (see "
+                "'dnschaos schema') or name another function"
+            )
 
 
 class _Wiring:
@@ -288,10 +199,9 @@ class _Wiring:
         c = self.aws.client(service, actor=actor)
         root, *rest = actor.split("/")  # a thread an actor started: "ops/1"
         harness = root in self.harness_actors
-        own = scenario.actor_latency.get(root)
+        spec = scenario.latency
 
         def draw(rng: random.Random, svc: str, _op: str) -> float:
-            spec = own if own is not None and own.applies(svc) else scenario.latency
             return rng.uniform(spec.low, spec.high) if spec.applies(svc) else 0.0
 
         instrument(
@@ -443,13 +353,14 @@ def _faults(scenario: Scenario, aws: AwsTarget, parts: RunParts, streams: RunStr
             state, history=parts.history, clock=parts.clock, streams=streams
         )
 
-    def phantom(route53: Any) -> Any:
-        # A lock-contention fault's holder speaks the built-in automation's lock protocol.
-        from dnschaos.workloads.incident2025.phantom import PhantomHolder
-
-        return PhantomHolder(route53, parts.world.endpoints, parts.clock)
-
-    parts.lock_phantom = phantom
+    # A lock-contention fault's holder speaks the lock protocol of the automation under
+    # test: the first workload that has one hands it in.
+    for part in scenario.workloads:
+        holder = getattr(part.workload, "lock_holder", None)
+        if holder is not None:
+            world = parts.world.workloads[part.name]
+            parts.lock_phantom = lambda route53, h=holder, w=world: h(w, route53, parts.clock)
+            break
     parts.duration = scenario.duration
 
 
@@ -468,33 +379,28 @@ def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
 
 
 def _observer(
-    scenario: Scenario,
-    aws: Any,
-    world: World,
-    history: History,
-    clock: Clock,
-    zones: dict[str, str],
-) -> Any:
-    from dnschaos.world.observer import JudgingObserver
+    scenario: Scenario, aws: Any, run: RunWorld, history: History, clock: Clock
+) -> Observer:
+    from dnschaos.world.invariants import make
 
-    byo = scenario.byo
     source = aws.strict_route53() if aws.spec.kind == "moto" else None
     if source is None:
         source = api_records(aws.client("route53", actor="observer"))
-    if byo is None:
-        return JudgingObserver(source, aws, world, history, clock)
-    from dnschaos.world.invariants import make
-
-    return JudgingObserver(
+    own = scenario.world
+    observer = Observer(
         source,
         aws,
-        world,
         history,
         clock,
-        zone_ids=zones,
-        invariants=[(spec.label, make(spec)) for spec in byo.step_invariants()],
-        tables=[t.name for t in byo.tables],
+        zone_ids=run.zones,
+        described=own.described,
+        invariants=[
+            (spec.label, make(spec)) for spec in own.step_invariants()
+        ],
+        tables=[t.name for t in own.tables],
     )
+    observer.watchers = list(run.watchers)
+    return observer
 
 
 def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
@@ -507,4 +413,4 @@ def _deliver(spec: TargetSpec) -> Callable[[Any], Any]:
     return http_deliver
 
 
-__all__ = ["Assembly", "actor_names", "assemble", "prepare_target", "run_actors"]
+__all__ = ["Assembly", "assemble", "prepare_target"]

@@ -1,11 +1,12 @@
-"""Invariants judged from a run's history, never from the live system.
+"""Checkers: invariants judged from a run's history, never from the live system.
 
-The runner records an ``observe`` entry for an endpoint whenever what Route 53's
-control plane holds for it changes: the root's target and whether it exists, how
-many addresses the root can answer with, and the rollback record's target. The
-checkers below read those entries (and the planner's ``wrote-plan`` events).
-
-A checker that raises is reported as ``unknown`` with the error, never as a pass.
+The framework every invariant uses, whoever declares it (the core, a workload, the
+user): :class:`Violation` and :class:`Verdict`, :class:`Stream` for a safety invariant
+judged one entry at a time as a run goes, :func:`judge` and :func:`overall`, and the
+headline rule. A checker that raises is reported as ``unknown`` with the error, never
+as a pass. The invariants themselves live with what they judge: the DNS view in
+:mod:`dnschaos.dns.invariants`, the user's in :mod:`dnschaos.world.invariants`, a
+workload's in its package.
 """
 
 from __future__ import annotations
@@ -70,226 +71,6 @@ class Stream:
         return [Violation(self.name, e["endpoint"], e["t"], detail, e["seq"])]
 
 
-class EndpointNeverEmpty(Stream):
-    """Once an endpoint has answered, it never answers with zero addresses (control-plane view)."""
-
-    name = "endpoint-never-empty"
-
-    def __init__(self) -> None:
-        self.answered: set[str] = set()
-
-    def feed(self, e: Entry) -> list[Violation]:
-        if e["kind"] != "observe":
-            return []
-        counts: dict[str, int] = e["addresses"]
-        if all(n > 0 for n in counts.values()):
-            self.answered.add(e["endpoint"])
-            return []
-        if e["endpoint"] not in self.answered:
-            return []
-        self.answered.discard(e["endpoint"])  # report each outage once
-        empty = ", ".join(sorted(t for t, n in counts.items() if n == 0))
-        return self.at(e, f"{empty} answers NOERROR with zero addresses")
-
-
-class ActivePlanNeverDeleted(Stream):
-    name = "active-plan-never-deleted"
-
-    def feed(self, e: Entry) -> list[Violation]:
-        if e["kind"] != "observe" or e["root"] is None or e["root_exists"]:
-            return []
-        return self.at(e, f"the root points at plan {e['root']}, whose tree is gone")
-
-
-class AppliedGenerationMonotonic(Stream):
-    name = "applied-generation-monotonic"
-
-    def __init__(self) -> None:
-        self.highest: dict[str, int] = {}
-
-    def feed(self, e: Entry) -> list[Violation]:
-        if e["kind"] != "observe" or e["root"] is None:
-            return []
-        gen = e["root"]
-        top = self.highest.get(e["endpoint"], 0)
-        self.highest[e["endpoint"]] = max(top, gen)
-        if gen >= top:
-            return []
-        return self.at(e, f"the root went back from plan {top} to plan {gen}")
-
-
-class RollbackTargetExists(Stream):
-    name = "rollback-target-exists"
-
-    def feed(self, e: Entry) -> list[Violation]:
-        if e["kind"] != "observe" or e["rollback"] is None or e["rollback_exists"]:
-            return []
-        return self.at(e, f"the rollback record points at plan {e['rollback']}, whose tree is gone")
-
-
-endpoint_never_empty = EndpointNeverEmpty.check
-active_plan_never_deleted = ActivePlanNeverDeleted.check
-applied_generation_monotonic = AppliedGenerationMonotonic.check
-rollback_target_exists = RollbackTargetExists.check
-
-#: The safety invariants as streams, by name: what a run watches as it goes.
-STREAMS: Final[dict[str, type[Stream]]] = {
-    s.name: s
-    for s in (
-        EndpointNeverEmpty,
-        ActivePlanNeverDeleted,
-        AppliedGenerationMonotonic,
-        RollbackTargetExists,
-    )
-}
-
-
-def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
-    """Every plan becomes active (or superseded) on every endpoint within ``bound`` seconds.
-
-    Only the automation's working period is judged: once the operator switched it off
-    (an ``operator`` entry ``automation-disabled``), nothing applies plans any more, so
-    a plan is due only if it was written at least ``bound`` seconds before that, and
-    plans written afterwards (a planner caught mid-step) are not due at all.
-    """
-
-    def check(history: Iterable[Entry]) -> list[Violation]:
-        # One pass, keeping only what the verdict needs: the history may be longer than
-        # memory would like.
-        end: float | None = None
-        working_end: float | None = None
-        root: dict[str, int | None] = {}
-        plans: list[tuple[float, int, int]] = []  # (t, generation, seq) of wrote-plan events
-        for e in history:
-            end = e["t"]
-            kind = e["kind"]
-            if kind == "observe":
-                root[e["endpoint"]] = e["root"]
-            elif kind == "event" and e["event"] == "wrote-plan":
-                plans.append((e["t"], e["generation"], e["seq"]))
-            elif kind == "operator" and e.get("action") == "automation-disabled":
-                working_end = e["t"] if working_end is None else min(working_end, e["t"])
-        if end is None:
-            return []
-        cutoff = min(end, end if working_end is None else working_end) - bound
-        due = [p for p in plans if p[0] <= cutoff]
-        if not due:
-            return []
-        t_new, gen_new, seq_new = max(due, key=lambda p: p[1])
-        out = []
-        for endpoint, gen in sorted(root.items()):
-            if gen is None or gen < gen_new:
-                out.append(
-                    Violation(
-                        "progress",
-                        endpoint,
-                        end,
-                        f"plan {gen_new} (written at t={t_new:.0f}s) is not active after {bound:.0f}s; the root stays at plan {gen}",
-                        seq_new,
-                    )
-                )
-        return out
-
-    return check
-
-
-def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
-    """What clients saw: once a probe got addresses for an endpoint in a view (straight at
-    the authoritative server, or through a caching resolver), it never gets NOERROR with
-    none. Reads ``probe`` entries: endpoint, view, rtype, rcode, answers."""
-    out: list[Violation] = []
-    answered: set[tuple[str, str, str]] = set()
-    for e in history:
-        if e["kind"] != "probe":
-            continue
-        key = (e["endpoint"], e["view"], e["rtype"])
-        if e["rcode"] == "NOERROR" and e["answers"] > 0:
-            answered.add(key)
-        elif e["rcode"] == "NOERROR" and key in answered:
-            out.append(
-                Violation(
-                    "endpoint-never-empty-client",
-                    e["endpoint"],
-                    e["t"],
-                    f"{e['rtype']} through the {e['view']} view: NOERROR with zero addresses",
-                    e["seq"],
-                )
-            )
-            answered.discard(key)  # one report per outage
-    return out
-
-
-def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
-    """No two actors believe they hold one endpoint's lock at the same time.
-
-    An enactor believes it holds a lock from ``lock-taken`` until the expiry it last
-    wrote (``held_for`` seconds after a take or renewal), or until it gives the lease
-    up: ``lock-releasing`` (it writes nothing more under the lease), ``lock-released``,
-    ``release-failed`` or ``lock-lost`` for that endpoint, a ``pass-failed`` (the pass
-    and its leases are abandoned), or a crash.
-    """
-    out: list[Violation] = []
-    belief: dict[tuple[str, str], float] = {}  # (endpoint, actor) -> believed until
-    for e in history:
-        if e["kind"] == "fault" and e.get("action") == "crashed":
-            belief = {k: v for k, v in belief.items() if k[1] != e["actor"]}
-            continue
-        if e["kind"] != "event":
-            continue
-        if e["event"] == "pass-failed":
-            belief = {k: v for k, v in belief.items() if k[1] != e["actor"]}
-            continue
-        if e["event"] not in _LOCK_BELIEF:
-            continue
-        key = (e["endpoint"], e["actor"])
-        if e["event"] in ("lock-releasing", "lock-released", "release-failed", "lock-lost"):
-            belief.pop(key, None)
-            continue
-        if e["event"] == "lock-taken":
-            others = sorted(
-                actor
-                for (endpoint, actor), until in belief.items()
-                if endpoint == e["endpoint"] and actor != e["actor"] and until > e["t"]
-            )
-            if others:
-                out.append(
-                    Violation(
-                        "single-lock-holder",
-                        e["endpoint"],
-                        e["t"],
-                        f"{e['actor']} took the lock while {', '.join(others)} still believed "
-                        "it held it",
-                        e["seq"],
-                    )
-                )
-        belief[key] = e["t"] + float(e["held_for"])
-    return out
-
-
-_LOCK_BELIEF: Final = (
-    "lock-taken",
-    "lock-renewed",
-    "lock-releasing",
-    "lock-released",
-    "release-failed",
-    "lock-lost",
-)
-
-
-SAFETY: Final[dict[str, Callable[[Iterable[Entry]], list[Violation]]]] = {
-    "endpoint-never-empty": endpoint_never_empty,
-    "active-plan-never-deleted": active_plan_never_deleted,
-    "applied-generation-monotonic": applied_generation_monotonic,
-    "rollback-target-exists": rollback_target_exists,
-}
-
-#: Judged after a run (they need the events, or may not apply to every scenario).
-AFTER_RUN: Final[dict[str, Callable[[Iterable[Entry]], list[Violation]]]] = {
-    "single-lock-holder": single_lock_holder,
-    "endpoint-never-empty-client": endpoint_never_empty_client,
-}
-
-
 @dataclass(frozen=True)
 class Checker:
     """A named invariant; ``a & b`` runs both, flattened into one composite."""
@@ -314,16 +95,24 @@ class Composite:
 
 
 def checker(name: str) -> Checker:
-    """A built-in checker by name (progress takes its bound: ``progress:300``)."""
-    if name.startswith("progress"):
-        _, _, bound = name.partition(":")
-        return Checker("progress", progress(float(bound or 300)))
-    table = {**SAFETY, **AFTER_RUN}
-    if name not in table:
-        raise KeyError(
-            f"checker {name!r}: unknown; choose one of {', '.join(sorted(table))}, progress:SECONDS"
-        )
-    return Checker(name, table[name])
+    """A named checker of an installed workload (``progress:300`` passes an argument), or
+    the core's ``no-actor-error`` and ``endpoint-never-empty-client``."""
+    from dnschaos import workload
+    from dnschaos.dns.invariants import endpoint_never_empty_client
+
+    core: dict[str, Check] = {
+        NO_ACTOR_ERROR: actor_errors,
+        "endpoint-never-empty-client": endpoint_never_empty_client,
+    }
+    if name in core:
+        return Checker(name, core[name])
+    known = list(core)
+    for w in workload.installed():
+        found = w.checker(name)
+        if found is not None:
+            return Checker(name.partition(":")[0], found)
+        known += w.checker_names()
+    raise KeyError(f"checker {name!r}: unknown; choose one of {', '.join(sorted(known))}")
 
 
 def judge(
@@ -348,51 +137,38 @@ def overall(verdicts: list[Verdict]) -> str:
     return PASS
 
 
-# The order in which violations make the headline (the one a story is told about, the
-# one a campaign groups and shrinks by): what clients saw first, then the tree, then the
-# rest; within a rank, the earliest in the history.
-SEVERITY: Final = (
-    "endpoint-never-empty-client",
-    "endpoint-never-empty",
-    "active-plan-never-deleted",
-    "progress",
-    "applied-generation-monotonic",
-    "rollback-target-exists",
-    "single-lock-holder",
-)
+def _ranks() -> dict[str, int]:
+    """The headline order of invariants: what clients saw first (the core's DNS view), then
+    each installed workload's own order; an unranked invariant comes after them all."""
+    from dnschaos import workload
+
+    return {"endpoint-never-empty-client": 0, **workload.ranks()}
+
+
+def _rank(ranks: dict[str, int], name: str) -> int:
+    return ranks.get(name, max(ranks.values(), default=0) + 1)
 
 
 def headline(violations: Iterable[Violation]) -> Violation | None:
-    """The one violation everything reports first: the CLI, the plugin, campaigns, the shrinker."""
-    rank = {name: i for i, name in enumerate(SEVERITY)}
+    """The one violation everything reports first: the CLI, the plugin, campaigns, the
+    shrinker. Within a rank, the earliest in the history."""
     found = list(violations)
     if not found:
         return None
-    return min(found, key=lambda v: (rank.get(v.invariant, len(rank)), v.seq, v.invariant))
+    ranks = _ranks()
+    return min(found, key=lambda v: (_rank(ranks, v.invariant), v.seq, v.invariant))
 
 
 def headline_dict(violations: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     """:func:`headline` over violations read back from a result file."""
-    rank = {name: i for i, name in enumerate(SEVERITY)}
     found = list(violations)
     if not found:
         return None
-    return min(found, key=lambda v: (rank.get(v["invariant"], len(rank)), v["seq"], v["invariant"]))
+    ranks = _ranks()
+    return min(found, key=lambda v: (_rank(ranks, v["invariant"]), v["seq"], v["invariant"]))
 
 
 Check = Callable[[Iterable[Entry]], list[Violation]]
-
-
-def for_scenario(scenario: Any) -> dict[str, Check]:
-    """Every invariant a run of ``scenario`` is judged by, by name."""
-    chosen: dict[str, Check] = {
-        **SAFETY,
-        "single-lock-holder": single_lock_holder,
-        "progress": progress(scenario.progress_bound),
-    }
-    if scenario.dns is not None:  # probes ran: judge what clients saw too
-        chosen["endpoint-never-empty-client"] = endpoint_never_empty_client
-    return chosen
 
 
 def actor_errors(history: Iterable[dict[str, Any]]) -> list[Violation]:
@@ -412,12 +188,10 @@ def actor_errors(history: Iterable[dict[str, Any]]) -> list[Violation]:
     ]
 
 
-def invariant_names(scenario: Any) -> list[str]:
-    return sorted(for_scenario(scenario))
+class ActorErrors(Stream):
+    """``no-actor-error`` fed one entry at a time."""
 
+    name = NO_ACTOR_ERROR
 
-def chosen(scenario: Any, names: Iterable[str] = ()) -> dict[str, Check]:
-    """The invariants a run judges: all of the scenario's, or only the named ones."""
-    every = for_scenario(scenario)
-    wanted = list(names)
-    return {n: c for n, c in every.items() if not wanted or n in wanted}
+    def feed(self, e: Entry) -> list[Violation]:
+        return actor_errors([e])

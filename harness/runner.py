@@ -12,33 +12,35 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dnschaos import checkers
+from dnschaos import checkers, judging
 from dnschaos._version import __version__
 from dnschaos.adapters.aws.target import TargetSpec, open_target
-from dnschaos.assemble import actor_names, assemble, judges_actor_errors, prepare_target
+from dnschaos.assemble import assemble, prepare_target
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
-from dnschaos.scenario.load import resolve_built
+from dnschaos.scenario.actors import actor_names
+from dnschaos.scenario.resolve import resolve_built
 from dnschaos.scenario.spec import RunSpec, Scenario, delay_range
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
 from dnschaos.sim.strategies import DFSStrategy, ReplayStrategy, make_strategy
 from dnschaos.sim.streams import RunStreams
-from dnschaos.workloads.incident2025.variants import resolve_enactor
+from dnschaos.workload import Invariant
 
 
 @dataclass
 class RunResult:
-    scenario: str
-    variant: str
-    seed: int
-    strategy: str
-    clock: str
+    """A judged run: its spec (the one description of it, see
+    :meth:`RunSpec.from_result`) and what it produced."""
+
+    spec: RunSpec
+    scenario: str  # the scenario's name (the spec names its file or reference)
+    strategy: str  # the strategy that ran (a replay, a search, free threads...)
     verdict: str
     violations: list[checkers.Violation]
     verdicts: list[checkers.Verdict]
@@ -50,16 +52,27 @@ class RunResult:
     choices: Sequence[Choice]
     trace_digest: str
     history: History
-    spec: RunSpec  # the run's one description: RunSpec.from_result rebuilds it
-    stop_on_violation: bool = True
-    scenario_file: str | None = None
-    faults_added: tuple[str, ...] = ()
-    target: str = "moto"
-    dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (harness.metrics)
-    planner: str = "default"
-    cascade: dict[str, Any] | None = None  # the downstream phases beside INCIDENT.md's
+    stop_on_violation: bool = True  # the spec's and the scenario's say together
+    dns: dict[str, Any] | None = None  # DNS set-up and what clients saw (dnschaos.dns.metrics)
+    workloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each recorded
     unmatched_faults: tuple[str, ...] = ()  # faults whose match applied to no call
     aws: dict[str, Any] | None = None  # --target aws: run id, account, budget, cleanup
+
+    @property
+    def seed(self) -> int:
+        return int(self.spec.seed or 0)
+
+    @property
+    def variant(self) -> str | None:
+        return self.spec.variant
+
+    @property
+    def clock(self) -> str:
+        return self.spec.clock
+
+    @property
+    def target(self) -> str:
+        return self.spec.target
 
     @property
     def headline(self) -> checkers.Violation | None:
@@ -68,15 +81,8 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "dns": self.dns,
             "scenario": self.scenario,
-            "variant": self.variant,
-            "seed": self.seed,
             "strategy": self.strategy,
-            "clock": self.clock,
-            "target": self.target,
-            "planner": self.planner,
-            "cascade": self.cascade,
             "verdict": self.verdict,
             "violations": [v.as_dict() for v in self.violations],
             "checkers": [
@@ -90,8 +96,8 @@ class RunResult:
             "choices": [[c.actor, c.label] for c in self.choices],
             "trace_digest": self.trace_digest,
             "stop_on_violation": self.stop_on_violation,
-            "scenario_file": self.scenario_file,
-            "faults_added": list(self.faults_added),
+            "dns": self.dns,
+            "workloads": self.workloads,
             "unmatched_faults": list(self.unmatched_faults),
             "versions": versions(self.dns),
             "spec": self.spec.to_json(),
@@ -151,12 +157,12 @@ def run(
     elif fields:
         spec = replace(spec, **fields)
     spec, scenario = resolve_built(spec)
-    resolve_enactor(spec.variant)  # a bad --variant is refused before anything is provisioned
     seed = int(spec.seed or 0)
     # Fault specs are immutable: their run state (active flags, counts) is the run's own.
     for fault in scenario.faults:
         fault.validate()
-    streams = RunStreams(seed, actor_names(scenario))
+    names = actor_names(scenario)
+    streams = RunStreams(seed, names)
     history = History(INCIDENT_EPOCH)
     driver: Driver
     if spec.clock == "real":
@@ -179,7 +185,7 @@ def run(
             strategy = make_strategy(
                 spec.strategy,
                 streams.strategy(),
-                actor_names(scenario),
+                names,
                 pct_depth=spec.pct_depth,
                 delays=spec.delays,
                 max_delay=delay_range(scenario),
@@ -195,28 +201,17 @@ def run(
         target, scenario = scope_run(target, scenario, spec)
     target = prepare_target(target, seed)
     stop_on_violation = spec.stop_on_violation and scenario.stop_at_first_violation
-    judged = _chosen(scenario, spec)
+    judged = judging.chosen(scenario, spec.invariants)
     # Stop early only for what is judged: a search aimed at one invariant must not end
-    # its runs at another.
-    safety = {n: c for n, c in judged.items() if n in _safety_names(scenario)}
+    # its runs at another. Each is fed every new entry once, so a run keeps no past.
+    watched = {n: inv.stream() for n, inv in judged.items() if inv.safety and inv.stream}
     with open_target(
         target, clock=driver.clock, propagation_delay=scenario.propagation_delay, seed=seed
     ) as aws:
         deadline = driver.clock.now() + scenario.duration
-        assembly = assemble(
-            scenario, spec.variant, aws, driver, history, streams, deadline=deadline
-        )
+        assembly = assemble(scenario, aws, driver, history, streams, deadline=deadline)
         observer = assembly.observer
-        # The built-in safety invariants are fed each new observation once; others (a
-        # run of user actors' step invariants) read every observation so far each time.
-        watched = {
-            n: checkers.STREAMS[n]()
-            for n, c in safety.items()
-            if n in checkers.STREAMS and c is checkers.SAFETY[n]
-        }
-        rest = {n: c for n, c in safety.items() if n not in watched}
         observer.streaming = stop_on_violation
-        observer.keep = stop_on_violation and bool(rest)
 
         def observe() -> bool:
             before = len(history)
@@ -227,13 +222,8 @@ def run(
             if not stop_on_violation:
                 return None
             new = observer.take_new()
-            entries = observer.entries() if rest else []
-            for name in safety:
-                stream = watched.get(name)
-                if stream is not None:
-                    hits = [v for e in new for v in stream.feed(e)]
-                else:
-                    hits = rest[name](entries)
+            for name, stream in watched.items():
+                hits = [v for e in new for v in stream.feed(e)]
                 if hits:
                     return f"{name} violated at t={hits[0].t:.0f}s"
             return None
@@ -262,48 +252,20 @@ def _real_side(aws: Any) -> Any:
     return opened(aws)
 
 
-def _chosen(scenario: Scenario, spec: RunSpec) -> dict[str, checkers.Check]:
-    """The invariants a run judges: the scenario's (a run of user actors: the user's; with
-    a user's own enactor or planner class, ``no-actor-error`` too), or only the named ones."""
-    names = spec.invariants
-    if scenario.byo is None:
-        judged = checkers.chosen(scenario, names)
-        if judges_actor_errors(scenario, spec.variant) and (
-            not names or checkers.NO_ACTOR_ERROR in names
-        ):
-            judged[checkers.NO_ACTOR_ERROR] = checkers.actor_errors
-        return judged
-    from dnschaos.world.invariants import checks
-
-    every = checks(scenario.byo)
-    return {n: c for n, c in every.items() if not names or n in names}
-
-
-def _safety_names(scenario: Scenario) -> set[str]:
-    """The invariants judged as a run goes: a run may stop at them, and a run cut short is
-    judged on them only. A run of user actors adds its step invariants."""
-    names = set(checkers.SAFETY)
-    if scenario.byo is not None:
-        names.update(scenario.byo.stop_names())
-    return names
-
-
 def _result(
     spec: RunSpec,
     scenario: Scenario,
     strategy: str,
     sim: SimResult,
     history: History,
-    all_checkers: dict[str, checkers.Check],
+    judged: dict[str, Invariant],
 ) -> RunResult:
     entries = history  # read back from its file by each checker: never all in memory
     graceful = sim.stop in (Stop.FINISHED, Stop.CONDITION)
     # A run cut short is judged on safety only: liveness needs the whole working period.
-    chosen = (
-        all_checkers
-        if sim.stop == Stop.FINISHED
-        else {n: c for n, c in all_checkers.items() if n in _safety_names(scenario)}
-    )
+    chosen = {
+        n: inv.check for n, inv in judged.items() if sim.stop == Stop.FINISHED or inv.safety
+    }
     verdicts = checkers.judge(entries, chosen)
     violations = [v for verdict in verdicts for v in verdict.violations]
     verdict = checkers.overall(verdicts)
@@ -320,27 +282,11 @@ def _result(
             "probe_interval": scenario.dns.probe_interval,
             "endpoints": dns_metrics(entries),
         }
-    cascade = None
-    if scenario.cascade is not None:
-        from dnschaos.workloads.incident2025.downstream.phases import compare, measures, phases
-
-        measured = phases(entries, scenario.cascade.droplets, scenario.cascade.propagation_alarm)
-        cascade = {
-            "mitigations": sorted(scenario.cascade.mitigations),
-            "phases": compare(measured),
-            "measures": measures(entries),
-        }
+    recorded = {p.name: p.workload.result(p.config, scenario, entries) for p in scenario.workloads}
     return RunResult(
-        cascade=cascade,
-        planner=scenario.planner,
-        dns=dns,
-        scenario_file=scenario.source,
-        faults_added=scenario.cli_faults,
+        spec=spec,
         scenario=scenario.name,
-        variant=spec.variant,
-        seed=int(spec.seed or 0),
         strategy=strategy,
-        clock=spec.clock,
         verdict=verdict,
         violations=violations,
         verdicts=verdicts,
@@ -352,9 +298,9 @@ def _result(
         choices=sim.choices,
         trace_digest=history.digest(),
         history=history,
-        spec=spec,
-        target=spec.target,
         stop_on_violation=spec.stop_on_violation and scenario.stop_at_first_violation,
+        dns=dns,
+        workloads={name: value for name, value in recorded.items() if value},
         unmatched_faults=tuple(unmatched(scenario.faults, history)),
     )
 

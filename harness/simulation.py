@@ -37,11 +37,11 @@ from dnschaos.scenario.spec import CallLatency, Scenario, default_limits
 from dnschaos.world.config import (
     ActorSpec,
     AliasSpec,
-    ByoWorld,
     InvariantSpec,
     RecordSpec,
     Ref,
     TableSpec,
+    WorldSpec,
     ZoneSpec,
     module_of,
     record_problem,
@@ -153,12 +153,13 @@ class Simulation:
     def fuzz(self, *templates: dict[str, Any], max_faults: int = 3) -> Simulation:
         """The fault space ``dnschaos fuzz`` draws from: templates written like a scenario
         file's ``[[fuzz.faults]]`` (ranges ``[low, high]``, choices ``[a, b]``)."""
-        from dnschaos.scenario.load import _fuzz, _Table
+        from dnschaos.scenario.load import fuzz_space
+        from dnschaos.scenario.table import Table
 
-        table = _Table(
+        table = Table(
             f"simulation {self.name}", "fuzz", {"max_faults": max_faults, "faults": list(templates)}
         )
-        self._fuzz = _fuzz(table)
+        self._fuzz = fuzz_space(table)
         return self
 
     def setup(self, function: Ref) -> Simulation:
@@ -194,7 +195,7 @@ class Simulation:
         modules = sorted(
             {m for m in map(module_of, refs) if m and not m.startswith(("dnschaos", "__main__"))}
         )
-        byo = ByoWorld(
+        world = WorldSpec(
             zones=tuple(self._zones),
             tables=tuple(self._tables),
             actors=tuple(self._actors),
@@ -205,8 +206,6 @@ class Simulation:
         )
         return Scenario(
             name=self.name,
-            endpoints=(),
-            enactors=(),
             duration=self.duration,
             latency=self.latency,
             propagation_delay=self.propagation_delay,
@@ -217,7 +216,7 @@ class Simulation:
             source=self.ref,
             fuzz_faults=self._fuzz[0],
             fuzz_max_faults=self._fuzz[1],
-            byo=byo,
+            world=world,
         )
 
     def reference(self) -> str:

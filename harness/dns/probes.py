@@ -33,9 +33,9 @@ import dns.rdatatype
 
 from dnschaos.adapters.dnsserve.dataplane import flatten
 from dnschaos.adapters.route53.models import RRSet
+from dnschaos.dns.names import ProbeName
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
-from dnschaos.workloads.incident2025.plan import Endpoint
 
 VIEWS: Final = ("authoritative", "cached")
 TIMEOUT: Final = "TIMEOUT"  # rcode recorded when no answer came back in time
@@ -89,7 +89,7 @@ class Probe:
         actor: str,
         view: str,
         server: tuple[str, int],
-        endpoints: Sequence[Endpoint],
+        endpoints: Sequence[ProbeName],
         *,
         clock: Clock,
         history: History,
@@ -120,7 +120,7 @@ class Probe:
                     self.query(ep, rtype)
             self.clock.sleep(self.interval)
 
-    def query(self, ep: Endpoint, rtype: str) -> dict[str, Any]:
+    def query(self, ep: ProbeName, rtype: str) -> dict[str, Any]:
         name = ep.fqdn
         if self.scheduler is not None:
             self.scheduler.yield_point(f"dns {self.view} {rtype} {name}")

@@ -28,12 +28,13 @@ from dnschaos.adapters.aws.target import MOTO_LOCK, AwsTarget
 from dnschaos.adapters.dnsserve.dataplane import DataPlane
 from dnschaos.adapters.dnsserve.embedded import EmbeddedResponder
 from dnschaos.adapters.route53.models import RRSet
+from dnschaos.dns.names import ProbeName
 from dnschaos.dns.probes import ClientView, Probe, Propagator
 from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.streams import RunStreams
-from dnschaos.workloads.incident2025.world import World
+from dnschaos.world.run import RunWorld
 
 SERVERS: Final = ("embedded", "bind9", "knot")
 RESOLVERS: Final = ("none", "unbound")
@@ -49,6 +50,7 @@ class DnsConfig:
     negative_ttl: int = 60  # the zones' SOA TTL and MINIMUM: how long NODATA is cached
     serve_expired: bool = False  # unbound: answer from expired cache entries
     push_interval: float = 1.0  # seconds between the propagator's looks at the data plane
+    probes: tuple[ProbeName, ...] = ()  # names the probes ask for, beyond the workloads'
 
     def validate(self, clock: str, target: str = "moto") -> None:
         if self.server not in SERVERS:
@@ -78,7 +80,7 @@ class DnsStack:
         self,
         config: DnsConfig,
         aws: AwsTarget,
-        world: World,
+        world: RunWorld,
         *,
         clock: Clock,
         history: History,
@@ -99,8 +101,12 @@ class DnsStack:
     # ------------------------------------------------------------------ set-up
 
     def origins(self) -> dict[str, str]:
-        """Zone origin -> hosted zone id."""
-        return {ep.fqdn: self.world.zone_ids[ep.name] for ep in self.world.endpoints}
+        """Zone origin -> hosted zone id: every hosted zone of the run is served."""
+        return dict(self.world.zones)
+
+    def names(self) -> list[ProbeName]:
+        """What the probes ask for: the workloads' names, then the scenario's own."""
+        return [*self.world.probes, *self.config.probes]
 
     def _reader(self, zone_id: str) -> Callable[[], Sequence[RRSet]]:
         strict = self.aws.strict_route53()
@@ -233,7 +239,7 @@ def probe(view: str) -> Callable[[Any], None]:
             ctx.name,
             view,
             (server.host, server.port),
-            stack.world.endpoints,
+            stack.names(),
             clock=stack.clock,
             history=stack.history,
             interval=stack.config.probe_interval,

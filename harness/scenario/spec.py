@@ -24,13 +24,12 @@ from typing import Any, Final
 
 from dnschaos.errors import UsageError
 from dnschaos.sim.scheduler import Limits
-from dnschaos.workloads.incident2025.enactor import EnactorConfig
-from dnschaos.workloads.incident2025.plan import Endpoint
+from dnschaos.workload import Part
+from dnschaos.world.config import WorldSpec
 
 CLOCKS: Final = ("sim", "real")
 RUN_STRATEGIES: Final = ("random", "pct", "delay", "dfs")
 DEFAULT_SEED: Final = 7  # the seed of a run whose scenario names none
-SCRIPTED: Final = "incident-2025-scripted"
 
 
 @dataclass(frozen=True)
@@ -43,21 +42,6 @@ class CallLatency:
 
     def applies(self, service: str) -> bool:
         return self.service is None or self.service == service
-
-
-# The enactor of a scenario that does not say otherwise ([enactors] in a file). Its
-# numbers differ from EnactorConfig's own (which the scripted incident uses): a
-# scenario's enactors take shorter locks and back off less, so races show up in
-# minutes of virtual time.
-SCENARIO_ENACTOR: Final = EnactorConfig(
-    endpoints=(),
-    lock_ttl=30.0,
-    lock_attempts=40,
-    backoff_base=2.0,
-    backoff_max=15.0,
-    cleanup_window=5,
-    poll_interval=5.0,
-)
 
 
 def default_limits(duration: float) -> Limits:
@@ -73,57 +57,54 @@ def default_limits(duration: float) -> Limits:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A world and its actors, as a scenario file describes them (see ``dnschaos.scenario.load``)."""
+    """A world and its actors, as a scenario file describes them (see ``dnschaos.scenario``):
+    the core's parts (the described world, DNS, faults, limits) and the workloads switched
+    on, each with its own config (:class:`dnschaos.workload.Part`)."""
 
     name: str
-    endpoints: tuple[Endpoint, ...]
-    fleet_size: int = 3
-    enactors: tuple[str, ...] = ("enactor-a", "enactor-b", "enactor-c")
-    planner_interval: float = 15.0
-    enactor: EnactorConfig = SCENARIO_ENACTOR
-    latency: CallLatency = CallLatency()
-    actor_latency: dict[str, CallLatency] = field(default_factory=dict)
-    propagation_delay: float = 0.0
-    duration: float = 360.0  # virtual seconds the actors keep working
-    progress_bound: float = 180.0
-    faults: tuple[Any, ...] = ()  # dnschaos.faults.kinds.Fault instances
-    source: str | None = None  # the scenario file, when it came from a path
-    cli_faults: tuple[str, ...] = ()  # faults added with --fault
-    limits: Limits = field(default_factory=lambda: default_limits(360.0))
-    aws_accounts: tuple[str, ...] = ()  # [aws] accounts: the allow-list of --target aws
     description: str = ""
-    dns: Any = None  # dnschaos.dns.stack.DnsConfig: probes and a DNS server; None: no DNS side
-    operator: Any = None  # dnschaos.workloads.incident2025.operator.OperatorConfig; None: nobody repairs by hand
-    stop_at_first_violation: bool = True
+    duration: float = 360.0  # virtual seconds the actors keep working
+    seed: int | None = None  # the seed the scenario is meant to run with
+    latency: CallLatency = CallLatency()
+    propagation_delay: float = 0.0
+    limits: Limits = field(default_factory=lambda: default_limits(360.0))
+    faults: tuple[Any, ...] = ()  # dnschaos.faults.kinds.Fault instances
     fuzz_faults: tuple[dict[str, Any], ...] = ()  # fault templates of the fuzzer's fault space
     fuzz_max_faults: int = 0
-    planner: str = "default"  # a registered planner or module:Class
-    cascade: Any = None  # dnschaos.workloads.incident2025.downstream.model.CascadeConfig
-    seed: int | None = None  # the seed the scenario is meant to run with
-    byo: Any = None  # dnschaos.world.config.ByoWorld: the user's world, actors and invariants
-    max_plans: int | None = None  # the planner stops after writing this many plans
+    source: str | None = None  # the scenario file, when it came from a path
+    cli_faults: tuple[str, ...] = ()  # faults added with --fault
+    aws_accounts: tuple[str, ...] = ()  # [aws] accounts: the allow-list of --target aws
+    dns: Any = None  # dnschaos.dns.stack.DnsConfig: probes and a DNS server; None: no DNS side
+    stop_at_first_violation: bool = True
+    world: WorldSpec = field(default_factory=WorldSpec)  # the zones, tables, actors and invariants the user describes
+    workloads: tuple[Part, ...] = ()  # the workloads switched on, with their configs
 
-    def enactor_config(self, table: str) -> EnactorConfig:
-        return replace(self.enactor, endpoints=self.endpoints, table=table)
+    def config(self, workload: str) -> Any:
+        """The config of ``workload`` in this scenario, or None when it is not switched on."""
+        for part in self.workloads:
+            if part.name == workload:
+                return part.config
+        return None
+
+    def with_config(self, workload: str, config: Any) -> Scenario:
+        parts = tuple(
+            Part(p.name, config) if p.name == workload else p for p in self.workloads
+        )
+        return replace(self, workloads=parts)
 
 
-# Plans' worth of planner intervals a delay may span when the planner has no max_plans.
-DELAY_PLANS: Final = 5
+# Holds longer than this change nothing in a scenario whose workloads say nothing: the
+# longest timeout of the built-in world before workloads said their own.
+DEFAULT_DELAY_RANGE: Final = 75.0
 
 
 def delay_range(scenario: Scenario) -> float:
-    """The longest delay worth drawing for ``scenario``: the longest of its timeouts,
-    intervals and lock expiry, and of the planner's whole run of plans (``max_plans``
-    intervals, else DELAY_PLANS). Longer holds change nothing a shorter one does not:
-    every lock has expired, every plan has been written."""
-    enactor = scenario.enactor
-    plans = scenario.max_plans if scenario.max_plans is not None else DELAY_PLANS
-    return max(
-        scenario.planner_interval * plans,
-        enactor.lock_ttl,
-        enactor.poll_interval,
-        enactor.backoff_max,
-    )
+    """The longest delay worth drawing for ``scenario``: the longest any of its workloads
+    names (its timeouts, intervals, leases), else DEFAULT_DELAY_RANGE. Longer holds change
+    nothing a shorter one does not."""
+    ranges = [p.workload.delay_range(p.config) for p in scenario.workloads]
+    given = [r for r in ranges if r is not None]
+    return max(given) if given else DEFAULT_DELAY_RANGE
 
 
 def scenario_default(name: str) -> Any:
@@ -150,8 +131,8 @@ class RunSpec:
     deterministic scheduler)."""
 
     scenario: str  # a built-in scenario's name, or the path of a scenario file
-    variant: str = "legacy"  # legacy, safe, or module:Class as the user wrote it
-    planner: str | None = None  # None: the scenario's own; default, or module:Class
+    variant: str | None = None  # a workload option: legacy, safe, module:Class (None: its default)
+    planner: str | None = None  # a workload option (None: the scenario's own)
     seed: int | None = None  # None: the scenario's own seed, else DEFAULT_SEED
     strategy: str = "random"
     pct_depth: int = 3
@@ -164,7 +145,7 @@ class RunSpec:
     dns: str | None = None  # None: the scenario's [dns] as it is
     resolver: str | None = None
     faults: tuple[str, ...] = ()  # --fault texts, added to the scenario's own
-    mitigations: tuple[str, ...] = ()
+    mitigations: tuple[str, ...] = ()  # a workload option
     stop_on_violation: bool = True
     invariants: tuple[str, ...] = ()  # judge only these (empty: all)
     max_steps: int | None = None  # limits over the scenario's own
@@ -184,18 +165,11 @@ class RunSpec:
         )
 
     def validate(self) -> None:
-        """Every value in range (the scenario's name is checked when it is loaded), before anything starts: errors name the flag and the choices."""
-        from dnschaos.workloads.incident2025.variants import resolve_enactor, resolve_planner
-
+        """Every value in range before anything starts (the scenario's name is checked when
+        it is loaded, the workloads' options by the workloads): errors name the flag and
+        the choices."""
         if not isinstance(self.scenario, str) or not self.scenario:
             raise UsageError("scenario: give a built-in scenario's name or a .toml path")
-        if self.scenario == SCRIPTED:
-            raise UsageError(
-                f"{SCRIPTED} is a script, not a scenario: run it with 'dnschaos run {SCRIPTED}'"
-            )
-        resolve_enactor(self.variant)
-        if self.planner is not None:
-            resolve_planner(self.planner)
         if self.clock not in CLOCKS:
             raise UsageError(f"--clock {self.clock!r}: unknown; choose one of {', '.join(CLOCKS)}")
         if self.strategy not in RUN_STRATEGIES:
@@ -226,14 +200,6 @@ class RunSpec:
 
         if self.target != "aws":  # its enablers belong to the run, checked as it opens
             TargetSpec(self.target, endpoint_url=self.endpoint_url).validate()
-        if self.mitigations:
-            from dnschaos.workloads.incident2025.downstream.model import MITIGATIONS
-
-            unknown = sorted(set(self.mitigations) - set(MITIGATIONS))
-            if unknown:
-                raise UsageError(
-                    f"--mitigation {unknown[0]!r}: unknown; choose from {', '.join(MITIGATIONS)}"
-                )
 
     # ------------------------------------------------------------------ recording
 
@@ -325,10 +291,9 @@ class RunSpec:
 
     def command(self) -> str:
         """The command line that makes this run."""
-        if self.scenario == SCRIPTED:
-            extra = "".join(f" --{k.replace('_', '-')} {v}" for k, v in self.overrides)
-            return f"dnschaos run {SCRIPTED} --variant {_quote(self.variant)} --seed {self.seed}{extra}"
-        parts = ["dnschaos", "run", _quote(self.scenario), "--variant", _quote(self.variant)]
+        parts = ["dnschaos", "run", _quote(self.scenario)]
+        if self.variant is not None:
+            parts += ["--variant", _quote(self.variant)]
         if self.seed is not None:
             parts += ["--seed", str(self.seed)]
         parts += ["--strategy", self.strategy]

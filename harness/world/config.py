@@ -152,6 +152,12 @@ class InvariantSpec:
     args: tuple[tuple[str, Any], ...] = ()
 
     @property
+    def named(self) -> bool:
+        """It names an invariant of the scenario (``active-plan-never-deleted``), not a
+        function of the user's."""
+        return isinstance(self.function, str) and not is_ref(self.function)
+
+    @property
     def label(self) -> str:
         if self.name:
             return self.name
@@ -162,8 +168,10 @@ class InvariantSpec:
 
 
 @dataclass(frozen=True)
-class ByoWorld:
-    """Everything a ``[[actors]]`` scenario adds to a :class:`~dnschaos.scenario.spec.Scenario`."""
+class WorldSpec:
+    """The world a scenario describes for the user's own code: hosted zones and tables with
+    their first contents, the user's actors and invariants, a setup function. Empty for a
+    scenario that only runs workloads."""
 
     zones: tuple[ZoneSpec, ...] = ()
     tables: tuple[TableSpec, ...] = ()
@@ -174,11 +182,17 @@ class ByoWorld:
     modules: tuple[str, ...] = field(default=())  # the user's modules named by refs
     paths: tuple[str, ...] = ()  # put on sys.path first: the scenario file's folder
 
+    @property
+    def described(self) -> bool:
+        """Whether the scenario describes anything here (a run then provisions it, judges
+        its invariants and records its end state)."""
+        return bool(self.zones or self.tables or self.actors or self.invariants or self.setup)
+
     def actor_names(self) -> list[str]:
         return sorted(a.name for a in self.actors)
 
     def step_invariants(self) -> tuple[InvariantSpec, ...]:
-        return tuple(i for i in self.invariants if i.when == "step")
+        return tuple(i for i in self.invariants if i.when == "step" and not i.named)
 
     def check_names(self) -> list[str]:
         names = [i.label for i in self.invariants]
@@ -192,6 +206,14 @@ class ByoWorld:
         if self.no_actor_error:
             names.append(NO_ACTOR_ERROR)
         return names
+
+
+def check_actor_name(name: str) -> str | None:
+    """What is wrong with an actor's name, or None: a thread an actor starts is named
+    ``name/1``, so the name itself may not hold a slash."""
+    if not name or "/" in name:
+        return "a non-empty name without '/'"
+    return None
 
 
 def is_ref(text: str) -> bool:
@@ -261,10 +283,10 @@ def module_of(ref: Ref) -> str | None:
 __all__ = [
     "NO_ACTOR_ERROR",
     "ActorSpec",
-    "ByoWorld",
     "InvariantSpec",
     "RecordSpec",
     "TableSpec",
+    "WorldSpec",
     "ZoneSpec",
     "is_ref",
     "load_ref",

@@ -23,8 +23,8 @@ from dnschaos.sim.clock import Clock
 
 if TYPE_CHECKING:
     from dnschaos.sim.driver import Driver
-    from dnschaos.workloads.incident2025.world import World
-    from dnschaos.world.observer import JudgingObserver
+    from dnschaos.world.observer import Observer
+    from dnschaos.world.run import RunWorld
 
 
 @dataclass
@@ -34,18 +34,18 @@ class RunParts:
     ``injector`` that applies it to clients and ``dns_faults`` that applies it to
     queries; ``shared`` a dict for actors of one system to leave each other things in."""
 
-    world: World
+    world: RunWorld
     history: History
     clock: Clock  # the run's own clock (an actor's may be skewed by a fault)
     driver: Driver
-    observer: JudgingObserver
+    observer: Observer
     zones: dict[str, str]  # zone name (with the dot) -> hosted zone id
     dns: Any = None  # dnschaos.dns.stack.DnsStack
     faults: Any = None  # dnschaos.faults.state.FaultState
     injector: Any = None  # dnschaos.faults.inject.Injector
     dns_faults: Any = None  # dnschaos.faults.dns.DnsInjector
     # The holder a lock-contention fault puts on an endpoint's lock, made from the
-    # nemesis's Route 53 client: it speaks the built-in automation's lock protocol.
+    # nemesis's Route 53 client: it speaks the lock protocol of a workload that has one.
     lock_phantom: Callable[[Any], Any] | None = None
     duration: float = 0.0  # the scenario's working period: the nemesis acts within it
     shared: dict[str, Any] = field(default_factory=dict)
@@ -108,8 +108,20 @@ class ActorContext:
         return self.parts.history
 
     @property
-    def world(self) -> World:
+    def world(self) -> RunWorld:
+        """The run's world: its hosted zones (``zones``), tables and target."""
         return self.parts.world
+
+    def workload(self, name: str) -> Any:
+        """What workload ``name`` provisioned for this run (its own world object)."""
+        found = self.parts.world.workloads.get(name)
+        if found is None:
+            from dnschaos.errors import UsageError
+
+            raise UsageError(
+                f"actor {self.name}: this run has no {name} workload, whose world it needs"
+            )
+        return found
 
     def client(self, service: str) -> Any:
         """A boto3 client of the run's world, with this actor's identity, the scheduler's

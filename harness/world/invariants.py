@@ -22,14 +22,16 @@ Library (each returns a fresh invariant; pass the result in ``[[invariants]]`` w
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dnschaos.checkers import Violation, actor_errors
-from dnschaos.world.config import NO_ACTOR_ERROR, ByoWorld, InvariantSpec, load_ref
+from dnschaos.checkers import Stream, Violation, actor_errors
+from dnschaos.workload import Invariant
+from dnschaos.world.config import InvariantSpec, WorldSpec, is_ref, load_ref
 
 Entry = dict[str, Any]
 Check = Callable[[Iterable[Entry]], list[Violation]]
@@ -72,14 +74,35 @@ def make(spec: InvariantSpec) -> Callable[[Any], Any]:
     return fn
 
 
-def checks(world: ByoWorld) -> dict[str, Check]:
-    """Every invariant a run of ``world`` is judged by, by name (as checkers.for_scenario)."""
-    out: dict[str, Check] = {}
+def checks(world: WorldSpec, named: Callable[[str], Any]) -> dict[str, Invariant]:
+    """The invariants of the world the user describes, by name. An entry that names an
+    invariant of the scenario instead of a function (``active-plan-never-deleted``) is
+    looked up with ``named``, which refuses one the scenario cannot judge."""
+    out: dict[str, Invariant] = {}
     for spec in world.invariants:
-        out[spec.label] = _end_check(spec) if spec.when == "end" else _step_check(spec.label)
-    if world.no_actor_error:
-        out[NO_ACTOR_ERROR] = actor_errors
+        if isinstance(spec.function, str) and not is_ref(spec.function):
+            out[spec.label] = named(spec.function)
+        elif spec.when == "end":
+            out[spec.label] = Invariant(_end_check(spec), safety=False)
+        else:
+            out[spec.label] = Invariant(
+                _step_check(spec.label), stream=functools.partial(_StepStream, spec.label)
+            )
     return out
+
+
+class _StepStream(Stream):
+    """A step invariant's violations as the observer records them, one entry at a time (an
+    invariant that raised is left to the final judging, which reports it as unknown)."""
+
+    def __init__(self, label: str) -> None:
+        self.name = label
+
+    def feed(self, e: Entry) -> list[Violation]:
+        if e["kind"] == "violation" and e["invariant"] == self.name:
+            names = e.get("read") or ["-"]
+            return [Violation(self.name, names[0], e["t"], e["detail"], e["seq"])]
+        return []
 
 
 def _step_check(label: str) -> Check:

@@ -9,52 +9,102 @@ raised becomes a history entry, which the checkers of
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
+from dnschaos.adapters.route53.models import RRSet, StrictRoute53, rrset_from_api
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
-from dnschaos.workloads.incident2025.world import Observer, World
 from dnschaos.world.binding import harness_scope
 from dnschaos.world.invariants import outcome
 from dnschaos.world.view import View, encode, plain
 
 
-class JudgingObserver(Observer):
-    """The observer of every run: it records what Route 53 holds for the built-in
-    endpoints and, for a world the user describes, runs the step invariants after
-    every step that changed something. What it judges (violations, actor errors,
-    invariants that raised) is what the early stop looks at."""
+class Watcher(Protocol):
+    """What a workload hands the observer: it looks at its part of the world after every
+    step and returns the history entries it recorded (those the safety streams read)."""
+
+    def observe(self, changes: Callable[[Iterable[str]], int]) -> list[dict[str, Any]]:
+        """``changes(zone_ids)``: how many change batches those zones have taken so far."""
+        ...
+
+
+class Observer:
+    """The observer of every run. After every step that changed something it asks each
+    workload's watchers what their part of the world holds now and, for a world the user
+    described, runs the step invariants on a read-only view. What it records and judges
+    (watchers' observations, violations, actor errors, invariants that raised) is what the
+    safety streams read as the run goes (:meth:`take_new`)."""
 
     def __init__(
         self,
-        source: Any,
+        source: StrictRoute53 | Callable[[str], list[RRSet]],
         aws: Any,
-        world: World,
         history: History,
         clock: Clock,
         *,
-        zone_ids: dict[str, str] | None = None,
+        zone_ids: dict[str, str],
+        described: bool = False,
         invariants: list[tuple[str, Callable[[Any], Any]]] | None = None,
         tables: list[str] | None = None,
     ) -> None:
-        super().__init__(source, world, history, clock)
+        # In-process, the strict layer is read directly and its change log says when
+        # to look; against a server, records are listed through the API after every
+        # change batch the actors' clients complete (``note_change``).
+        self.strict = source if isinstance(source, StrictRoute53) else None
+        self.records = source.records if isinstance(source, StrictRoute53) else source
         self.aws = aws
-        self.described = zone_ids is not None  # a world the user described
-        self.zone_ids = zone_ids or {}
+        self.history = history
+        self.clock = clock
+        self.described = described  # a world the user described: settled, judged, recorded
+        self.zone_ids = zone_ids  # every hosted zone of the run, by name
         self.invariants = invariants or []
         self.tables = tables or []
+        self.watchers: list[Watcher] = []
+        self.streaming = False  # someone drains take_new()
+        self._new: list[dict[str, Any]] = []  # since the last take_new()
+        self._noted = 0
         self._failing: set[str] = set()
         self._looked = 0
-        self._judged: list[dict[str, Any]] = []
+        self.lock = threading.RLock()
 
-    def entries(self) -> list[dict[str, Any]]:
-        """What the checkers judged as the run goes read: a described world's judged
-        entries, else the observe entries kept."""
-        if not self.described:
-            return super().entries()
+    def note_change(self) -> None:
+        self._noted += 1
+
+    def changes(self, zone_ids: Iterable[str]) -> int:
+        """How many change batches the zones have taken so far (through the API: how many
+        the actors' clients completed), so a watcher looks only when something changed."""
+        if self.strict is not None:
+            return sum(len(self.strict.change_log(z)) for z in zone_ids)
+        return self._noted
+
+    def take_new(self) -> list[dict[str, Any]]:
+        """The entries recorded since the last call (what the safety streams are fed)."""
         with self.lock:
-            return list(self._judged)
+            out, self._new = self._new, []
+            return out
+
+    def note(self, entry: dict[str, Any]) -> None:
+        """An entry the invariants judge (an actor's error), recorded elsewhere."""
+        with self.lock:
+            if self.streaming:
+                self._new.append(entry)
+
+    def observe(self) -> None:
+        with self.lock:
+            for watcher in self.watchers:
+                for entry in watcher.observe(self.changes):
+                    if self.streaming:
+                        self._new.append(entry)
+            if not self.invariants:
+                return
+            fresh = itertools.islice(self.history, self._looked, None)
+            changed = any(e["kind"] != "choice" for e in fresh)
+            self._looked = len(self.history)
+            if changed:
+                self._judge(self.clock.now(), None)
+            self._looked = len(self.history)
 
     def scan(self, table: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer
@@ -70,22 +120,6 @@ class JudgingObserver(Observer):
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return sorted(out, key=lambda item: repr(sorted(item.items())))
-
-    def note(self, entry: dict[str, Any]) -> None:
-        with self.lock:
-            self._judged.append(entry)
-
-    def observe(self) -> None:
-        super().observe()
-        if not self.invariants:
-            return
-        with self.lock:
-            fresh = itertools.islice(self.history, self._looked, None)
-            changed = any(e["kind"] != "choice" for e in fresh)
-            self._looked = len(self.history)
-            if changed:
-                self._judge(self.clock.now(), None)
-            self._looked = len(self.history)
 
     def settled_at(self) -> float:
         """When every change made so far is INSYNC (DNS serves it)."""
@@ -149,4 +183,18 @@ class JudgingObserver(Observer):
         return {"zones": zones, "served": served, "tables": {t: self.scan(t) for t in self.tables}}
 
 
-__all__ = ["JudgingObserver"]
+def api_records(route53: Any) -> Callable[[str], list[RRSet]]:
+    """Read a zone's records through the control API (for targets the harness cannot see into)."""
+
+    def read(zone_id: str) -> list[RRSet]:
+        out: list[RRSet] = []
+        for page in route53.get_paginator("list_resource_record_sets").paginate(
+            HostedZoneId=zone_id
+        ):
+            out.extend(rrset_from_api(r) for r in page["ResourceRecordSets"])
+        return out
+
+    return read
+
+
+__all__ = ["Observer", "Watcher", "api_records"]

@@ -11,7 +11,7 @@ from typing import Any
 from dnschaos.adapters.route53.models import AliasTarget, RRSet, normalize_name
 from dnschaos.errors import UsageError
 from dnschaos.world.binding import harness_scope
-from dnschaos.world.config import ByoWorld, RecordSpec, Ref, load_ref
+from dnschaos.world.config import RecordSpec, Ref, WorldSpec, load_ref
 
 _SKIP_FRAMES = ("dnschaos", "boto3", "botocore", "moto", "threading", "concurrent")
 
@@ -42,7 +42,7 @@ class SetupClients:
         return self._aws.client(service)
 
 
-def provision(aws: Any, byo: ByoWorld) -> dict[str, str]:
+def provision(aws: Any, byo: WorldSpec) -> dict[str, str]:
     """The zones (initial records in sync from the start: they are there before the strict
     layer first looks) and the tables with their items."""
     from boto3.dynamodb.types import TypeSerializer

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dnschaos.scenario.spec import SCENARIO_ENACTOR
+from dnschaos.workload import actor_of
+from dnschaos.workloads.incident2025.config import SCENARIO_ENACTOR
 from dnschaos.workloads.incident2025.enactor import EnactorConfig
 from dnschaos.workloads.incident2025.planner import PlannerConfig
 from dnschaos.workloads.incident2025.variants import resolve_enactor, resolve_planner
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
     from dnschaos.world.context import ActorContext
 
 AUTOMATION_OFF = "automation_off"  # the shared key an operator sets (a callable)
+NAME = "incident-2025"  # the workload whose world these actors act on
 
 
+@actor_of(NAME)
 def planner(
     planner: str = "default", interval: float = 15.0, max_plans: int | None = None
 ) -> Callable[[ActorContext], None]:
@@ -32,7 +35,7 @@ def planner(
     cls = resolve_planner(planner)
 
     def run(ctx: ActorContext) -> None:
-        world = ctx.world
+        world = ctx.workload(NAME)
         instance = cls(
             ctx.name,
             dynamodb=ctx.client("dynamodb"),
@@ -51,6 +54,7 @@ def planner(
     return run
 
 
+@actor_of(NAME)
 def enactor(
     variant: str = "legacy", config: EnactorConfig | None = None
 ) -> Callable[[ActorContext], None]:
@@ -61,7 +65,7 @@ def enactor(
     cls = resolve_enactor(variant)
 
     def run(ctx: ActorContext) -> None:
-        world = ctx.world
+        world = ctx.workload(NAME)
         own = replace(config or SCENARIO_ENACTOR, endpoints=world.endpoints, table=world.table)
         instance = cls(
             ctx.name,

@@ -17,6 +17,7 @@ from typing import Any
 
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
+from dnschaos.workload import actor_of
 from dnschaos.workloads.incident2025.plan import Endpoint
 from dnschaos.workloads.incident2025.tree import (
     alias_record,
@@ -139,6 +140,7 @@ class Operator:
         )
 
 
+@actor_of("incident-2025")
 def operator(config: OperatorConfig) -> Callable[[Any], None]:
     """The operator as an actor: notices an outage (from what the probes saw, else from
     Route 53's own records), switches the DNS automation off and repairs by hand. Its
@@ -149,17 +151,18 @@ def operator(config: OperatorConfig) -> Callable[[Any], None]:
 
         parts = ctx.parts
         stack = parts.dns
+        world = ctx.workload("incident-2025")
 
         def outage(ep: Endpoint) -> float | None:
             if stack is not None:
                 began: float | None = stack.seen.outage(ep.name, stack.client_view())
                 return began
-            since = parts.observer.empty_since.get(ep.name)
+            since = world.watcher.empty_since.get(ep.name)
             return None if since is None else parts.history.start + since
 
         person = Operator(
             ctx.client("route53"),
-            parts.world.endpoints,
+            world.endpoints,
             config=config,
             clock=ctx.clock,
             history=ctx.history,

@@ -34,6 +34,7 @@ import dns.rdatatype
 
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
+from dnschaos.workload import actor_of
 from dnschaos.workloads.incident2025.downstream.model import CascadeConfig, Downstream, Instance
 
 AZS: Final = ("us-east-1a", "us-east-1b", "us-east-1c")
@@ -217,6 +218,7 @@ def watch_target_health(elbv2: Any, actor: DownstreamActor) -> None:
     elbv2.meta.events.register("after-call.elastic-load-balancing-v2.DescribeTargetHealth", rewrite)
 
 
+@actor_of("incident-2025")
 def downstream(config: CascadeConfig) -> Callable[[Any], None]:
     """The downstream models (DWFM, EC2 launches, NLB health checks) as an actor: they
     resolve the DynamoDB endpoint through the run's authoritative server. A run whose
@@ -234,7 +236,7 @@ def downstream(config: CascadeConfig) -> Callable[[Any], None]:
             clock=ctx.clock,
             history=ctx.history,
             server=(stack.authoritative.host, stack.authoritative.port),
-            name=parts.world.endpoints[0].fqdn,
+            name=ctx.workload("incident-2025").endpoints[0].fqdn,
             yield_point=parts.driver.yield_point if parts.driver.virtual else None,
         )
         ctx.end_when(lambda: None if actor.no_race is None else str(actor.no_race))

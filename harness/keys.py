@@ -1,0 +1,35 @@
+"""Keys of scenario files and flags, declared as data.
+
+The core's tables (:mod:`dnschaos.scenario.keys`), each workload's tables, and the fault
+kinds (:mod:`dnschaos.faults.registry`) declare their keys with :class:`Key`; the loader
+reads and checks them from those declarations, and the JSON Schema of scenario files is
+generated from them, so a key is declared in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of a scenario file's table, a fault or its ``match``, as a file or a flag spells it:
+    declared once, read and checked by the loader, published in the JSON Schema."""
+
+    name: str
+    type: type  # float, int or str
+    default: Any  # what an absent key means (ignored when required)
+    description: str
+    required: bool = False
+    minimum: float | None = None  # numbers: the smallest value allowed
+    maximum: float | None = None  # numbers: the largest value allowed
+    choices: tuple[str, ...] = ()  # strings: the only values allowed
+    # A shrinker may make the value smaller. Not so for the window (moving it changes
+    # when, not how much) nor for counts that pick calls (nth, every).
+    shrinks: bool = True
+    # Lists: the type of each item (``choices`` then lists the values an item may take).
+    items: Any = None  # a type: float, int, str or dict
+
+
+__all__ = ["Key"]
