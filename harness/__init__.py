@@ -27,7 +27,7 @@ _EXPORTS: Final[dict[str, str]] = {
     "RunResult": "dnschaos.runner",
     "RunSpec": "dnschaos.scenario.spec",
     "Scenario": "dnschaos.scenario.spec",
-    "load_scenario": "dnschaos.scenario.load",
+    "load_scenario": "dnschaos.scenario.resolve",
     "replay": "dnschaos.explore.replay",
     "shrink": "dnschaos.explore.shrink",
     "fuzz": "dnschaos.explore.campaign",
@@ -52,13 +52,13 @@ _EXPORTS: Final[dict[str, str]] = {
     "Verdict": "dnschaos.checkers",
     "checker": "dnschaos.checkers",
     "headline": "dnschaos.checkers",
-    "endpoint_never_empty": "dnschaos.checkers",
-    "endpoint_never_empty_client": "dnschaos.checkers",
-    "active_plan_never_deleted": "dnschaos.checkers",
-    "applied_generation_monotonic": "dnschaos.checkers",
-    "rollback_target_exists": "dnschaos.checkers",
-    "single_lock_holder": "dnschaos.checkers",
-    "progress": "dnschaos.checkers",
+    "endpoint_never_empty": "dnschaos.workloads.incident2025.invariants",
+    "endpoint_never_empty_client": "dnschaos.dns.invariants",
+    "active_plan_never_deleted": "dnschaos.workloads.incident2025.invariants",
+    "applied_generation_monotonic": "dnschaos.workloads.incident2025.invariants",
+    "rollback_target_exists": "dnschaos.workloads.incident2025.invariants",
+    "single_lock_holder": "dnschaos.workloads.incident2025.invariants",
+    "progress": "dnschaos.workloads.incident2025.invariants",
     # time
     "Clock": "dnschaos.sim.clock",
     # errors
@@ -147,19 +147,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from dnschaos.checkers import (
-        Verdict,
-        Violation,
-        active_plan_never_deleted,
-        applied_generation_monotonic,
-        checker,
-        endpoint_never_empty,
-        endpoint_never_empty_client,
-        headline,
-        progress,
-        rollback_target_exists,
-        single_lock_holder,
-    )
+    from dnschaos.checkers import Verdict, Violation, checker, headline
+    from dnschaos.dns.invariants import endpoint_never_empty_client
     from dnschaos.errors import DnsChaosError, HarnessError, ReplayDivergenceError, UsageError
     from dnschaos.explore.campaign import fuzz, open_campaign
     from dnschaos.explore.replay import replay
@@ -178,11 +167,20 @@ if TYPE_CHECKING:
         Pause,
     )
     from dnschaos.runner import RunResult, run
-    from dnschaos.scenario.load import ScenarioError, load_scenario
+    from dnschaos.scenario.load import ScenarioError
+    from dnschaos.scenario.resolve import load_scenario
     from dnschaos.scenario.spec import RunSpec, Scenario
     from dnschaos.sim.clock import Clock
     from dnschaos.simulation import Simulation
     from dnschaos.workloads.incident2025.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
+    from dnschaos.workloads.incident2025.invariants import (
+        active_plan_never_deleted,
+        applied_generation_monotonic,
+        endpoint_never_empty,
+        progress,
+        rollback_target_exists,
+        single_lock_holder,
+    )
     from dnschaos.workloads.incident2025.planner import Planner, PlannerConfig
     from dnschaos.workloads.incident2025.variants import EnactorProtocol, PlannerProtocol
     from dnschaos.world.context import ActorContext

@@ -96,9 +96,7 @@ def assemble(
         from dnschaos.world.provision import provision
 
         if aws.spec.kind != "moto":
-            raise UsageError(
-                "a scenario of your own world runs on in-process moto (--target moto)"
-            )
+            raise UsageError("a scenario of your own world runs on in-process moto (--target moto)")
         for path in own.paths:  # a scenario file's modules may sit beside it
             if path not in sys.path:
                 sys.path.insert(0, path)
@@ -394,9 +392,7 @@ def _observer(
         clock,
         zone_ids=run.zones,
         described=own.described,
-        invariants=[
-            (spec.label, make(spec)) for spec in own.step_invariants()
-        ],
+        invariants=[(spec.label, make(spec)) for spec in own.step_invariants()],
         tables=[t.name for t in own.tables],
     )
     observer.watchers = list(run.watchers)

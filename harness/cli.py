@@ -20,7 +20,7 @@ from typing import Any, Final
 
 from dnschaos._version import __version__
 from dnschaos.errors import DnsChaosError, ReplayDivergenceError, UsageError
-from dnschaos.scenario.spec import SCRIPTED, RunSpec
+from dnschaos.scenario.spec import RunSpec
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
@@ -47,9 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     from dnschaos.dns.stack import RESOLVERS, SERVERS
     from dnschaos.scenario.load import builtin_names
     from dnschaos.scenario.spec import CLOCKS, RUN_STRATEGIES
-    from dnschaos.workloads.incident2025.downstream.model import MITIGATIONS
 
-    scenarios = ", ".join([*builtin_names(), SCRIPTED]) + ", or a path to a .toml file"
+    scenarios = ", ".join(builtin_names()) + ", a path to a .toml file, or module:function"
     p = argparse.ArgumentParser(
         prog="dnschaos",
         description="Chaos injection for DNS automation against Route 53 semantics.",
@@ -67,13 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("scenario", help=f"scenario name: {scenarios}")
     what.add_argument(
         "--variant",
-        default="legacy",
-        help="enactor: legacy, safe, or module:Class (default legacy)",
+        help="a workload option: incident-2025's enactors, legacy, safe or your own "
+        "module:Class (default legacy)",
     )
     what.add_argument(
         "--planner",
         metavar="PLANNER",
-        help="the planner: default, or your own as module:Class",
+        help="a workload option: incident-2025's planner, default or your own module:Class",
     )
     what.add_argument(
         "--set",
@@ -102,9 +101,6 @@ def _parser() -> argparse.ArgumentParser:
         "(start one with: python -m dnschaos.adapters.aws.moto_server)",
     )
     aws_commands.add_flags(run)
-    # Kept for the scripted story:
-    what.add_argument("--behind", type=int, default=45, help=f"{SCRIPTED}: plans C falls behind")
-    what.add_argument("--cleanup-window", type=int, default=10, help=f"{SCRIPTED}: trees kept")
 
     sched = run.add_argument_group("scheduling")
     sched.add_argument(
@@ -179,9 +175,9 @@ def _parser() -> argparse.ArgumentParser:
         "--mitigation",
         action="append",
         default=[],
-        choices=_Listed(MITIGATIONS),
         metavar="NAME",
-        help=f"cascade scenarios: switch a mitigation on ({', '.join(MITIGATIONS)}); repeatable",
+        help="a workload option: switch a mitigation on (incident-2025's cascade: "
+        "velocity-control, dwfm-recovery, propagation-throttle); repeatable",
     )
     faults.add_argument(
         "--compare-mitigations",
@@ -219,7 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     what = fz.add_argument_group("what to run")
     what.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {scenarios}")
-    what.add_argument("--variant", default="legacy", help="legacy, safe or module:Class")
+    what.add_argument("--variant", help="a workload option: legacy, safe or module:Class")
     what.add_argument(
         "--planner", metavar="PLANNER", help="the planner: default, or your own as module:Class"
     )
@@ -347,7 +343,7 @@ def _parser() -> argparse.ArgumentParser:
         "violation; 1: a violation; 3: the budget ran out first.",
     )
     ex.add_argument("scenario", help=f"scenario name: {scenarios}")
-    ex.add_argument("--variant", default="legacy", help="enactor: legacy, safe, or module:Class")
+    ex.add_argument("--variant", help="a workload option: legacy, safe or module:Class")
     ex.add_argument("--bound", type=int, default=2, help="at most K delays a schedule (default 2)")
     ex.add_argument(
         "--invariant",
@@ -521,7 +517,8 @@ def _overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
 
 def _spec(args: argparse.Namespace) -> RunSpec:
     """The run the flags describe, resolved: every value checked before anything starts."""
-    from dnschaos.scenario.load import resolve
+    from dnschaos.scenario.resolve import build, resolve
+    from dnschaos.workload import options_taken
 
     if args.runs < 1:
         raise UsageError(f"--runs {args.runs}: must be at least 1")
@@ -561,27 +558,23 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         from dnschaos.adapters.aws.moto_server import check_reachable
 
         check_reachable(spec.endpoint_url)
-    if args.compare_mitigations:
-        from dnschaos.scenario.load import build
-
-        if build(spec).cascade is None:
-            raise UsageError(
-                f"--compare-mitigations: {args.scenario} has no [cascade]; use cascade-2025"
-            )
+    if args.compare_mitigations and "mitigations" not in options_taken(build(spec)):
+        raise UsageError(
+            f"--compare-mitigations: no workload of {args.scenario} takes mitigations; use "
+            "cascade-2025"
+        )
     return spec
 
 
 def _inapplicable(args: argparse.Namespace) -> None:
     """Refuse flags that only apply to another scenario or mode: they would be ignored."""
     given = [
-        (args.behind != 45 or args.cleanup_window != 10) and args.scenario != SCRIPTED,
         args.time_scale != 1.0 and args.clock != "real",
         args.pct_depth != 3 and args.strategy != "pct",
         args.dfs_bound != 12 and args.strategy != "dfs",
         args.history_wall and not args.history,
     ]
     flags = [
-        ("--behind/--cleanup-window", f"apply to {SCRIPTED} only"),
         ("--time-scale", "applies to --clock real only"),
         ("--pct-depth", "applies to --strategy pct only"),
         ("--dfs-bound", "applies to --strategy dfs only"),
@@ -596,8 +589,6 @@ def _run(args: argparse.Namespace) -> int:
     _check_writable("--json", args.json)
     _check_writable("--history", args.history)
     _inapplicable(args)
-    if args.scenario == SCRIPTED:
-        return _run_scripted(args)
     from dnschaos.aws_commands import check_inapplicable
     from dnschaos.explore.search import seeds, systematic
 
@@ -632,8 +623,7 @@ def _run(args: argparse.Namespace) -> int:
     _print_result(result, quiet=args.quiet)
     payload = result.to_json()
     if args.compare_mitigations:
-        from dnschaos.workloads.incident2025.downstream.compare import lines
-        from dnschaos.workloads.incident2025.mitigations import compare
+        from dnschaos import workload
 
         with _status("comparing mitigations", live=not args.quiet) as comparing:
 
@@ -644,15 +634,19 @@ def _run(args: argparse.Namespace) -> int:
                 else:
                     comparing.show(text)
 
-            rows = compare(
-                result.spec,
-                result.cascade,
-                workers=args.workers,
-                progress=compared if comparing.live else None,
-            )
-        for line in lines(rows):
-            print(line)
-        payload["mitigation_comparison"] = rows
+            found = [
+                workload.load(name).compare(
+                    result.spec,
+                    recorded,
+                    workers=args.workers,
+                    progress=compared if comparing.live else None,
+                )
+                for name, recorded in result.workloads.items()
+            ]
+        for lines, rows in filter(None, found):
+            for line in lines:
+                print(line)
+            payload["mitigation_comparison"] = rows
     if args.json:
         _write_json(args.json, payload)
     if args.history:
@@ -685,9 +679,7 @@ def _status(title: str, *, live: bool, total: int | None = None) -> Any:
 def _print_result(result: Any, *, quiet: bool) -> None:
     from dnschaos.story import tell
 
-    first = next(iter(result.history), None)
-    own = first is not None and first["kind"] == "world"  # a run of the user's own actors
-    variant = "" if own else f" · variant {result.variant}"
+    variant = f" · variant {result.variant}" if result.variant else ""
     head = (
         f"{result.scenario}{variant} · seed {result.seed} · "
         f"strategy {result.strategy} · clock {result.clock}"
@@ -717,8 +709,9 @@ def _print_result(result: Any, *, quiet: bool) -> None:
         )
     if not quiet and result.dns:
         _print_dns(result.dns)
-    if not quiet and result.cascade:
-        _print_cascade(result.cascade)
+    if not quiet:
+        for line in _workload_lines(result):
+            print(line)
     if not quiet:
         print(
             f"steps {result.steps} · virtual {result.virtual_seconds:.0f}s · "
@@ -736,35 +729,14 @@ def _print_dns(dns: dict[str, Any]) -> None:
         print(f"  {line}")
 
 
-def _print_cascade(cascade: dict[str, Any]) -> None:
-    mitigations = ", ".join(cascade["mitigations"]) or "none (as in 2025)"
-    print(
-        f"the cascade (mitigations: {mitigations}), minutes since the run began "
-        "(the race fires in its first minute) vs INCIDENT.md's minutes after 11:48 PM:"
-    )
-    for name, row in cascade["phases"].items():
-        ref = row["reference_minutes"]
-        if row["minutes"] is None:
-            got = "did not happen" if name != "recovery" else "not reached"
-            print(f"  {name:22} {got:>22}   2025: {ref[0]:.0f}-{ref[1]:.0f}")
-        else:
-            a, b = row["minutes"]
-            print(
-                f"  {name:22} {a:8.0f}-{b:<8.0f} ({b - a:4.0f})   2025: {ref[0]:.0f}-{ref[1]:.0f} "
-                f"({ref[1] - ref[0]:.0f}); ratio {row['ratio']:.2f}"
-            )
-    m = cascade.get("measures") or {}
-    if m:
-        print(
-            f"  NLB capacity removed {m['nlb_capacity_removed_az_minutes']:.0f} AZ-minutes; "
-            f"{m['leases_lost_again']:.0f} leases lost again; "
-            f"{m['launches_refused']:.0f} launches refused; peak DWFM backlog "
-            f"{m['peak_dwfm_backlog']:.0f}; peak propagation queue {m['peak_propagation_queue']:.0f}"
-        )
-    if cascade["phases"].get("dynamodb-unreachable", {}).get("minutes") is None:
-        print(
-            "  the race did not empty the endpoint with this seed: no cascade (try another --seed)"
-        )
+def _workload_lines(result: Any) -> list[str]:
+    """What each workload recorded of the run, as it tells it."""
+    from dnschaos import workload
+
+    out: list[str] = []
+    for name, recorded in result.workloads.items():
+        out += workload.load(name).summary(recorded)
+    return out
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -868,7 +840,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         parse_budget,
         shrink_groups,
     )
-    from dnschaos.scenario.load import build, resolve
+    from dnschaos.scenario.resolve import build, resolve
 
     _check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
@@ -1092,57 +1064,6 @@ def _shrink(args: argparse.Namespace) -> int:
         print(f"  fault: {text}")
     print(f"written to {output}; replay with: dnschaos replay {output}")
     return EXIT_VIOLATION
-
-
-def _run_scripted(args: argparse.Namespace) -> int:
-    from dnschaos.workloads.incident2025.scripted import run_incident
-
-    if args.cleanup_window < 1:
-        raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")
-    if args.dns or args.resolver:
-        raise UsageError(
-            f"--dns/--resolver: {SCRIPTED} has no DNS side; use incident-2025-dns "
-            "(the race as clients see it)"
-        )
-    progress = None if args.quiet else (lambda msg: print(f"  .. {msg}", file=sys.stderr))
-    result = run_incident(
-        args.variant,
-        seed=7 if args.seed is None else args.seed,
-        behind=args.behind,
-        cleanup_window=args.cleanup_window,
-        progress=progress,
-    )
-    if not args.quiet:
-        print(f"{SCRIPTED}, variant {result.variant}, seed {result.seed}")
-        print("story:")
-        for line in result.story:
-            print(f"  {line}")
-        print("end state:")
-        for name, state in result.final.items():
-            addrs = ", ".join(f"{t}: {len(a)} addresses" for t, a in state["addresses"].items())
-            active = state["active_generation"]
-            print(f"  {name}: root -> plan {active} ({addrs}); newest plan {result.newest_plan}")
-    if result.violations:
-        print(f"VIOLATION ({len(result.violations)}):")
-        for v in result.violations:
-            print(f"  [{v.invariant}] {v.endpoint}: {v.detail}")
-    else:
-        print(f"PASS: every endpoint answers and serves plan {result.newest_plan}")
-    if args.json or args.history:
-        _write_scripted(args, result)
-    return EXIT_VIOLATION if result.violations else EXIT_OK
-
-
-def _write_scripted(args: argparse.Namespace, result: Any) -> None:
-    """The scripted run's result in the same schema as any other run."""
-    from dnschaos.workloads.incident2025.scripted import as_run_result
-
-    run = as_run_result(result, behind=args.behind, cleanup_window=args.cleanup_window)
-    payload = {**run.to_json(), "final": result.final, "story": result.story}
-    if args.json:
-        _write_json(args.json, payload)
-    if args.history:
-        result.history.write(args.history, wall=args.history_wall)
 
 
 if __name__ == "__main__":

@@ -263,9 +263,7 @@ def _result(
     entries = history  # read back from its file by each checker: never all in memory
     graceful = sim.stop in (Stop.FINISHED, Stop.CONDITION)
     # A run cut short is judged on safety only: liveness needs the whole working period.
-    chosen = {
-        n: inv.check for n, inv in judged.items() if sim.stop == Stop.FINISHED or inv.safety
-    }
+    chosen = {n: inv.check for n, inv in judged.items() if sim.stop == Stop.FINISHED or inv.safety}
     verdicts = checkers.judge(entries, chosen)
     violations = [v for verdict in verdicts for v in verdict.violations]
     verdict = checkers.overall(verdicts)

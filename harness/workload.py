@@ -29,7 +29,7 @@ from dnschaos.errors import UsageError
 
 if TYPE_CHECKING:
     from dnschaos.checkers import Check, Stream, Violation
-    from dnschaos.faults.registry import Key
+    from dnschaos.keys import Key
     from dnschaos.scenario.spec import RunSpec, Scenario
     from dnschaos.story import StoryLine
     from dnschaos.world.config import ActorSpec
@@ -113,6 +113,14 @@ class Workload:
     def check(self, config: Any, scenario: Scenario, source: str) -> None:
         """Refuse a scenario whose parts do not fit together (exit 2)."""
 
+    def scoped(
+        self, config: Any, faults: tuple[Any, ...], rename: Callable[[str], str]
+    ) -> tuple[Any, tuple[Any, ...]]:
+        """Its config (and the faults that name its resources) with every name it makes in an
+        AWS account passed through ``rename``: on a real account everything a run makes is
+        named under the run's id."""
+        return config, faults
+
     def services(self, config: Any) -> tuple[str, ...]:
         """AWS services its actors call beyond Route 53 and DynamoDB (boto3's names): a
         fault may match them."""
@@ -150,9 +158,24 @@ class Workload:
     def checker_names(self) -> list[str]:
         return []
 
-    def result(self, config: Any, scenario: Scenario, history: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    def result(
+        self, config: Any, scenario: Scenario, history: Iterable[dict[str, Any]]
+    ) -> dict[str, Any]:
         """What the result records beside the verdict (measures, phases), by key."""
         return {}
+
+    def compare(
+        self,
+        spec: RunSpec,
+        recorded: Mapping[str, Any],
+        *,
+        workers: int,
+        progress: Callable[[str], None] | None,
+    ) -> tuple[list[str], Any] | None:
+        """``run --compare-mitigations``: the run of ``spec`` (what it recorded) beside the
+        same run with each of its mitigations, as lines to print and rows to store; None
+        when it has nothing to compare."""
+        return None
 
     # ------------------------------------------------------------------ explaining
 
@@ -161,7 +184,9 @@ class Workload:
         invariant is 0, an unranked one comes after every ranked one)."""
         return {}
 
-    def tell(self, history: Sequence[dict[str, Any]], violation: Violation) -> list[StoryLine] | None:
+    def tell(
+        self, history: Sequence[dict[str, Any]], violation: Violation
+    ) -> list[StoryLine] | None:
         """The story of one of its invariants' violations, or None to let the core tell it."""
         return None
 
@@ -246,4 +271,15 @@ def options_taken(scenario: Any) -> set[str]:
     return {o for p in parts_of(scenario) for o in p.workload.options}
 
 
-__all__ = ["GROUP", "NEEDS", "Invariant", "Lane", "Part", "Workload", "actor_of", "installed", "load", "ranks"]
+__all__ = [
+    "GROUP",
+    "NEEDS",
+    "Invariant",
+    "Lane",
+    "Part",
+    "Workload",
+    "actor_of",
+    "installed",
+    "load",
+    "ranks",
+]

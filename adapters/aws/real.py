@@ -839,7 +839,7 @@ def scope_run(target: Any, scenario: Any, spec: Any) -> tuple[Any, Any]:
             "--target aws runs on the wall clock: add --clock real (a real account has no "
             "virtual time); --time-scale shortens the scenario's own waits, never AWS's"
         )
-    if scenario.byo is not None:
+    if scenario.world.described:
         raise UsageError(
             "--target aws: runs of your own [actors] are not supported on a real account yet; "
             "rehearse them with --target moto-server"
@@ -852,13 +852,16 @@ def scope_run(target: Any, scenario: Any, spec: Any) -> tuple[Any, Any]:
     options: RealAwsOptions = target.real or RealAwsOptions()
     run_id = options.run_id or new_run_id()
     options = replace(options, run_id=run_id, accounts=(*options.accounts, *scenario.aws_accounts))
-    renamed = {ep.name: scoped_name(ep.name, run_id) for ep in scenario.endpoints}
-    endpoints = tuple(replace(ep, name=renamed[ep.name]) for ep in scenario.endpoints)
-    faults = tuple(
-        replace(f, endpoint=renamed[f.endpoint]) if getattr(f, "endpoint", None) in renamed else f
-        for f in scenario.faults
-    )
-    return replace(target, real=options), replace(scenario, endpoints=endpoints, faults=faults)
+    # Every name a workload makes in the account lies under the run id: cleanup can prove
+    # what is the run's own.
+    faults = scenario.faults
+    parts = []
+    for part in scenario.workloads:
+        config, faults = part.workload.scoped(
+            part.config, faults, lambda name: scoped_name(name, run_id)
+        )
+        parts.append(replace(part, config=config))
+    return replace(target, real=options), replace(scenario, workloads=tuple(parts), faults=faults)
 
 
 def judged_real(result: Any, state: Opened) -> None:

@@ -40,5 +40,4 @@ def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
     return out
 
 
-
 __all__ = ["endpoint_never_empty_client"]

@@ -252,7 +252,7 @@ class Campaign:
         return self.spec.scenario
 
     @property
-    def variant(self) -> str:
+    def variant(self) -> str | None:
         return self.spec.variant
 
     def to_json(self) -> dict[str, Any]:
@@ -322,7 +322,7 @@ def open_campaign(
         campaign.growth = [list(g) for g in data.get("growth", ())]
     if guided:
         if scenario is None:
-            from dnschaos.scenario.load import build
+            from dnschaos.scenario.resolve import build
 
             scenario = build(campaign.spec)
         campaign.guided = GuidedSource(scenario, campaign.seed)
@@ -480,7 +480,7 @@ def fuzz(
     are stopped and left started for a later resume. Ctrl-C does the same, saves the
     store and raises ``KeyboardInterrupt``."""
     if scenario is None:
-        from dnschaos.scenario.load import build
+        from dnschaos.scenario.resolve import build
 
         scenario = build(campaign.spec)
     if workers < 1:

@@ -50,7 +50,8 @@ from typing import Any, Final
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario.load import build, resolve
+from dnschaos.scenario.actors import holdable
+from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec, delay_range
 from dnschaos.sim.strategies import ExploreStrategy, PlacedDelay, Point
 
@@ -289,10 +290,14 @@ def make_space(
     durations = tuple(sorted({round(span * f, 3) for f in fractions}))
     if not durations or min(durations) <= 0:
         raise UsageError("explore: durations must be > 0")
-    held = tuple(scenario.enactors) if actors is None else tuple(actors)
-    unknown = sorted(set(held) - set(scenario.enactors))
+    may = holdable(scenario)
+    held = may if actors is None else tuple(actors)
+    unknown = sorted(set(held) - set(may))
     if unknown:
-        raise UsageError(f"explore: {unknown[0]!r} is not an enactor of {scenario.name}")
+        raise UsageError(
+            f"explore: {unknown[0]!r} is not an actor of {scenario.name} that may be held; "
+            f"choose from {', '.join(may)}"
+        )
     return Space(bound, durations, points, held, reduce)
 
 

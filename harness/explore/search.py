@@ -23,7 +23,7 @@ def seeds(
     """Runs of ``spec`` with seeds ``spec.seed`` .. ``spec.seed + runs - 1``; the first one that
     does not pass, or the last."""
     if spec.seed is None:
-        from dnschaos.scenario.load import resolve
+        from dnschaos.scenario.resolve import resolve
 
         spec = resolve(spec)
     assert spec.seed is not None

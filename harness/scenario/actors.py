@@ -55,9 +55,16 @@ def dns_actors(scenario: Any) -> tuple[ActorSpec, ...]:
     return tuple(out)
 
 
+def holdable(scenario: Any) -> tuple[str, ...]:
+    """The actors a search may hold: the code under test (the workloads' own actors and the
+    user's), not the harness's nemesis, probes, propagator or reacting watchers."""
+    own = [a.name for p in scenario.workloads for a in p.workload.actors(p.config, scenario)]
+    return (*own, *(a.name for a in scenario.world.actors))
+
+
 def actor_names(scenario: Any) -> list[str]:
     """Every actor of a run of ``scenario``, sorted (the order their seeds are drawn in)."""
     return sorted(a.name for a in run_actors(scenario))
 
 
-__all__ = ["NEMESIS", "actor_names", "dns_actors", "run_actors"]
+__all__ = ["NEMESIS", "actor_names", "dns_actors", "holdable", "run_actors"]

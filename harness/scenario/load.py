@@ -31,6 +31,7 @@ from dnschaos.faults.matchers import (
     RecordName,
     Service,
 )
+from dnschaos.faults.matchers import Table as TableMatch
 from dnschaos.faults.space import nested
 from dnschaos.scenario.keys import TOP_LEVEL, core_keys
 from dnschaos.scenario.spec import (
@@ -86,10 +87,16 @@ def read(raw: Mapping[str, Any], source: str) -> Scenario:
         k.name: world_table.value(k) for k in keys["world"] if k.name not in ("zones", "tables")
     }
     world = load_world(top, world_table)
-    for name, table in shared.items():
+    for name, shared_table in shared.items():
         mine = [k.name for k in keys[name]]
         theirs = [k.name for w in workloads.installed() for k in w.keys.get(name, ())]
-        table.done((*mine, *theirs, *(a.split(".", 1)[1] for w in active for a in w.arrays if a.startswith(name + "."))))
+        shared_table.done(
+            (
+                *mine,
+                *theirs,
+                *(a.split(".", 1)[1] for w in active for a in w.arrays if a.startswith(name + ".")),
+            )
+        )
 
     lat_table = top.sub("latency") or Table(source, "latency", {})
     latency = CallLatency(**lat_table.read(keys["latency"]))
@@ -226,7 +233,7 @@ def _matcher(table: Table | None) -> Matcher:
         "operation": Operation,
         "actor": Actor,
         "record": RecordName,
-        "table": Table,
+        "table": TableMatch,
     }
     for key, build in builders.items():
         value = table.get(key, str)
@@ -379,4 +386,12 @@ def scenario_text(ref: str) -> str:
         raise ScenarioError(f"{ref}: cannot be read ({exc.strerror})") from None
 
 
-__all__ = ["FAULT_KINDS", "ScenarioError", "builtin_names", "fault_from_flag", "load", "read", "scenario_text"]
+__all__ = [
+    "FAULT_KINDS",
+    "ScenarioError",
+    "builtin_names",
+    "fault_from_flag",
+    "load",
+    "read",
+    "scenario_text",
+]

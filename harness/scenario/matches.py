@@ -106,5 +106,4 @@ def check_matches(scenario: Scenario, faults: Sequence[Fault], source: str) -> N
                 )
 
 
-
 __all__ = ["check_matches"]

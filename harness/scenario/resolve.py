@@ -95,7 +95,9 @@ def _options_taken(spec: RunSpec, scenario: Scenario) -> RunSpec:
         if option in taken or value in (None, ()):
             continue
         if value == _OLD_DEFAULTS.get(option):
-            spec = replace(spec, **{option: None})
+            spec = (
+                replace(spec, variant=None) if option == "variant" else replace(spec, planner=None)
+            )
             continue
         shown = ", ".join(value) if isinstance(value, tuple) else value
         raise UsageError(

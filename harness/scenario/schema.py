@@ -54,9 +54,7 @@ def _property(key: Key) -> dict[str, Any]:
     return out
 
 
-def _object(
-    keys: Sequence[Key], description: str, **extra: dict[str, Any]
-) -> dict[str, Any]:
+def _object(keys: Sequence[Key], description: str, **extra: dict[str, Any]) -> dict[str, Any]:
     properties = {k.name: _property(k) for k in keys}
     properties.update(extra)
     out: dict[str, Any] = {

@@ -76,7 +76,9 @@ class Scenario:
     aws_accounts: tuple[str, ...] = ()  # [aws] accounts: the allow-list of --target aws
     dns: Any = None  # dnschaos.dns.stack.DnsConfig: probes and a DNS server; None: no DNS side
     stop_at_first_violation: bool = True
-    world: WorldSpec = field(default_factory=WorldSpec)  # the zones, tables, actors and invariants the user describes
+    world: WorldSpec = field(
+        default_factory=WorldSpec
+    )  # the zones, tables, actors and invariants the user describes
     workloads: tuple[Part, ...] = ()  # the workloads switched on, with their configs
 
     def config(self, workload: str) -> Any:
@@ -87,9 +89,7 @@ class Scenario:
         return None
 
     def with_config(self, workload: str, config: Any) -> Scenario:
-        parts = tuple(
-            Part(p.name, config) if p.name == workload else p for p in self.workloads
-        )
+        parts = tuple(Part(p.name, config) if p.name == workload else p for p in self.workloads)
         return replace(self, workloads=parts)
 
 

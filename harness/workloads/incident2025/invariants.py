@@ -197,18 +197,6 @@ _LOCK_BELIEF: Final = (
 )
 
 
-
-#: Judged as a run goes, one observation at a time: a run may stop at them.
-STREAMS: Final[dict[str, type[Stream]]] = {
-    s.name: s
-    for s in (
-        EndpointNeverEmpty,
-        ActivePlanNeverDeleted,
-        AppliedGenerationMonotonic,
-        RollbackTargetExists,
-    )
-}
-
 #: The order of the headline (INCIDENT.md's severity: what clients lost first, then the
 #: tree, then the rest), after the core's endpoint-never-empty-client.
 RANKS: Final = {

@@ -20,7 +20,13 @@ from dnschaos.workloads.incident2025.downstream.compare import Row, against, row
 
 def _one(spec_json: dict[str, Any], chosen: list[str]) -> Row:
     spec = replace(RunSpec.from_json(spec_json), mitigations=tuple(chosen))
-    return row(chosen, run(spec).cascade)
+    return row(chosen, cascade_of(run(spec)))
+
+
+def cascade_of(result: Any) -> Mapping[str, Any] | None:
+    """A result's cascade, as this workload recorded it."""
+    recorded: Mapping[str, Any] = result.workloads.get("incident-2025", {})
+    return recorded.get("cascade")
 
 
 def compare(

@@ -33,9 +33,8 @@ class Incident2025(Workload):
     arrays = cfg.ARRAYS
     options = ("variant", "planner", "mitigations")
 
-    @property  # type: ignore[override]
-    def keys(self) -> Mapping[str, tuple[Any, ...]]:
-        return cfg.keys()
+    def __init__(self) -> None:
+        self.keys = cfg.keys()
 
     # ------------------------------------------------------------------ scenario
 
@@ -59,9 +58,7 @@ class Incident2025(Workload):
                     f"--mitigation {unknown[0]!r}: unknown; choose from {', '.join(MITIGATIONS)}"
                 )
             if config.cascade is None:
-                raise UsageError(
-                    "--mitigation: this scenario has no [cascade]; use cascade-2025"
-                )
+                raise UsageError("--mitigation: this scenario has no [cascade]; use cascade-2025")
             cascade = replace(config.cascade, mitigations=frozenset(spec.mitigations))
             config = replace(config, cascade=cascade)
         return config
@@ -84,12 +81,30 @@ class Incident2025(Workload):
             raise ScenarioError(
                 f"{source}: cascade: needs a [dns] section (DWFM resolves DynamoDB's name)"
             )
+        if config.script is not None and len(config.endpoints) < 2:
+            raise ScenarioError(
+                f"{source}: world.endpoints: the script needs the regional endpoint first and "
+                "at least one more (see incident-2025-scripted)"
+            )
         if config.script is not None and config.script.behind <= config.script.cleanup_window:
             raise ScenarioError(
                 f"{source}: script.behind: {config.script.behind} is not more than "
                 f"script.cleanup_window ({config.script.cleanup_window}); enactor C must fall "
                 "more than the clean-up window behind for the race to exist"
             )
+
+    def scoped(
+        self, config: cfg.IncidentConfig, faults: tuple[Any, ...], rename: Callable[[str], str]
+    ) -> tuple[cfg.IncidentConfig, tuple[Any, ...]]:
+        renamed = {ep.name: rename(ep.name) for ep in config.endpoints}
+        endpoints = tuple(replace(ep, name=renamed[ep.name]) for ep in config.endpoints)
+        faults = tuple(
+            replace(f, endpoint=renamed[f.endpoint])
+            if getattr(f, "endpoint", None) in renamed
+            else f
+            for f in faults
+        )
+        return replace(config, endpoints=endpoints), faults
 
     def services(self, config: cfg.IncidentConfig) -> tuple[str, ...]:
         return ("ec2", "elbv2") if config.cascade is not None else ()
@@ -101,14 +116,17 @@ class Incident2025(Workload):
 
     def actors(self, config: cfg.IncidentConfig, scenario: Any) -> tuple[ActorSpec, ...]:
         if config.script is not None:
-            return (
+            from dnschaos.workloads.incident2025.scripted import ROLES
+
+            return tuple(
                 ActorSpec(
-                    "script",
-                    "dnschaos.workloads.incident2025.scripted:script",
+                    role,
+                    "dnschaos.workloads.incident2025.scripted:scripted",
                     args=(("config", config),),
                     bind=False,
-                    judge_errors=False,
-                ),
+                    judge_errors=_is_user_class(config.variant) and role != "planner",
+                )
+                for role in ROLES
             )
         planner = ActorSpec(
             "planner",
@@ -162,15 +180,17 @@ class Incident2025(Workload):
         from dnschaos.workloads.incident2025.world import EndpointWatcher, World
         from dnschaos.world.observer import api_records
 
-        world = World(
-            run.aws, endpoints=config.endpoints, fleet=default_fleet(config.fleet_size)
-        )
+        world = World(run.aws, endpoints=config.endpoints, fleet=default_fleet(config.fleet_size))
         real = getattr(run.aws.spec, "real", None)
         if real is not None:  # --target aws: the table is named under the run id
             from dnschaos.adapters.aws.real import plans_table
 
             world.table = plans_table(real.run_id)
         world.provision()
+        if config.script is not None:
+            from dnschaos.workloads.incident2025.scripted import Script
+
+            world.script = Script(config)
         for ep in config.endpoints:
             run.add_zone(ep.fqdn, world.zone_ids[ep.name])
             run.probes.append(ProbeName(ep.name, ep.record_types))
@@ -192,9 +212,7 @@ class Incident2025(Workload):
         return PhantomHolder(route53, world.endpoints, clock)
 
     def invariants(self, config: cfg.IncidentConfig, scenario: Any) -> dict[str, Invariant]:
-        out = {
-            name: Invariant(stream.check, stream=stream) for name, stream in inv.STREAMS.items()
-        }
+        out = {name: Invariant(stream.check, stream=stream) for name, stream in inv.STREAMS.items()}
         out["single-lock-holder"] = Invariant(inv.single_lock_holder, safety=False)
         out["progress"] = Invariant(inv.progress(config.progress_bound), safety=False)
         return out
@@ -220,6 +238,22 @@ class Incident2025(Workload):
                 "measures": measures(history),
             }
         }
+
+    def compare(
+        self,
+        spec: Any,
+        recorded: Mapping[str, Any],
+        *,
+        workers: int,
+        progress: Callable[[str], None] | None,
+    ) -> tuple[list[str], Any] | None:
+        if not recorded.get("cascade"):
+            return None
+        from dnschaos.workloads.incident2025.downstream.compare import lines
+        from dnschaos.workloads.incident2025.mitigations import compare
+
+        rows = compare(spec, recorded["cascade"], workers=workers, progress=progress)
+        return lines(rows), rows
 
     # ------------------------------------------------------------------ explaining
 

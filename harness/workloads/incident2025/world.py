@@ -37,6 +37,7 @@ class World:
     table: str = "dnschaos-plans"
     zone_ids: dict[str, str] = field(default_factory=dict)
     watcher: Any = None  # EndpointWatcher: what Route 53 holds for each endpoint
+    script: Any = None  # scripted.Script: the turns of the scripted race, when it is one
 
     def provision(self) -> World:
         """Create the hosted zones and the plans table (idempotent for zones that exist)."""

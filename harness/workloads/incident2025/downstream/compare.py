@@ -98,3 +98,37 @@ def lines(rows: list[Row]) -> list[str]:
             text += "; " + ("; ".join(moved) if moved else "no measure changed")
         out.append(text)
     return out
+
+
+def cascade_lines(cascade: dict[str, Any]) -> list[str]:
+    """What the CLI prints of a cascade result: its phases beside INCIDENT.md's."""
+    out: list[str] = []
+    mitigations = ", ".join(cascade["mitigations"]) or "none (as in 2025)"
+    out.append(
+        f"the cascade (mitigations: {mitigations}), minutes since the run began "
+        "(the race fires in its first minute) vs INCIDENT.md's minutes after 11:48 PM:"
+    )
+    for name, row in cascade["phases"].items():
+        ref = row["reference_minutes"]
+        if row["minutes"] is None:
+            got = "did not happen" if name != "recovery" else "not reached"
+            out.append(f"  {name:22} {got:>22}   2025: {ref[0]:.0f}-{ref[1]:.0f}")
+        else:
+            a, b = row["minutes"]
+            out.append(
+                f"  {name:22} {a:8.0f}-{b:<8.0f} ({b - a:4.0f})   2025: {ref[0]:.0f}-{ref[1]:.0f} "
+                f"({ref[1] - ref[0]:.0f}); ratio {row['ratio']:.2f}"
+            )
+    m = cascade.get("measures") or {}
+    if m:
+        out.append(
+            f"  NLB capacity removed {m['nlb_capacity_removed_az_minutes']:.0f} AZ-minutes; "
+            f"{m['leases_lost_again']:.0f} leases lost again; "
+            f"{m['launches_refused']:.0f} launches refused; peak DWFM backlog "
+            f"{m['peak_dwfm_backlog']:.0f}; peak propagation queue {m['peak_propagation_queue']:.0f}"
+        )
+    if cascade["phases"].get("dynamodb-unreachable", {}).get("minutes") is None:
+        out.append(
+            "  the race did not empty the endpoint with this seed: no cascade (try another --seed)"
+        )
+    return out
