@@ -34,7 +34,7 @@ from certbot_dns_route53._internal.dns_route53 import Authenticator
 from cryptography.hazmat.primitives.asymmetric import ec
 
 import dnschaos
-from dnschaos.world.invariants import Failed, applied_changes, parse_change
+from dnschaos.invariants import Failed, applied_changes, parse_change
 
 NAME = "_acme-challenge.example.com."
 # A fixed account key (the same in every process: the TXT values, and so the trace, are too).

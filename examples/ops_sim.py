@@ -13,7 +13,7 @@ from __future__ import annotations
 import ops_script
 
 import dnschaos
-from dnschaos.world.invariants import converges_to, no_foreign_delete
+from dnschaos.invariants import converges_to, no_foreign_delete
 
 
 def ops_race() -> dnschaos.Simulation:

@@ -50,7 +50,7 @@ _EXPORTS: Final[dict[str, str]] = {
     # judging
     "Violation": "dnschaos.checkers",
     "Verdict": "dnschaos.checkers",
-    "checker": "dnschaos.checkers",
+    "checker": "dnschaos.judging",
     "headline": "dnschaos.checkers",
     "endpoint_never_empty": "dnschaos.workloads.incident2025.invariants",
     "endpoint_never_empty_client": "dnschaos.dns.invariants",
@@ -59,6 +59,15 @@ _EXPORTS: Final[dict[str, str]] = {
     "rollback_target_exists": "dnschaos.workloads.incident2025.invariants",
     "single_lock_holder": "dnschaos.workloads.incident2025.invariants",
     "progress": "dnschaos.workloads.incident2025.invariants",
+    # the invariants library for your own world
+    "never_empty": "dnschaos.invariants",
+    "no_foreign_delete": "dnschaos.invariants",
+    "converges_to": "dnschaos.invariants",
+    "no_actor_error": "dnschaos.invariants",
+    # your own workload
+    "Workload": "dnschaos.workload",
+    "Invariant": "dnschaos.workload",
+    "actor_of": "dnschaos.workload",
     # time
     "Clock": "dnschaos.sim.clock",
     # errors
@@ -92,6 +101,7 @@ __all__ = [
     "Error",
     "HarnessError",
     "Hold",
+    "Invariant",
     "Latency",
     "LegacyEnactor",
     "LockContention",
@@ -109,15 +119,21 @@ __all__ = [
     "UsageError",
     "Verdict",
     "Violation",
+    "Workload",
     "__version__",
     "active_plan_never_deleted",
+    "actor_of",
     "applied_generation_monotonic",
     "checker",
+    "converges_to",
     "endpoint_never_empty",
     "endpoint_never_empty_client",
     "fuzz",
     "headline",
     "load_scenario",
+    "never_empty",
+    "no_actor_error",
+    "no_foreign_delete",
     "open_campaign",
     "progress",
     "replay",
@@ -147,7 +163,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from dnschaos.checkers import Verdict, Violation, checker, headline
+    from dnschaos.checkers import Verdict, Violation, headline
     from dnschaos.dns.invariants import endpoint_never_empty_client
     from dnschaos.errors import DnsChaosError, HarnessError, ReplayDivergenceError, UsageError
     from dnschaos.explore.campaign import fuzz, open_campaign
@@ -166,12 +182,15 @@ if TYPE_CHECKING:
         LockContention,
         Pause,
     )
+    from dnschaos.invariants import converges_to, never_empty, no_actor_error, no_foreign_delete
+    from dnschaos.judging import checker
     from dnschaos.runner import RunResult, run
     from dnschaos.scenario.load import ScenarioError
     from dnschaos.scenario.resolve import load_scenario
     from dnschaos.scenario.spec import RunSpec, Scenario
     from dnschaos.sim.clock import Clock
     from dnschaos.simulation import Simulation
+    from dnschaos.workload import Invariant, Workload, actor_of
     from dnschaos.workloads.incident2025.enactor import EnactorConfig, LegacyEnactor, SafeEnactor
     from dnschaos.workloads.incident2025.invariants import (
         active_plan_never_deleted,

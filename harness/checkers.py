@@ -94,27 +94,6 @@ class Composite:
         return judge(history, {c.name: c.check for c in self.parts})
 
 
-def checker(name: str) -> Checker:
-    """A named checker of an installed workload (``progress:300`` passes an argument), or
-    the core's ``no-actor-error`` and ``endpoint-never-empty-client``."""
-    from dnschaos import workload
-    from dnschaos.dns.invariants import endpoint_never_empty_client
-
-    core: dict[str, Check] = {
-        NO_ACTOR_ERROR: actor_errors,
-        "endpoint-never-empty-client": endpoint_never_empty_client,
-    }
-    if name in core:
-        return Checker(name, core[name])
-    known = list(core)
-    for w in workload.installed():
-        found = w.checker(name)
-        if found is not None:
-            return Checker(name.partition(":")[0], found)
-        known += w.checker_names()
-    raise KeyError(f"checker {name!r}: unknown; choose one of {', '.join(sorted(known))}")
-
-
 def judge(
     history: Iterable[Entry], checkers: dict[str, Callable[[Iterable[Entry]], list[Violation]]]
 ) -> list[Verdict]:

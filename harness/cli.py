@@ -741,7 +741,7 @@ def _workload_lines(result: Any) -> list[str]:
 
 def _report(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import history_of
-    from dnschaos.report import cascade_png, render_html, timeline_png
+    from dnschaos.report import render_html, timeline_png, workload_png
     from dnschaos.scenario.spec import load_result
 
     out = args.output
@@ -751,9 +751,7 @@ def _report(args: argparse.Namespace) -> int:
         )
     _check_writable("-o", out)
     recorded = load_result(args.result)
-    missing = [
-        k for k in ("scenario", "variant", "seed", "verdict", "violations") if k not in recorded
-    ]
+    missing = [k for k in ("scenario", "verdict", "violations") if k not in recorded]
     if missing:
         raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
     if args.history:
@@ -779,12 +777,12 @@ def _report(args: argparse.Namespace) -> int:
             f"{args.result}: this run cannot be replayed; give its history with --history "
             "(write it with 'dnschaos run --history PATH')"
         )
-    cascade = cascade_png(recorded, entries) if recorded.get("cascade") else None
     if out.endswith(".png"):
-        # A cascade result's plot is its phases beside INCIDENT.md's.
-        _write_bytes(out, cascade if cascade is not None else timeline_png(recorded, entries))
+        # A workload may plot its run its own way (a cascade: its phases beside 2025's).
+        plot = workload_png(recorded, entries)
+        _write_bytes(out, plot if plot is not None else timeline_png(recorded, entries))
     else:
-        _write(out, render_html(recorded, entries, cascade))
+        _write(out, render_html(recorded, entries))
     print(f"wrote {out}")
     return EXIT_OK
 

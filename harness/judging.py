@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dnschaos.checkers import NO_ACTOR_ERROR, ActorErrors, actor_errors
+from dnschaos.checkers import NO_ACTOR_ERROR, ActorErrors, Check, Checker, actor_errors
 from dnschaos.dns.invariants import endpoint_never_empty_client
 from dnschaos.errors import UsageError
 from dnschaos.scenario.actors import run_actors
@@ -90,4 +90,22 @@ def _named(scenario: Scenario, judged: dict[str, Invariant], name: str) -> Any:
     )
 
 
-__all__ = ["DNS_CLIENT", "chosen", "invariants", "judges_actor_errors", "names"]
+def checker(name: str) -> Checker:
+    """A named checker of an installed workload (``progress:300`` passes an argument), or
+    the core's ``no-actor-error`` and ``endpoint-never-empty-client``."""
+    core: dict[str, Check] = {
+        NO_ACTOR_ERROR: actor_errors,
+        "endpoint-never-empty-client": endpoint_never_empty_client,
+    }
+    if name in core:
+        return Checker(name, core[name])
+    known = list(core)
+    for w in installed():
+        found = w.checker(name)
+        if found is not None:
+            return Checker(name.partition(":")[0], found)
+        known += w.checker_names()
+    raise KeyError(f"checker {name!r}: unknown; choose one of {', '.join(sorted(known))}")
+
+
+__all__ = ["DNS_CLIENT", "checker", "chosen", "invariants", "judges_actor_errors", "names"]

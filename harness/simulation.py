@@ -3,7 +3,7 @@
 ::
 
     import dnschaos
-    from dnschaos.world.invariants import never_empty
+    from dnschaos.invariants import never_empty
 
     def certbot_race() -> dnschaos.Simulation:
         sim = dnschaos.Simulation("certbot-race", duration=600)
@@ -26,8 +26,6 @@ that made it only.
 
 from __future__ import annotations
 
-import itertools
-import weakref
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -46,10 +44,6 @@ from dnschaos.world.config import (
     module_of,
     record_problem,
 )
-
-_LIVE_PREFIX = "live_"  # dnschaos.scenario.simref knows it too
-_live: weakref.WeakValueDictionary[int, Simulation] = weakref.WeakValueDictionary()
-_ids = itertools.count(1)
 
 
 class Simulation:
@@ -83,7 +77,7 @@ class Simulation:
         self._no_actor_error = True
         self._limits: dict[str, Any] = {}
         self._fuzz: tuple[tuple[dict[str, Any], ...], int] = ((), 0)
-        self._live_id: int | None = None
+        self._live_ref: str | None = None
 
     # ------------------------------------------------------------------ declaring
 
@@ -223,10 +217,11 @@ class Simulation:
         """The scenario reference a spec of this simulation carries."""
         if self.ref is not None:
             return self.ref
-        if self._live_id is None:
-            self._live_id = next(_ids)
-            _live[self._live_id] = self
-        return f"{__name__}:{_LIVE_PREFIX}{self._live_id}"
+        if self._live_ref is None:
+            from dnschaos.scenario.live import register
+
+            self._live_ref = register(self)
+        return self._live_ref
 
     def run(
         self, *, seed: int | None = None, strategy: str = "random", runs: int = 1, **fields: Any
@@ -289,20 +284,6 @@ def _name(ref: Ref | None) -> str:
     if ref is None or isinstance(ref, str):
         return str(ref)
     return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', repr(ref))}"
-
-
-# ---------------------------------------------------------------------- as a scenario
-
-
-def __getattr__(name: str) -> Any:
-    # "dnschaos.simulation:live_3" names a Simulation made and run in this process.
-    if name.startswith(_LIVE_PREFIX):
-        key = name[len(_LIVE_PREFIX) :]
-        sim = _live.get(int(key)) if key.isdigit() else None
-        if sim is None:
-            raise AttributeError(name)
-        return lambda: sim
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Simulation"]

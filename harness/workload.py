@@ -69,14 +69,6 @@ class Invariant:
     needs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Lane:
-    """A lane of the report's timeline a workload adds: spans of one row each."""
-
-    name: str
-    spans: tuple[tuple[float, float, str, str], ...]  # (start, end, label, css class)
-
-
 class Workload:
     """Subclass, give a ``name`` and the hooks you need, and register an instance.
 
@@ -105,6 +97,11 @@ class Workload:
     def with_options(self, config: Any, spec: RunSpec) -> Any:
         """The config with a spec's options applied (a variant, a planner...)."""
         return config
+
+    def option_problem(self, option: str, value: Any) -> str | None:
+        """What is wrong with a value of one of its options (for the pytest plugin's
+        early checks), or None."""
+        return None
 
     def resolved_options(self, config: Any, spec: RunSpec) -> dict[str, Any]:
         """The spec fields it makes explicit when a spec is resolved (a default variant)."""
@@ -190,8 +187,24 @@ class Workload:
         """The story of one of its invariants' violations, or None to let the core tell it."""
         return None
 
-    def lanes(self, entries: Sequence[dict[str, Any]], end: float) -> list[Lane]:
-        return []
+    def report(
+        self,
+        result: Mapping[str, Any],
+        recorded: Mapping[str, Any],
+        entries: Sequence[dict[str, Any]],
+    ) -> tuple[list[str], str] | None:
+        """Its part of the report page from what it recorded: lines for the impact list,
+        and a section of HTML (escaped by the workload); None for nothing."""
+        return None
+
+    def plot(
+        self,
+        result: Mapping[str, Any],
+        recorded: Mapping[str, Any],
+        entries: Sequence[dict[str, Any]],
+    ) -> bytes | None:
+        """A PNG of its own for ``report -o x.png`` (instead of the timeline), or None."""
+        return None
 
     def summary(self, result: Mapping[str, Any]) -> list[str]:
         """Lines the CLI prints after a run, from what :meth:`result` recorded."""
@@ -275,7 +288,6 @@ __all__ = [
     "GROUP",
     "NEEDS",
     "Invariant",
-    "Lane",
     "Part",
     "Workload",
     "actor_of",

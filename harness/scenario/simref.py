@@ -1,24 +1,23 @@
 """A Simulation named as a scenario: ``module:function`` returning a dnschaos.Simulation.
 
 The spec's scenario is the reference; its digest covers the source of the
-function's module. A Simulation made and run in place is named
-``dnschaos.simulation:live_N`` and is known to the process that made it only.
-(The Simulation class is looked up by name here, so that loading a scenario does
-not import the runner above it.)
+function's module. A Simulation made and run in place is named by
+:mod:`dnschaos.scenario.live` and is known to the process that made it only. Whatever
+the function returns is taken by what it can do (``scenario()``, ``describe()``): this
+layer does not import the Simulation class, which sits above the runner.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Sequence
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.scenario.live import is_live
 from dnschaos.scenario.spec import Scenario
 from dnschaos.world.config import import_user_module, is_ref, load_ref, module_of
 
-LIVE: Final = "dnschaos.simulation:live_"
 _OVERRIDABLE: Final = {
     "scenario.duration": "duration",
     "scenario.seed": "seed",
@@ -34,18 +33,17 @@ def load_simulation(ref: str) -> Any:
     try:
         made = load_ref(ref, f"scenario {ref}")()
     except UsageError:
-        if ref.startswith(LIVE):
+        if is_live(ref):
             raise UsageError(
                 f"scenario {ref}: a Simulation run in place (no ref=) is known only to the "
                 "process that made it; give it ref='module:function' to rebuild it elsewhere"
             ) from None
         raise
-    cls = importlib.import_module("dnschaos.simulation").Simulation
-    if not isinstance(made, cls):
+    if not all(callable(getattr(made, m, None)) for m in ("scenario", "describe")):
         raise UsageError(
             f"scenario {ref}: returned {type(made).__name__}, not a dnschaos.Simulation"
         )
-    if made.ref is None and not ref.startswith(LIVE):
+    if made.ref is None and not is_live(ref):
         made.ref = ref
     return made
 
@@ -53,7 +51,7 @@ def load_simulation(ref: str) -> Any:
 def simulation_text(ref: str) -> str:
     """What a spec's digest covers: the source of the function's module (a Simulation run
     in place: its description)."""
-    if ref.startswith(LIVE):
+    if is_live(ref):
         return str(load_simulation(ref).describe())
     module = str(module_of(ref))
     try:

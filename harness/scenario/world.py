@@ -42,7 +42,7 @@ of that workload still are too).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from dnschaos.scenario.keys import core_keys
 from dnschaos.scenario.table import ScenarioError, Table
@@ -61,6 +61,21 @@ from dnschaos.world.config import (
     record_problem,
 )
 
+# Where functions a scenario may name lived before, and where they are now: a file that
+# names an old home is told the new one instead of "cannot import".
+MOVED: Final = {
+    "dnschaos.byo.invariants": "dnschaos.invariants",
+    "dnschaos.dns": "dnschaos.dns.stack",
+}
+
+
+def _moved(table: Table, key: str, ref: str) -> None:
+    module, _, attr = ref.partition(":")
+    if module in MOVED:
+        table.fail(
+            table.key(key), ref, "where that function lives now", f"name {MOVED[module]}:{attr}"
+        )
+
 
 def load_world(top: Table, world: Table) -> WorldSpec:
     """The user's part of a scenario: ``[world]``'s zones, tables and setup, ``[[actors]]``
@@ -78,6 +93,7 @@ def load_world(top: Table, world: Table) -> WorldSpec:
     for v in top.items("invariants"):
         values = v.read(keys["invariants"])
         function = values["function"]
+        _moved(v, "function", function)
         if function == NO_ACTOR_ERROR:
             no_actor_error = values["enabled"]
             continue
@@ -157,6 +173,7 @@ def _table(t: Table, keys: dict[str, Any]) -> TableSpec:
 
 def _actor(a: Table, keys: dict[str, Any]) -> ActorSpec:
     values = a.read(keys["actors"])
+    _moved(a, "function", values["function"])
     if not is_ref(values["function"]):
         a.fail(a.key("function"), values["function"], "module:function")
     problem = check_actor_name(values["name"])

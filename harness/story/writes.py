@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from dnschaos.checkers import Violation
+from dnschaos.invariants import parse_change
 from dnschaos.world.config import NO_ACTOR_ERROR
-from dnschaos.world.invariants import parse_change
 
 Entry = dict[str, Any]
 

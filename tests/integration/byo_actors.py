@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 import dnschaos
-from dnschaos.world.invariants import converges_to, never_empty
+from dnschaos.invariants import converges_to, never_empty
 
 ZONE = "example.com."
 

@@ -73,7 +73,7 @@ def test_the_ops_script_replays_in_process_and_sleeps_on_the_virtual_clock() -> 
 
 def test_a_violated_user_invariant_tells_the_writes_to_what_it_read(tmp_path: pathlib.Path) -> None:
     text = OPS.read_text().replace(
-        '[[invariants]]\nfunction = "dnschaos.world.invariants:no_foreign_delete"\n', ""
+        '[[invariants]]\nfunction = "dnschaos.invariants:no_foreign_delete"\n', ""
     )
     scenario = tmp_path / "ops.toml"
     scenario.write_text(text.replace('"ops_script:', f'"{_example_module()}:'))

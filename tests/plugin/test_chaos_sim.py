@@ -13,7 +13,7 @@ SUITE = """
 import boto3
 import pytest
 
-from dnschaos.world.invariants import no_foreign_delete
+from dnschaos.invariants import no_foreign_delete
 
 
 def upsert(name, value):

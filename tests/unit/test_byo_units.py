@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 
 from dnschaos.errors import HarnessError
+from dnschaos.invariants import Failed, foreign_deletes, never_empty, parse_change
 from dnschaos.sim.clock import ManualClock
 from dnschaos.sim.scheduler import ActorState, Scheduler, Stop
 from dnschaos.sim.strategies import RandomStrategy
 from dnschaos.world.binding import Binding, acting_as, harness_scope
 from dnschaos.world.config import is_ref
-from dnschaos.world.invariants import Failed, foreign_deletes, never_empty, outcome, parse_change
+from dnschaos.world.invariants import outcome
 
 
 def _family(seed: int) -> tuple[list[str], Any]:

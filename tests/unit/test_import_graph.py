@@ -3,14 +3,17 @@
 Every ``import`` and ``from ... import`` of a dnschaos module counts as an edge, at module
 level or inside a function (a lazy import only moves a cycle to run time), except those under
 ``if TYPE_CHECKING:``. Importing a submodule also runs its parents' ``__init__``; that is not
-an edge from the parent. Imports by string (``importlib.import_module``) are not edges, and
-neither are the imports inside the root package's ``__getattr__``: that is how it re-exports
+an edge from the parent. A string that names a dnschaos module (``"dnschaos.x.y"`` or a
+``"dnschaos.x.y:function"`` reference, as ``importlib.import_module`` and actor and invariant
+references load them) counts too: it is an import that happens later. Docstrings do not, and
+neither do the imports inside the root package's ``__getattr__``: that is how it re-exports
 the public API lazily.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -23,6 +26,11 @@ PACKAGE = "dnschaos"
 # The layers above adapters and faults (DESIGN.md: dependencies point down).
 LOWER_LAYERS = ("dnschaos.adapters", "dnschaos.faults")
 UPPER_LAYERS = ("dnschaos.runner", "dnschaos.cli", "dnschaos.explore", "dnschaos.workloads")
+# Workloads plug into the core from the side: nothing outside them imports one, except the
+# root package's lazy re-exports of the public API.
+WORKLOADS = "dnschaos.workloads"
+STRING = "<string>"  # a module named by a string: it counts only when it names one exactly
+_MODULE_STRING = re.compile(r"^(dnschaos(?:\.[A-Za-z_][A-Za-z0-9_]*)+)(?::[A-Za-z_][\w.]*)?$")
 
 
 @dataclass(frozen=True)
@@ -76,11 +84,34 @@ class _Imports(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if self.module == PACKAGE and node.name in ("__getattr__", "__dir__"):
             return  # the root package's lazy re-exports
-        self.generic_visit(node)
+        self._body(node)
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self.found.append((alias.name, None, node.lineno))
+
+    def _body(self, node: ast.AST) -> None:
+        body = getattr(node, "body", [])
+        first = body[0] if body else None
+        for child in ast.iter_child_nodes(node):
+            if (
+                child is first
+                and isinstance(child, ast.Expr)
+                and isinstance(child.value, ast.Constant)
+                and isinstance(child.value.value, str)
+            ):
+                continue  # a docstring
+            self.visit(child)
+
+    def visit_Module(self, node: ast.Module) -> None:
+        self._body(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._body(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and (m := _MODULE_STRING.match(node.value)):
+            self.found.append((m[1], STRING, node.lineno))
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level:
@@ -114,8 +145,11 @@ def imports_of(module: str, path: Path, known: set[str], root: Path = ROOT) -> l
     for origin, name, line in collector.found:
         if origin != PACKAGE and not origin.startswith(PACKAGE + "."):
             continue
-        wanted = f"{origin}.{name}" if name and f"{origin}.{name}" in known else origin
-        target = _resolve(wanted, known)
+        if name == STRING:
+            target = origin if origin in known else None
+        else:
+            wanted = f"{origin}.{name}" if name and f"{origin}.{name}" in known else origin
+            target = _resolve(wanted, known)
         if target is None or target == module:
             continue
         edge = Edge(module, target, f"{shown}:{line}")
@@ -334,3 +368,44 @@ def test_adapters_and_faults_do_not_import_the_layers_above() -> None:
     assert not bad, "adapters and faults import the layers above them (DESIGN.md):\n" + "\n".join(
         f"  {e.source} -> {e.target}  ({e.where})" for e in bad
     )
+
+
+def test_the_core_imports_no_workload() -> None:
+    """The core names no workload, by import or by string: each plugs in through the entry
+    point group (dnschaos.workload). The root package's table of lazy re-exports is the one
+    place that names one, for the public API."""
+    _, edges = import_graph()
+    bad = [
+        e
+        for e in edges
+        if _within(e.target, (WORKLOADS,))
+        and e.target != WORKLOADS  # the namespace (and the entry-point group's name)
+        and not _within(e.source, (WORKLOADS,))
+        and not (e.source == PACKAGE and e.where.startswith("harness/__init__.py"))
+    ]
+    assert not bad, "the core imports a workload:\n" + "\n".join(
+        f"  {e.source} -> {e.target}  ({e.where})" for e in bad
+    )
+
+
+def test_string_references_count_as_imports(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.setuptools.package-dir]\n"dnschaos" = "core"\n')
+    core = tmp_path / "core"
+    (core / "workloads").mkdir(parents=True)
+    (core / "__init__.py").write_text("")
+    (core / "workloads" / "__init__.py").write_text("")
+    (core / "workloads" / "w.py").write_text("")
+    (core / "a.py").write_text(
+        '"""Docstrings may say dnschaos.workloads.w freely."""\n'
+        "import importlib\n"
+        "def f():\n"
+        '    """dnschaos.workloads.w"""\n'
+        "    return importlib.import_module('dnschaos.workloads.w')\n"
+        "REF = 'dnschaos.workloads.w:actor'\n"
+        "TEXT = 'not dnschaos.workloads.w'\n"
+    )
+    _, edges = import_graph(tmp_path)
+    assert sorted(e.where for e in edges if e.target == "dnschaos.workloads.w") == [
+        "core/a.py:5",
+        "core/a.py:6",
+    ]

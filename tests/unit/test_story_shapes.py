@@ -20,8 +20,8 @@ import pytest
 import dnschaos
 from dnschaos.checkers import Violation
 from dnschaos.explore.campaign import story_shape
+from dnschaos.invariants import applied_changes
 from dnschaos.story import StoryLine, lines, tell
-from dnschaos.world.invariants import applied_changes
 
 Entry = dict[str, Any]
 EP = "dynamodb.us-east-1.chaos.test"
@@ -220,7 +220,7 @@ def test_a_failing_user_invariant_tells_the_writes_to_what_it_read(
 ) -> None:
     monkeypatch.syspath_prepend(str(OPS.parent))
     text = OPS.read_text().replace(
-        '[[invariants]]\nfunction = "dnschaos.world.invariants:no_foreign_delete"\n', ""
+        '[[invariants]]\nfunction = "dnschaos.invariants:no_foreign_delete"\n', ""
     )
     scenario = tmp_path / "ops.toml"
     scenario.write_text(text)

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 from dnschaos.workload import actor_of
 from dnschaos.workloads.incident2025.config import SCENARIO_ENACTOR
 from dnschaos.workloads.incident2025.enactor import EnactorConfig
+from dnschaos.workloads.incident2025.operator import AUTOMATION_OFF
 from dnschaos.workloads.incident2025.planner import PlannerConfig
 from dnschaos.workloads.incident2025.variants import resolve_enactor, resolve_planner
 
 if TYPE_CHECKING:
     from dnschaos.world.context import ActorContext
 
-AUTOMATION_OFF = "automation_off"  # the shared key an operator sets (a callable)
 NAME = "incident-2025"  # the workload whose world these actors act on
 
 
@@ -93,4 +93,4 @@ def automation_stop(ctx: ActorContext) -> Callable[[], bool]:
     return stop
 
 
-__all__ = ["AUTOMATION_OFF", "automation_stop", "enactor", "planner"]
+__all__ = ["automation_stop", "enactor", "planner"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
@@ -27,6 +27,10 @@ from dnschaos.workloads.incident2025.tree import (
     rollback_name,
     root_name,
 )
+
+# The actors' shared key the operator leaves its switch in (a callable): the planner and
+# the enactors stop when it says the automation is off.
+AUTOMATION_OFF: Final = "automation_off"
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,6 @@ def operator(config: OperatorConfig) -> Callable[[Any], None]:
     repair holding ends the run."""
 
     def run(ctx: Any) -> None:
-        from dnschaos.workloads.incident2025.actors import AUTOMATION_OFF
-
         parts = ctx.parts
         stack = parts.dns
         world = ctx.workload("incident-2025")

@@ -63,6 +63,22 @@ class Incident2025(Workload):
             config = replace(config, cascade=cascade)
         return config
 
+    def option_problem(self, option: str, value: Any) -> str | None:
+        import re
+
+        from dnschaos.errors import DnsChaosError
+        from dnschaos.workloads.incident2025.variants import resolve_enactor, resolve_planner
+
+        resolve = {"variant": resolve_enactor, "planner": resolve_planner}.get(option)
+        if resolve is None:
+            return None
+        try:
+            resolve(value)
+        except DnsChaosError as exc:
+            # The library's message starts with the command line's flag; say it without it.
+            return re.sub(r"^--(variant|planner) '[^']*': ", "", str(exc))
+        return None
+
     def resolved_options(self, config: cfg.IncidentConfig, spec: Any) -> dict[str, Any]:
         return {"variant": config.variant, "planner": config.planner}
 
@@ -264,6 +280,27 @@ class Incident2025(Workload):
         from dnschaos.workloads.incident2025.story import tell
 
         return tell(history, violation)
+
+    def report(
+        self, result: Mapping[str, Any], recorded: Mapping[str, Any], entries: Sequence[Any]
+    ) -> tuple[list[str], str] | None:
+        cascade = recorded.get("cascade")
+        if not cascade:
+            return None
+        from dnschaos.workloads.incident2025 import report
+
+        png = report.plot(dict(result), cascade, entries)
+        return report.impact(cascade), report.section(dict(result), cascade, png)
+
+    def plot(
+        self, result: Mapping[str, Any], recorded: Mapping[str, Any], entries: Sequence[Any]
+    ) -> bytes | None:
+        cascade = recorded.get("cascade")
+        if not cascade:
+            return None
+        from dnschaos.workloads.incident2025 import report
+
+        return report.plot(dict(result), cascade, entries)
 
     def summary(self, result: Mapping[str, Any]) -> list[str]:
         cascade = result.get("cascade")
