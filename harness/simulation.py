@@ -76,6 +76,7 @@ class Simulation:
         self._setup: Ref | None = None
         self._no_actor_error = True
         self._limits: dict[str, Any] = {}
+        self._dns: Any = None
         self._fuzz: tuple[tuple[dict[str, Any], ...], int] = ((), 0)
         self._live_ref: str | None = None
 
@@ -167,6 +168,31 @@ class Simulation:
         self._no_actor_error = enabled
         return self
 
+    def dns(
+        self,
+        *probes: str | tuple[str, Iterable[str]],
+        server: str = "embedded",
+        resolver: str = "none",
+        **settings: Any,
+    ) -> Simulation:
+        """Serve the world's zones through a DNS server and probe these names as clients
+        would: a name (asked for A) or ``(name, ["A", "AAAA"])``. ``server``: embedded,
+        bind9 or knot; ``resolver``: none or unbound (a cache in front of it); other
+        keywords as a scenario's ``[dns]`` (``negative_ttl``, ``probe_interval``...). The
+        runs are then also judged by ``endpoint-never-empty-client``."""
+        from dnschaos.dns.names import ProbeName
+        from dnschaos.dns.stack import DnsConfig
+
+        names = []
+        for probe in probes:
+            name, types = (probe, ("A",)) if isinstance(probe, str) else probe
+            names.append(ProbeName(str(name), tuple(types)))
+        try:
+            self._dns = DnsConfig(server=server, resolver=resolver, probes=tuple(names), **settings)
+        except TypeError as exc:
+            raise UsageError(f"simulation {self.name}: dns: {exc}") from None
+        return self
+
     def limits(self, **limits: Any) -> Simulation:
         """``max_steps``, ``max_virtual_seconds``, ``max_wall_seconds``, ``quantum``."""
         self._limits.update(limits)
@@ -211,6 +237,7 @@ class Simulation:
             fuzz_faults=self._fuzz[0],
             fuzz_max_faults=self._fuzz[1],
             world=world,
+            dns=self._dns,
         )
 
     def reference(self) -> str:
@@ -249,6 +276,7 @@ class Simulation:
             repr([getattr(f, "describe", lambda f=f: repr(f))() for f in self._faults]),
             repr((_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),
             repr(self._fuzz),
+            repr(self._dns),
         ]
         return "\n".join(parts)
 

@@ -15,9 +15,12 @@ Entry = dict[str, Any]
 
 
 def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
-    """What clients saw: once a probe got addresses for an endpoint in a view (straight at
-    the authoritative server, or through a caching resolver), it never gets NOERROR with
-    none. Reads ``probe`` entries: endpoint, view, rtype, rcode, answers."""
+    """What clients saw: once a probe got addresses for a name in a view (straight at the
+    authoritative server, or through a caching resolver), it never gets an answer without
+    any: NOERROR with none (NODATA, what Route 53 answers for an alias whose target is
+    gone) or NXDOMAIN (what a name with no records at all gets). An error or no answer
+    (SERVFAIL, a timeout) is no answer and not judged here. Reads ``probe`` entries:
+    endpoint (the name), view, rtype, rcode, answers."""
     out: list[Violation] = []
     answered: set[tuple[str, str, str]] = set()
     for e in history:
@@ -26,13 +29,18 @@ def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
         key = (e["endpoint"], e["view"], e["rtype"])
         if e["rcode"] == "NOERROR" and e["answers"] > 0:
             answered.add(key)
-        elif e["rcode"] == "NOERROR" and key in answered:
+        elif e["rcode"] in ("NOERROR", "NXDOMAIN") and key in answered:
             out.append(
                 Violation(
                     "endpoint-never-empty-client",
                     e["endpoint"],
                     e["t"],
-                    f"{e['rtype']} through the {e['view']} view: NOERROR with zero addresses",
+                    f"{e['rtype']} through the {e['view']} view: "
+                    + (
+                        "NOERROR with zero addresses"
+                        if e["rcode"] == "NOERROR"
+                        else "NXDOMAIN, the name answers with nothing"
+                    ),
                     e["seq"],
                 )
             )

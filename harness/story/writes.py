@@ -48,12 +48,49 @@ def _params(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(params.items()) if v is not None)
 
 
+def _aliases(history: Sequence[Entry], until: int) -> dict[str, set[str]]:
+    """Every alias a successful batch wrote up to ``until``: name -> the names it pointed at."""
+    out: dict[str, set[str]] = {}
+    pending: dict[str, Entry] = {}
+    for e in history:
+        if e["seq"] > until:
+            break
+        if e["kind"] == "invoke" and e["op"] == "ChangeResourceRecordSets":
+            pending[e["actor"]] = e
+        elif e["kind"] == "complete" and e["op"] == "ChangeResourceRecordSets":
+            call = pending.pop(e["actor"], None)
+            if call is None or e["outcome"].get("status") != 200:
+                continue
+            for change in call["params"].get("changes", []):
+                _action, name, _type, values = parse_change(change)
+                for value in values:
+                    if value.startswith("-> "):
+                        out.setdefault(_fqdn(name), set()).add(_fqdn(value[3:]))
+    return out
+
+
+def _followed(names: set[str], aliases: dict[str, set[str]]) -> set[str]:
+    """``names`` and every name an alias among them pointed at, however deep."""
+    out, todo = set(names), list(names)
+    while todo:
+        for target in aliases.get(todo.pop(), ()):
+            if target not in out:
+                out.add(target)
+                todo.append(target)
+    return out
+
+
 def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
     entry = next((e for e in history if e["seq"] == violation.seq), None)
     read: list[str] = list(entry.get("read", [])) if entry is not None else []
     if violation.invariant == NO_ACTOR_ERROR:
         read = []
+    elif not read and "." in violation.endpoint and ":" not in violation.endpoint:
+        # An invariant about a name (what clients got for it): the writes to that name
+        # and to whatever its aliases pointed at.
+        read = [violation.endpoint]
     names = {_fqdn(r) for r in read if ":" not in r}
+    names = _followed(names, _aliases(history, violation.seq))
     zones = {_fqdn(r.split(":", 1)[1]) for r in read if r.startswith("zone:")}
     tables = {r.split(":", 1)[1] for r in read if r.startswith("table:")}
     errored = violation.endpoint if violation.invariant == NO_ACTOR_ERROR else None

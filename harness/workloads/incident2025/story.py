@@ -345,7 +345,14 @@ def _deletion(rec: _Record, chain: _Chain, batch: _Batch, gen: int, endpoint: st
         ),
         None,
     )
-    text = f"cleaned up: deleted plan {gen}{role}"
+    # An enactor cleans up after a plan it checked; any other actor (an ops script, a
+    # person) just deleted records, and the story says so in those words.
+    text = (
+        f"cleaned up: deleted plan {gen}{role}"
+        if applied is not None
+        else f"deleted plan {gen}'s tree{role} (its ChangeResourceRecordSets at "
+        f"t={batch.call.t0:.1f}s, with no plan of its own applied)"
+    )
     seqs = list(batch.call.seqs)
     if applied is not None:
         mine = int(applied["generation"])
