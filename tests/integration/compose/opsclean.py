@@ -26,8 +26,7 @@ def tidy() -> None:
             if not gens:
                 continue
             old = [
-                r for r in records
-                if (m := PLAN.match(r["Name"])) and int(m[1]) < max(gens) - KEEP
+                r for r in records if (m := PLAN.match(r["Name"])) and int(m[1]) < max(gens) - KEEP
             ]
             if old:
                 r53.change_resource_record_sets(

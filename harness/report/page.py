@@ -1,44 +1,42 @@
-"""Reports: one self-contained HTML page per result, and a timeline plot.
+"""The report page: one self-contained HTML file per result.
 
-The page shows the failure first: what clients saw and for how long, the story
-(each line linked to the history entries behind it), then an interactive
-timeline (inline SVG drawn by a little inline script) that opens on the window
-around the first violation, with a lane per actor for its AWS calls, the locks
-it believed it held and the faults that hit it. Then the violations in time
-order, the faults with their hit counts, the command that reproduces the run,
-the history entries the page links to, the run's parameters and versions. It
-needs no file and no network: everything is inline.
-
-``timeline_png`` is the static plot (``report -o timeline.png``): one panel per
-endpoint with the active plan generation, the addresses the root can answer
-with, what probes got, lock holders, fault windows and violations.
-
-A workload adds what it recorded of the run (incident-2025's cascade: its phases
-beside INCIDENT.md's, with a plot of its own) through its ``report`` and ``plot`` hooks.
+The page shows the failure first: what clients saw and for how long, the story (each
+line linked to the history entries behind it), then an interactive timeline (inline SVG
+drawn by the script in ``assets/report.js``) that opens on the window around the first
+violation, with a lane per actor for its AWS calls, the locks it believed it held and
+the faults that hit it. Then the violations in time order, the faults with their hit
+counts, each workload's own section, the command that reproduces the run, the history
+entries the page links to, the run's parameters and versions. It needs no file and no
+network: the style and the script are read from the package and put inline.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from typing import Any
-
-import matplotlib
-
-matplotlib.use("Agg")  # headless: no display, no GUI toolkit
-import matplotlib.pyplot as plt
 
 from dnschaos.checkers import headline_dict
 
 Entry = dict[str, Any]
 
 
-def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The violation a story should be told about (the common headline rule)."""
-    return headline_dict(violations)
+@cache
+def asset(name: str) -> str:
+    """The page's style sheet or script, shipped with the package (report/assets)."""
+    return resources.files("dnschaos.report").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+# --- the page ---------------------------------------------------------------------------
+
+# How much of the run the timeline opens on: a tenth of it around the first violation,
+# at least a few seconds (the calls that led to it) and at most two minutes.
+_FOCUS_MIN, _FOCUS_MAX, _FOCUS_SHARE = 6.0, 120.0, 0.1
+# Entries of the focus window listed on the page besides the ones a line or row links to.
 
 
 def _endpoints(entries: Sequence[Entry], violations: Sequence[dict[str, Any]] = ()) -> list[str]:
@@ -48,137 +46,11 @@ def _endpoints(entries: Sequence[Entry], violations: Sequence[dict[str, Any]] = 
     return sorted(names, key=lambda n: (n not in hit, n))
 
 
-def _lock_intervals(
-    entries: Sequence[Entry], endpoint: str, end: float
-) -> dict[str, list[tuple[float, float]]]:
-    out: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    held: dict[str, tuple[float, float]] = {}
-    for e in entries:
-        if e["kind"] != "event" or e.get("endpoint") != endpoint:
-            continue
-        if e["event"] in ("lock-taken", "lock-renewed"):
-            start = (
-                held[e["actor"]][0]
-                if e["actor"] in held and e["event"] == "lock-renewed"
-                else e["t"]
-            )
-            held[e["actor"]] = (start, e["t"] + float(e["held_for"]))
-        elif e["event"] == "lock-released" and e["actor"] in held:
-            start, _ = held.pop(e["actor"])
-            out[e["actor"]].append((start, e["t"]))
-    for actor, (start, until) in held.items():
-        out[actor].append((start, min(until, end)))
-    return out
+def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The violation a story should be told about (the common headline rule)."""
+    return headline_dict(violations)
 
 
-def _faults(entries: Sequence[Entry]) -> list[tuple[str, float, float]]:
-    open_: dict[str, float] = {}
-    spans: list[tuple[str, float, float]] = []
-    end = entries[-1]["t"] if entries else 0.0
-    for e in entries:
-        if e["kind"] != "fault":
-            continue
-        if e.get("action") == "activate":
-            open_[e["fault"]] = e["t"]
-        elif e.get("action") == "heal" and e["fault"] in open_:
-            spans.append((e["fault"], open_.pop(e["fault"]), e["t"]))
-    spans += [(name, start, end) for name, start in open_.items()]
-    return spans
-
-
-def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
-    endpoints = _endpoints(entries, result.get("violations", [])) or ["(no endpoint observed)"]
-    last = max((e["t"] for e in entries), default=1.0) or 1.0
-    end = last * 1.04 + 1  # show the final state for a moment, not just its first instant
-    fig, axes = plt.subplots(
-        2 * len(endpoints),
-        1,
-        figsize=(11, 3.6 * len(endpoints)),
-        sharex=True,
-        gridspec_kw={"height_ratios": [3, 1] * len(endpoints)},
-        squeeze=False,
-    )
-    faults = _faults(entries)
-    for i, endpoint in enumerate(endpoints):
-        ax, lanes = axes[2 * i][0], axes[2 * i + 1][0]
-        obs = [e for e in entries if e["kind"] == "observe" and e["endpoint"] == endpoint]
-        ts = [e["t"] for e in obs] + [end]
-        gens = [e["root"] if e["root"] is not None else float("nan") for e in obs]
-        if obs:
-            ax.step(
-                ts, [*gens, gens[-1]], where="post", color="tab:blue", label="active plan (root)"
-            )
-        ax.set_ylabel("plan generation")
-        ax.set_title(
-            f"{endpoint}  ·  {result.get('variant')} · seed {result.get('seed')}", loc="left"
-        )
-        counts = ax.twinx()
-        if obs:
-            total = [sum(e["addresses"].values()) if e["addresses"] else 0 for e in obs]
-            counts.step(
-                ts,
-                [*total, total[-1]],
-                where="post",
-                color="tab:green",
-                alpha=0.7,
-                label="addresses (control plane)",
-            )
-        probes = [e for e in entries if e["kind"] == "probe" and e["endpoint"] == endpoint]
-        for view, marker in (("authoritative", "o"), ("cached", "x")):
-            pts = [e for e in probes if e["view"] == view]
-            if pts:
-                counts.plot(
-                    [e["t"] for e in pts],
-                    [e["answers"] for e in pts],
-                    marker,
-                    ms=3,
-                    label=f"answers seen ({view})",
-                )
-        counts.set_ylabel("addresses")
-        counts.set_ylim(bottom=0)
-        for name, start, stop in faults:
-            ax.axvspan(start, stop, color="tab:orange", alpha=0.15, label=f"fault: {name}")
-        for v in result.get("violations", []):
-            if v["endpoint"] == endpoint:
-                ax.axvline(v["t"], color="tab:red", linestyle="--", linewidth=1.2)
-                ax.annotate(
-                    v["invariant"],
-                    (v["t"], ax.get_ylim()[1]),
-                    color="tab:red",
-                    fontsize=8,
-                    rotation=90,
-                    va="top",
-                    ha="right",
-                )
-        handles = ax.get_legend_handles_labels()[0] + counts.get_legend_handles_labels()[0]
-        labels = ax.get_legend_handles_labels()[1] + counts.get_legend_handles_labels()[1]
-        if handles:
-            ax.legend(handles, labels, loc="upper left", fontsize=8)
-        intervals = _lock_intervals(entries, endpoint, end)
-        actors = sorted(intervals)
-        for row, actor in enumerate(actors):
-            lanes.broken_barh(
-                [(s, max(e - s, end / 500)) for s, e in intervals[actor]],
-                (row - 0.4, 0.8),
-                color="tab:purple",
-            )
-        lanes.set_yticks(range(len(actors)), actors, fontsize=8)
-        lanes.set_ylabel("lock held", fontsize=8)
-        lanes.set_ylim(-0.6, max(len(actors), 1) - 0.4)
-    axes[-1][0].set_xlabel("virtual seconds since the run started")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-# --- the page ---------------------------------------------------------------------------
-
-# How much of the run the timeline opens on: a tenth of it around the first violation,
-# at least a few seconds (the calls that led to it) and at most two minutes.
-_FOCUS_MIN, _FOCUS_MAX, _FOCUS_SHARE = 6.0, 120.0, 0.1
-# Entries of the focus window listed on the page besides the ones a line or row links to.
 _WINDOW_ENTRIES = 300
 _FAULT_COLOURS = ("#e65100", "#8e24aa", "#00897b", "#6d4c41", "#c2185b", "#827717")
 _LOCK_OVER = frozenset({"lock-released", "lock-releasing", "release-failed", "lock-lost"})
@@ -580,263 +452,6 @@ def timeline_data(
     }
 
 
-_CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.2rem auto;max-width:1200px;padding:0 1rem;color:#222}
-h1{font-size:1.35rem;margin:0 0 .3rem} h2{font-size:1.1rem;margin:1.4rem 0 .4rem}
-.badge{display:inline-block;padding:.1rem .55rem;border-radius:.3rem;color:#fff;font-weight:600}
-.fail{background:#c62828}.pass{background:#2e7d32}.unknown{background:#6d6d6d}
-.headline{font-size:1.05rem;margin:.2rem 0 .6rem}
-#impact{border-left:5px solid #c62828;background:#fff5f5;padding:.5rem 1rem;margin:.6rem 0}
-#impact.held{border-color:#2e7d32;background:#f3faf3}
-#impact h2{margin:.2rem 0}#impact ul{margin:.3rem 0;padding-left:1.2rem}
-table{border-collapse:collapse;margin:.4rem 0}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}
-pre{background:#f6f6f6;padding:.7rem;overflow-x:auto;white-space:pre-wrap}img{max-width:100%;border:1px solid #ddd}
-code{font-size:.9em}
-ol.story{padding-left:2rem;margin:.3rem 0}ol.story li{margin:.15rem 0}
-.t{font-family:ui-monospace,monospace;white-space:nowrap}.actor{font-weight:600}
-.refs{color:#666;font-size:.85em}.refs a{margin-left:.25rem}.refs details.more{display:inline}.refs details.more summary{display:inline;cursor:pointer;margin-left:.25rem}.refs details.more[open]{display:block}
-.controls{margin:.3rem 0;display:flex;gap:.35rem;flex-wrap:wrap;align-items:center}
-.controls button{font:inherit;padding:.15rem .6rem;cursor:pointer}
-#timeline-range{color:#444;font-size:.9em;margin-left:.5rem}
-#timeline-box{border:1px solid #ccc;overflow:hidden;user-select:none;cursor:grab}
-.legend{font-size:.85em;color:#444}.legend span{margin-right:1rem;white-space:nowrap}
-.sw{display:inline-block;width:.9em;height:.9em;vertical-align:middle;margin-right:.25rem;border:1px solid #999}
-table.entries td{font-size:.85em}table.entries td.what{font-family:ui-monospace,monospace;word-break:break-all}
-tr:target,li:target{background:#fff3b0}tr.linked td:first-child{border-left:3px solid #1565c0}
-svg text{font:11px system-ui,sans-serif}
-svg .lane-label{fill:#333}svg .lane-bg{fill:#fafafa}svg .lane-bg.alt{fill:#f0f0f0}
-svg .grid{stroke:#ddd}svg .tick{fill:#555}
-svg .call{fill:#1e88e5}svg .call.dynamodb{fill:#00897b}svg .call.failed{fill:#fff;stroke:#c62828;stroke-width:1.5}
-svg .lock{fill:#7e57c2;opacity:.55}
-svg .plan{fill:#90caf9;stroke:#1565c0}svg .plan.stale{fill:#ef9a9a;stroke:#c62828}svg .plan.empty{fill:#fff;stroke:#c62828;stroke-dasharray:3 2}
-svg .outage{fill:#c62828;opacity:.7}
-svg .hit{stroke:#111;stroke-width:1}
-svg .lockfail{stroke:#6a1b9a;stroke-width:2}
-svg .step circle{fill:#fff;stroke:#111}svg .step text{font-weight:700;fill:#111}
-svg .vline{stroke:#c62828;stroke-width:1;stroke-dasharray:4 3}svg .vline.first{stroke-width:2.5;stroke-dasharray:none}
-svg .vlabel{fill:#b71c1c;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-"""
-
-# Draws the timeline from the JSON beside it, and redraws on every zoom or pan. Plain
-# DOM calls only: the page must open offline in any browser.
-_SCRIPT = r"""
-(function () {
-  "use strict";
-  var D = JSON.parse(document.getElementById("timeline-data").textContent);
-  var NS = "http://www.w3.org/2000/svg";
-  var svg = document.getElementById("timeline");
-  var box = document.getElementById("timeline-box");
-  var readout = document.getElementById("timeline-range");
-  var LEFT = 230, RIGHT = 14, LANE = 24, AXIS = 20, ROWH = 14, ROWS = 3;
-  var lo = Math.min(D.start, D.focus[0]), hi = Math.max(D.end, D.focus[1], D.start + 1e-3);
-  var view = D.focus.slice();
-  var plotW = 600;
-
-  function el(name, attrs, parent, text) {
-    var node = document.createElementNS(NS, name);
-    for (var k in attrs) { node.setAttribute(k, attrs[k]); }
-    if (text !== undefined) { node.textContent = text; }
-    if (parent) { parent.appendChild(node); }
-    return node;
-  }
-  function titled(node, text) { el("title", {}, node, text); return node; }
-  function linkTo(seq, parent) {
-    return seq >= 0 ? el("a", {href: "#seq-" + seq}, parent) : parent;
-  }
-  function fmt(t) {
-    var w = view[1] - view[0];
-    return t.toFixed(w < 2 ? 3 : w < 60 ? 1 : 0) + "s";
-  }
-  function clamp(a, b) {
-    var w = Math.max(b - a, 0.02);
-    if (w >= hi - lo) { return [lo, hi]; }
-    if (a < lo) { a = lo; }
-    if (a + w > hi) { a = hi - w; }
-    return [a, a + w];
-  }
-  function setView(a, b) { view = clamp(a, b); draw(); }
-  function step(w) {
-    var raw = w / 8, p = Math.pow(10, Math.floor(Math.log10(raw))), m = raw / p;
-    return p * (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10);
-  }
-
-  // Violation labels in rows above the lanes: each is measured as drawn and goes in the
-  // first row where it clears its neighbours; one that fits nowhere is left out (counted).
-  function layoutLabels(x) {
-    var groups = [];
-    D.violations.forEach(function (v) {
-      if (v[0] < view[0] || v[0] > view[1]) { return; }
-      var px = x(v[0]), g = groups[groups.length - 1];
-      if (g && px - g.x < 3) { g.items.push(v); } else { groups.push({x: px, items: [v]}); }
-    });
-    var rows = [], hidden = 0;
-    groups.forEach(function (g) {
-      var names = [];
-      g.items.forEach(function (v) { if (names.indexOf(v[1]) < 0) { names.push(v[1]); } });
-      var text = names.join(", ") + (g.items.length > 1 ? " (" + g.items.length + ")" : "");
-      var node = titled(el("text", {"class": "vlabel"}, svg, text), g.items.map(function (v) {
-        return v[1] + " " + v[2] + " at t=" + v[0] + "s: " + v[4]; }).join("\n"));
-      var width = node.getComputedTextLength();
-      var right = g.x + 3 + width <= LEFT + plotW;
-      var a = right ? g.x + 3 : g.x - 3 - width, b = a + width;
-      for (var r = 0; r < ROWS; r++) {
-        var row = rows[r] || (rows[r] = []);
-        if (row.every(function (s) { return b + 4 < s[0] || a > s[1] + 4; })) {
-          row.push([a, b]);
-          node.setAttribute("x", right ? g.x + 3 : g.x - 3);
-          node.setAttribute("y", AXIS + (r + 1) * ROWH - 2);
-          node.setAttribute("text-anchor", right ? "start" : "end");
-          return;
-        }
-      }
-      svg.removeChild(node);
-      hidden += 1;
-    });
-    return hidden;
-  }
-
-  function draw() {
-    var W = Math.max(box.clientWidth, 640);
-    plotW = W - LEFT - RIGHT;
-    var w = view[1] - view[0];
-    var x = function (t) { return LEFT + (t - view[0]) / w * plotW; };
-    var top = AXIS + ROWS * ROWH + 6, H = top + D.lanes.length * LANE + 4;
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    svg.setAttribute("width", W);
-    svg.setAttribute("height", H);
-    var defs = el("defs", {}, svg);
-    D.faultColours.forEach(function (c, i) {
-      var p = el("pattern", {id: "hatch-" + i, width: 6, height: 6, patternUnits: "userSpaceOnUse",
-                             patternTransform: "rotate(45)"}, defs);
-      el("rect", {width: 6, height: 6, fill: c, opacity: 0.18}, p);
-      el("line", {x1: 0, y1: 0, x2: 0, y2: 6, stroke: c, "stroke-width": 3}, p);
-    });
-    var clip = el("clipPath", {id: "plot-clip"}, defs);
-    el("rect", {x: LEFT, y: 0, width: plotW, height: H}, clip);
-    D.lanes.forEach(function (lane, i) {
-      var y = top + i * LANE;
-      el("rect", {x: 0, y: y, width: W, height: LANE,
-                  "class": "lane-bg" + (i % 2 ? " alt" : "")}, svg);
-      titled(el("text", {x: 6, y: y + 16, "class": "lane-label lane-" + lane.kind,
-                         "data-lane": lane.label}, svg,
-                lane.label.length > 36 ? lane.label.slice(0, 35) + "…" : lane.label), lane.title);
-    });
-    var s = step(w), plot = el("g", {"clip-path": "url(#plot-clip)"}, svg);
-    for (var t = Math.ceil(view[0] / s) * s; t <= view[1]; t += s) {
-      el("line", {x1: x(t), x2: x(t), y1: AXIS - 4, y2: H, "class": "grid"}, plot);
-      el("text", {x: x(t) + 2, y: 12, "class": "tick"}, plot, fmt(t));
-    }
-    D.bars.forEach(function (b) {
-      if (b[2] < view[0] || b[1] > view[1]) { return; }
-      var y = top + b[0] * LANE, a = Math.max(x(b[1]), LEFT - 2), e = Math.min(x(b[2]), W);
-      var cls = b[3], h = [y + 3, 18];
-      if (cls.indexOf("call") === 0) { h = [y + 3, 10]; }
-      if (cls === "lock") { h = [y + 15, 6]; }
-      var g = linkTo(b[5], plot);
-      var attrs = {x: a, y: h[0], width: Math.max(e - a, 1.5), height: h[1], "class": cls};
-      if (cls.indexOf("fault") === 0) {
-        attrs.fill = "url(#hatch-" + cls.slice(7) + ")";
-        attrs.stroke = D.faultColours[+cls.slice(7)];
-      }
-      titled(el("rect", attrs, g), b[4] + " · " + b[1].toFixed(3) + "s to " + b[2].toFixed(3) + "s");
-      if (b[6] && e - a > b[6].length * 6.5 + 4) {
-        el("text", {x: a + 3, y: y + 16, "class": "bar-text"}, g, b[6]);
-      }
-    });
-    D.marks.forEach(function (m) {
-      if (m[1] < view[0] || m[1] > view[1]) { return; }
-      var cx = x(m[1]), y = top + m[0] * LANE, g = linkTo(m[4], plot), node;
-      if (m[2] === "step") {
-        node = el("g", {"class": "step"}, g);
-        el("circle", {cx: cx, cy: y + 12, r: 7}, node);
-        el("text", {x: cx, y: y + 16, "text-anchor": "middle"}, node, m[5]);
-      } else if (m[2] === "lockfail") {
-        node = el("path", {d: "M" + (cx - 4) + " " + (y + 14) + "l8 8m0 -8l-8 8", "class": "lockfail"}, g);
-      } else {
-        var c = D.faultColours[+m[2].slice(5)];
-        node = el("path", {d: "M" + cx + " " + (y + 2) + "l6 6l-6 6l-6 -6z", fill: c, "class": m[2]}, g);
-      }
-      titled(node, m[3] + " · t=" + m[1].toFixed(3) + "s");
-    });
-    D.violations.forEach(function (v, i) {
-      if (v[0] < view[0] || v[0] > view[1]) { return; }
-      titled(el("line", {x1: x(v[0]), x2: x(v[0]), y1: AXIS, y2: H,
-                         "class": "vline" + (i === 0 ? " first" : "")}, plot),
-             v[1] + " at t=" + v[0] + "s: " + v[4]);
-    });
-    var hidden = layoutLabels(x);
-    svg.setAttribute("data-view-start", view[0]);
-    svg.setAttribute("data-view-end", view[1]);
-    readout.textContent = "showing t=" + fmt(view[0]) + " to " + fmt(view[1]) + " of a " +
-      (D.end - D.start).toFixed(1) + "s run" +
-      (hidden ? " · " + hidden + " violation labels left out here: zoom in" : "");
-  }
-
-  function timeAt(clientX) {
-    var r = svg.getBoundingClientRect();
-    return view[0] + (clientX - r.left - LEFT) / plotW * (view[1] - view[0]);
-  }
-  function zoom(f, t) {
-    if (t === undefined) { t = (view[0] + view[1]) / 2; }
-    setView(t - (t - view[0]) * f, t + (view[1] - t) * f);
-  }
-  function pan(f) { var d = (view[1] - view[0]) * f; setView(view[0] + d, view[1] + d); }
-  var actions = {
-    focus: function () { setView(D.focus[0], D.focus[1]); },
-    "in": function () { zoom(0.5); },
-    out: function () { zoom(2); },
-    all: function () { setView(lo, hi); },
-    story: function () {
-      var pad = Math.max((D.story[1] - D.story[0]) * 0.05, 1);
-      setView(D.story[0] - pad, D.story[1] + pad);
-    },
-    left: function () { pan(-0.4); },
-    right: function () { pan(0.4); }
-  };
-  Array.prototype.forEach.call(document.querySelectorAll("[data-zoom]"), function (b) {
-    b.addEventListener("click", function () { actions[b.getAttribute("data-zoom")](); });
-  });
-  Array.prototype.forEach.call(document.querySelectorAll("[data-jump]"), function (a) {
-    a.addEventListener("click", function () {
-      var t = +a.getAttribute("data-jump"), w = Math.min(view[1] - view[0], D.focus[1] - D.focus[0]);
-      setView(t - w / 2, t + w / 2);
-    });
-  });
-  svg.addEventListener("wheel", function (ev) {
-    ev.preventDefault();
-    zoom(ev.deltaY > 0 ? 1.25 : 0.8, timeAt(ev.clientX));
-  }, {passive: false});
-  var drag = null;
-  svg.addEventListener("mousedown", function (ev) {
-    if (ev.button === 0) { drag = {x: ev.clientX, view: view.slice(), moved: false}; }
-  });
-  window.addEventListener("mousemove", function (ev) {
-    if (!drag) { return; }
-    var dx = ev.clientX - drag.x;
-    if (Math.abs(dx) > 3) { drag.moved = true; }
-    if (drag.moved) {
-      var dt = dx / plotW * (drag.view[1] - drag.view[0]);
-      setView(drag.view[0] - dt, drag.view[1] - dt);
-    }
-  });
-  var dragged = false;  // a drag ends in a click: it must not follow a link
-  svg.addEventListener("click", function (ev) {
-    if (dragged) { ev.preventDefault(); ev.stopPropagation(); }
-  }, true);
-  window.addEventListener("mouseup", function () {
-    if (drag && drag.moved) {
-      dragged = true;
-      setTimeout(function () { dragged = false; }, 0);
-    }
-    drag = null;
-  });
-  window.addEventListener("resize", draw);
-  draw();
-})();
-"""
-
-
 def _reproduce(result: dict[str, Any]) -> str | None:
     given = result.get("reproduce")
     if isinstance(given, str) and given:
@@ -1047,7 +662,7 @@ def render_html(result: dict[str, Any], entries: Sequence[Entry]) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>dnschaos report: {esc(title)}</title>
-<style>{_CSS}</style></head>
+<style>{asset("report.css")}</style></head>
 <body>
 <h1>{esc(str(result.get("scenario")))}{esc(variant)} · seed {esc(str(spec.get("seed")))} · <span class="badge {esc(verdict)}">{esc(verdict.upper())}</span></h1>
 <p class="headline">{esc(headline)}</p>
@@ -1068,7 +683,7 @@ def render_html(result: dict[str, Any], entries: Sequence[Entry]) -> str:
 <div id="timeline-box"><svg id="timeline" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline: a lane per fault, endpoint root, client view and actor"></svg></div>
 <p class="legend">{legend}<br>Wheel to zoom, drag to move; hover for details, click a call to see its history entry.</p>
 <script type="application/json" id="timeline-data">{data}</script>
-<script>{_SCRIPT}</script>
+<script>{asset("report.js")}</script>
 </section>
 <section id="violations"><h2>Violations, in time order</h2>
 <table><tr><th>time</th><th>invariant</th><th>endpoint</th><th>detail</th><th>entry</th></tr>{vrows}</table></section>
