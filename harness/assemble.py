@@ -223,7 +223,13 @@ def assemble(
         from dnschaos.dns import DnsStack
 
         parts.dns = DnsStack(
-            scenario.dns, aws, world, clock=clock, history=history, streams=streams
+            scenario.dns,
+            aws,
+            world,
+            clock=clock,
+            history=history,
+            streams=streams,
+            virtual=driver.virtual,
         ).start()
     assembly = Assembly(parts)
     try:
