@@ -1138,8 +1138,11 @@ def _unbound_config(
         # A stopped server refuses a TCP connection at once, where a UDP query to it is
         # only given up on retransmit timers that run in wall time: over TCP the answer
         # to a query (SERVFAIL, or a stale one with serve-expired) depends on the
-        # resolver's clock and cache only, never on how fast the machine is.
-        lines.append("    tcp-upstream: yes")
+        # resolver's clock and cache only, never on how fast the machine is (and TCP
+        # has no retransmits, which a frozen clock would time at the 50 ms minimum).
+        # An idle connection is closed by Unbound after 1.5 s, before any server's
+        # idle timer (embedded 2 s, Knot 10 s, BIND 30 s) could close it under a query.
+        lines += ["    tcp-upstream: yes", "    tcp-reuse-timeout: 1500"]
     if serve_expired:
         lines += [
             f"    serve-expired-ttl: {SERVE_EXPIRED_TTL}",
