@@ -43,9 +43,10 @@ from dnschaos.adapters.rfc2136 import Pusher, RecordData
 from dnschaos.cli import main
 from dnschaos.probes import answered
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario import build, builtin_text
+from dnschaos.scenario import build
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.spec import RunSpec
+from tests.e2e.test_dns_incident import quiet_scenario
 from tests.e2e.test_dns_servers import is_dead, require
 
 REPO = Path(__file__).resolve().parents[2]
@@ -337,20 +338,11 @@ def test_replay_of_a_run_through_the_resolver_gives_its_digest(
     assert "same trace_digest" in capsys.readouterr().out
 
 
-def test_the_incident_digest_without_a_resolver_is_unchanged() -> None:
-    result = run(RunSpec(SCENARIO, variant="legacy", seed=4))
-    assert result.trace_digest.startswith("80200a13")
-
-
 def test_a_server_down_fault_through_the_resolver_is_deterministic(tmp_path: Path) -> None:
     require_faketime()
-    # The scenario without the race: only the authoritative server goes down, for 8 s.
-    text = builtin_text(SCENARIO)
-    race, dns_section = text.index("[[faults]]"), text.index("[dns]")
-    path = tmp_path / "quiet.toml"
-    path.write_text(text[:race] + text[dns_section : text.index("[operator]")])
+    # Only the authoritative server goes down, for 8 s.
     spec = RunSpec(
-        str(path),
+        str(quiet_scenario(tmp_path)),
         variant="safe",
         seed=2,
         resolver="unbound",
