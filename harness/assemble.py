@@ -127,7 +127,13 @@ def assemble(
         from dnschaos.dns.stack import DnsStack
 
         parts.dns = DnsStack(
-            scenario.dns, aws, run, clock=clock, history=history, streams=streams
+            scenario.dns,
+            aws,
+            run,
+            clock=clock,
+            history=history,
+            streams=streams,
+            virtual=driver.virtual,
         ).start()
     assembly = Assembly(parts)
     try:

@@ -159,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     dns.add_argument(
         "--resolver",
         choices=_Listed(RESOLVERS),
-        help="caching resolver in front of it (unbound needs --clock real)",
+        help="caching resolver in front of it (under --clock sim it runs on the virtual clock)",
     )
 
     faults = run.add_argument_group("faults and mitigations")

@@ -31,6 +31,7 @@ import contextlib
 import ctypes
 import functools
 import ipaddress
+import math
 import os
 import queue
 import random
@@ -39,6 +40,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sysconfig
 import tempfile
 import threading
 import time
@@ -448,6 +450,7 @@ def _sweep(parent: Path) -> None:
             continue
         directory = Path(entry.path)
         if not _owner_alive(directory, int(match.group(1))):
+            _remove_stale_faketime(directory)
             _remove_directory(directory)
 
 
@@ -517,6 +520,7 @@ class ServerHandle:
         probe: _Probe,
         timeout: float,
         host: str = HOST,
+        faked: FakedClock | None = None,
     ) -> None:
         self.kind = kind
         self.binary = binary
@@ -531,6 +535,8 @@ class ServerHandle:
         self._lock = threading.RLock()
         self._closed = False
         self._remove: weakref.finalize[[Path], ServerHandle] | None = None
+        # Set when the server runs under libfaketime: its clock stands where this says.
+        self.faked = faked
 
     def __repr__(self) -> str:
         state = f"pid {self.pid}" if self.running() else "stopped"
@@ -562,6 +568,8 @@ class ServerHandle:
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
                     proc.wait()
+                if self.faked is not None:
+                    _remove_faketime_shm(proc.pid)
             with _live_lock:
                 _live.discard(self)
 
@@ -627,6 +635,7 @@ class ServerHandle:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=self.directory,
+                    env=None if self.faked is None else self.faked.environment(),
                     close_fds=True,
                     # Own session: a Ctrl-C on the terminal reaches the Python process
                     # first, which then stops the servers in order.
@@ -640,6 +649,8 @@ class ServerHandle:
                 raise _failure(
                     self.kind, self.binary, f"cannot execute: {exc}", self.log_path
                 ) from exc
+        if self.faked is not None:
+            (self.directory / _FAKETIME_PID_FILE).write_text(f"{self._proc.pid}\n")
         with _live_lock:
             _live.add(self)
         try:
@@ -720,6 +731,7 @@ def _launch(
     directory: Path,
     timeout: float,
     configure: Callable[[int], tuple[list[str], _Probe]],
+    faked: FakedClock | None = None,
 ) -> ServerHandle:
     """Pick a port, write the configuration for it, start; a new port if that one got taken."""
     binary = find_binary(kind)
@@ -735,6 +747,7 @@ def _launch(
             port=port,
             probe=probe,
             timeout=timeout,
+            faked=faked,
         )
         try:
             handle._start(deadline)
@@ -926,6 +939,120 @@ def _precheck(kind: str, directory: Path, checker: str, *args: str) -> None:
         )
 
 
+# --- libfaketime: a server clock that follows the run's virtual clock ---------------
+
+# The multithreaded build first: it serialises libfaketime's own cached state.
+_FAKETIME_LIBRARIES: Final = ("libfaketimeMT.so.1", "libfaketime.so.1")
+_FAKETIME_FILE: Final = "faketime.rc"
+_FAKETIME_PID_FILE: Final = "faketime.pid"  # the faked server's pid, for the sweep
+# Where libfaketime 0.9.10 keeps a semaphore and shared memory per process (later
+# versions skip them when FAKETIME_DISABLE_SHM is set); a killed process leaves them.
+_SHM_DIR: Final = Path("/dev/shm")
+
+
+def _faketime_dirs() -> list[str]:
+    multiarch = sysconfig.get_config_var("MULTIARCH") or ""
+    dirs = [f"/usr/lib/{multiarch}/faketime"] if multiarch else []
+    return [*dirs, "/usr/lib/faketime", "/usr/lib64/faketime", "/usr/local/lib/faketime"]
+
+
+def find_faketime() -> str:
+    """The path of libfaketime for this machine's architecture; DnsServerError names the
+    package if it is absent."""
+    dirs = _faketime_dirs()
+    for directory in dirs:
+        for library in _FAKETIME_LIBRARIES:
+            candidate = os.path.join(directory, library)
+            if os.path.isfile(candidate):
+                return candidate
+    raise DnsServerError(
+        f"libfaketime: {' or '.join(_FAKETIME_LIBRARIES)} not found in {', '.join(dirs)}; "
+        "a caching resolver follows the run's virtual clock (--clock sim) through it: "
+        "install the Debian package 'libfaketime' (apt-get install libfaketime, "
+        "or `make dns-servers`), or run with --clock real"
+    )
+
+
+class FakedClock:
+    """The calendar clock of a server started under libfaketime, set from outside.
+
+    The server sees an absolute libfaketime date, which stands still at the time
+    last :meth:`set`, however much wall time passes; libfaketime reads it from a file
+    in the server's directory on every clock call (its cache is off), so a ``set``
+    takes effect at the server's next look at the clock. Only the calendar clock
+    (time, gettimeofday, CLOCK_REALTIME) is faked: the monotonic clock stays real,
+    so the event loop's timers (retransmits, client time-outs) still run in wall
+    time.
+    """
+
+    def __init__(self, library: str, directory: Path, now: float) -> None:
+        self.library = library
+        self.path = directory / _FAKETIME_FILE
+        self._lock = threading.Lock()
+        self._now = -math.inf
+        self.set(now)
+
+    @property
+    def now(self) -> float:
+        return self._now
+
+    def set(self, now: float) -> None:
+        """Move the server's clock to ``now`` (seconds since the Unix epoch), never back:
+        a cache whose clock went back would hand out TTLs longer than it received."""
+        if not math.isfinite(now) or now < 0:
+            raise ValueError(f"faked time {now!r}: must be seconds since the Unix epoch")
+        with self._lock:
+            if now < self._now:
+                raise ValueError(
+                    f"faked time asked to go back from {self._now:.6f} to {now:.6f}; "
+                    "a server's faked clock only moves forward"
+                )
+            if now == self._now:
+                return
+            # Replaced in one step: the server may read the file at any moment.
+            partial = self.path.with_name(_FAKETIME_FILE + ".new")
+            partial.write_text(f"{now:.6f}\n")
+            os.replace(partial, self.path)
+            self._now = now
+
+    def environment(self) -> dict[str, str]:
+        """The server's environment: this process's, with libfaketime preloaded."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
+        preload = env.get("LD_PRELOAD", "")
+        env.update(
+            LD_PRELOAD=f"{self.library} {preload}".strip(),
+            FAKETIME_TIMESTAMP_FILE=str(self.path),
+            FAKETIME_NO_CACHE="1",
+            # Seconds since the epoch with a fraction: "1760940000.250000".
+            FAKETIME_FMT="%s",
+            FAKETIME_DONT_FAKE_MONOTONIC="1",
+            FAKETIME_DISABLE_SHM="1",
+            # File times stay true: only the clock is the run's.
+            NO_FAKE_STAT="1",
+            # libfaketime turns "%s" into a local time and back; in a zone with
+            # daylight saving an hour that occurs twice could come back an hour off.
+            TZ="UTC",
+        )
+        return env
+
+
+def _remove_stale_faketime(directory: Path) -> None:
+    """What libfaketime left behind for a killed run's server, named after the server's pid."""
+    try:
+        pid = int((directory / _FAKETIME_PID_FILE).read_text())
+    except (OSError, ValueError):
+        return  # not a faked server, or it never started
+    if _start_time(pid) is None:
+        _remove_faketime_shm(pid)
+
+
+def _remove_faketime_shm(pid: int) -> None:
+    """Remove what libfaketime 0.9.10 left in /dev/shm for process ``pid`` (gone by now)."""
+    for name in (f"faketime_shm_{pid}", f"sem.faketime_sem_{pid}"):
+        with contextlib.suppress(OSError):
+            (_SHM_DIR / name).unlink()
+
+
 # --- Unbound -----------------------------------------------------------------------
 
 # Unbound keeps serving an expired answer for this long past its TTL while the
@@ -949,6 +1076,7 @@ def _unbound_config(
     serve_expired: bool,
     cache_min_ttl: int,
     cache_max_negative_ttl: int,
+    tcp_upstream: bool = False,
 ) -> str:
     up_host, up_port = upstream
     yes_no = "yes" if serve_expired else "no"
@@ -1006,6 +1134,15 @@ def _unbound_config(
         "    infra-keep-probing: yes",
         f"    serve-expired: {yes_no}",
     ]
+    if tcp_upstream:
+        # A stopped server refuses a TCP connection at once, where a UDP query to it is
+        # only given up on retransmit timers that run in wall time: over TCP the answer
+        # to a query (SERVFAIL, or a stale one with serve-expired) depends on the
+        # resolver's clock and cache only, never on how fast the machine is (and TCP
+        # has no retransmits, which a frozen clock would time at the 50 ms minimum).
+        # An idle connection is closed by Unbound after 1.5 s, before any server's
+        # idle timer (embedded 2 s, Knot 10 s, BIND 30 s) could close it under a query.
+        lines += ["    tcp-upstream: yes", "    tcp-reuse-timeout: 1500"]
     if serve_expired:
         lines += [
             f"    serve-expired-ttl: {SERVE_EXPIRED_TTL}",
@@ -1043,6 +1180,7 @@ def start_unbound(
     serve_expired: bool = False,
     cache_min_ttl: int = 0,
     cache_max_negative_ttl: int = 3600,
+    faked_now: float | None = None,
     workdir: Path | None = None,
     timeout: float = 15.0,
 ) -> ServerHandle:
@@ -1053,6 +1191,12 @@ def start_unbound(
     min(SOA TTL, SOA MINIMUM) as RFC 2308 says, capped by
     ``cache_max_negative_ttl``. Returns once the first zone's SOA is answered
     through the resolver.
+
+    With ``faked_now`` (seconds since the Unix epoch) the resolver runs under
+    libfaketime and its clock stands at ``faked_now`` until the caller moves it
+    with ``handle.faked.set(t)``: its cache then ages in the caller's time only.
+    It then asks upstream over TCP, so that a stopped upstream fails at once
+    instead of after wall-time retransmits.
     """
     for zone in zones:
         _check_name("zone", zone)
@@ -1063,6 +1207,7 @@ def start_unbound(
     if not 0 < up_port < 65536:
         raise ValueError(f"upstream port {up_port} out of range")
     find_binary("unbound")
+    library = find_faketime() if faked_now is not None else ""
     directory = _fresh_directory("unbound", workdir)
     probe = (
         _soa_probe([zones[0]], authoritative=False) if zones else _any_answer_probe("localhost.")
@@ -1079,13 +1224,15 @@ def start_unbound(
                 serve_expired=serve_expired,
                 cache_min_ttl=cache_min_ttl,
                 cache_max_negative_ttl=cache_max_negative_ttl,
+                tcp_upstream=faked_now is not None,
             )
         )
         _precheck("unbound", directory, "unbound-checkconf", str(conf))
         return ["-d", "-c", str(conf)], probe
 
     with _removed_on_failure(directory):
-        return _launch("unbound", directory, timeout, configure)
+        faked = FakedClock(library, directory, faked_now) if faked_now is not None else None
+        return _launch("unbound", directory, timeout, configure, faked)
 
 
 def _check_loopback(host: str) -> None:
@@ -1103,10 +1250,12 @@ __all__ = [
     "HOST",
     "KINDS",
     "DnsServerError",
+    "FakedClock",
     "ServerHandle",
     "Tsig",
     "ZoneSpec",
     "find_binary",
+    "find_faketime",
     "free_port",
     "start_authoritative",
     "start_unbound",

@@ -9,7 +9,9 @@ answer, the SOA's) and the latency.
 
 Under the scheduler a query is a yield point and its latency is virtual (zero
 unless a fault adds some), so histories stay byte-identical; with ``--clock
-real`` the latency is the measured wall time in milliseconds.
+real`` the latency is the measured wall time in milliseconds. A caching resolver
+on the run's virtual clock has its clock set to the probe's now just before each
+query, so the TTLs it hands out count virtual seconds.
 
 The propagator keeps a real authoritative server (BIND9 or Knot) in step with
 what Route 53's name servers answer: on every interval it flattens each zone's
@@ -99,6 +101,7 @@ class Probe:
         scheduler: YieldPoints | None = None,
         decide: Callable[[str, str, str, str], str | None] | None = None,
         seen: ClientView | None = None,
+        set_server_time: Callable[[float], None] | None = None,
     ) -> None:
         self.actor = actor
         self.view = view
@@ -112,6 +115,7 @@ class Probe:
         self.scheduler = scheduler
         self.decide = decide
         self.seen = seen
+        self.set_server_time = set_server_time  # a resolver on the run's clock (virtual time)
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
@@ -157,6 +161,8 @@ class Probe:
             return "SERVFAIL", [], None
         query = dns.message.make_query(name, rtype)
         query.flags |= dns.flags.RD  # a stub resolver's query; an authoritative server ignores it
+        if self.set_server_time is not None:
+            self.set_server_time(self.clock.now())
         host, port = self.server
         try:
             response, _tcp = dns.query.udp_with_fallback(

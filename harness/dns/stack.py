@@ -12,9 +12,16 @@
 * with ``resolver = "unbound"``, a caching resolver in front of it;
 * the probe actors (one per view) and, for real servers, the propagator actor.
 
-A caching resolver ages its cache in wall time, so it needs ``--clock real``;
-BIND9 and Knot only store what the propagator pushed, so they also work under
-the deterministic scheduler.
+BIND9 and Knot only store what the propagator pushed, so they work on either
+clock as they are. A caching resolver ages its cache by its own clock: with
+``--clock real`` that is wall time; under the deterministic scheduler Unbound runs
+under libfaketime with its calendar clock standing still at the run's virtual
+time, and the cached view's probe moves it to the virtual now before each query.
+The virtual clock counts seconds since the Unix epoch from ``INCIDENT_EPOCH``
+(2025-10-20 06:00:00 UTC), and Unbound is shown exactly that: virtual t = 0 of a
+run is 06:00:00 UTC on its clock. Virtual time only moves between queries, so
+TTLs, negative caching and serve-expired windows count virtual seconds, hours of
+them in a fraction of a wall second, the same on every run.
 """
 
 from __future__ import annotations
@@ -59,11 +66,6 @@ class DnsConfig:
             raise UsageError(
                 f"--resolver {self.resolver!r}: unknown; choose one of {', '.join(RESOLVERS)}"
             )
-        if self.resolver != "none" and clock != "real":
-            raise UsageError(
-                f"--resolver {self.resolver}: a caching resolver ages its cache in wall time, "
-                "which virtual time cannot follow; add --clock real (or use --resolver none)"
-            )
         if target != "moto":
             raise UsageError(
                 f"--dns with --target {target}: the data plane reads Route 53's in-sync state "
@@ -85,6 +87,7 @@ class DnsStack:
         clock: Clock,
         history: History,
         streams: RunStreams,
+        virtual: bool = False,
     ) -> None:
         self.config = config
         self.aws = aws
@@ -92,6 +95,8 @@ class DnsStack:
         self.clock = clock
         self.history = history
         self.streams = streams
+        # Under the scheduler the resolver's clock is the run's (see the module's doc).
+        self.virtual = virtual
         self.seen = ClientView()
         self.authoritative: Any = None  # EmbeddedResponder or adapters.dns_servers.ServerHandle
         self.resolver: Any = None
@@ -157,6 +162,7 @@ class DnsStack:
                 sorted(zones),
                 (self.authoritative.host, self.authoritative.port),
                 serve_expired=self.config.serve_expired,
+                faked_now=self.clock.now() if self.virtual else None,
             )
         self.history.append(
             "dns",
@@ -189,6 +195,13 @@ class DnsStack:
                     ],
                 },
             )
+
+    def set_time(self, view: str) -> Callable[[float], None] | None:
+        """What moves the clock of the server behind ``view`` to a probe's now before it
+        asks; None when that server keeps its own time (wall time, or no cache at all)."""
+        server = self.resolver if view == "cached" else None
+        faked = getattr(server, "faked", None)
+        return None if faked is None else faked.set
 
     def client_view(self) -> str:
         """What clients see: through the resolver when there is one."""
@@ -248,6 +261,7 @@ def probe(view: str) -> Callable[[Any], None]:
             scheduler=driver.scheduler,
             decide=parts.dns_faults.decide if parts.dns_faults is not None else None,
             seen=stack.seen,
+            set_server_time=stack.set_time(view),
         ).run(ctx.should_stop)
 
     return run

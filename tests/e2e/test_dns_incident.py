@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from dnschaos.dns.probes import answered
+from dnschaos.dns.stack.probes import answered
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario.load import build, builtin_text
-from dnschaos.scenario.spec import RunSpec
+from dnschaos.scenario.load.load import build, builtin_text
+from dnschaos.scenario.load.spec import RunSpec
 from tests.e2e.test_dns_servers import require
 
 SCENARIO = "incident-2025-dns"
@@ -129,16 +129,20 @@ def test_real_servers_under_the_scheduler_are_deterministic(server: str) -> None
     assert html.escape(recorded[server]) in render_html(a.to_json(), list(a.history))
 
 
+def quiet_scenario(folder: Path) -> Path:
+    """The scenario without the operator and the race's faults, for a server-down fault alone."""
+    text = builtin_text(SCENARIO)
+    race, dns = text.index("[[faults]]"), text.index("[dns]")
+    path = folder / "quiet.toml"
+    path.write_text(text[:race] + text[dns : text.index("[operator]")])
+    return path
+
+
 @pytest.mark.parametrize("server", ["bind9", "knot"])
 def test_authoritative_server_down_and_back_catches_up(server: str, tmp_path: Path) -> None:
     require(server)
-    # The scenario without the operator and the race's faults: only the server goes down.
-    text = builtin_text(SCENARIO)
-    race, dns = text.index("[[faults]]"), text.index("[dns]")
-    path = tmp_path / "quiet.toml"
-    path.write_text(text[:race] + text[dns : text.index("[operator]")])
     result = run(
-        str(path),
+        str(quiet_scenario(tmp_path)),
         variant="safe",
         seed=2,
         dns=server,

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.dns.probes import answered
-from dnschaos.dns.stack import DnsConfig
+from dnschaos.dns.stack.probes import answered
+from dnschaos.dns.stack.stack import DnsConfig
 from dnschaos.runner import run
-from dnschaos.scenario.load import build, builtin_text, load_scenario
-from dnschaos.scenario.spec import RunSpec
+from dnschaos.scenario.load.load import build, builtin_text, load_scenario
+from dnschaos.scenario.load.spec import RunSpec
 
 REGIONAL = "dynamodb.us-east-1.chaos.test"
 SCENARIO = "incident-2025-dns"
@@ -185,13 +185,13 @@ def test_scenario_dns_section_is_validated(
     assert "dns.probe_intervall: unknown key" in err and "probe_interval" in err
 
 
-def test_caching_resolver_needs_the_real_clock(
+def test_unknown_dns_server_or_resolver_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out.json"
-    code = main(["run", "incident-2025-dns", "--resolver", "unbound", "--json", str(out)])
+    code = main(["run", "incident-2025-dns", "--resolver", "bind9", "--json", str(out)])
     assert code == 2 and not out.exists()
-    assert "--clock real" in capsys.readouterr().err
+    assert "none, unbound" in capsys.readouterr().err
     assert main(["run", "incident-2025-dns", "--dns", "nsd"]) == 2
     assert "choose one of embedded, bind9, knot" in capsys.readouterr().err
 
