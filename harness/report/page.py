@@ -28,7 +28,7 @@ Entry = dict[str, Any]
 @cache
 def asset(name: str) -> str:
     """The page's style sheet or script, shipped with the package (report/assets)."""
-    return resources.files("dnschaos.report").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files(__package__ or "").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 # --- the page ---------------------------------------------------------------------------
