@@ -28,7 +28,7 @@ from typing import Any
 
 from dnschaos.explore.campaign import fuzz, open_campaign
 from dnschaos.explore.cluster import ClusterRunner, connect
-from dnschaos.scenario.load import build, resolve
+from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec
 
 DASK = str(Path(sys.executable).parent / "dask")

@@ -25,7 +25,7 @@ from typing import Any
 
 from dnschaos.explore.campaign import draw, fuzz, open_campaign
 from dnschaos.runner import run
-from dnschaos.scenario.load import load_scenario
+from dnschaos.scenario.resolve import load_scenario
 from dnschaos.scenario.spec import RunSpec
 
 SCENARIO = "steady-state"

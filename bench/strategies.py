@@ -34,7 +34,7 @@ from dnschaos.explore.campaign import fuzz, open_campaign
 from dnschaos.explore.delays import explore, make_space
 from dnschaos.explore.shrink import Case, run_case, shrink
 from dnschaos.runner import RunResult
-from dnschaos.scenario.load import build, resolve
+from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec
 
 SPIN = RunSpec("spin-model", variant="legacy", invariants=("active-plan-never-deleted",))

@@ -21,7 +21,7 @@ import pytest
 import dnschaos
 from dnschaos.assemble import actor_names, run_actors
 from dnschaos.runner import run
-from dnschaos.scenario.load import build
+from dnschaos.scenario.resolve import build
 from dnschaos.scenario.spec import RunSpec
 from dnschaos.world.config import takes_argument
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dnschaos.explore.campaign import fuzz, open_campaign
-from dnschaos.scenario.load import resolve
+from dnschaos.scenario.resolve import resolve
 from dnschaos.scenario.spec import RunSpec
 
 pytestmark = pytest.mark.skipif(

@@ -100,7 +100,7 @@ def test_target_health_reports_what_the_model_decides(
 
 def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() -> None:
     from dnschaos.runner import run
-    from dnschaos.scenario.load import load_scenario
+    from dnschaos.scenario.resolve import load_scenario
 
     scenario = load_scenario("cascade-2025")
     assert scenario.cascade is not None and scenario.dns is not None
@@ -117,7 +117,7 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
 
 def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
     from dnschaos.runner import run
-    from dnschaos.scenario.load import build
+    from dnschaos.scenario.resolve import build
     from dnschaos.scenario.spec import RunSpec
 
     quick = RunSpec(

@@ -26,7 +26,8 @@ from dnschaos.faults.inject import Injector, moto_deliver
 from dnschaos.faults.matchers import Call
 from dnschaos.history import History
 from dnschaos.runner import run
-from dnschaos.scenario.load import build, builtin_text
+from dnschaos.scenario.load import builtin_text
+from dnschaos.scenario.resolve import build
 from dnschaos.scenario.spec import RunSpec
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 from dnschaos.sim.streams import RunStreams

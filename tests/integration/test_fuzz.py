@@ -14,7 +14,7 @@ from dnschaos.checkers import headline_dict
 from dnschaos.cli import main
 from dnschaos.explore.shrink import Case, case_spec, run_case, shrink, signature
 from dnschaos.faults.space import draw_case, from_flag, to_flag
-from dnschaos.scenario.load import load_scenario
+from dnschaos.scenario.resolve import load_scenario
 from dnschaos.scenario.spec import RunSpec
 
 SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())

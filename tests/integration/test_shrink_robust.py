@@ -13,7 +13,7 @@ from dnschaos.cli import main
 from dnschaos.explore import shrink as shrink_module
 from dnschaos.explore.shrink import Case, case_spec, shrink
 from dnschaos.faults.space import from_flag, numeric_keys
-from dnschaos.scenario.load import resolve
+from dnschaos.scenario.resolve import resolve
 from dnschaos.scenario.spec import RunSpec
 
 # Case 10 of the legacy steady-state campaign with seed 1: it fails only with its one

@@ -18,7 +18,7 @@ import pytest
 
 from dnschaos.explore.replay import replay
 from dnschaos.runner import run
-from dnschaos.scenario.load import resolve
+from dnschaos.scenario.resolve import resolve
 from dnschaos.scenario.spec import RunSpec
 
 REPO = Path(__file__).resolve().parents[2]

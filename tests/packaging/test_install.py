@@ -199,12 +199,27 @@ def test_the_wheel_holds_the_whole_package_and_nothing_else(wheel: Path) -> None
     scenarios = {n for n in names if n.startswith("dnschaos/fixtures/scenarios/")}
     assert "dnschaos/fixtures/scenarios/incident-2025.toml" in scenarios
     assert all(n.endswith(".toml") for n in scenarios)
-    for package in ("automation", "sim", "downstream", "adapters", "faults", "fixtures"):
+    for package in (
+        "sim",
+        "scenario",
+        "world",
+        "workloads/incident2025",
+        "workloads/incident2025/downstream",
+        "adapters/route53",
+        "faults",
+        "fixtures",
+        "report",
+    ):
         assert f"dnschaos/{package}/__init__.py" in names, package
     assert "dnschaos/fixtures/plugin.py" in names
+    assert {"dnschaos/report/assets/report.css", "dnschaos/report/assets/report.js"} <= names
     with zipfile.ZipFile(wheel) as archive:
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
     assert "[pytest11]\ndnschaos = dnschaos.fixtures.plugin" in entry_points, entry_points
     assert "[console_scripts]\ndnschaos = dnschaos.cli:main" in entry_points, entry_points
+    assert (
+        "[dnschaos.workloads]\nincident-2025 = dnschaos.workloads.incident2025.plugin:WORKLOAD"
+        in entry_points
+    ), entry_points
     missing = _source_modules() - names
     assert not missing, f"in the source tree but not in the wheel: {sorted(missing)}"

@@ -13,7 +13,7 @@ from dnschaos.explore.coverage import (
 )
 from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case
-from dnschaos.scenario.load import load_scenario
+from dnschaos.scenario.resolve import load_scenario
 
 EP = "api.example."
 

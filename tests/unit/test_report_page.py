@@ -80,8 +80,7 @@ def _result(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ]
     return {
         "scenario": "incident-2025",
-        "variant": "legacy",
-        "seed": 7,
+        "spec": {"scenario": "incident-2025", "variant": "legacy", "seed": 7, "clock": "sim"},
         "verdict": "fail",
         "violations": violations,
         "checkers": [],
@@ -163,6 +162,7 @@ def test_a_run_of_own_actors_has_no_variant_and_its_impact_is_by_invariant() -> 
     ]
     result = _result(entries) | {
         "scenario": "ops-script",
+        "spec": {"scenario": "ops.toml", "variant": None, "seed": 7, "clock": "sim"},
         "virtual_seconds": 10.0,
         "violations": [
             {"invariant": "no-foreign-delete", "endpoint": "a.", "t": 6.0, "seq": 2, "detail": "x"},
@@ -181,7 +181,7 @@ def test_a_run_of_own_actors_has_no_variant_and_its_impact_is_by_invariant() -> 
 
 
 def test_a_story_line_with_many_entries_folds_its_links() -> None:
-    from dnschaos.report import SHOWN_LINKS, _seq_links
+    from dnschaos.report.page import SHOWN_LINKS, _seq_links
 
     few = _seq_links([1, 2, 3], {1, 2, 3})
     assert few.count("<a ") == 3 and "details" not in few

@@ -8,6 +8,7 @@ from typing import Any
 from dnschaos import checkers
 from dnschaos.checkers import FAIL, PASS
 from dnschaos.story import tell
+from dnschaos.workloads.incident2025 import invariants as incident
 
 EP = "dynamodb.us-east-1.chaos.test"
 BOUND = 300.0
@@ -44,7 +45,7 @@ class _H:
 
 
 def _progress(h: _H) -> list[checkers.Violation]:
-    [verdict] = checkers.judge(h.entries, {"progress": checkers.progress(BOUND)})
+    [verdict] = checkers.judge(h.entries, {"progress": incident.progress(BOUND)})
     assert verdict.status in (PASS, FAIL)
     return verdict.violations
 

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from dnschaos.scenario.load import json_schema, schema_text
+from dnschaos.scenario.schema import json_schema, schema_text
 
 SCENARIOS = sorted((pathlib.Path(__file__).parents[2] / "fixtures" / "scenarios").glob("*.toml"))
 
@@ -28,7 +28,7 @@ def test_the_shipped_schema_is_the_generated_one() -> None:
     shipped = resources.files("dnschaos").joinpath("scenario.schema.json").read_text("utf-8")
     assert shipped == schema_text(), (
         "harness/scenario.schema.json is stale: regenerate it with "
-        "'python -m dnschaos.scenario.load --schema > harness/scenario.schema.json'"
+        "'python -m dnschaos.scenario.schema --schema > harness/scenario.schema.json'"
     )
 
 
@@ -38,7 +38,7 @@ def test_the_schema_is_a_valid_json_schema() -> None:
 
 def test_the_module_prints_it() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "dnschaos.scenario.load", "--schema"],
+        [sys.executable, "-m", "dnschaos.scenario.schema", "--schema"],
         capture_output=True,
         text=True,
         check=True,

@@ -180,9 +180,11 @@ def test_the_root_going_back_at_the_end_is_the_progress_story() -> None:
 
 
 def test_a_deleted_active_tree_in_the_scripted_incident() -> None:
-    from dnschaos.workloads.incident2025.scripted import run_incident
-
-    result = run_incident("legacy", behind=12, cleanup_window=10)
+    result = dnschaos.run(
+        "incident-2025-scripted",
+        variant="legacy",
+        overrides=(("script.behind", 12), ("script.cleanup_window", 10)),
+    )
     history = list(result.history)
     violation = next(v for v in result.violations if v.invariant == "endpoint-never-empty")
     story = _told(history, violation)
