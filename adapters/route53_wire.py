@@ -27,6 +27,7 @@ would have made.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -250,8 +251,24 @@ def _respond(render: Callable[[Any], str | None]) -> Response | None:
         return None  # moto renders the error (nothing has changed: these are reads)
     if body is None:
         return None
+    if _moto_sends_status():
+        headers["status"] = "200"
     headers["x-amzn-requestid"] = gen_amzn_requestid_long()
     return 200, headers, body
+
+
+@functools.cache
+def _moto_sends_status() -> bool:
+    """Whether moto's Route 53 answers carry a ``status`` header.
+
+    moto 5.2 answers Route 53 through its response serializer, which adds the status
+    code as a header (botocore hands it on in ``HTTPHeaders``); moto 5.1 rendered
+    templates without it. The fast path's answers follow the moto installed.
+    """
+    import moto
+
+    major, minor = (int(part) for part in re.findall(r"\d+", moto.__version__)[:2])
+    return (major, minor) >= (5, 2)
 
 
 def _text(value: object) -> str | None:

@@ -256,12 +256,45 @@ def _session(fast: bool) -> tuple[list[Any], list[bool]]:
     return answers, answered
 
 
+_MISSING = object()
+
+
+def _difference(fast: Any, slow: Any, where: str = "") -> str:
+    """The first field at which two parsed answers differ, named by its path."""
+    if isinstance(fast, dict) and isinstance(slow, dict):
+        for key in sorted({*fast, *slow}, key=str):
+            a, b = fast.get(key, _MISSING), slow.get(key, _MISSING)
+            if a != b:
+                return _difference(a, b, f"{where}.{key}" if where else str(key))
+    elif isinstance(fast, list) and isinstance(slow, list) and len(fast) == len(slow):
+        for n, (a, b) in enumerate(zip(fast, slow, strict=True)):
+            if a != b:
+                return _difference(a, b, f"{where}[{n}]")
+
+    def shown(value: Any) -> str:
+        return "absent" if value is _MISSING else repr(value)
+
+    return f"{where or 'the answer'}: fast path {shown(fast)}, moto {shown(slow)}"
+
+
+def test_difference_names_the_field_that_differs() -> None:
+    fast = {"ResponseMetadata": {"HTTPHeaders": {"server": "amazon.com"}}, "Items": [1, 2]}
+    slow = {"ResponseMetadata": {"HTTPHeaders": {"server": "amazon.com", "status": "200"}}}
+    slow["Items"] = [1, 2]
+    assert _difference(fast, slow) == (
+        "ResponseMetadata.HTTPHeaders.status: fast path absent, moto '200'"
+    )
+    assert _difference({"Items": [1, 2]}, {"Items": [1, 3]}) == "Items[1]: fast path 2, moto 3"
+    assert _difference({"Items": [1]}, {"Items": [1, 3]}) == "Items: fast path [1], moto [1, 3]"
+
+
 def test_the_strict_layers_answers_at_before_send_parse_as_moto_would(fast_setting: None) -> None:
     fast, answered = _session(True)
     slow, _ = _session(False)
     assert len(fast) == len(slow) == 22
     for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
-        assert a == b, i  # request ids too: both drew them from moto's seeded generator
+        # Request ids too: both drew them from moto's seeded generator.
+        assert a == b, f"answer {i}: {_difference(a, b)}"
     # Six refused batches and two unknown ids: moto renders every error.
     assert sum(1 for a in fast if "Error" in a) == 8
     assert answered.count(True) == 22 - 8
