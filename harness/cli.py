@@ -15,12 +15,14 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 from dnschaos._version import __version__
 from dnschaos.errors import DnsChaosError, ReplayDivergenceError, UsageError
-from dnschaos.spec import SCRIPTED, RunSpec
+
+if TYPE_CHECKING:
+    from dnschaos.spec import RunSpec
 
 EXIT_OK: Final = 0
 EXIT_VIOLATION: Final = 1
@@ -39,30 +41,49 @@ class _Listed(tuple[str, ...]):
         return True
 
 
-def _parser() -> argparse.ArgumentParser:
-    import shtab
-
+def _parser(command: str | None = "*") -> argparse.ArgumentParser:
+    """The command line, with the flags of ``command`` only ("*": every command's, for shell
+    completion). The commands' flags list scenarios, targets and DNS servers, which import
+    boto3 and moto; ``dnschaos --help`` lists the commands and imports none of it."""
     from dnschaos import aws_commands
-    from dnschaos.adapters.aws import TARGETS
-    from dnschaos.dns import RESOLVERS, SERVERS
-    from dnschaos.downstream.model import MITIGATIONS
-    from dnschaos.scenario import builtin_names
-    from dnschaos.spec import CLOCKS, RUN_STRATEGIES
 
-    scenarios = ", ".join([*builtin_names(), SCRIPTED]) + ", or a path to a .toml file"
     p = argparse.ArgumentParser(
         prog="dnschaos",
         description="Chaos injection for DNS automation against Route 53 semantics.",
     )
     p.add_argument("--version", action="version", version=f"dnschaos {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, add_flags) in _COMMANDS.items():
+        if add_flags is None:
+            aws_commands.add_cleanup_parser(sub)  # a command with few flags and light imports
+            continue
+        parser = sub.add_parser(name, help=summary)
+        if command in ("*", name):
+            add_flags(parser)
+    return p
 
-    run = sub.add_parser(
-        "run",
-        help="run a scenario and judge it",
-        description="Run a scenario under the deterministic scheduler (or on wall time) and "
-        "judge it. Exit 0: every invariant held; 1: a violation; 2: bad input; 3: no verdict.",
+
+def _scenarios() -> str:
+    from dnschaos.scenario import builtin_names
+    from dnschaos.spec import SCRIPTED
+
+    return ", ".join([*builtin_names(), SCRIPTED]) + ", or a path to a .toml file"
+
+
+def _run_flags(run: argparse.ArgumentParser) -> None:
+    import shtab
+
+    from dnschaos import aws_commands
+    from dnschaos.adapters.aws import TARGETS
+    from dnschaos.dns import RESOLVERS, SERVERS
+    from dnschaos.downstream.model import MITIGATIONS
+    from dnschaos.spec import CLOCKS, RUN_STRATEGIES, SCRIPTED
+
+    run.description = (
+        "Run a scenario under the deterministic scheduler (or on wall time) and "
+        "judge it. Exit 0: every invariant held; 1: a violation; 2: bad input; 3: no verdict."
     )
+    scenarios = _scenarios()
     what = run.add_argument_group("what to run")
     what.add_argument("scenario", help=f"scenario name: {scenarios}")
     what.add_argument(
@@ -211,12 +232,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     output.add_argument("-q", "--quiet", action="store_true", help="print only the verdict")
 
-    fz = sub.add_parser(
-        "fuzz",
-        help="search a scenario's fault space for violations",
-        description="Draw cases from a scenario's [fuzz] fault space until the budget is spent; "
-        "each failure is written to the store at once, and the first of each group shrunk.",
+
+def _fuzz_flags(fz: argparse.ArgumentParser) -> None:
+    import shtab
+
+    from dnschaos.dns import SERVERS
+
+    fz.description = (
+        "Draw cases from a scenario's [fuzz] fault space until the budget is spent; "
+        "each failure is written to the store at once, and the first of each group shrunk."
     )
+    scenarios = _scenarios()
     what = fz.add_argument_group("what to run")
     what.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {scenarios}")
     what.add_argument("--variant", default="legacy", help="legacy, safe or module:Class")
@@ -279,9 +305,10 @@ def _parser() -> argparse.ArgumentParser:
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     output.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
-    sh = sub.add_parser(
-        "shrink", help="reduce a failing case to a minimal one that fails the same way"
-    )
+
+def _shrink_flags(sh: argparse.ArgumentParser) -> None:
+    import shtab
+
     sh.add_argument(
         "result", help="a failure from a fuzz store, or any 'dnschaos run --json' result"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
@@ -291,7 +318,10 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--max-runs", type=int, default=40, help="re-runs at most (default 40)")
     sh.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
-    rpt = sub.add_parser("report", help="write an HTML report or a timeline PNG for a result")
+
+def _report_flags(rpt: argparse.ArgumentParser) -> None:
+    import shtab
+
     rpt.add_argument(
         "result", help="a result JSON written by 'dnschaos run --json'"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
@@ -305,7 +335,13 @@ def _parser() -> argparse.ArgumentParser:
         "replayed to rebuild it",
     ).complete = shtab.FILE  # type: ignore[attr-defined]
 
-    rep = sub.add_parser("replay", help="rerun a recorded result and confirm its trace digest")
+
+def _replay_flags(rep: argparse.ArgumentParser) -> None:
+    import shtab
+
+    from dnschaos import aws_commands
+    from dnschaos.adapters.aws import TARGETS
+
     rep.add_argument(
         "result", help="a result JSON written by 'dnschaos run --json'"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
@@ -334,18 +370,20 @@ def _parser() -> argparse.ArgumentParser:
         help="ordered replay: release writes (default) or every call in the recorded order",
     )
     aws_commands.add_flags(rep)
-    aws_commands.add_cleanup_parser(sub)
 
-    ex = sub.add_parser(
-        "explore",
-        help="systematic search: every schedule with at most K delays in a stated space",
-        description="Enumerate schedules of a scenario: the first ready actor always runs, "
+
+def _explore_flags(ex: argparse.ArgumentParser) -> None:
+    import shtab
+
+    ex.description = (
+        "Enumerate schedules of a scenario: the first ready actor always runs, "
         "and at most --bound enactors are held, each just before one of its AWS calls "
         "(--points) for one of a few durations over the scenario's delay range; stop at the "
         "first violation. 'exhausted' is said only when every schedule of the space was run "
         "or pruned as equivalent (commuting operations). Exit 0: exhausted without a "
-        "violation; 1: a violation; 3: the budget ran out first.",
+        "violation; 1: a violation; 3: the budget ran out first."
     )
+    scenarios = _scenarios()
     ex.add_argument("scenario", help=f"scenario name: {scenarios}")
     ex.add_argument("--variant", default="legacy", help="enactor: legacy, safe, or module:Class")
     ex.add_argument("--bound", type=int, default=2, help="at most K delays a schedule (default 2)")
@@ -395,14 +433,30 @@ def _parser() -> argparse.ArgumentParser:
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     ex.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
-    comp = sub.add_parser(
-        "completion",
-        help="print a shell completion script",
-        description="Print the completion script for a shell, e.g. "
-        "'dnschaos completion bash > ~/.local/share/bash-completion/completions/dnschaos'.",
+
+def _completion_flags(comp: argparse.ArgumentParser) -> None:
+    comp.description = (
+        "Print the completion script for a shell, e.g. "
+        "'dnschaos completion bash > ~/.local/share/bash-completion/completions/dnschaos'."
     )
     comp.add_argument("shell", choices=SHELLS, help="the shell: " + ", ".join(SHELLS))
-    return p
+
+
+# The commands in the order --help lists them: name -> (summary, what adds its flags;
+# None for cleanup, which dnschaos.aws_commands adds whole).
+_COMMANDS: Final[dict[str, tuple[str, Callable[[argparse.ArgumentParser], None] | None]]] = {
+    "run": ("run a scenario and judge it", _run_flags),
+    "fuzz": ("search a scenario's fault space for violations", _fuzz_flags),
+    "shrink": ("reduce a failing case to a minimal one that fails the same way", _shrink_flags),
+    "report": ("write an HTML report or a timeline PNG for a result", _report_flags),
+    "replay": ("rerun a recorded result and confirm its trace digest", _replay_flags),
+    "cleanup": ("", None),
+    "explore": (
+        "systematic search: every schedule with at most K delays in a stated space",
+        _explore_flags,
+    ),
+    "completion": ("print a shell completion script", _completion_flags),
+}
 
 
 SHELLS: Final = ("bash", "zsh", "tcsh")
@@ -422,7 +476,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(line_buffering=True)
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # The first word that is not an option names the command (dnschaos takes no option
+    # with a value before it): only that command's flags are set up.
+    command = next((word for word in argv if not word.startswith("-")), None)
+    args = _parser(command).parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)
@@ -522,6 +580,7 @@ def _overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
 def _spec(args: argparse.Namespace) -> RunSpec:
     """The run the flags describe, resolved: every value checked before anything starts."""
     from dnschaos.scenario import resolve
+    from dnschaos.spec import RunSpec
 
     if args.runs < 1:
         raise UsageError(f"--runs {args.runs}: must be at least 1")
@@ -573,6 +632,8 @@ def _spec(args: argparse.Namespace) -> RunSpec:
 
 def _inapplicable(args: argparse.Namespace) -> None:
     """Refuse flags that only apply to another scenario or mode: they would be ignored."""
+    from dnschaos.spec import SCRIPTED
+
     given = [
         (args.behind != 45 or args.cleanup_window != 10) and args.scenario != SCRIPTED,
         args.time_scale != 1.0 and args.clock != "real",
@@ -593,6 +654,8 @@ def _inapplicable(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dnschaos.spec import SCRIPTED
+
     _check_writable("--json", args.json)
     _check_writable("--history", args.history)
     _inapplicable(args)
@@ -769,7 +832,8 @@ def _print_cascade(cascade: dict[str, Any]) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import history_of
-    from dnschaos.report import cascade_png, render_html, timeline_png
+    from dnschaos.extras import require
+    from dnschaos.report import PLOTS, cascade_png, render_html, timeline_png
     from dnschaos.spec import load_result
 
     out = args.output
@@ -784,6 +848,8 @@ def _report(args: argparse.Namespace) -> int:
     ]
     if missing:
         raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
+    if out.endswith(".png") or recorded.get("cascade"):
+        require("report", PLOTS)  # before the history is read or replayed
     if args.history:
         try:
             with open(args.history, encoding="utf-8") as fh:
@@ -869,6 +935,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         shrink_groups,
     )
     from dnschaos.scenario import build, resolve
+    from dnschaos.spec import RunSpec
 
     _check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
@@ -1010,6 +1077,7 @@ def _size_line(size: dict[str, Any]) -> str:
 
 def _explore(args: argparse.Namespace) -> int:
     from dnschaos.explore.delays import explore, make_space, with_bound
+    from dnschaos.spec import RunSpec
 
     _check_writable("--json", args.json)
     if args.max_schedules < 1:
@@ -1069,7 +1137,7 @@ def _shrink(args: argparse.Namespace) -> int:
     from dnschaos.explore.replay import recorded_choices
     from dnschaos.explore.shrink import Case, shrink, shrunk_json
     from dnschaos.runner import run
-    from dnschaos.spec import load_result
+    from dnschaos.spec import RunSpec, load_result
 
     recorded = load_result(args.result)
     spec = RunSpec.from_result(recorded, source=args.result)
@@ -1096,6 +1164,7 @@ def _shrink(args: argparse.Namespace) -> int:
 
 def _run_scripted(args: argparse.Namespace) -> int:
     from dnschaos.incident import run_incident
+    from dnschaos.spec import SCRIPTED
 
     if args.cleanup_window < 1:
         raise UsageError(f"--cleanup-window {args.cleanup_window}: must be at least 1")

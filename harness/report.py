@@ -28,14 +28,26 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: no display, no GUI toolkit
-import matplotlib.pyplot as plt
-
 from dnschaos.checkers import headline_dict
 
 Entry = dict[str, Any]
+
+
+# What needs matplotlib (the ``report`` extra); the HTML page alone does not.
+PLOTS = "the PNG plots (report -o PLOT.png, and a cascade result's plot)"
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot, drawing off screen."""
+    from dnschaos.extras import require
+
+    require("report", PLOTS)
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display, no GUI toolkit
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def worst(violations: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -92,6 +104,7 @@ def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     endpoints = _endpoints(entries, result.get("violations", [])) or ["(no endpoint observed)"]
     last = max((e["t"] for e in entries), default=1.0) or 1.0
     end = last * 1.04 + 1  # show the final state for a moment, not just its first instant
+    plt = _pyplot()
     fig, axes = plt.subplots(
         2 * len(endpoints),
         1,
@@ -191,6 +204,7 @@ def cascade_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     measured = cascade.get("phases", {})
     comparison = result.get("mitigation_comparison") or []
     panels = 3 if comparison else 2
+    plt = _pyplot()
     fig, axes = plt.subplots(
         panels,
         1,
