@@ -261,14 +261,15 @@ def _respond(render: Callable[[Any], str | None]) -> Response | None:
 def _moto_sends_status() -> bool:
     """Whether moto's Route 53 answers carry a ``status`` header.
 
-    moto 5.2 answers Route 53 through its response serializer, which adds the status
-    code as a header (botocore hands it on in ``HTTPHeaders``); moto 5.1 rendered
-    templates without it. The fast path's answers follow the moto installed.
+    From moto 5.2.6 on, moto's response serializer (through which it answers Route 53
+    since 5.2.0) adds the status code as a header, and botocore hands it on in
+    ``HTTPHeaders``; 5.2.0 to 5.2.5 send no such header. The fast path's answers follow
+    the moto installed.
     """
     import moto
 
-    major, minor = (int(part) for part in re.findall(r"\d+", moto.__version__)[:2])
-    return (major, minor) >= (5, 2)
+    release = tuple(int(part) for part in re.findall(r"\d+", moto.__version__)[:3])
+    return release >= (5, 2, 6)
 
 
 def _text(value: object) -> str | None:
