@@ -342,3 +342,21 @@ def test_two_targets_open_at_once_do_not_share_a_client(fast_setting: None) -> N
         b = inner.client("dynamodb", actor="x")
         inner.close()
         assert a is not b
+
+
+def test_a_client_the_pool_cannot_reset_is_used_once_and_dropped(
+    fast_setting: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A botocore whose retry wiring the pool does not know (1.34 is one): the run gets a
+    client of its own, and giving it back at the end of the run is not an error."""
+    monkeypatch.setattr(aws, "_pool", {})  # no client pooled by an earlier test
+    monkeypatch.setattr(aws, "_retry_parts", lambda client, service_event: None)
+    aws.set_fast_path(True)
+    clock = ManualClock(1_761_000_000.0)
+    clients = []
+    for n in (1, 2):
+        with open_target(TargetSpec("moto"), clock=clock, seed=n) as target:
+            client = target.client("route53", actor="enactor-1")
+            client.list_hosted_zones()
+            clients.append(client)
+    assert clients[1] is not clients[0]  # not pooled
