@@ -1,28 +1,73 @@
 # Every target sets up what it needs from a clean clone: the virtual environment,
 # the Python packages, and (for the tests) the Debian DNS servers.
+#
+# The environment is exactly requirements/dev-lock.txt (every package pinned, with
+# its hashes), so a clean clone gets the versions the suite was last proven with.
+# 'make lock' moves the lock to the newest versions pyproject.toml allows;
+# 'make test-oldest' and 'make test-latest' run the suite at both ends of its ranges.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+# uv installs the lock. It lives beside the packages, not among them: 'uv pip sync'
+# leaves the environment holding exactly the lock, and would remove uv itself.
+UV_DIR := $(VENV)/uv
+UV     := $(UV_DIR)/bin/uv
+# --no-config: a uv.toml of the machine or the user must not change what is installed.
+UVPIP  := $(UV) --no-config pip
+LOCK   ?= requirements/dev-lock.txt
 STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
+# What the locks are made for: the lowest Python the project supports, every platform.
+LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
 
-.PHONY: help venv dns-servers browser demo test conformance-moto lint bench clean aws-rehearsal
+.PHONY: help venv dns-servers browser demo test test-oldest test-latest lock resolve \
+	conformance-moto lint bench clean aws-rehearsal
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
 	@echo "make test   - set up (venv, packages, DNS servers, Chromium), then run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (results go to BENCHMARKS.md by hand)"
+	@echo "make lock   - refresh requirements/*.txt to the newest versions pyproject.toml allows"
+	@echo "make test-oldest - the test suite with the lowest versions pyproject.toml allows"
+	@echo "make test-latest - the test suite with the newest versions pyproject.toml allows"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
 	@echo "make aws-rehearsal - the --target aws code path against a loopback moto stand-in"
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(UV): requirements/uv.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --require-hashes --no-deps --upgrade --target $(UV_DIR) \
+		-r requirements/uv.txt
+	touch $(UV)
+
+$(STAMP): $(LOCK) pyproject.toml $(UV)
+	$(UVPIP) sync --quiet --python $(PY) --require-hashes $(LOCK)
+	$(UVPIP) install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+lock: $(UV)
+	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 $(LOCK_FLAGS) \
+		--custom-compile-command "make lock" -o requirements/dev-lock.txt pyproject.toml
+	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o requirements/uv.txt requirements/uv.in
+
+# The suite in an environment of its own (VENV), installed from a lock resolved now
+# with RESOLUTION: highest (the newest of every range) or lowest-direct (the lowest
+# version of each requirement pyproject.toml names).
+test-latest:
+	$(MAKE) VENV=.venv-latest LOCK=build/latest-lock.txt RESOLUTION=highest resolve test
+
+test-oldest:
+	$(MAKE) VENV=.venv-oldest LOCK=build/oldest-lock.txt RESOLUTION=lowest-direct resolve test
+
+resolve: $(UV)
+	@mkdir -p build
+	$(UVPIP) compile --quiet --upgrade --resolution $(RESOLUTION) --python $(PY) $(LOCK_FLAGS) \
+		-o $(LOCK) pyproject.toml
+	@echo "== resolved with --resolution $(RESOLUTION): =="
+	@grep -E '^(boto3|botocore|moto|dnspython|tenacity|rich|shtab|jsonschema|matplotlib|flask|distributed)==' $(LOCK) | sed 's/ .*//'
 
 dns-servers:
 	@bash .ci/install-dns-servers
@@ -102,4 +147,5 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .venv-oldest .venv-latest build/*-lock.txt .pytest_cache .mypy_cache \
+		.ruff_cache *.egg-info

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dnschaos.checkers import headline
-from dnschaos.cli import FUZZ_MIXES
+from dnschaos.cli.fuzz import FUZZ_MIXES
 from dnschaos.explore.campaign import fuzz, open_campaign
 from dnschaos.explore.delays import explore, make_space
 from dnschaos.explore.shrink import Case, run_case, shrink

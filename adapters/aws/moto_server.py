@@ -22,6 +22,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from dnschaos.errors import UsageError
+
 READY = "READY"
 _PR_SET_PDEATHSIG = 1
 
@@ -33,6 +35,12 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass  # not Linux: the parent's context manager still stops us
+
+
+def _require_server_extra() -> None:
+    from dnschaos.extras import require
+
+    require("server", "the moto server (the moto-server target)")
 
 
 def _loopback(host: str) -> str:
@@ -103,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.propagation_delay < 0:
         p.error(f"--propagation-delay {args.propagation_delay}: must be >= 0")
+    try:
+        _require_server_extra()
+    except UsageError as exc:
+        print(f"{p.prog}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     _die_with_parent()
     serve(_loopback(args.host), args.port, args.propagation_delay, args.standin_token)
     return 0
@@ -114,6 +127,7 @@ def moto_server(
 ) -> Iterator[str]:
     """Start a strict moto server in a child process; yields its endpoint URL. With
     ``standin_token`` (a file path) it may stand in for AWS in the rehearsal."""
+    _require_server_extra()
     cmd = [
         sys.executable,
         "-m",
@@ -207,12 +221,13 @@ def check_reachable(url: str, timeout: float = 3.0) -> None:
 
 
 def _unreachable(url: str, exc: BaseException) -> Exception:
-    from dnschaos.errors import UsageError
+    from dnschaos.extras import missing
 
     reason = getattr(exc, "reason", None) or exc
+    extra = " (install it first: pip install 'dnschaos[server]')" if missing("server") else ""
     return UsageError(
         f"--endpoint-url {url}: no moto server answers there ({reason}); start one with "
-        "'python -m dnschaos.adapters.aws.moto_server' and pass the URL it prints"
+        f"'python -m dnschaos.adapters.aws.moto_server'{extra} and pass the URL it prints"
     )
 
 

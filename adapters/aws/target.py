@@ -285,6 +285,8 @@ class AwsTarget:
         run's hooks, and with them its history (and that history's file) alive after it."""
         with _pool_lock:
             for pooled in self._leased:
+                if pooled.pristine is None:
+                    continue  # made for this run alone (a botocore the pool cannot reset)
                 _reset(pooled)
                 pooled.in_use = False
         self._leased.clear()

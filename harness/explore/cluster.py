@@ -38,6 +38,7 @@ from typing import IO, Any, Final
 from dnschaos._version import __version__
 from dnschaos.errors import HarnessError, UsageError
 from dnschaos.explore.campaign import _run_one
+from dnschaos.extras import require
 from dnschaos.scenario.spec import RunSpec
 
 CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
@@ -46,13 +47,9 @@ ADDRESS: Final = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?")
 
 
 def _distributed() -> Any:
-    try:
-        import distributed
-    except ImportError:
-        raise UsageError(
-            "--cluster: the Dask client is not installed; install the extra with "
-            "pip install 'dnschaos[cluster]'"
-        ) from None
+    require("cluster", "--cluster")
+    import distributed
+
     return distributed
 
 

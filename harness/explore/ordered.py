@@ -400,7 +400,7 @@ def ordered_command(args: argparse.Namespace) -> int:
 
     recorded = load_result(args.result)
     if args.target == "aws":
-        from dnschaos.aws_commands import real_target
+        from dnschaos.cli.aws import real_target
 
         target = real_target(args)
     else:

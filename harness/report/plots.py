@@ -10,20 +10,22 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from dnschaos.errors import UsageError
 from dnschaos.report.page import _endpoints
 
 Entry = dict[str, Any]
 
 
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError(
-            "report -o *.png draws with matplotlib, which is not installed: "
-            "pip install 'dnschaos[report]' (or write the .html page, which needs nothing)"
-        ) from None
+# What needs matplotlib (the ``report`` extra); the HTML page alone does not.
+PLOTS = "the PNG plots (report -o PLOT.png, and a cascade result's plot)"
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot, drawing off screen (exit 2 naming the extra when it is missing)."""
+    from dnschaos.extras import require
+
+    require("report", PLOTS)
+    import matplotlib
+
     matplotlib.use("Agg")  # headless: no display, no GUI toolkit
     import matplotlib.pyplot as plt
 
@@ -69,7 +71,7 @@ def _faults(entries: Sequence[Entry]) -> list[tuple[str, float, float]]:
 
 
 def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
-    plt = _pyplot()
+    plt = pyplot()
     endpoints = _endpoints(entries, result.get("violations", [])) or ["(no endpoint observed)"]
     last = max((e["t"] for e in entries), default=1.0) or 1.0
     end = last * 1.04 + 1  # show the final state for a moment, not just its first instant
@@ -156,4 +158,4 @@ def timeline_png(result: dict[str, Any], entries: Sequence[Entry]) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["timeline_png"]
+__all__ = ["PLOTS", "pyplot", "timeline_png"]

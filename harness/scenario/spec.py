@@ -154,7 +154,7 @@ class RunSpec:
     # Values set over the scenario file's, by dotted key (``--set scenario.duration=600``);
     # checked by the loader like the file's own.
     overrides: tuple[tuple[str, Any], ...] = ()
-    scenario_digest: str | None = None  # of the scenario's text; see dnschaos.scenario.load.resolve
+    scenario_digest: str | None = None  # of the scenario's text; see dnschaos.scenario.resolve
 
     def __post_init__(self) -> None:
         # Lists become tuples, so a spec is hashable and one read back from JSON equals it.

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from dnschaos.dns.stack.probes import answered
+from dnschaos.dns.probes import answered
 from dnschaos.runner import RunResult, run
-from dnschaos.scenario.load.load import build, builtin_text
-from dnschaos.scenario.load.spec import RunSpec
+from dnschaos.scenario.load import builtin_text
+from dnschaos.scenario.resolve import build
+from dnschaos.scenario.spec import RunSpec
 from tests.e2e.test_dns_servers import require
 
 SCENARIO = "incident-2025-dns"

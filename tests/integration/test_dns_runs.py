@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.dns.stack.probes import answered
-from dnschaos.dns.stack.stack import DnsConfig
+from dnschaos.dns.probes import answered
+from dnschaos.dns.stack import DnsConfig
 from dnschaos.runner import run
-from dnschaos.scenario.load.load import build, builtin_text, load_scenario
-from dnschaos.scenario.load.spec import RunSpec
+from dnschaos.scenario.load import builtin_text
+from dnschaos.scenario.resolve import build, load_scenario
+from dnschaos.scenario.spec import RunSpec
 
 REGIONAL = "dynamodb.us-east-1.chaos.test"
 SCENARIO = "incident-2025-dns"

@@ -1,4 +1,4 @@
-"""The fast path (adapters/aws.py, moto_dispatch.py, route53_wire.py) changes no run.
+"""The fast path (adapters/aws/target.py, moto_dispatch.py, route53_wire.py) changes no run.
 
 Runs of a sample of scenarios, variants, strategies and seeds give the same trace
 digest with the fast path on and off; the strict layer's answers at before-send
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters.aws import target as aws
+from dnschaos.adapters.aws.target import target as aws
 from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.history import History
@@ -257,12 +257,45 @@ def _session(fast: bool) -> tuple[list[Any], list[bool]]:
     return answers, answered
 
 
+_MISSING = object()
+
+
+def _difference(fast: Any, slow: Any, where: str = "") -> str:
+    """The first field at which two parsed answers differ, named by its path."""
+    if isinstance(fast, dict) and isinstance(slow, dict):
+        for key in sorted({*fast, *slow}, key=str):
+            a, b = fast.get(key, _MISSING), slow.get(key, _MISSING)
+            if a != b:
+                return _difference(a, b, f"{where}.{key}" if where else str(key))
+    elif isinstance(fast, list) and isinstance(slow, list) and len(fast) == len(slow):
+        for n, (a, b) in enumerate(zip(fast, slow, strict=True)):
+            if a != b:
+                return _difference(a, b, f"{where}[{n}]")
+
+    def shown(value: Any) -> str:
+        return "absent" if value is _MISSING else repr(value)
+
+    return f"{where or 'the answer'}: fast path {shown(fast)}, moto {shown(slow)}"
+
+
+def test_difference_names_the_field_that_differs() -> None:
+    fast = {"ResponseMetadata": {"HTTPHeaders": {"server": "amazon.com"}}, "Items": [1, 2]}
+    slow = {"ResponseMetadata": {"HTTPHeaders": {"server": "amazon.com", "status": "200"}}}
+    slow["Items"] = [1, 2]
+    assert _difference(fast, slow) == (
+        "ResponseMetadata.HTTPHeaders.status: fast path absent, moto '200'"
+    )
+    assert _difference({"Items": [1, 2]}, {"Items": [1, 3]}) == "Items[1]: fast path 2, moto 3"
+    assert _difference({"Items": [1]}, {"Items": [1, 3]}) == "Items: fast path [1], moto [1, 3]"
+
+
 def test_the_strict_layers_answers_at_before_send_parse_as_moto_would(fast_setting: None) -> None:
     fast, answered = _session(True)
     slow, _ = _session(False)
     assert len(fast) == len(slow) == 22
     for i, (a, b) in enumerate(zip(fast, slow, strict=True)):
-        assert a == b, i  # request ids too: both drew them from moto's seeded generator
+        # Request ids too: both drew them from moto's seeded generator.
+        assert a == b, f"answer {i}: {_difference(a, b)}"
     # Six refused batches and two unknown ids: moto renders every error.
     assert sum(1 for a in fast if "Error" in a) == 8
     assert answered.count(True) == 22 - 8
@@ -310,3 +343,21 @@ def test_two_targets_open_at_once_do_not_share_a_client(fast_setting: None) -> N
         b = inner.client("dynamodb", actor="x")
         inner.close()
         assert a is not b
+
+
+def test_a_client_the_pool_cannot_reset_is_used_once_and_dropped(
+    fast_setting: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A botocore whose retry wiring the pool does not know (1.34 is one): the run gets a
+    client of its own, and giving it back at the end of the run is not an error."""
+    monkeypatch.setattr(aws, "_pool", {})  # no client pooled by an earlier test
+    monkeypatch.setattr(aws, "_retry_parts", lambda client, service_event: None)
+    aws.set_fast_path(True)
+    clock = ManualClock(1_761_000_000.0)
+    clients = []
+    for n in (1, 2):
+        with open_target(TargetSpec("moto"), clock=clock, seed=n) as target:
+            client = target.client("route53", actor="enactor-1")
+            client.list_hosted_zones()
+            clients.append(client)
+    assert clients[1] is not clients[0]  # not pooled

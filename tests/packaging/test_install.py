@@ -13,14 +13,20 @@ import csv
 import hashlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import zipfile
+from email.parser import Parser
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from dnschaos._version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP = ("--disable-pip-version-check", "--no-input", "-q")
@@ -74,18 +80,29 @@ def _index_unreachable(what: str, done: subprocess.CompletedProcess[str]) -> Non
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built once from a copy of the checkout (a build writes build/ and
-    an egg-info next to pyproject.toml; the checkout stays as it is)."""
-    base = tmp_path_factory.mktemp("wheel")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist, and the wheel built from that sdist (as pip builds from a download), built
+    once from a copy of the checkout (a build writes build/ and an egg-info next to
+    pyproject.toml; the checkout stays as it is)."""
+    base = tmp_path_factory.mktemp("dist")
     source = base / "source"
     shutil.copytree(ROOT, source, ignore=NOT_BUILT_FROM, symlinks=True)
     out = base / "dist"
-    # An absolute path: a bare word would be a requirement name for pip.
-    done = _run(sys.executable, "-m", "pip", "wheel", *PIP, "--no-deps", "-w", out, source)
+    done = _run(sys.executable, "-m", "build", "--outdir", out, source)
     if done.returncode != 0:
-        _index_unreachable("building the dnschaos wheel", done)
-    (built,) = out.glob("dnschaos-*.whl")
+        _index_unreachable("building the dnschaos sdist and wheel", done)
+    return out
+
+
+@pytest.fixture(scope="module")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("dnschaos-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def sdist(dist: Path) -> Path:
+    (built,) = dist.glob("dnschaos-*.tar.gz")
     return built
 
 
@@ -223,3 +240,85 @@ def test_the_wheel_holds_the_whole_package_and_nothing_else(wheel: Path) -> None
     ), entry_points
     missing = _source_modules() - names
     assert not missing, f"in the source tree but not in the wheel: {sorted(missing)}"
+
+
+def _metadata(wheel: Path) -> tuple[str, Any]:
+    with zipfile.ZipFile(wheel) as archive:
+        dist_info = next(n.split("/")[0] for n in archive.namelist() if n.endswith("/METADATA"))
+        text = archive.read(f"{dist_info}/METADATA").decode()
+    return dist_info, Parser().parsestr(text)
+
+
+def test_the_wheel_says_its_version_license_and_extras(wheel: Path) -> None:
+    dist_info, meta = _metadata(wheel)
+    assert meta["Version"] == __version__
+    assert dist_info == f"dnschaos-{__version__}.dist-info"
+    assert meta["License-Expression"] == "Apache-2.0"
+    assert meta.get_all("License-File") == ["LICENSE"]
+    assert "Typing :: Typed" in meta.get_all("Classifier")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        license_text = archive.read(f"{dist_info}/licenses/LICENSE").decode()
+    assert license_text == (ROOT / "LICENSE").read_text()
+    assert "Apache License" in license_text and "Version 2.0" in license_text
+    assert "dnschaos/py.typed" in names
+    assert set(meta.get_all("Provides-Extra")) == {"server", "report", "cluster", "all", "dev"}
+    required = meta.get_all("Requires-Dist")
+    plain = {r.split(";")[0].strip() for r in required if "extra ==" not in r}
+    plain_names = {re.split(r"[\[<>=!~ ]", r)[0].lower() for r in plain}
+    # What a simulation needs, and nothing of the extras.
+    assert plain_names == {"boto3", "moto", "dnspython", "tenacity", "rich", "shtab", "jsonschema"}
+    assert not any("server" in r for r in plain), plain
+    by_extra: dict[str, set[str]] = {}
+    for r in required:
+        if "extra ==" in r:
+            spec, _, marker = r.partition(";")
+            extra = marker.split("==")[1].strip().strip("\"'")
+            by_extra.setdefault(extra, set()).add(re.split(r"[<>=!~ ]", spec.strip())[0])
+    assert by_extra["server"] == {"moto[server]"}
+    assert by_extra["report"] == {"matplotlib"}
+    assert by_extra["cluster"] == {"distributed"}
+    assert by_extra["all"] == {"dnschaos[cluster,report,server]"}
+
+
+def test_the_sdist_builds_the_wheel_and_holds_license_and_data(sdist: Path) -> None:
+    """The wheel above was built from this sdist; here: what it carries besides code."""
+    with tarfile.open(sdist) as archive:
+        names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
+    top = f"dnschaos-{__version__}"
+    assert sdist.name == f"{top}.tar.gz"
+    for name in ("LICENSE", "README.md", "pyproject.toml", "harness/py.typed", "PKG-INFO"):
+        assert name in names, name
+    for name in ("result.schema.json", "scenario.schema.json"):
+        assert f"harness/{name}" in names
+    shipped = {n for n in names if n.startswith("fixtures/scenarios/")}
+    ours = {
+        f"fixtures/scenarios/{p.name}" for p in (ROOT / "fixtures" / "scenarios").glob("*.toml")
+    }
+    assert shipped == ours
+
+
+def test_the_installed_package_finds_its_data_and_prints_its_version(
+    wheel: Path, venv: Venv
+) -> None:
+    """Installed without its dependencies: the data files are where the code looks, and
+    the console script answers --version and --help without boto3 installed at all."""
+    done = venv.pip("install", *PIP, "--no-deps", wheel)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = venv.run(
+        "import json; from importlib.resources import files; d = files('dnschaos'); "
+        "json.loads(d.joinpath('result.schema.json').read_text()); "
+        "json.loads(d.joinpath('scenario.schema.json').read_text()); "
+        "print(sorted(p.name for p in d.joinpath('fixtures', 'scenarios').iterdir())); "
+        "print(d.joinpath('py.typed').is_file())"
+    )
+    scenarios, typed = out.strip().splitlines()
+    ours = sorted(p.name for p in (ROOT / "fixtures" / "scenarios").glob("*.toml"))
+    assert scenarios == repr(ours)
+    assert typed == "True"
+    script = venv.root / "bin" / "dnschaos"
+    done = _run(script, "--version")
+    assert (done.returncode, done.stdout.strip()) == (0, f"dnschaos {__version__}"), done.stderr
+    done = _run(script, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "run a scenario and judge it" in done.stdout

@@ -287,9 +287,13 @@ class Incident2025(Workload):
         cascade = recorded.get("cascade")
         if not cascade:
             return None
+        from dnschaos.extras import MissingExtraError
         from dnschaos.workloads.incident2025 import report
 
-        png = report.plot(dict(result), cascade, entries)
+        try:
+            png: bytes | None = report.plot(dict(result), cascade, entries)
+        except MissingExtraError:  # the page is complete without its plot
+            png = None
         return report.impact(cascade), report.section(dict(result), cascade, png)
 
     def plot(

@@ -24,11 +24,9 @@ def plot(result: dict[str, Any], cascade: dict[str, Any], entries: Sequence[Entr
     propagation queue, failing NLB targets, failed-over AZs). Bottom, when the result holds
     a mitigation comparison: minutes to full recovery for each variant.
     """
-    import matplotlib
+    from dnschaos.report.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     from dnschaos.workloads.incident2025.downstream.compare import difference
     from dnschaos.workloads.incident2025.downstream.compare import label as variant
     from dnschaos.workloads.incident2025.downstream.phases import ORDER, REFERENCE

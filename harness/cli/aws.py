@@ -1,6 +1,6 @@
 """The command line of ``--target aws``: its flags, ``dnschaos cleanup``, and the target a
-run or an ordered replay is given. Kept apart from ``dnschaos.cli`` so the real-account
-options live in one place; the library side is ``dnschaos.adapters.aws.real``."""
+run or an ordered replay is given, in one place; the library side is
+``dnschaos.adapters.aws.real``."""
 
 from __future__ import annotations
 
@@ -141,11 +141,7 @@ def cleanup_command(args: argparse.Namespace) -> int:
     return 3 if report.errors else 0
 
 
-def add_cleanup_parser(sub: Any) -> None:
-    cl = sub.add_parser(
-        "cleanup",
-        help="delete what --target aws runs left behind (from their journals and by tag)",
-    )
+def add_cleanup_flags(cl: argparse.ArgumentParser) -> None:
     cl.add_argument("--target", default="aws", help="aws (the only target with leftovers)")
     cl.add_argument("--run-id", help="one run's leftovers")
     cl.add_argument(
@@ -162,7 +158,7 @@ def add_cleanup_parser(sub: Any) -> None:
 
 
 __all__ = [
-    "add_cleanup_parser",
+    "add_cleanup_flags",
     "add_flags",
     "check_inapplicable",
     "cleanup_command",

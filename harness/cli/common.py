@@ -1,0 +1,201 @@
+"""What the sub-commands share: writing outputs atomically, checking paths before anything
+runs, reading ``--set`` values, a live status line, and printing a result."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from typing import Any, Final
+
+from dnschaos.errors import UsageError
+
+EXIT_OK: Final = 0
+EXIT_VIOLATION: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_HARNESS: Final = 3
+EXIT_INTERRUPTED: Final = 130
+VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_HARNESS}
+
+
+class Listed(tuple[str, ...]):
+    """A closed set of values that ``--help`` lists and shell completion offers, while the
+    library checks the value: its messages name the flag, list the choices and give hints
+    (``--strategy replay``: use ``dnschaos replay``) and exit 2 through :func:`main`."""
+
+    def __contains__(self, value: object) -> bool:
+        return True
+
+
+def scenarios() -> str:
+    from dnschaos.scenario.load import builtin_names
+
+    return ", ".join(builtin_names()) + ", a path to a .toml file, or module:function"
+
+
+def check_writable(flag: str, path: str | None) -> None:
+    """Refuse an output path that cannot be written, before anything runs (exit 2)."""
+    if path is None:
+        return
+    if not path:
+        raise UsageError(f"{flag}: an empty path; give a file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    parent = directory
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise UsageError(
+            f"{flag} {path}: {parent} is a file, not a directory; give a path in a directory"
+        )
+    if not os.path.isdir(directory):
+        raise UsageError(f"{flag} {path}: directory {directory} does not exist; create it first")
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path) and not os.path.isfile(path):
+        # The file is replaced atomically: a device or a pipe there would be replaced too.
+        raise UsageError(
+            f"{flag} {path}: not a regular file (a device or a pipe); give a file name"
+        )
+    if not os.access(directory, os.W_OK | os.X_OK) or (
+        os.path.exists(path) and not os.access(path, os.W_OK)
+    ):
+        raise UsageError(
+            f"{flag} {path}: not writable (permission denied in {directory}); "
+            "choose a path you may write"
+        )
+
+
+def write(path: str, text: str) -> None:
+    """Write atomically: a reader never sees half a file."""
+    write_bytes(path, text.encode())
+
+
+def write_json(path: str, payload: object) -> None:
+    write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+    import tomllib
+
+    out = []
+    for text in texts:
+        key, sep, raw = text.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {text!r}: not KEY=VALUE (e.g. scenario.duration=600)")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw  # a bare word: a string
+        out.append((key.strip(), value))
+    return tuple(out)
+
+
+def status_line(title: str, *, live: bool, total: int | None = None) -> Any:
+    """A live status line for long work when stdout is a terminal; otherwise a no-op."""
+    from dnschaos.console import Status, terminal
+
+    return Status(title, console=terminal() if live else None, total=total)
+
+
+def print_result(result: Any, *, quiet: bool) -> None:
+    from dnschaos.story import tell
+
+    variant = f" · variant {result.variant}" if result.variant else ""
+    head = (
+        f"{result.scenario}{variant} · seed {result.seed} · "
+        f"strategy {result.strategy} · clock {result.clock}"
+    )
+    if not quiet:
+        print(head)
+        if result.violations:
+            print("story:")
+            for line in tell(list(result.history), result.headline):
+                print(f"  {line}")
+    if result.verdict == "fail":
+        kinds = sorted({v.invariant for v in result.violations})
+        print(f"VIOLATION: {', '.join(kinds)}")
+        for v in result.violations[:5]:
+            print(f"  [{v.invariant}] {v.endpoint} at t={v.t:.0f}s: {v.detail}")
+    elif result.verdict == "pass":
+        print("PASS: every invariant held")
+    else:
+        print(f"UNKNOWN: the run ended without a verdict: {result.reason}")
+        for v in result.verdicts:
+            if v.error:
+                print(f"  checker {v.checker} failed: {v.error}")
+    if not quiet and result.unmatched_faults:
+        print(
+            f"faults that applied to no call: {', '.join(result.unmatched_faults)} "
+            "(check their match and window)"
+        )
+    if not quiet and result.dns:
+        print_dns(result.dns)
+    if not quiet:
+        for line in workload_lines(result):
+            print(line)
+    if not quiet:
+        print(
+            f"steps {result.steps} · virtual {result.virtual_seconds:.0f}s · "
+            f"wall {result.wall_seconds:.1f}s · stop: {result.reason}"
+        )
+        print(f"trace_digest {result.trace_digest}")
+
+
+def print_dns(dns: dict[str, Any]) -> None:
+    from dnschaos.dns.metrics import describe
+
+    head, *lines = describe(dns)
+    print(head)
+    for line in lines:
+        print(f"  {line}")
+
+
+def workload_lines(result: Any) -> list[str]:
+    """What each workload recorded of the run, as it tells it."""
+    from dnschaos import workload
+
+    out: list[str] = []
+    for name, recorded in result.workloads.items():
+        out += workload.load(name).summary(recorded)
+    return out
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write atomically (a reader never sees half a file), with the usual permissions."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a report is for sharing
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def size_line(size: dict[str, Any]) -> str:
+    return (
+        f"{size['faults']} faults (magnitude {size['magnitude']:.1f}), {size['choices']} "
+        f"choices, {size['preemptions']} switches"
+        + (f", {size['delays']} delays ({size['delayed']:.1f}s)" if size.get("delays") else "")
+    )
+
+
+def cluster_client(args: Any) -> Any:
+    """The Dask client of ``--cluster`` (None without it), connected before anything is
+    written."""
+    if args.cluster is None:
+        return None
+    if args.workers != 1:
+        raise UsageError(
+            f"--workers {args.workers} with --cluster: the cluster's workers run the cases; "
+            "give one of the two"
+        )
+    from dnschaos.explore.cluster import connect
+
+    return connect(args.cluster)

@@ -1,0 +1,87 @@
+"""dnschaos report: Write the report of a result: an HTML page or a PNG plot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Final
+
+from dnschaos.cli.common import (
+    EXIT_OK,
+    check_writable,
+    write,
+    write_bytes,
+)
+from dnschaos.errors import UsageError
+
+SUMMARY: Final = "write an HTML report or a timeline PNG for a result"
+
+
+def add_flags(rpt: argparse.ArgumentParser) -> None:
+    import shtab
+
+    rpt.add_argument(
+        "result", help="a result JSON written by 'dnschaos run --json'"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    rpt.add_argument(
+        "-o", "--output", required=True, help="report.html or timeline.png"
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+    rpt.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the run's history (from 'run --history'); without it a --clock sim run is "
+        "replayed to rebuild it",
+    ).complete = shtab.FILE  # type: ignore[attr-defined]
+
+
+def run(args: argparse.Namespace) -> int:
+    from dnschaos.explore.replay import history_of
+    from dnschaos.report import render_html, timeline_png, workload_png
+    from dnschaos.scenario.spec import load_result
+
+    out = args.output
+    if not out.endswith((".html", ".png")):
+        raise UsageError(
+            f"-o {out}: the report is .html (page with story and plot) or .png (the plot)"
+        )
+    check_writable("-o", out)
+    if out.endswith(".png"):
+        from dnschaos.extras import require
+        from dnschaos.report.plots import PLOTS
+
+        require("report", PLOTS)  # before the history is read or replayed
+    recorded = load_result(args.result)
+    missing = [k for k in ("scenario", "verdict", "violations") if k not in recorded]
+    if missing:
+        raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
+    if args.history:
+        try:
+            with open(args.history, encoding="utf-8") as fh:
+                entries = [json.loads(line) for line in fh if line.strip()]
+        except FileNotFoundError:
+            raise UsageError(f"--history {args.history}: no such file") from None
+        except (IsADirectoryError, UnicodeDecodeError):
+            raise UsageError(f"--history {args.history}: not a JSON Lines file") from None
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not {"seq", "t", "kind"} <= set(entry):
+                raise UsageError(
+                    f"--history {args.history}: line {number} is not a history entry (an "
+                    "object with seq, t and kind); give the file 'dnschaos run --history' wrote"
+                )
+    elif (recorded.get("spec") or recorded).get("clock") == "sim" and "choices" in recorded:
+        entries = history_of(recorded, args.result)
+    else:
+        raise UsageError(
+            f"{args.result}: this run cannot be replayed; give its history with --history "
+            "(write it with 'dnschaos run --history PATH')"
+        )
+    if out.endswith(".png"):
+        # A workload may plot its run its own way (a cascade: its phases beside 2025's).
+        plot = workload_png(recorded, entries)
+        write_bytes(out, plot if plot is not None else timeline_png(recorded, entries))
+    else:
+        write(out, render_html(recorded, entries))
+    print(f"wrote {out}")
+    return EXIT_OK
