@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from dnschaos.adapters.aws.target import target as aws
 from dnschaos.adapters.aws.target import TargetSpec, open_target
+from dnschaos.adapters.aws.target import target as aws
 from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.history import History
 from dnschaos.runner import run
