@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dnschaos.adapters.aws import TargetSpec
-from dnschaos.adapters.aws_real import RealAwsOptions, read_journal
+from dnschaos.adapters.aws_real import BadJournal, RealAwsOptions, read_journal
 
 from .aws_standin import StandIn, stand_in
 
@@ -123,7 +123,10 @@ def killed_run(standin: StandIn, journals: Path, run_id: str, env: dict[str, str
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            entries = read_journal(path) if path.exists() else []
+            try:
+                entries = read_journal(path) if path.exists() else []
+            except BadJournal:  # a line being written as it was read: look again
+                entries = []
             records = sum(1 for e in entries if e["kind"] == "records")
             if records >= 20 and any(e["op"] == "created" for e in entries):
                 break
@@ -202,6 +205,7 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
             "aws",
             "--allow-real-aws",
             "--all-journals",
+            "--yes",
             "--journal-dir",
             str(journals),
             "--endpoint-url",
@@ -212,7 +216,8 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
                 cleanup, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
             )
             out(
-                f"$ dnschaos cleanup --target aws --all-journals  (#{attempt}, exit {done_cleanup.returncode})"
+                f"$ dnschaos cleanup --target aws --all-journals --yes  (#{attempt}, exit "
+                f"{done_cleanup.returncode})"
             )
             for line in done_cleanup.stdout.splitlines():
                 out(f"  {line}")

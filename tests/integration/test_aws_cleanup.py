@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dnschaos.adapters.aws_real import Journal, read_journal, scoped_name
+from dnschaos.adapters.aws_real import BadJournal, Journal, read_journal, scoped_name
 from dnschaos.cli import main
 
 from .aws_rehearsal import killed_run
@@ -64,12 +64,12 @@ def test_sigkill_then_cleanup_restores_the_account(
     _killed_run(standin, journals, "killedrun1")
     zones, tables = standin.snapshot()
     assert len(zones) == len(before[0]) + 1 and "dnschaos-killedrun1-plans" in tables
-    assert _cleanup(standin, journals, "--all-journals") == 0
+    assert _cleanup(standin, journals, "--all-journals", "--yes") == 0
     out = capsys.readouterr().out
     assert "deleted hosted zone" in out and "killedrun1.chaos.test" in out
     assert "deleted table dnschaos-killedrun1-plans" in out
     assert standin.snapshot() == before
-    assert _cleanup(standin, journals, "--all-journals") == 0
+    assert _cleanup(standin, journals, "--all-journals", "--yes") == 0
     assert capsys.readouterr().out.strip() == "nothing to delete"
 
 
@@ -120,15 +120,17 @@ def test_cleanup_needs_the_enablers_and_one_selection(
     assert _cleanup(standin, tmp_path, "--all-journals", "--run-id", "x1") == 2
 
 
-def test_journal_lines_are_whole_and_a_torn_tail_is_ignored(tmp_path: Path) -> None:
+def test_journal_lines_are_whole_and_a_cut_line_is_named(tmp_path: Path) -> None:
     journal = Journal(tmp_path, "run1")
     journal.write("intent", "zone", name="a.example.", caller_reference="r")
     journal.close()
-    with (tmp_path / "run1.jsonl").open("a") as f:
-        f.write('{"run": "run1", "op": "inte')  # killed mid-line
-    entries = read_journal(tmp_path / "run1.jsonl")
+    entries = read_journal(tmp_path / "run1.jsonl", "run1")
     assert [(e["op"], e["kind"], e["name"]) for e in entries] == [("intent", "zone", "a.example.")]
     assert json.loads((tmp_path / "run1.jsonl").read_text().splitlines()[0])["run"] == "run1"
+    with (tmp_path / "run1.jsonl").open("a") as f:
+        f.write('{"run": "run1", "op": "inte')  # a line cut short
+    with pytest.raises(BadJournal, match=r"run1.jsonl line 2: not JSON: .*cut short"):
+        read_journal(tmp_path / "run1.jsonl", "run1")
 
 
 def test_zone_names_carry_the_run_id() -> None:

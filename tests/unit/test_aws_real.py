@@ -12,6 +12,7 @@ import pytest
 from botocore.client import BaseClient
 
 from dnschaos.adapters.aws import REAL_AWS_ENV, TargetSpec, open_target
+from dnschaos.adapters.aws_endpoints import Guarded
 from dnschaos.adapters.aws_real import (
     ACCOUNTS_ENV,
     Budget,
@@ -179,6 +180,10 @@ def test_a_different_request_ends_the_actors_comparison() -> None:
     assert out.answers == []
 
 
+def _guarded(session: Any) -> Guarded:
+    return Guarded(session, "us-east-1", None, account="123456789012")
+
+
 @pytest.mark.parametrize(
     ("budget", "op", "body", "reason"),
     [
@@ -196,11 +201,9 @@ def test_budget_bounds(tmp_path: Path, budget: Budget, op: str, body: bytes, rea
     from dnschaos.adapters.aws import _hermetic_session
 
     run = RealRun(
-        _hermetic_session("us-east-1"),
+        _guarded(_hermetic_session("us-east-1")),
         RealAwsOptions(journal_dir=str(tmp_path), budget=budget),
         "dc1",
-        "123456789012",
-        {},
     )
     try:
         run._spend(op, body)
@@ -215,7 +218,7 @@ def test_budget_wall_time(tmp_path: Path) -> None:
     from dnschaos.adapters.aws import _hermetic_session
 
     options = RealAwsOptions(journal_dir=str(tmp_path), budget=Budget(wall_seconds=0.05))
-    run = RealRun(_hermetic_session("us-east-1"), options, "dc1", "123456789012", {})
+    run = RealRun(_guarded(_hermetic_session("us-east-1")), options, "dc1")
     try:
         time.sleep(0.1)
         with pytest.raises(BudgetExhausted, match=r"of wall time > budget 0.05s"):
