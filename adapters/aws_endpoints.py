@@ -137,12 +137,7 @@ def refuse_overrides(
         )
     files = _files(core)
     scoped = files.scoped
-    if scoped.get("endpoint_url"):
-        raise _refused(
-            f"endpoint_url = {scoped['endpoint_url']} ({files.where('endpoint_url')})",
-            "an endpoint override for every service",
-            "use a profile without it (AWS_PROFILE) or remove the line",
-        )
+    # In botocore's order: a service's own setting before the profile's global one.
     if "services" in scoped:
         section = str(scoped["services"])
         entries = files.full.get("services", {}).get(section)
@@ -153,7 +148,8 @@ def refuse_overrides(
                 "fix the profile or use another one (AWS_PROFILE)",
             )
         for service in SERVICES:
-            url = (entries.get(snake_id(service)) or {}).get("endpoint_url")
+            sub = entries.get(snake_id(service))
+            url = sub.get("endpoint_url") if isinstance(sub, dict) else sub
             if url:
                 raise _refused(
                     f"{snake_id(service)} endpoint_url = {url} ([services {section}] in "
@@ -161,6 +157,12 @@ def refuse_overrides(
                     f"an endpoint override for {service}",
                     "use a profile without a services section (AWS_PROFILE) or remove it",
                 )
+    if scoped.get("endpoint_url"):
+        raise _refused(
+            f"endpoint_url = {scoped['endpoint_url']} ({files.where('endpoint_url')})",
+            "an endpoint override for every service",
+            "use a profile without it (AWS_PROFILE) or remove the line",
+        )
     data = env.get(_DATA_ENV) or scoped.get("data_path")
     if data:
         where = (

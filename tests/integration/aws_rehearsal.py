@@ -10,7 +10,11 @@ tests/integration/test_aws_rehearsal.py run it:
    cleanup): recorded and replayed verdicts side by side, the same violation expected;
 4. a second run against the stand-in is killed with SIGKILL halfway; ``dnschaos cleanup``
    then leaves the stand-in's zones and tables exactly as before, and a second cleanup
-   finds nothing.
+   finds nothing;
+5. every attack of :mod:`.aws_attacks` on the guard and on cleanup (endpoint overrides by
+   every route, a fake STS answering an allowed account, a forged stand-in token, a
+   forging proxy, journals naming foreign resources, a path-traversing run id, corrupt
+   journals): each refused, exit 2, with 0 create and 0 delete calls on every server.
 
 It lives under tests/ and is not installed: the stand-in token and this driver exist for
 CI, not for users.
@@ -51,6 +55,7 @@ class Rehearsal:
     before: Any = None
     after_kill: Any = None
     after_cleanup: Any = None
+    attacks: dict[str, Any] = field(default_factory=dict)  # name -> aws_attacks.Outcome
     lines: list[str] = field(default_factory=list)
 
 
@@ -235,7 +240,35 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
         if r.second_cleanup_output.strip() != "nothing to delete":
             raise AssertionError("the second cleanup found something")
         out("stand-in zones and tables are exactly as before; the second cleanup found nothing")
+    attacks(workdir / "attacks", r, out)
     return r
+
+
+def attacks(workdir: Path, r: Rehearsal, out: Callable[[str], None]) -> None:
+    """Every attack on the guard and on cleanup: refused, and nothing made or deleted."""
+    from .aws_attacks import ATTACKS, attack_servers, check, line, run_attack
+
+    out(
+        "== attacks on the guard and on cleanup (each must be refused, with 0 create and 0 "
+        "delete calls on every server) =="
+    )
+    with attack_servers(workdir) as servers:
+        out(
+            f"servers: the stand-in {servers.at_standin.url}, a fake STS {servers.fake_sts.url} "
+            f"answering the allowed account, another account {servers.other.url}, a forging "
+            f"proxy {servers.forger.url}"
+        )
+        failed = []
+        for attack in ATTACKS.values():
+            outcome = run_attack(attack, servers, workdir / attack.name)
+            r.attacks[attack.name] = outcome
+            out(line(attack, outcome))
+            problems = check(attack, outcome)
+            if problems:
+                failed.append(f"{attack.name}: {'; '.join(problems)}")
+    if failed:
+        raise AssertionError("attacks not refused cleanly: " + " | ".join(failed))
+    out(f"all {len(ATTACKS)} attacks refused; 0 create calls and 0 delete calls on every server")
 
 
 def main() -> int:
