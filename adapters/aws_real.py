@@ -788,8 +788,8 @@ class CleanupReport:
         out += [f"not ours, left alone: {x}" for x in self.left_alone]
         out += [f"skipped {x}" for x in self.skipped]
         out += [
-            f"bad journal, skipped: {x.removeprefix('journal ')} (fix or remove it; 'cleanup "
-            "--run-id ID' still finds that run's resources by tag)"
+            f"bad journal, skipped: {x.removeprefix('journal ')} (fix or remove it: without "
+            "its journal, 'cleanup --run-id ID' still finds a run's resources by tag)"
             for x in self.bad
         ]
         out += [f"could not delete {x}" for x in self.errors]

@@ -137,3 +137,52 @@ def test_zone_names_carry_the_run_id() -> None:
     assert (
         scoped_name("dynamodb.us-east-1.chaos.test", "dc1") == "dynamodb.us-east-1.dc1.chaos.test"
     )
+
+
+def _plant_run(standin: StandIn, journals: Path, run_id: str) -> str:
+    """What a killed run leaves: its tagged zone and table, and a journal naming them."""
+    r53, ddb = standin.client("route53"), standin.client("dynamodb")
+    name = scoped_name("dynamodb.us-east-1.chaos.test", run_id) + "."
+    zone_id = r53.create_hosted_zone(Name=name, CallerReference=run_id)["HostedZone"]["Id"]
+    zone_id = zone_id.split("/")[-1]
+    tag = [{"Key": "dnschaos-run", "Value": run_id}]
+    r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id, AddTags=tag)
+    ddb.create_table(
+        TableName=f"dnschaos-{run_id}-plans",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=tag,
+    )
+    journal = Journal(journals, run_id)
+    journal.write("created", "zone", id=zone_id, name=name)
+    journal.write("created", "table", name=f"dnschaos-{run_id}-plans")
+    journal.close()
+    return zone_id
+
+
+def test_all_journals_lists_first_and_deletes_with_yes(
+    standin: StandIn,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+    before = standin.snapshot()
+    journals = tmp_path / "journals"
+    zone_id = _plant_run(standin, journals, "dryrun1")
+    planted = standin.snapshot()
+    assert _cleanup(standin, journals, "--all-journals") == 0
+    out = capsys.readouterr().out
+    assert f"would delete hosted zone {zone_id}" in out
+    assert "would delete table dnschaos-dryrun1-plans" in out
+    assert "dry run: nothing was deleted; run again with --yes" in out
+    assert standin.snapshot() == planted and (journals / "dryrun1.jsonl").exists()
+    assert _cleanup(standin, journals, "--run-id", "dryrun1", "--dry-run") == 0
+    assert standin.snapshot() == planted
+    assert _cleanup(standin, journals, "--all-journals", "--yes", "--dry-run") == 2
+    assert _cleanup(standin, journals, "--all-journals", "--yes") == 0
+    assert f"deleted hosted zone {zone_id}" in capsys.readouterr().out
+    assert standin.snapshot() == before
+    assert (journals / "done" / "dryrun1.jsonl").exists()
