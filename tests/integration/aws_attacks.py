@@ -28,6 +28,7 @@ from typing import Any
 
 from dnschaos.adapters.moto_server import moto_server
 
+from .aws_rehearsal import aws_run, environment
 from .aws_spies import ALLOWED, Counting, Forging, counting, forging
 from .aws_standin import StandIn, stand_in
 
@@ -151,20 +152,7 @@ class Attack:
 
 
 def _run(servers: Servers, tmp: Path, *extra: str) -> list[str]:
-    return [
-        "run",
-        "incident-2025",
-        "--target",
-        "aws",
-        "--allow-real-aws",
-        "--clock",
-        "real",
-        "--time-scale",
-        "0.02",
-        "--journal-dir",
-        str(tmp / "journals"),
-        *extra,
-    ]
+    return aws_run(tmp / "journals", "0.02", *extra)
 
 
 def _cleanup(servers: Servers, tmp: Path, *how: str) -> list[str]:
@@ -619,24 +607,6 @@ def base_environment(servers: Servers) -> dict[str, str | None]:
         }
     )
     return env
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_attack(attack: Attack, servers: Servers, tmp: Path) -> Outcome:

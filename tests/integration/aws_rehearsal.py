@@ -60,10 +60,15 @@ class Rehearsal:
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for a while."""
+    saved = {key: os.environ.get(key) for key in values}
     try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         yield
     finally:
         for key, value in saved.items():
@@ -101,26 +106,19 @@ def _responder(standin: StandIn) -> Iterator[Callable[[str, str], list[tuple[str
         yield servers
 
 
+def aws_run(journals: Path, time_scale: str, *extra: str) -> list[str]:
+    """The arguments of a ``dnschaos run`` of incident-2025 with --target aws."""
+    return [
+        *("run", "incident-2025", "--target", "aws", "--allow-real-aws"),
+        *("--clock", "real", "--time-scale", time_scale, "--journal-dir", str(journals)),
+        *extra,
+    ]
+
+
 def killed_run(standin: StandIn, journals: Path, run_id: str, env: dict[str, str]) -> None:
     """A --target aws run against the stand-in, SIGKILLed once it has made its zone, its table
     and at least 20 record changes (about halfway through the race)."""
-    cmd = _cli(
-        "run",
-        "incident-2025",
-        "--target",
-        "aws",
-        "--allow-real-aws",
-        "--clock",
-        "real",
-        "--time-scale",
-        "0.05",
-        "--endpoint-url",
-        standin.url,
-        "--journal-dir",
-        str(journals),
-        "--run-id",
-        run_id,
-    )
+    cmd = _cli(*aws_run(journals, "0.05", "--endpoint-url", standin.url, "--run-id", run_id))
     proc = subprocess.Popen(
         cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -169,7 +167,7 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
             raise AssertionError("the simulation did not find the race")
 
         out("== ordered replay against the stand-in (--target aws) ==")
-        with _environment(env), _responder(standin) as servers:
+        with environment(dict(env)), _responder(standin) as servers:
             target = TargetSpec(
                 "aws",
                 endpoint_url=standin.url,

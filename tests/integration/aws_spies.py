@@ -90,12 +90,6 @@ class Counting:
     calls: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def creates(self) -> list[str]:
-        return [op for op in self.calls if is_create(op)]
-
-    def deletes(self) -> list[str]:
-        return [op for op in self.calls if is_delete(op)]
-
     def handler(self) -> type[BaseHTTPRequestHandler]:
         spy = self
         backend = urlsplit(self.backend)
@@ -257,12 +251,6 @@ class Forging:
     refused_handshakes: int = 0  # clients that did not trust the forged certificate
     calls: list[str] = field(default_factory=list)  # operations decoded inside a tunnel
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def creates(self) -> list[str]:
-        return [op for op in self.calls if is_create(op)]
-
-    def deletes(self) -> list[str]:
-        return [op for op in self.calls if is_delete(op)]
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         spy = self

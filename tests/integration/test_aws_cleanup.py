@@ -30,6 +30,13 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
         yield s
 
 
+@pytest.fixture
+def enabled(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The enablers, the allow-list and the stand-in setting, as a test sets them."""
+    for key, value in standin.env().items():
+        monkeypatch.setenv(key, value)
+
+
 def _killed_run(standin: StandIn, journals: Path, run_id: str) -> None:
     """Start a run, SIGKILL it once it has made its zone, table and some records."""
     killed_run(standin, journals, run_id, standin.env())
@@ -54,11 +61,9 @@ def _cleanup(standin: StandIn, journals: Path, *how: str) -> int:
 def test_sigkill_then_cleanup_restores_the_account(
     standin: StandIn,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    enabled: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in standin.env().items():
-        monkeypatch.setenv(key, value)
     before = standin.snapshot()
     journals = tmp_path / "journals"
     _killed_run(standin, journals, "killedrun1")
@@ -76,11 +81,9 @@ def test_sigkill_then_cleanup_restores_the_account(
 def test_cleanup_by_tag_when_the_journal_is_lost(
     standin: StandIn,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    enabled: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in standin.env().items():
-        monkeypatch.setenv(key, value)
     before = standin.snapshot()
     journals = tmp_path / "journals"
     _killed_run(standin, journals, "killedrun2")
@@ -96,11 +99,9 @@ def test_cleanup_by_tag_when_the_journal_is_lost(
 def test_a_live_run_journal_is_skipped(
     standin: StandIn,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    enabled: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in standin.env().items():
-        monkeypatch.setenv(key, value)
     journal = Journal(tmp_path, "liverun")  # holds the lock, as a running run does
     try:
         assert _cleanup(standin, tmp_path, "--all-journals") == 0
@@ -164,11 +165,9 @@ def _plant_run(standin: StandIn, journals: Path, run_id: str) -> str:
 def test_all_journals_lists_first_and_deletes_with_yes(
     standin: StandIn,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    enabled: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for key, value in standin.env().items():
-        monkeypatch.setenv(key, value)
     before = standin.snapshot()
     journals = tmp_path / "journals"
     zone_id = _plant_run(standin, journals, "dryrun1")
