@@ -326,11 +326,12 @@ class BadJournal(UsageError):
 
 
 ZONE_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+ZONE_NAME = re.compile(r"[A-Za-z0-9_*.-]{1,255}")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 # (kind, op) -> the fields cleanup reads, and the pattern each must match (None: any string)
 _FIELDS: Final[dict[tuple[str, str], dict[str, re.Pattern[str] | None]]] = {
     ("zone", "created"): {"id": ZONE_ID, "name": None},
-    ("zone", "intent"): {"name": None, "caller_reference": None},
+    ("zone", "intent"): {"name": ZONE_NAME, "caller_reference": None},
     ("table", "created"): {"name": TABLE_NAME},
     ("table", "intent"): {"name": TABLE_NAME},
 }
@@ -349,6 +350,16 @@ def _entry_problem(entry: dict[str, Any], run_id: str | None) -> str | None:
         if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
             return f"its {entry['kind']} {key} {value!r} is not a valid one"
     return None
+
+
+_JSON_KIND: Final[dict[type, str]] = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 
 
 def read_journal(path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
@@ -381,7 +392,9 @@ def read_journal(path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
             short = " (the line is cut short)" if cut and n == len(lines) else ""
             raise BadJournal(path, n, f"not JSON: {exc}{short}") from None
         if not isinstance(entry, dict):
-            raise BadJournal(path, n, f"a JSON {type(entry).__name__}, not an object")
+            raise BadJournal(
+                path, n, f"a JSON {_JSON_KIND.get(type(entry), 'value')}, not an object"
+            )
         problem = _entry_problem(entry, run_id)
         if problem is not None:
             raise BadJournal(path, n, problem)
@@ -880,14 +893,21 @@ def clean_run(
     r53, ddb = clients.route53, clients.dynamodb
     # A zone whose create was journaled but whose answer never came: found by reference.
     for name, ref in intents:
-        for zone in r53.list_hosted_zones_by_name(DNSName=name).get("HostedZones", []):
-            if zone["Name"] == name and zone.get("CallerReference") == ref:
-                found.zones.setdefault(zone["Id"].split("/")[-1], named_by)
+        try:
+            for zone in r53.list_hosted_zones_by_name(DNSName=name).get("HostedZones", []):
+                if zone["Name"] == name and zone.get("CallerReference") == ref:
+                    found.zones.setdefault(zone["Id"].split("/")[-1], named_by)
+        except Exception as exc:
+            report.errors.append(f"looking up hosted zone {name}: {exc}")
     if by_tag:
-        for zone_id in _tagged_zones(r53, {run_id}):
-            found.zones.setdefault(zone_id, f"tagged {TAG_KEY}={run_id}")
-        for table in _tagged_tables(ddb, {run_id}):
-            found.tables.setdefault(table, f"tagged {TAG_KEY}={run_id}")
+        tag = f"tagged {TAG_KEY}={run_id}"
+        try:
+            for zone_id in _tagged_zones(r53, {run_id}):
+                found.zones.setdefault(zone_id, tag)
+            for table in _tagged_tables(ddb, {run_id}):
+                found.tables.setdefault(table, tag)
+        except Exception as exc:
+            report.errors.append(f"listing what carries the tag {TAG_KEY}={run_id}: {exc}")
     for zone_id, source in sorted(found.zones.items()):
         label = f"hosted zone {zone_id}"
         try:

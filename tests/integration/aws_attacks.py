@@ -253,7 +253,7 @@ CORRUPT: dict[str, tuple[str, tuple[str, ...], Callable[[Servers, Path, str], An
     ),
     "not-an-object": (
         "a journal line that is JSON but not an object",
-        (".jsonl line 4: a JSON list, not an object",),
+        (".jsonl line 4: a JSON array, not an object",),
         lambda s, d, r: _write(d, r, _good_lines(s, r) + b"[1, 2]\n"),
     ),
     "cut-short": (
