@@ -4,10 +4,13 @@ A run against a real account must never touch the wrong account, must never
 leave anything behind, and must never run away with calls or time:
 
 * **Guard.** Two enablers (``--allow-real-aws`` and ``DNSCHAOS_ALLOW_REAL_AWS=1``,
-  checked by :class:`~dnschaos.adapters.aws.target.TargetSpec`), then STS
-  GetCallerIdentity before anything is created: the account must be on the
-  allow-list (the scenario's ``[aws] accounts`` or ``DNSCHAOS_AWS_ACCOUNTS``),
-  else :class:`RealAwsRefusedError` (exit 2) names the account found.
+  checked by :class:`~dnschaos.adapters.aws.TargetSpec`), an allow-list, then one
+  session for the check and the run (:mod:`dnschaos.adapters.aws.endpoints`:
+  endpoint overrides refused, endpoints pinned to AWS's own and checked on every
+  request), then STS GetCallerIdentity through it before anything is created: the
+  account must be on the allow-list (the scenario's ``[aws] accounts`` or
+  ``DNSCHAOS_AWS_ACCOUNTS``), else :class:`RealAwsRefusedError` (exit 2) names the
+  account found.
 * **Journal.** Every run has a unique id; every zone and table it creates is
   named under it and tagged ``dnschaos-run=<id>``; before each create call an
   entry is appended to ``<journal dir>/<id>.jsonl`` and fsync'd, so a run killed
@@ -15,7 +18,8 @@ leave anything behind, and must never run away with calls or time:
   journal; :func:`cleanup` skips journals that are locked.
 * **Cleanup.** At the end of a run (violation and error included) and from
   ``dnschaos cleanup``: zones emptied and deleted, tables deleted, found from the
-  journal and by tag.
+  journal and by tag, and each deleted only when the account shows it carries the
+  run's tag and a name under the run id; anything else is left alone and listed.
 * **Budget.** API calls, zones, record changes and wall time per run; the call
   that would exceed it raises :class:`BudgetExhausted` and the run ends unknown.
 * **Real time.** Every change batch is followed with GetChange until INSYNC
@@ -36,7 +40,9 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -47,7 +53,9 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 import boto3
+import botocore.session
 
+from dnschaos.adapters.aws.endpoints import Guarded, guarded_session, refuse_overrides
 from dnschaos.errors import HarnessError, RealAwsRefusedError, UsageError
 
 ACCOUNTS_ENV: Final = "DNSCHAOS_AWS_ACCOUNTS"
@@ -209,19 +217,22 @@ def standin_verified(endpoint_url: str) -> bool:
 Hermetic = Callable[[str], boto3.session.Session]
 
 
-def make_session(
-    region: str, endpoint_url: str | None, hermetic: Hermetic
-) -> boto3.session.Session:
-    """Real AWS: the standard credential chain. The stand-in: ``hermetic(region)``, the moto
-    targets' session (moto's fake credentials, no AWS configuration read)."""
-    if endpoint_url is None:
-        return boto3.session.Session(region_name=region)
-    if not standin_verified(endpoint_url):
+def make_session(region: str, endpoint_url: str | None, hermetic: Hermetic) -> Guarded:
+    """The one session of a run or a cleanup (:mod:`dnschaos.adapters.aws.endpoints`).
+
+    Real AWS: the standard credential chain, with every endpoint override refused and the
+    endpoints pinned to AWS's own. The stand-in: ``hermetic(region)``, the moto targets'
+    session (moto's fake credentials, no AWS configuration read), at the proven URL.
+    Settings that would move an endpoint are refused in both cases, before anything else.
+    """
+    core = botocore.session.Session()
+    refuse_overrides(core)
+    if endpoint_url is not None and not standin_verified(endpoint_url):
         raise UsageError(
             f"--endpoint-url {endpoint_url}: --target aws talks to AWS's own endpoints; "
             "an endpoint URL is accepted only for the test stand-in"
         )
-    return hermetic(region)
+    return guarded_session(core, region, endpoint_url, hermetic)
 
 
 def require_accounts(scenario_accounts: tuple[str, ...]) -> tuple[str, ...]:
@@ -234,22 +245,40 @@ def require_accounts(scenario_accounts: tuple[str, ...]) -> tuple[str, ...]:
     return accounts
 
 
-def check_account(
-    session: boto3.session.Session, accounts: tuple[str, ...], **client_kw: Any
-) -> str:
-    """STS GetCallerIdentity, before anything is created: the account must be allowed."""
+def check_account(guarded: Guarded, accounts: tuple[str, ...]) -> str:
+    """STS GetCallerIdentity, before anything is created, through the session and endpoint
+    that will carry the run: the account must be allowed."""
     try:
-        found = str(session.client("sts", **client_kw).get_caller_identity()["Account"])
+        found = str(guarded.client("sts").get_caller_identity()["Account"])
     except Exception as exc:
+        hint = ""
+        if guarded.ignored and "certificate" in str(exc).lower():
+            hint = f" (not used: {'; '.join(guarded.ignored)})"
         raise RealAwsRefusedError(
-            f"--target aws: STS GetCallerIdentity failed, so the account is unknown: {exc}"
+            f"--target aws: STS GetCallerIdentity at {guarded.endpoints.get('sts')} failed, "
+            f"so the account is unknown: {exc}{hint}"
         ) from None
     if found not in accounts:
         raise RealAwsRefusedError(
-            f"--target aws: the credentials belong to account {found}, which is not on the "
-            f"allow-list ({', '.join(accounts)}); refusing before creating anything"
+            f"--target aws: the credentials belong to account {found} (STS at "
+            f"{guarded.endpoints.get('sts')}), which is not on the allow-list "
+            f"({', '.join(accounts)}); refusing before creating anything"
         )
+    guarded.account = found
     return found
+
+
+RUN_ID = re.compile(r"[a-z0-9]{1,63}")
+
+
+def check_run_id(run_id: str, flag: str = "--run-id") -> str:
+    """A run id names the journal file, a DNS label and part of a table name."""
+    if not RUN_ID.fullmatch(run_id):
+        raise UsageError(
+            f"{flag} {run_id}: lowercase letters and digits only, 1 to 63 of them (it becomes "
+            "a DNS label and the journal's file name)"
+        )
+    return run_id
 
 
 # ---------------------------------------------------------------- journal
@@ -289,13 +318,87 @@ class Journal:
         os.close(self._fd)
 
 
-def read_journal(path: Path) -> list[dict[str, Any]]:
+class BadJournal(UsageError):
+    """A journal that cannot be read as one: named with its file, line and why."""
+
+    def __init__(self, path: Path, line: int | None, why: str) -> None:
+        super().__init__(f"journal {path}{f' line {line}' if line else ''}: {why}")
+
+
+ZONE_ID = re.compile(r"[A-Za-z0-9]{1,64}")
+ZONE_NAME = re.compile(r"[A-Za-z0-9_*.-]{1,255}")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+# (kind, op) -> the fields cleanup reads, and the pattern each must match (None: any string)
+_FIELDS: Final[dict[tuple[str, str], dict[str, re.Pattern[str] | None]]] = {
+    ("zone", "created"): {"id": ZONE_ID, "name": None},
+    ("zone", "intent"): {"name": ZONE_NAME, "caller_reference": None},
+    ("table", "created"): {"name": TABLE_NAME},
+    ("table", "intent"): {"name": TABLE_NAME},
+}
+
+
+def _entry_problem(entry: dict[str, Any], run_id: str | None) -> str | None:
+    for key in ("op", "kind"):
+        if not isinstance(entry.get(key), str):
+            return f"its {key!r} is {entry.get(key)!r}, not a string"
+    if run_id is not None and entry.get("run") != run_id:
+        return f"it names run {entry.get('run')!r}, but this is run {run_id}'s journal"
+    for key, pattern in _FIELDS.get((entry["kind"], entry["op"]), {}).items():
+        value = entry.get(key)
+        if value is None and key != "id":
+            continue  # a create whose request could not be read: nothing to look for
+        if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
+            return f"its {entry['kind']} {key} {value!r} is not a valid one"
+    return None
+
+
+_JSON_KIND: Final[dict[type, str]] = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+
+
+def read_journal(path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
+    """Every entry of a journal; BadJournal names the first line that is not one (not UTF-8,
+    not JSON, not an object, a field of the wrong type, another run's). ``run_id``: each
+    line must be that run's."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise BadJournal(path, None, "a directory, not a journal file") from None
+    except OSError as exc:
+        raise BadJournal(path, None, f"cannot be read ({exc.strerror or exc})") from None
+    lines = data.split(b"\n")
+    cut = lines.pop() if lines else b""  # after the last newline: b"" unless cut short
+    if cut:
+        lines.append(cut)
     out = []
-    for line in path.read_text().splitlines():
+    for n, raw in enumerate(lines, 1):
         try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a torn last line of a killed run: its create never started
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadJournal(
+                path, n, f"not UTF-8 text (byte {raw[exc.start]:#04x} at column {exc.start + 1})"
+            ) from None
+        if not text.strip():
+            continue
+        try:
+            entry = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            short = " (the line is cut short)" if cut and n == len(lines) else ""
+            raise BadJournal(path, n, f"not JSON: {exc}{short}") from None
+        if not isinstance(entry, dict):
+            raise BadJournal(
+                path, n, f"a JSON {_JSON_KIND.get(type(entry), 'value')}, not an object"
+            )
+        problem = _entry_problem(entry, run_id)
+        if problem is not None:
+            raise BadJournal(path, n, problem)
+        out.append(entry)
     return out
 
 
@@ -333,21 +436,16 @@ class ChangeWatch:
 
 
 class RealRun:
-    """The journal, budget, tags and change watch of one run, wired into a boto3 session."""
+    """The journal, budget, tags and change watch of one run, wired into its guarded session
+    (the account already checked through it)."""
 
-    def __init__(
-        self,
-        session: boto3.session.Session,
-        options: RealAwsOptions,
-        run_id: str,
-        account: str,
-        client_kw: dict[str, Any],
-    ) -> None:
-        self.session = session
+    def __init__(self, guarded: Guarded, options: RealAwsOptions, run_id: str) -> None:
+        self.guarded = guarded
+        self.session = guarded.session
         self.options = options
-        self.run_id = run_id
-        self.account = account
-        self.client_kw = client_kw
+        self.run_id = check_run_id(run_id)
+        self.account = guarded.account or ""
+        self.client_kw = guarded.client_kw
         self.journal = Journal(options.journal_path(), run_id)
         self.started = time.monotonic()
         self.calls = 0
@@ -359,14 +457,26 @@ class RealRun:
         self.changes: list[ChangeWatch] = []
         self.deleted: list[str] = []
         self.zone_names: dict[str, str] = {}
+        self.table_names: set[str] = set()
+        self.left_alone: list[str] = []
         self.probes: list[dict[str, Any]] = []
         self.probe_skipped: str | None = None
         self._lock = threading.Lock()
         self._accounting = True
         self._watchers: list[threading.Thread] = []
         self._stop = threading.Event()
-        self.journal.write("start", "run", account=account, region=session.region_name)
-        events = session.events
+        # The run's own tagging call is counted but never stopped by the budget: a zone it
+        # made and could not tag would not be provably the run's, and cleanup would leave it.
+        self._unbudgeted = threading.local()
+        self.journal.write(
+            "start",
+            "run",
+            account=self.account,
+            region=self.session.region_name,
+            partition=guarded.partition,
+            endpoints=guarded.endpoints,
+        )
+        events = self.session.events
         events.register("before-call", self._before_call, unique_id="dnschaos-real-before")
         events.register("after-call", self._after_call, unique_id="dnschaos-real-after")
         events.register("needs-retry", self._needs_retry, unique_id="dnschaos-real-retry")
@@ -378,7 +488,7 @@ class RealRun:
 
     def client(self, service: str) -> Any:
         """A harness client (cleanup, tags, GetChange): not an actor's, never instrumented."""
-        return self.session.client(service, **self.client_kw)  # type: ignore[call-overload]
+        return self.guarded.client(service)
 
     # botocore handlers ----------------------------------------------------
 
@@ -393,6 +503,9 @@ class RealRun:
         with self._lock:
             self.operations.add(f"{service}:{op}")  # the IAM action's name too
             if not self._accounting:
+                return
+            if getattr(self._unbudgeted, "on", False):
+                self.calls += 1
                 return
             self._spend(op, body)
         # Written before the request leaves: a killed run's journal names what may exist.
@@ -448,13 +561,19 @@ class RealRun:
             zone_id = str(parsed["HostedZone"]["Id"]).split("/")[-1]
             self.zone_names[zone_id] = str(parsed["HostedZone"]["Name"])
             self.journal.write("created", "zone", id=zone_id, name=parsed["HostedZone"]["Name"])
-            self.client("route53").change_tags_for_resource(
-                ResourceType="hostedzone",
-                ResourceId=zone_id,
-                AddTags=[{"Key": TAG_KEY, "Value": self.run_id}],
-            )
+            self._unbudgeted.on = True
+            try:
+                self.client("route53").change_tags_for_resource(
+                    ResourceType="hostedzone",
+                    ResourceId=zone_id,
+                    AddTags=[{"Key": TAG_KEY, "Value": self.run_id}],
+                )
+            finally:
+                self._unbudgeted.on = False
         elif op == TABLE_CREATE:
             desc = parsed.get("TableDescription", {})
+            if desc.get("TableName"):
+                self.table_names.add(str(desc["TableName"]))
             self.journal.write(
                 "created", "table", name=desc.get("TableName"), arn=desc.get("TableArn")
             )
@@ -567,8 +686,18 @@ class RealRun:
             thread.join(timeout=5)
         with self._lock:
             self._accounting = False  # cleanup is never cut short by the budget
+        known = Candidates(
+            zones={z: "this run" for z in self.zone_names},
+            tables={t: "this run" for t in self.table_names},
+        )
         try:
-            report = clean_run(self.journal.path, self.run_id, self._clients(), by_tag=True)
+            try:
+                report = clean_run(
+                    self.journal.path, self.run_id, self._clients(), by_tag=True, known=known
+                )
+            except BadJournal as exc:  # changed under the running run: what it knows still goes
+                report = clean_run(None, self.run_id, self._clients(), by_tag=True, known=known)
+                report.bad.append(str(exc))
             self.deleted = report.deleted
             return report
         finally:
@@ -580,6 +709,7 @@ class RealRun:
     def summary(self) -> dict[str, Any]:
         """What the result records about the account side of the run."""
         return {
+            **self.guarded.summary(),
             "run_id": self.run_id,
             "account": self.account,
             "region": self.session.region_name,
@@ -627,6 +757,11 @@ def _change_count(body: Any) -> int:
 
 
 # ---------------------------------------------------------------- cleanup
+#
+# A journal is a claim, not a proof: anyone who can write the journal directory can name
+# any zone or table in it. What is deleted must prove itself on the account: the run's tag
+# (dnschaos-run=<run id>) and a name under the run id, both read from AWS, never from the
+# journal. Whatever fails either test is listed as not ours and left alone.
 
 
 @dataclass
@@ -638,59 +773,179 @@ class CleanupClients:
 @dataclass
 class CleanupReport:
     deleted: list[str] = field(default_factory=list)
+    would_delete: list[str] = field(default_factory=list)  # a dry run's
+    left_alone: list[str] = field(default_factory=list)  # named, but not provably the run's
     skipped: list[str] = field(default_factory=list)  # journals of live runs
+    bad: list[str] = field(default_factory=list)  # journals that cannot be read, skipped
     errors: list[str] = field(default_factory=list)
 
     def merge(self, other: CleanupReport) -> None:
         self.deleted += other.deleted
+        self.would_delete += other.would_delete
+        self.left_alone += other.left_alone
         self.skipped += other.skipped
+        self.bad += other.bad
         self.errors += other.errors
+
+    def exit_code(self) -> int:
+        """2 when a journal was bad or named something not ours (input to look at), else 3
+        when a deletion failed, else 0."""
+        if self.bad or self.left_alone:
+            return 2
+        return 3 if self.errors else 0
+
+    def lines(self) -> list[str]:
+        """What ``dnschaos cleanup`` prints, one line per resource or journal."""
+        out = [f"deleted {x}" for x in self.deleted]
+        out += [f"would delete {x}" for x in self.would_delete]
+        out += [f"not ours, left alone: {x}" for x in self.left_alone]
+        out += [f"skipped {x}" for x in self.skipped]
+        out += [
+            f"bad journal, skipped: {x.removeprefix('journal ')} (fix or remove it: without "
+            "its journal, 'cleanup --run-id ID' still finds a run's resources by tag)"
+            for x in self.bad
+        ]
+        out += [f"could not delete {x}" for x in self.errors]
+        return out
+
+
+@dataclass
+class Candidates:
+    """What may be a run's: zone id -> where it was named, table name -> where."""
+
+    zones: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+
+
+def zone_under(name: str, run_id: str) -> bool:
+    """Whether a zone name is one :func:`scoped_name` made for ``run_id``."""
+    labels = name.rstrip(".").lower().split(".")
+    return len(labels) >= 2 and labels[max(1, len(labels) - 3)] == run_id
+
+
+def table_under(name: str, run_id: str) -> bool:
+    return name.startswith(f"dnschaos-{run_id}-")
+
+
+def _tag_value(tags: list[dict[str, Any]]) -> str | None:
+    return next((str(t.get("Value")) for t in tags if t.get("Key") == TAG_KEY), None)
+
+
+def _not_ours(kind: str, name: str, tag: str | None, run_id: str) -> str | None:
+    """Why a resource is not provably run ``run_id``'s, or None when it is."""
+    reasons = []
+    if tag is None:
+        reasons.append(f"it has no {TAG_KEY} tag")
+    elif tag != run_id:
+        reasons.append(f"its {TAG_KEY} tag is {tag!r}, not {run_id!r}")
+    under = zone_under(name, run_id) if kind == "zone" else table_under(name, run_id)
+    if not under:
+        reasons.append(f"its name is not under the run id {run_id}")
+    return " and ".join(reasons) or None
+
+
+def _zone_owner(r53: Any, zone_id: str, run_id: str) -> tuple[str, str | None] | None:
+    """(the zone's name, why it is not ours or None); None when it no longer exists."""
+    try:
+        name = str(r53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"])
+    except r53.exceptions.NoSuchHostedZone:
+        return None
+    tags = r53.list_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id)
+    tag = _tag_value(tags.get("ResourceTagSet", {}).get("Tags", []))
+    return name, _not_ours("zone", name, tag, run_id)
+
+
+def _table_owner(ddb: Any, table: str, run_id: str) -> tuple[str | None] | None:
+    """(why the table is not ours, or None when it is); None when it no longer exists."""
+    try:
+        arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    except ddb.exceptions.ResourceNotFoundException:
+        return None
+    tag = _tag_value(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", []))
+    return (_not_ours("table", table, tag, run_id),)
 
 
 def clean_run(
-    journal: Path | None, run_id: str, clients: CleanupClients, *, by_tag: bool
+    journal: Path | None,
+    run_id: str,
+    clients: CleanupClients,
+    *,
+    by_tag: bool,
+    delete: bool = True,
+    known: Candidates | None = None,
 ) -> CleanupReport:
-    """Delete what run ``run_id`` created: from its journal, then whatever carries its tag."""
+    """Delete what run ``run_id`` provably created: named by its journal (or ``known``, what
+    a live run saw itself create) or carrying its tag, and each one carrying the tag and
+    named under the run id on the account itself. ``delete=False``: list, delete nothing.
+    Raises BadJournal when the journal cannot be read; nothing is then touched."""
     report = CleanupReport()
-    zones: dict[str, str] = {}  # id -> name
-    tables: set[str] = set()
-    intents: list[tuple[str | None, str | None]] = []
+    found = Candidates(dict((known or Candidates()).zones), dict((known or Candidates()).tables))
+    intents: list[tuple[str, str]] = []
+    named_by = f"named in {journal}"
     if journal is not None and journal.exists():
-        for entry in read_journal(journal):
-            if entry.get("kind") == "zone" and entry.get("op") == "created":
-                zones[str(entry["id"])] = str(entry.get("name"))
-            elif entry.get("kind") == "zone" and entry.get("op") == "intent":
-                intents.append((entry.get("name"), entry.get("caller_reference")))
-            elif entry.get("kind") == "table" and entry.get("name"):
-                tables.add(str(entry["name"]))
+        for entry in read_journal(journal, run_id):
+            if entry["kind"] == "zone" and entry["op"] == "created":
+                found.zones.setdefault(entry["id"], named_by)
+            elif entry["kind"] == "zone" and entry["op"] == "intent" and entry.get("name"):
+                intents.append((entry["name"], entry.get("caller_reference") or ""))
+            elif entry["kind"] == "table" and entry.get("name"):
+                found.tables.setdefault(entry["name"], named_by)
     r53, ddb = clients.route53, clients.dynamodb
     # A zone whose create was journaled but whose answer never came: found by reference.
     for name, ref in intents:
-        if not name:
-            continue
-        for zone in r53.list_hosted_zones_by_name(DNSName=name).get("HostedZones", []):
-            if zone["Name"] == name and zone.get("CallerReference") == ref:
-                zones.setdefault(zone["Id"].split("/")[-1], name)
-    if by_tag:
-        zones.update(_tagged_zones(r53, {run_id}))
-        tables.update(_tagged_tables(ddb, {run_id}))
-    for zone_id, name in sorted(zones.items()):
         try:
-            _delete_zone(r53, zone_id)
-            report.deleted.append(f"hosted zone {zone_id} ({name})")
+            for zone in r53.list_hosted_zones_by_name(DNSName=name).get("HostedZones", []):
+                if zone["Name"] == name and zone.get("CallerReference") == ref:
+                    found.zones.setdefault(zone["Id"].split("/")[-1], named_by)
+        except Exception as exc:
+            report.errors.append(f"looking up hosted zone {name}: {exc}")
+    if by_tag:
+        tag = f"tagged {TAG_KEY}={run_id}"
+        try:
+            for zone_id in _tagged_zones(r53, {run_id}):
+                found.zones.setdefault(zone_id, tag)
+            for table in _tagged_tables(ddb, {run_id}):
+                found.tables.setdefault(table, tag)
+        except Exception as exc:
+            report.errors.append(f"listing what carries the tag {TAG_KEY}={run_id}: {exc}")
+    for zone_id, source in sorted(found.zones.items()):
+        label = f"hosted zone {zone_id}"
+        try:
+            owner = _zone_owner(r53, zone_id, run_id)
+            if owner is None:
+                continue  # already gone
+            name, why = owner
+            label = f"hosted zone {zone_id} ({name})"
+            if why is not None:
+                report.left_alone.append(f"{label}: {why} ({source})")
+            elif not delete:
+                report.would_delete.append(label)
+            else:
+                _delete_zone(r53, zone_id)
+                report.deleted.append(label)
         except r53.exceptions.NoSuchHostedZone:
             pass
         except Exception as exc:
-            report.errors.append(f"hosted zone {zone_id} ({name}): {exc}")
-    for table in sorted(tables):
+            report.errors.append(f"{label}: {exc}")
+    for table, source in sorted(found.tables.items()):
         try:
-            ddb.delete_table(TableName=table)
-            report.deleted.append(f"table {table}")
+            table_owner = _table_owner(ddb, table, run_id)
+            if table_owner is None:
+                continue  # already gone
+            (why,) = table_owner
+            if why is not None:
+                report.left_alone.append(f"table {table}: {why} ({source})")
+            elif not delete:
+                report.would_delete.append(f"table {table}")
+            else:
+                ddb.delete_table(TableName=table)
+                report.deleted.append(f"table {table}")
         except ddb.exceptions.ResourceNotFoundException:
             pass
         except Exception as exc:
             report.errors.append(f"table {table}: {exc}")
-    if journal is not None and journal.exists() and not report.errors:
+    finished = delete and not report.errors and not report.left_alone
+    if journal is not None and journal.exists() and finished:
         done = journal.parent / "done"
         done.mkdir(exist_ok=True)
         journal.rename(done / journal.name)  # cleaned: later cleanups pass it by
@@ -738,26 +993,70 @@ def _tagged_tables(ddb: Any, run_ids: set[str] | None) -> set[str]:
     return out
 
 
-def cleanup(
-    clients: CleanupClients, journal_dir: Path, *, run_id: str | None, all_journals: bool
+def _journal_file(path: Path) -> str | None:
+    """Why ``path`` is not a journal file to open, or None (a FIFO would block the open)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "a directory, not a journal file"
+    if not stat.S_ISREG(mode):
+        return "not a regular file"
+    return None
+
+
+def _clean_journal(
+    clients: CleanupClients, path: Path | None, run_id: str, delete: bool
 ) -> CleanupReport:
-    """``dnschaos cleanup``: one run's leftovers, or those of every journal in ``journal_dir``."""
+    """One run's cleanup; a bad journal is reported and skipped, never a traceback."""
     report = CleanupReport()
-    if run_id is not None:
-        path = journal_dir / f"{run_id}.jsonl"
-        if path.exists() and _locked(path):
+    if path is not None:
+        why = _journal_file(path)
+        if why is not None:
+            report.bad.append(f"journal {path}: {why}")
+            return report
+        try:
+            live = _locked(path)
+        except OSError as exc:
+            report.bad.append(f"journal {path}: cannot be read ({exc.strerror or exc})")
+            return report
+        if live:
             report.skipped.append(f"run {run_id}: still running (its journal is locked)")
             return report
-        report.merge(clean_run(path if path.exists() else None, run_id, clients, by_tag=True))
-        return report
+    try:
+        report.merge(clean_run(path, run_id, clients, by_tag=True, delete=delete))
+    except BadJournal as exc:
+        report.bad.append(str(exc))
+    return report
+
+
+def cleanup(
+    clients: CleanupClients,
+    journal_dir: Path,
+    *,
+    run_id: str | None,
+    all_journals: bool,
+    delete: bool = True,
+) -> CleanupReport:
+    """``dnschaos cleanup``: one run's leftovers, or those of every journal in ``journal_dir``.
+    ``delete=False`` lists what would be deleted and deletes nothing."""
+    if run_id is not None:
+        check_run_id(run_id)
+        path = journal_dir / f"{run_id}.jsonl"
+        exists = path.exists() or path.is_symlink()
+        return _clean_journal(clients, path if exists else None, run_id, delete)
     assert all_journals
+    report = CleanupReport()
     paths = sorted(journal_dir.glob("*.jsonl")) if journal_dir.is_dir() else []
     for path in paths:
-        rid = path.stem
-        if _locked(path):
-            report.skipped.append(f"run {rid}: still running (its journal is locked)")
+        if not RUN_ID.fullmatch(path.stem):
+            report.bad.append(
+                f"journal {path}: its name is not <run id>.jsonl (a run id is lowercase "
+                "letters and digits)"
+            )
             continue
-        report.merge(clean_run(path, rid, clients, by_tag=True))
+        report.merge(_clean_journal(clients, path, path.stem, delete))
     return report
 
 
@@ -787,14 +1086,12 @@ def open_real(
     """Guard, journal and clean up one run on ``spec`` (a TargetSpec of kind ``aws``)."""
     options: RealAwsOptions = spec.real or RealAwsOptions()
     options.budget.validate()
+    run_id = check_run_id(options.run_id) if options.run_id else new_run_id()
     accounts = require_accounts(options.accounts)  # before any credential is looked at
-    session = make_session(spec.region, spec.endpoint_url, hermetic)
-    client_kw: dict[str, Any] = {}
-    if spec.endpoint_url:
-        client_kw["endpoint_url"] = spec.endpoint_url
-    account = check_account(session, accounts, **client_kw)
+    guarded = make_session(spec.region, spec.endpoint_url, hermetic)
+    check_account(guarded, accounts)
     try:
-        run = RealRun(session, options, options.run_id or new_run_id(), account, client_kw)
+        run = RealRun(guarded, options, run_id)
     except BlockingIOError:
         raise UsageError(
             f"--run-id {options.run_id}: a run with this id is running now; choose another"
@@ -807,7 +1104,7 @@ def open_real(
     state = Opened(run)
     key = -1  # nothing registered yet
     try:
-        target = make_target(spec, session)
+        target = make_target(spec, guarded.session)
         key = id(target)
         _OPEN[key] = state
         yield target
@@ -818,13 +1115,13 @@ def open_real(
 
 def cleanup_clients(
     region: str, endpoint_url: str | None, accounts: tuple[str, ...], hermetic: Hermetic
-) -> CleanupClients:
-    """Clients for ``dnschaos cleanup``: the same guard as a run (enablers checked by the caller)."""
+) -> tuple[CleanupClients, Guarded]:
+    """Clients for ``dnschaos cleanup``, behind the same guard as a run (enablers checked by
+    the caller), and the guarded session they come from (where they go, which account)."""
     checked = require_accounts(accounts)
-    session = make_session(region, endpoint_url, hermetic)
-    kw: dict[str, Any] = {"endpoint_url": endpoint_url} if endpoint_url else {}
-    check_account(session, checked, **kw)
-    return CleanupClients(session.client("route53", **kw), session.client("dynamodb", **kw))
+    guarded = make_session(region, endpoint_url, hermetic)
+    check_account(guarded, checked)
+    return CleanupClients(guarded.client("route53"), guarded.client("dynamodb")), guarded
 
 
 # ---------------------------------------------------------------- the runner's side
@@ -868,15 +1165,32 @@ def judged_real(result: Any, state: Opened) -> None:
     """The account side into the result; a budget stop makes the verdict unknown."""
     summary = state.run.summary()
     report = state.report or CleanupReport()
-    summary["cleanup"] = {"deleted": report.deleted, "errors": report.errors}
+    summary["cleanup"] = {
+        "deleted": report.deleted,
+        "errors": report.errors,
+        "left_alone": report.left_alone,
+        "bad_journal": report.bad,
+    }
     result.aws = summary
     if state.run.exhausted is not None:
         # A violation seen before the budget ran out stands; anything else proves nothing.
         if result.verdict != "fail":
             result.verdict = "unknown"
         result.reason = state.run.exhausted
-    if report.errors:
-        result.reason = (
-            f"{result.reason}; cleanup left resources behind ({'; '.join(report.errors)}): "
-            f"run 'dnschaos cleanup --target aws --run-id {state.run.run_id}'"
+    refused = state.run.guarded.refused
+    if refused:
+        # A request the guard stopped: the run did not do what it was meant to.
+        if result.verdict != "fail":
+            result.verdict = "unknown"
+        result.reason = _also(result.reason, refused[0])
+    if report.errors or report.left_alone:
+        left = [*report.errors, *(f"not ours, left alone: {x}" for x in report.left_alone)]
+        result.reason = _also(
+            result.reason,
+            f"cleanup left resources behind ({'; '.join(left)}): "
+            f"run 'dnschaos cleanup --target aws --run-id {state.run.run_id}'",
         )
+
+
+def _also(reason: str | None, more: str) -> str:
+    return f"{reason}; {more}" if reason else more

@@ -57,12 +57,19 @@ def add_flags(parser: argparse.ArgumentParser | Any, *, run_options: bool = True
 def _region(args: argparse.Namespace) -> str:
     if args.region:
         return str(args.region)
-    import boto3
+    import botocore.session
+    from botocore.exceptions import BotoCoreError
 
     # The usual sources, for a real account only: the stand-in reads no AWS configuration.
     real = args.target == "aws" and not getattr(args, "endpoint_url", None)
-    found = boto3.session.Session().region_name if real else None
-    return found or "us-east-1"
+    try:
+        found = botocore.session.Session().get_config_variable("region") if real else None
+    except BotoCoreError as exc:  # a profile that does not exist, a file that does not parse
+        raise UsageError(
+            f"--target aws: the region cannot be read from the AWS configuration ({exc}); "
+            "give --region or fix AWS_PROFILE / AWS_CONFIG_FILE"
+        ) from None
+    return str(found or "us-east-1")
 
 
 def check_inapplicable(args: argparse.Namespace) -> None:
@@ -83,9 +90,11 @@ def check_inapplicable(args: argparse.Namespace) -> None:
 
 def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) -> Any:
     """The TargetSpec of ``--target aws`` from the flags (enablers checked when opened)."""
-    from dnschaos.adapters.aws.real import Budget, RealAwsOptions
+    from dnschaos.adapters.aws.real import Budget, RealAwsOptions, check_run_id
     from dnschaos.adapters.aws.target import TargetSpec
 
+    if args.run_id:
+        check_run_id(args.run_id)
     budget = Budget(args.budget_calls, args.budget_zones, args.budget_records, args.budget_wall)
     budget.validate()
     options = RealAwsOptions(
@@ -94,10 +103,6 @@ def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) ->
         budget=budget,
         probe_server=args.probe_server,
     )
-    if args.run_id and not (
-        args.run_id.isalnum() and args.run_id.isascii() and args.run_id.islower()
-    ):
-        raise UsageError(f"--run-id {args.run_id}: lowercase letters and digits only")
     if args.probe_server:
         host, _, port = args.probe_server.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
@@ -116,36 +121,67 @@ def real_target(args: argparse.Namespace, *, endpoint_url: str | None = None) ->
 
 
 def cleanup_command(args: argparse.Namespace) -> int:
-    """``dnschaos cleanup --target aws [--run-id ID | --all-journals]``."""
-    from dnschaos.adapters.aws.real import cleanup, cleanup_clients, default_journal_dir
+    """``dnschaos cleanup --target aws [--run-id ID | --all-journals [--yes]]``."""
+    import sys
+
+    from dnschaos.adapters.aws.real import (
+        check_run_id,
+        cleanup,
+        cleanup_clients,
+        default_journal_dir,
+    )
     from dnschaos.adapters.aws.target import TargetSpec, _hermetic_session
 
     if args.target != "aws":
         raise UsageError(f"--target {args.target}: cleanup applies to --target aws only")
     if bool(args.run_id) == bool(args.all_journals):
         raise UsageError("cleanup: give exactly one of --run-id ID and --all-journals")
+    if args.run_id:
+        check_run_id(args.run_id)
+    if args.yes and args.dry_run:
+        raise UsageError("cleanup: --yes deletes and --dry-run does not; give one of them")
+    # One run named by its id deletes; every journal at once is listed first, unless --yes.
+    delete = args.yes or (bool(args.run_id) and not args.dry_run)
     region = _region(args)
     TargetSpec("aws", region=region, allow_real_aws=args.allow_real_aws).validate()
     accounts = tuple(args.account or ())
-    clients = cleanup_clients(region, args.endpoint_url, accounts, _hermetic_session)
+    clients, guarded = cleanup_clients(region, args.endpoint_url, accounts, _hermetic_session)
+    where = ", ".join(f"{k} {v}" for k, v in guarded.endpoints.items())
+    print(
+        f"dnschaos cleanup: account {guarded.account}, region {guarded.region}, partition "
+        f"{guarded.partition} ({where})",
+        file=sys.stderr,
+    )
     journal_dir = Path(args.journal_dir) if args.journal_dir else default_journal_dir()
-    report = cleanup(clients, journal_dir, run_id=args.run_id, all_journals=args.all_journals)
-    for line in report.deleted:
-        print(f"deleted {line}")
-    for line in report.skipped:
-        print(f"skipped {line}")
-    for line in report.errors:
-        print(f"could not delete {line}")
-    if not report.deleted and not report.skipped and not report.errors:
+    report = cleanup(
+        clients, journal_dir, run_id=args.run_id, all_journals=args.all_journals, delete=delete
+    )
+    for line in report.lines():
+        print(line)
+    if not report.lines():
         print("nothing to delete")
-    return 3 if report.errors else 0
+    elif report.would_delete:
+        print(
+            f"dry run: nothing was deleted; run again with --yes to delete the "
+            f"{len(report.would_delete)} listed above"
+        )
+    return report.exit_code()
 
 
 def add_cleanup_flags(cl: argparse.ArgumentParser) -> None:
     cl.add_argument("--target", default="aws", help="aws (the only target with leftovers)")
     cl.add_argument("--run-id", help="one run's leftovers")
     cl.add_argument(
-        "--all-journals", action="store_true", help="every run with a journal in --journal-dir"
+        "--all-journals",
+        action="store_true",
+        help="every run with a journal in --journal-dir (lists what it would delete; --yes "
+        "deletes)",
+    )
+    cl.add_argument(
+        "--yes", action="store_true", help="delete what --all-journals finds (not just list it)"
+    )
+    cl.add_argument(
+        "--dry-run", action="store_true", help="list what would be deleted, delete nothing"
     )
     cl.add_argument(
         "--account",

@@ -482,6 +482,45 @@ def _seq_links(seqs: Sequence[int], listed: set[int]) -> str:
     )
 
 
+def _aws_html(result: dict[str, Any]) -> str:
+    """--target aws: which account, region, partition and endpoints the calls went to, and
+    what cleanup did; a reader can check the run touched what it was meant to."""
+    aws = result.get("aws")
+    if not aws:
+        return ""
+    esc = html.escape
+    where = "the rehearsal's loopback stand-in" if aws.get("standin") else "AWS"
+    facts = [
+        ("account", aws.get("account")),
+        ("region", aws.get("region")),
+        ("partition", aws.get("partition") or "not recorded"),
+        *((f"{k} endpoint", v) for k, v in (aws.get("endpoints") or {}).items()),
+        ("proxy", aws.get("proxy") or "none"),
+        ("credentials from", aws.get("credentials") or "not recorded"),
+        ("profile", aws.get("profile") or "default"),
+        ("run id", aws.get("run_id")),
+        ("journal", aws.get("journal")),
+    ]
+    rows = "".join(
+        f"<tr><th>{esc(str(k))}</th><td><code>{esc(str(v))}</code></td></tr>" for k, v in facts
+    )
+    cleanup = aws.get("cleanup") or {}
+    items = [
+        *(f"deleted {x}" for x in cleanup.get("deleted", [])),
+        *(f"not ours, left alone: {x}" for x in cleanup.get("left_alone", [])),
+        *(f"bad journal: {x}" for x in cleanup.get("bad_journal", [])),
+        *(f"could not delete {x}" for x in cleanup.get("errors", [])),
+        *(f"not used: {x}" for x in aws.get("ignored", [])),
+        *(f"refused: {x}" for x in aws.get("refused_requests", [])),
+    ]
+    listed = "".join(f"<li>{esc(x)}</li>" for x in items) or "<li>nothing deleted</li>"
+    return (
+        f"<section id='aws'><h2>Account: {esc(where)}</h2>"
+        "<p>Every request was checked against its service's endpoint below before it was "
+        f"sent.</p><table class='aws'>{rows}</table><ul>{listed}</ul></section>"
+    )
+
+
 def _workload_sections(
     result: dict[str, Any], entries: Sequence[Entry]
 ) -> list[tuple[list[str], str]]:
@@ -690,6 +729,7 @@ def render_html(result: dict[str, Any], entries: Sequence[Entry]) -> str:
 <section id="faults"><h2>Faults</h2>
 <table class="faults"><tr><th>fault</th><th>kind</th><th>match</th><th>active</th><th>hits</th><th>hit actors</th><th>hit calls</th></tr>{frows}</table></section>
 {"".join(section for _lines, section in sections)}
+{_aws_html(result)}
 <section><h2>Reproduce</h2>{reproduce}
 <p>then <code>dnschaos report RESULT.json -o report.html</code> draws this page again.</p></section>
 <section id="entries"><h2>History entries</h2>

@@ -10,7 +10,11 @@ tests/integration/test_aws_rehearsal.py run it:
    cleanup): recorded and replayed verdicts side by side, the same violation expected;
 4. a second run against the stand-in is killed with SIGKILL halfway; ``dnschaos cleanup``
    then leaves the stand-in's zones and tables exactly as before, and a second cleanup
-   finds nothing.
+   finds nothing;
+5. every attack of :mod:`.aws_attacks` on the guard and on cleanup (endpoint overrides by
+   every route, a fake STS answering an allowed account, a forged stand-in token, a
+   forging proxy, journals naming foreign resources, a path-traversing run id, corrupt
+   journals): each refused, exit 2, with 0 create and 0 delete calls on every server.
 
 It lives under tests/ and is not installed: the stand-in token and this driver exist for
 CI, not for users.
@@ -31,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dnschaos.adapters.aws.real import RealAwsOptions, read_journal
+from dnschaos.adapters.aws.real import BadJournal, RealAwsOptions, read_journal
 from dnschaos.adapters.aws.target import TargetSpec
 
 from .aws_standin import StandIn, stand_in
@@ -51,14 +55,20 @@ class Rehearsal:
     before: Any = None
     after_kill: Any = None
     after_cleanup: Any = None
+    attacks: dict[str, Any] = field(default_factory=dict)  # name -> aws_attacks.Outcome
     lines: list[str] = field(default_factory=list)
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
+def environment(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) environment variables for a while."""
+    saved = {key: os.environ.get(key) for key in values}
     try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         yield
     finally:
         for key, value in saved.items():
@@ -96,26 +106,19 @@ def _responder(standin: StandIn) -> Iterator[Callable[[str, str], list[tuple[str
         yield servers
 
 
+def aws_run(journals: Path, time_scale: str, *extra: str) -> list[str]:
+    """The arguments of a ``dnschaos run`` of incident-2025 with --target aws."""
+    return [
+        *("run", "incident-2025", "--target", "aws", "--allow-real-aws"),
+        *("--clock", "real", "--time-scale", time_scale, "--journal-dir", str(journals)),
+        *extra,
+    ]
+
+
 def killed_run(standin: StandIn, journals: Path, run_id: str, env: dict[str, str]) -> None:
     """A --target aws run against the stand-in, SIGKILLed once it has made its zone, its table
     and at least 20 record changes (about halfway through the race)."""
-    cmd = _cli(
-        "run",
-        "incident-2025",
-        "--target",
-        "aws",
-        "--allow-real-aws",
-        "--clock",
-        "real",
-        "--time-scale",
-        "0.05",
-        "--endpoint-url",
-        standin.url,
-        "--journal-dir",
-        str(journals),
-        "--run-id",
-        run_id,
-    )
+    cmd = _cli(*aws_run(journals, "0.05", "--endpoint-url", standin.url, "--run-id", run_id))
     proc = subprocess.Popen(
         cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -123,7 +126,10 @@ def killed_run(standin: StandIn, journals: Path, run_id: str, env: dict[str, str
     deadline = time.monotonic() + 60
     try:
         while time.monotonic() < deadline:
-            entries = read_journal(path) if path.exists() else []
+            try:
+                entries = read_journal(path) if path.exists() else []
+            except BadJournal:  # a line being written as it was read: look again
+                entries = []
             records = sum(1 for e in entries if e["kind"] == "records")
             if records >= 20 and any(e["op"] == "created" for e in entries):
                 break
@@ -161,7 +167,7 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
             raise AssertionError("the simulation did not find the race")
 
         out("== ordered replay against the stand-in (--target aws) ==")
-        with _environment(env), _responder(standin) as servers:
+        with environment(dict(env)), _responder(standin) as servers:
             target = TargetSpec(
                 "aws",
                 endpoint_url=standin.url,
@@ -202,6 +208,7 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
             "aws",
             "--allow-real-aws",
             "--all-journals",
+            "--yes",
             "--journal-dir",
             str(journals),
             "--endpoint-url",
@@ -212,7 +219,8 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
                 cleanup, env={**os.environ, **env}, capture_output=True, text=True, timeout=120
             )
             out(
-                f"$ dnschaos cleanup --target aws --all-journals  (#{attempt}, exit {done_cleanup.returncode})"
+                f"$ dnschaos cleanup --target aws --all-journals --yes  (#{attempt}, exit "
+                f"{done_cleanup.returncode})"
             )
             for line in done_cleanup.stdout.splitlines():
                 out(f"  {line}")
@@ -230,7 +238,35 @@ def rehearse(workdir: Path, out: Callable[[str], None] = print) -> Rehearsal:
         if r.second_cleanup_output.strip() != "nothing to delete":
             raise AssertionError("the second cleanup found something")
         out("stand-in zones and tables are exactly as before; the second cleanup found nothing")
+    attacks(workdir / "attacks", r, out)
     return r
+
+
+def attacks(workdir: Path, r: Rehearsal, out: Callable[[str], None]) -> None:
+    """Every attack on the guard and on cleanup: refused, and nothing made or deleted."""
+    from .aws_attacks import ATTACKS, attack_servers, check, line, run_attack
+
+    out(
+        "== attacks on the guard and on cleanup (each must be refused, with 0 create and 0 "
+        "delete calls on every server) =="
+    )
+    with attack_servers(workdir) as servers:
+        out(
+            f"servers: the stand-in {servers.at_standin.url}, a fake STS {servers.fake_sts.url} "
+            f"answering the allowed account, another account {servers.other.url}, a forging "
+            f"proxy {servers.forger.url}"
+        )
+        failed = []
+        for attack in ATTACKS.values():
+            outcome = run_attack(attack, servers, workdir / attack.name)
+            r.attacks[attack.name] = outcome
+            out(line(attack, outcome))
+            problems = check(attack, outcome)
+            if problems:
+                failed.append(f"{attack.name}: {'; '.join(problems)}")
+    if failed:
+        raise AssertionError("attacks not refused cleanly: " + " | ".join(failed))
+    out(f"all {len(ATTACKS)} attacks refused; 0 create calls and 0 delete calls on every server")
 
 
 def main() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ ACCOUNT = "123456789012"  # moto's default account, what the stand-in's STS answ
 class StandIn:
     url: str
     token: Path
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def env(self, **extra: str) -> dict[str, str]:
         """The enablers and the stand-in setting, as a test sets them."""
@@ -31,8 +32,12 @@ class StandIn:
         }
 
     def client(self, service: str) -> Any:
-        session: boto3.session.Session = _hermetic_session("us-east-1")
-        return session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
+        """A client of the server itself (made once: making one takes a good part of a
+        second)."""
+        if service not in self._clients:
+            session: boto3.session.Session = _hermetic_session("us-east-1")
+            self._clients[service] = session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
+        return self._clients[service]
 
     def snapshot(self) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """Every hosted zone (id, name) and every table the stand-in holds."""

@@ -166,6 +166,22 @@ def test_allowed_runs_create_and_a_budget_ends_them_unknown(
     assert result["aws"]["cleanup"]["errors"] == []
     assert any("hosted zone" in d for d in result["aws"]["cleanup"]["deleted"])
     assert standin.snapshot() == before
+    # Where the calls went, recorded and shown: the stand-in for every service.
+    aws = result["aws"]
+    assert aws["endpoints"] == dict.fromkeys(("dynamodb", "route53", "sts"), standin.url)
+    assert (aws["account"], aws["region"], aws["partition"], aws["standin"]) == (
+        ACCOUNT,
+        "us-east-1",
+        "aws",
+        True,
+    )
+    assert aws["refused_requests"] == [] and aws["cleanup"]["left_alone"] == []
+    from dnschaos.report import render_html
+
+    page = render_html(result, [])
+    assert "Account: the rehearsal&#x27;s loopback stand-in" in page
+    assert f"<th>route53 endpoint</th><td><code>{standin.url}</code>" in page
+    assert "<th>partition</th><td><code>aws</code>" in page
 
 
 def test_throttling_is_retried_by_botocore_and_recorded(

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from dnschaos.adapters.aws.endpoints import Guarded
 from dnschaos.adapters.aws.real import (
     ACCOUNTS_ENV,
     Budget,
@@ -179,6 +180,10 @@ def test_a_different_request_ends_the_actors_comparison() -> None:
     assert out.answers == []
 
 
+def _guarded(session: Any) -> Guarded:
+    return Guarded(session, "us-east-1", None, account="123456789012")
+
+
 @pytest.mark.parametrize(
     ("budget", "op", "body", "reason"),
     [
@@ -196,11 +201,9 @@ def test_budget_bounds(tmp_path: Path, budget: Budget, op: str, body: bytes, rea
     from dnschaos.adapters.aws.target import _hermetic_session
 
     run = RealRun(
-        _hermetic_session("us-east-1"),
+        _guarded(_hermetic_session("us-east-1")),
         RealAwsOptions(journal_dir=str(tmp_path), budget=budget),
         "dc1",
-        "123456789012",
-        {},
     )
     try:
         run._spend(op, body)
@@ -215,10 +218,78 @@ def test_budget_wall_time(tmp_path: Path) -> None:
     from dnschaos.adapters.aws.target import _hermetic_session
 
     options = RealAwsOptions(journal_dir=str(tmp_path), budget=Budget(wall_seconds=0.05))
-    run = RealRun(_hermetic_session("us-east-1"), options, "dc1", "123456789012", {})
+    run = RealRun(_guarded(_hermetic_session("us-east-1")), options, "dc1")
     try:
         time.sleep(0.1)
         with pytest.raises(BudgetExhausted, match=r"of wall time > budget 0.05s"):
             run._spend("ListTables", b"{}")
     finally:
         run.journal.close()
+
+
+# A journal line -> what read_journal says of it (None: a good line).
+JOURNAL_LINES: dict[str, tuple[object, str | None]] = {
+    "good-zone": ({"run": "r1", "op": "created", "kind": "zone", "id": "Z1", "name": "a."}, None),
+    "good-intent": ({"run": "r1", "op": "intent", "kind": "zone", "name": "a.b."}, None),
+    "good-table": ({"run": "r1", "op": "intent", "kind": "table", "name": None}, None),
+    "no-op": ({"run": "r1", "kind": "zone"}, "its 'op' is None, not a string"),
+    "zone-id-number": (
+        {"run": "r1", "op": "created", "kind": "zone", "id": 5, "name": "a."},
+        "its zone id 5 is not a valid one",
+    ),
+    "zone-id-missing": (
+        {"run": "r1", "op": "created", "kind": "zone", "name": "a."},
+        "its zone id None is not a valid one",
+    ),
+    "intent-name-path": (
+        {"run": "r1", "op": "intent", "kind": "zone", "name": "a/../b"},
+        "its zone name 'a/../b' is not a valid one",
+    ),
+    "table-name-path": (
+        {"run": "r1", "op": "created", "kind": "table", "name": "../x"},
+        "its table name '../x' is not a valid one",
+    ),
+    "caller-reference-number": (
+        {"run": "r1", "op": "intent", "kind": "zone", "name": "a.", "caller_reference": 7},
+        "its zone caller_reference 7 is not a valid one",
+    ),
+    "another-run": ({"run": "r2", "op": "start", "kind": "run"}, "it names run 'r2'"),
+    "a-string": ("just a string", "a JSON string, not an object"),
+    "null": (None, "a JSON null, not an object"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(JOURNAL_LINES))
+def test_journal_lines_are_checked_before_cleanup_reads_them(tmp_path: Path, case: str) -> None:
+    import json
+
+    from dnschaos.adapters.aws.real import BadJournal, read_journal
+
+    line, says = JOURNAL_LINES[case]
+    path = tmp_path / "r1.jsonl"
+    path.write_text(json.dumps(line) + "\n")
+    if says is None:
+        assert read_journal(path, "r1") == [line]
+        return
+    with pytest.raises(BadJournal) as bad:
+        read_journal(path, "r1")
+    assert f"{path} line 1: {says}" in str(bad.value)
+
+
+def test_deeply_nested_json_is_a_bad_line_not_a_crash(tmp_path: Path) -> None:
+    from dnschaos.adapters.aws.real import BadJournal, read_journal
+
+    path = tmp_path / "r1.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(BadJournal, match="line 1: not JSON"):
+        read_journal(path, "r1")
+
+
+def test_run_ids_are_one_dns_label_of_lowercase_letters_and_digits() -> None:
+    from dnschaos.adapters.aws.real import check_run_id, new_run_id
+
+    for good in ("dc1", "0", "a" * 63, new_run_id()):
+        assert check_run_id(good) == good
+    for bad in ("", "../x", "A1", "a-b", "a.b", "a" * 64, "a/b", "é1"):
+        with pytest.raises(UsageError, match="lowercase letters and digits only"):
+            check_run_id(bad)

@@ -126,16 +126,32 @@ def test_moto_account_override_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
 def test_real_aws_target_still_reads_the_standard_chain(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    config = hostile(monkeypatch, tmp_path)
-    monkeypatch.setenv("AWS_PROFILE", "other")
-    monkeypatch.setenv(REAL_AWS_ENV, "1")
-    # The session --target aws opens once its guard has passed (the guard needs STS).
+    """A profile that moves no endpoint is read as usual: its region and FIPS setting pick
+    AWS's own FIPS endpoints (resolved without a call: nothing here reaches AWS)."""
+    config = tmp_path / "config"
+    config.write_text("[profile other]\nregion = eu-west-3\nuse_fips_endpoint = true\n")
+    for name, value in {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(config),
+        "AWS_PROFILE": "other",
+        "AWS_ACCESS_KEY_ID": "AKIADNSCHAOSUNITTEST",
+        "AWS_SECRET_ACCESS_KEY": "never-sent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        REAL_AWS_ENV: "1",
+    }.items():
+        monkeypatch.setenv(name, value)
     from dnschaos.adapters.aws.real import make_session
     from dnschaos.adapters.aws.target import _hermetic_session
 
     TargetSpec("aws", allow_real_aws=True).validate()
-    session = make_session("us-east-1", None, _hermetic_session)
-    core = session._session
+    guarded = make_session("eu-west-3", None, _hermetic_session)
+    core = guarded.session._session
     assert core.get_config_variable("config_file") == str(config)
     assert core.get_config_variable("profile") == "other"
     assert core.get_config_variable("use_fips_endpoint") is True
+    assert guarded.partition == "aws"
+    assert guarded.endpoints == {
+        "dynamodb": "https://dynamodb-fips.eu-west-3.amazonaws.com",
+        "route53": "https://route53-fips.amazonaws.com",
+        "sts": "https://sts-fips.eu-west-3.amazonaws.com",
+    }
