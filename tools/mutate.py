@@ -39,7 +39,7 @@ import time
 import tomllib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,6 +387,23 @@ class Outcome:
     seconds: float = 0.0
 
 
+# The test runs under way (each in a process group of its own), so an interrupted run can
+# end them, and whether the run is being stopped.
+_RUNNING: set[subprocess.Popen[str]] = set()
+_STOPPING = threading.Event()
+
+
+def _stop_all() -> None:
+    _STOPPING.set()
+    for proc in list(_RUNNING):
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_tests(
     shadow: Shadow, tests: Sequence[str], timeout: float
 ) -> tuple[int | None, float, str]:
@@ -415,12 +432,15 @@ def run_tests(
         text=True,
         start_new_session=True,
     )
+    _RUNNING.add(proc)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)  # the tests and any child they started
         proc.communicate()
         return None, time.monotonic() - start, ""
+    finally:
+        _RUNNING.discard(proc)
     return proc.returncode, time.monotonic() - start, out[-3000:]
 
 
@@ -490,6 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 + ", ".join(t.path for t in targets)
             )
         targets = [t for t in targets if t.path in args.module]
+    signal.signal(signal.SIGTERM, _interrupt)  # a killed run cleans up as an interrupted one
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     rng = random.Random(seed)
     mapping = package_dirs()
@@ -530,7 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def one(item: tuple[Target, Mutant]) -> Outcome:
             target, mutant = item
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or _STOPPING.is_set():
                 return Outcome(mutant, "not-run")
             with lock:
                 shadow = free.pop()
@@ -553,8 +574,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(mark, end="", flush=True)
             return Outcome(mutant, status, seconds)
 
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=args.jobs)
+        try:
             outcomes = list(pool.map(one, queue))
+        except KeyboardInterrupt:
+            _stop_all()
+            print("\nmutate: interrupted; the work tree was never written", file=sys.stderr)
+            return 130
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         print()
     finally:
         shutil.rmtree(base, ignore_errors=True)

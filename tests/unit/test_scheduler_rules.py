@@ -327,6 +327,57 @@ def test_a_clock_jump_wakes_every_actor_due_and_reports_them_sorted() -> None:
     assert woke == {"b": 5, "c": 5, "a": 9}
 
 
+def test_a_sleep_of_zero_yields_without_moving_the_clock() -> None:
+    recorder = Recording()
+    s = Scheduler(Script(), recorder=recorder)
+    at: list[float] = []
+
+    def body() -> None:
+        s.clock.sleep(0)
+        at.append(s.clock.elapsed())
+
+    s.spawn("a", body)
+    result = s.run()
+    assert at == [0.0]
+    assert _labels(result.choices) == [(0, "a", "start"), (1, "a", "sleep 0.000s")]
+    assert recorder.jumps == []  # nothing moved: no jump to record
+
+
+def test_a_run_reports_its_own_wall_time() -> None:
+    s = Scheduler(Script())
+    s.spawn("a", _yields(s, "a", 3, []))
+    before = time.monotonic()
+    result = s.run()
+    after = time.monotonic()
+    assert 0 < result.wall_seconds <= after - before
+
+
+def test_by_default_a_run_ends_after_one_virtual_hour() -> None:
+    s = Scheduler(Script())
+    s.spawn("a", lambda: s.clock.sleep(3600.5))
+    result = s.run()
+    assert (result.stop, result.reason) == (Stop.TIME_LIMIT, "virtual time limit of 3600s reached")
+
+
+def test_a_strategy_that_places_delays_in_time_gets_the_runs_clock() -> None:
+    class Timed(Script):
+        def bind_clock(self, clock: Any) -> None:
+            self.bound = clock
+
+    strategy = Timed()
+    s = Scheduler(strategy)
+    assert strategy.bound is s.clock
+
+
+def test_an_actor_that_never_got_a_turn_never_runs() -> None:
+    ran: list[str] = []
+    s = Scheduler(Script(), limits=Limits(max_steps=1))
+    s.spawn("a", lambda: s.yield_point("first"))
+    s.spawn("b", lambda: ran.append("b"))
+    assert s.run().stop == Stop.STEP_LIMIT
+    assert ran == []
+
+
 def test_wait_until_on_a_condition_that_holds_takes_no_step() -> None:
     s = Scheduler(Script())
     s.spawn("a", lambda: s.wait_until(lambda: True, "nothing"))
@@ -353,10 +404,10 @@ def test_current_actor_and_actor_names() -> None:
 
 
 def test_a_sleeper_due_within_the_quantum_competes_with_ready_actors() -> None:
-    def run(quantum: float, sleep: float) -> tuple[list[list[str]], list[str]]:
+    def run(quantum: float | None, sleep: float) -> tuple[list[list[str]], list[str]]:
         order: list[str] = []
         script = Script()
-        s = Scheduler(script, limits=Limits(quantum=quantum))
+        s = Scheduler(script, limits=Limits() if quantum is None else Limits(quantum=quantum))
 
         def napper() -> None:
             s.clock.sleep(sleep)
@@ -378,6 +429,25 @@ def test_a_sleeper_due_within_the_quantum_competes_with_ready_actors() -> None:
     assert order == ["worker", "napper"]
     offered, _ = run(quantum=0.0, sleep=0.5)
     assert offered[1] == ["worker"]
+    offered, _ = run(quantum=None, sleep=0.001)  # by default, no quantum: ready actors only
+    assert offered[1] == ["worker"]
+
+
+def test_a_ready_actor_is_passed_over_for_at_most_two_quanta() -> None:
+    # "chatty" naps half a quantum at a time and is always preferred when it competes;
+    # "worker" is ready at 0. Once it has waited more than two quanta, sleepers stop
+    # competing: it runs at the first decision after t=2, when chatty wakes at 2.5.
+    s = Scheduler(Script(*["chatty"] * 6), limits=Limits(quantum=1.0))
+    ran_at: list[float] = []
+
+    def chatty() -> None:
+        for _ in range(20):
+            s.sleep(0.5)
+
+    s.spawn("chatty", chatty)
+    s.spawn("worker", lambda: ran_at.append(s.clock.elapsed()))
+    assert s.run().stop == Stop.FINISHED
+    assert ran_at == [2.5]
 
 
 def test_picking_a_sleeper_moves_the_clock_to_its_wake_up() -> None:
