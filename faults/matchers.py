@@ -220,12 +220,11 @@ class Nth(Matcher):
         return f"nth={self.n}" + (f",every={self.every}" if self.every else "")
 
 
+# boto3's client names that differ from botocore's hyphenated ids; every other name
+# (dynamodb, ec2, route-53 itself) is its own id.
 _SERVICE_IDS = {
     "route53": "route-53",
-    "route-53": "route-53",
-    "dynamodb": "dynamodb",
     "elbv2": "elastic-load-balancing-v2",
-    "ec2": "ec2",
 }
 
 

@@ -159,6 +159,16 @@ def test_rollback_target_exists() -> None:
     ]
 
 
+def test_the_first_plan_seen_is_no_step_back_whatever_its_number() -> None:
+    h = History().observe(1, 0).observe(2, 0)
+    assert checkers.applied_generation_monotonic(h.entries) == []
+
+
+def test_a_stream_says_what_it_judges() -> None:
+    with pytest.raises(NotImplementedError):
+        checkers.Stream().feed(History().observe(1, 1).entries[0])
+
+
 def test_streams_judge_an_entry_at_a_time_and_skip_other_kinds() -> None:
     stream = checkers.STREAMS["applied-generation-monotonic"]()
     assert stream.feed({"kind": "event", "t": 0, "seq": 0, "event": "x"}) == []
@@ -472,10 +482,11 @@ def test_no_actor_error_tells_who_raised_what_where() -> None:
 
 
 def test_checker_by_name_and_progress_with_its_bound() -> None:
-    late = History().plan(0, 2).observe(1, 1).add("clock", 200, t_from=1, woken=[])
+    late = History().plan(0, 2).observe(1, 1).add("clock", 300, t_from=1, woken=[])
     short = checkers.checker("progress:120")
     assert short.name == "progress" and len(short.check(late.entries)) == 1
-    assert checkers.checker("progress").check(late.entries) == []  # 300s by default
+    assert len(checkers.checker("progress").check(late.entries)) == 1  # 300s by default
+    assert checkers.checker("progress:300.5").check(late.entries) == []
     single = checkers.checker("single-lock-holder")
     assert single == Checker("single-lock-holder", checkers.single_lock_holder)
     with pytest.raises(KeyError) as exc:
