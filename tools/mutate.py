@@ -418,6 +418,9 @@ def run_tests(
         "no:cacheprovider",
         "-p",
         "no:xdist",
+        # Its import is most of a short run's start-up, and no kernel test uses it.
+        "-p",
+        "no:hypothesispytest",
         "-o",
         "addopts=",
         *tests,
