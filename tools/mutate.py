@@ -28,6 +28,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -50,6 +51,10 @@ NO_MUTATE = "pragma: no mutate"
 # MIN_TIMEOUT seconds (a loaded machine starts Python slowly).
 TIMEOUT_FACTOR = 4.0
 MIN_TIMEOUT = 20.0
+# And one test of it (pytest-timeout): a kernel test takes seconds, so a mutant that makes
+# one hang is caught long before the whole run's limit.
+TEST_TIMEOUT = 60
+_TEST_TIMED_OUT = re.compile(r"Failed: Timeout \(>[0-9.]+s\)")
 
 
 # --------------------------------------------------------------------------- mutants
@@ -423,6 +428,7 @@ def run_tests(
         "no:hypothesispytest",
         "-o",
         "addopts=",
+        f"--timeout={TEST_TIMEOUT}",
         *tests,
     ]
     start = time.monotonic()
@@ -561,11 +567,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 text = mutant.apply(sources[target.path])
                 with shadow.mutated(modules[target.path], text):
-                    code, seconds, _ = run_tests(shadow, target.tests, timeouts[target.path])
+                    code, seconds, tail = run_tests(shadow, target.tests, timeouts[target.path])
             finally:
                 with lock:
                     free.append(shadow)
-            if code is None:
+            if code is None or (code == 1 and _TEST_TIMED_OUT.search(tail)):
                 status = "timeout"
             elif code == 0:
                 status = "survived"
