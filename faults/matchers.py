@@ -212,9 +212,9 @@ class Nth(Matcher):
         # Counted by identity: equal matchers in two faults count their own calls.
         seen = call.counts.get(id(self), 0) + 1
         call.counts[id(self)] = seen
-        if seen == self.n:
-            return True
-        return bool(self.every) and seen > self.n and (seen - self.n) % self.every == 0
+        if not self.every:
+            return seen == self.n
+        return seen >= self.n and (seen - self.n) % self.every == 0
 
     def __str__(self) -> str:
         return f"nth={self.n}" + (f",every={self.every}" if self.every else "")

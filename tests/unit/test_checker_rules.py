@@ -3,6 +3,8 @@ which observation or event is blamed, at what time and sequence number, and how 
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from types import SimpleNamespace
 from typing import Any
 
@@ -280,6 +282,11 @@ def test_client_view_blames_each_outage_once_per_view() -> None:
     ]
 
 
+def test_client_view_reads_past_other_entries() -> None:
+    h = History().probe(1, 3).observe(2, 1).add("clock", 3, t_from=2, woken=[]).probe(4, 0)
+    assert [v.seq for v in checkers.endpoint_never_empty_client(h.entries)] == [3]
+
+
 def test_client_view_counts_only_noerror_answers_as_answered() -> None:
     h = History().probe(1, 2, rcode="NXDOMAIN").probe(2, 0)
     assert checkers.endpoint_never_empty_client(h.entries) == []
@@ -532,3 +539,10 @@ def test_a_scenario_is_judged_by_every_invariant_it_can_break() -> None:
     picked = checkers.chosen(with_dns, ["progress", "endpoint-never-empty-client"])
     assert sorted(picked) == ["endpoint-never-empty-client", "progress"]
     assert sorted(checkers.chosen(with_dns)) == checkers.invariant_names(with_dns)
+
+
+def test_every_verdict_is_one_a_result_file_may_record() -> None:
+    schema = json.loads(
+        resources.files("dnschaos").joinpath("result.schema.json").read_text(encoding="utf-8")
+    )
+    assert sorted([PASS, FAIL, UNKNOWN]) == sorted(schema["properties"]["verdict"]["enum"])

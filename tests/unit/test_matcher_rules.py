@@ -207,7 +207,8 @@ def test_nth_needs_a_first_call_and_a_non_negative_period() -> None:
 
 def test_and_or_not_mean_what_they_say() -> None:
     yes, no = Always(), ~Always()
-    assert isinstance(no, Not) and not no.matches(call())
+    assert isinstance(no, Not) and no.matches(call()) is False
+    assert (~Actor("enactor-a")).matches(call(actor="enactor-c")) is True
     assert (yes & yes).matches(call()) and not (yes & no).matches(call())
     assert not (no & yes).matches(call())
     assert (yes | no).matches(call()) and (no | yes).matches(call())

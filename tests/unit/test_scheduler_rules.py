@@ -6,10 +6,12 @@ reading is exact."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -325,6 +327,32 @@ def test_a_clock_jump_wakes_every_actor_due_and_reports_them_sorted() -> None:
         (start + 5, start + 9, ["a"]),
     ]
     assert woke == {"b": 5, "c": 5, "a": 9}
+
+
+def test_the_wait_of_a_ready_actor_starts_again_at_each_yield() -> None:
+    # "worker" never sleeps; "napper" naps half a quantum at a time and is preferred
+    # whenever it competes. The worker is owed a turn after two quanta of waiting, counted
+    # from its last yield: it runs every two and a half seconds, not at every decision.
+    class PreferNapper(Script):
+        def choose(self, step: int, ready: list[Actor]) -> Actor | Delay:
+            return next((a for a in ready if a.name == "napper"), ready[0])
+
+    s = Scheduler(PreferNapper(), limits=Limits(quantum=1.0))
+    ran_at: list[float] = []
+
+    def worker() -> None:
+        for _ in range(3):
+            ran_at.append(s.clock.elapsed())
+            s.yield_point("work")
+
+    def napper() -> None:
+        for _ in range(40):
+            s.sleep(0.5)
+
+    s.spawn("napper", napper)
+    s.spawn("worker", worker)
+    assert s.run().stop == Stop.FINISHED
+    assert ran_at == [2.5, 5.0, 7.5]
 
 
 def test_a_sleep_of_zero_yields_without_moving_the_clock() -> None:
@@ -659,3 +687,10 @@ def test_choice_log_takes_choices_in_step_order_only() -> None:
     assert str(exc.value) == "choice of step 2 recorded as step 1"
     log.append(Choice(1, "a", "x"))
     assert log[1] == Choice(1, "a", "x")
+
+
+def test_every_way_a_run_ends_is_one_a_result_file_may_record() -> None:
+    schema = json.loads(
+        resources.files("dnschaos").joinpath("result.schema.json").read_text(encoding="utf-8")
+    )
+    assert sorted(s.value for s in Stop) == sorted(schema["properties"]["stop"]["enum"])
