@@ -242,6 +242,18 @@ def test_a_listed_set_reads_back_as_the_same_set(strict: Layer) -> None:
         assert route53_strict.rrset_from_api(rr.to_api()) == rr
 
 
+def test_a_new_zones_change_is_shaped_like_aws(strict: Layer) -> None:
+    info = strict.client.create_hosted_zone(Name="new.test.", CallerReference="n")["ChangeInfo"]
+    assert re.fullmatch(r"/change/C[A-Z2-7]{13}", info["Id"])
+    assert info["Status"] == "PENDING"
+
+
+def test_the_layer_takes_zone_ids_with_their_path(strict: Layer) -> None:
+    path = f"/hostedzone/{strict.zone_id}"
+    assert strict.layer.zone_name(path) == ZONE
+    assert strict.layer.records(path) == strict.layer.records(strict.zone_id)
+
+
 def test_the_layer_reads_zone_names_and_ids(strict: Layer) -> None:
     other = strict.client.create_hosted_zone(Name="Other.Test", CallerReference="o")
     other_id = other["HostedZone"]["Id"].split("/")[-1]

@@ -27,6 +27,12 @@ def test_list_hosted_zones_gives_100_a_page_by_default(zone: Zone) -> None:
     assert len(rest["HostedZones"]) == 1 and rest["IsTruncated"] is False
 
 
+def test_a_page_of_one(zone: Zone) -> None:
+    zone.client.create_hosted_zone(Name="one.test.", CallerReference="page-of-one")
+    page = zone.client.list_hosted_zones(MaxItems="1")
+    assert len(page["HostedZones"]) == 1 and page["IsTruncated"] is True
+
+
 @pytest.mark.moto_deviation(
     reason="a MaxItems of 0 or below is accepted; one that is no number crashes"
 )

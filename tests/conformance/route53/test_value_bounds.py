@@ -122,6 +122,16 @@ def test_every_string_of_a_txt_value_is_at_most_255_characters(zone: Zone) -> No
     zone.change(create(_record(zone.fq("dkim"), "TXT", '"' + "k" * 255 + '"  "x" ')))
 
 
+@pytest.mark.moto_deviation(reason="a CNAME to a name that is no domain name is accepted")
+def test_the_last_label_of_a_name_without_its_final_dot_is_checked(zone: Zone) -> None:
+    target = "lb.example." + "n" * 64
+    assert _refused(zone, create(_record(zone.fq("www"), "CNAME", target))) == (
+        "InvalidChangeBatch",
+        "[Invalid Resource Record: 'FATAL problem: DomainLabelTooLong (Domain label is too "
+        f"long) encountered with '{'n' * 64}'']",
+    )
+
+
 def test_values_of_other_types_are_stored_as_given(zone: Zone) -> None:
     zone.change(
         create(_record(zone.fq("mail"), "MX", "10 mail.example.net.")),
