@@ -476,7 +476,7 @@ def test_no_actor_error_tells_who_raised_what_where() -> None:
     h.observe(5, 1)
     assert _found(checkers.actor_errors, h) == [
         (
-            checkers.NO_ACTOR_ERROR,
+            "no-actor-error",  # the name --invariant accepts
             "my-enactor",
             4.5,
             "my-enactor raised ValueError: bad plan (at enactor.py:12)",

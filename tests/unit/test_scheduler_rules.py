@@ -144,14 +144,23 @@ def test_step_limit_counts_steps_exactly() -> None:
 
 
 def test_virtual_time_limit_allows_a_wake_up_exactly_at_the_limit() -> None:
+    woke: list[float] = []
+
     def run(seconds: float) -> Any:
         s = Scheduler(Script(), limits=Limits(max_virtual_seconds=60))
-        s.spawn("sleeper", lambda: s.clock.sleep(seconds))
+
+        def sleeper() -> None:
+            s.clock.sleep(seconds)
+            woke.append(s.clock.elapsed())
+
+        s.spawn("sleeper", sleeper)
         return s.run()
 
     on_time = run(60)
     assert on_time.stop == Stop.FINISHED and on_time.virtual_seconds == 60
+    assert woke == [60]
     late = run(61)
+    assert woke == [60], "an actor due past the limit never wakes"
     assert (late.stop, late.reason) == (Stop.TIME_LIMIT, "virtual time limit of 60s reached")
     assert late.virtual_seconds == 0  # the clock is not moved past the limit
 
@@ -609,14 +618,14 @@ def test_a_child_spawned_by_an_actor_runs_when_picked() -> None:
     s = Scheduler(Script())
 
     def parent() -> None:
-        s.spawn_child("child", lambda: log.append(f"child at {s.clock.elapsed()}"))
-        log.append("parent")
+        child = s.spawn_child("child", lambda: log.append(f"child at {s.clock.elapsed()}"))
+        log.append(f"parent spawned {child.name}")
         s.yield_point("spawned")
 
     s.spawn("parent", parent)
     result = s.run()
     assert result.stop == Stop.FINISHED
-    assert log == ["parent", "child at 0.0"]
+    assert log == ["parent spawned child", "child at 0.0"]
     assert s.actor_names == ["child", "parent"]
 
 

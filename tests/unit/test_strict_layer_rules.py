@@ -167,6 +167,15 @@ def test_a_change_is_shaped_like_aws_and_in_sync_after_the_delay(strict: Layer) 
     assert other["Id"] != info["Id"] and "Comment" not in other
 
 
+def test_an_unknown_change_id_is_no_such_change(strict: Layer) -> None:
+    with pytest.raises(StrictRoute53Error) as exc:
+        route53_strict.change_info(strict.layer, "/change/CNOSUCHCHANGE00")
+    assert (exc.value.code, exc.value.message) == (
+        "NoSuchChange",
+        "A change with the specified change ID does not exist: CNOSUCHCHANGE00",
+    )
+
+
 def test_installing_needs_a_delay_of_zero_or_more() -> None:
     with pytest.raises(ValueError) as exc:
         route53_strict.install(ManualClock(), -1)

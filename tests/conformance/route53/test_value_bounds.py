@@ -132,6 +132,10 @@ def test_the_last_label_of_a_name_without_its_final_dot_is_checked(zone: Zone) -
     )
 
 
+def test_a_name_of_one_label_and_its_final_dot_is_a_name(zone: Zone) -> None:
+    zone.change(create(_record(zone.fq("www"), "CNAME", "localhost.")))
+
+
 def test_values_of_other_types_are_stored_as_given(zone: Zone) -> None:
     zone.change(
         create(_record(zone.fq("mail"), "MX", "10 mail.example.net.")),
