@@ -126,11 +126,13 @@ def test_a_failing_hook_ends_the_run_and_its_error_reaches_the_caller() -> None:
     def broken() -> str | None:
         raise RuntimeError("the judge broke")
 
+    log: list[str] = []
     s = Scheduler(Script(), stop_when=broken)
-    s.spawn("a", _yields(s, "a", 5, []))
+    s.spawn("a", _yields(s, "a", 5, log))
     with pytest.raises(RuntimeError, match=r"^the judge broke$"):
         s.run()
     assert s.stopped == Stop.HARNESS_ERROR
+    assert log == ["a0"]  # judged after the first step; nobody ran after it
 
 
 def test_step_limit_counts_steps_exactly() -> None:
