@@ -19,9 +19,12 @@ STAMP  := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 # What the locks are made for: the lowest Python the project supports, every platform.
 LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
+# make mutate: mutants drawn per module, seconds for the whole run, runs at once
+# (the modules and their tests are in tools/mutate.toml).
+MUTATE_ARGS ?= --sample 60 --budget 3600 --jobs 2
 
 .PHONY: help venv dns-servers browser demo test test-oldest test-latest lock resolve \
-	conformance-moto lint bench clean aws-rehearsal
+	conformance-moto lint bench clean aws-rehearsal mutate
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
@@ -31,6 +34,7 @@ help:
 	@echo "make lock   - refresh requirements/*.txt to the newest versions pyproject.toml allows"
 	@echo "make test-oldest - the test suite with the lowest versions pyproject.toml allows"
 	@echo "make test-latest - the test suite with the newest versions pyproject.toml allows"
+	@echo "make mutate - plant small bugs in the kernel modules (tools/mutate.toml); a score each"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
 	@echo "make aws-rehearsal - the --target aws code path against a loopback moto stand-in"
 
@@ -140,11 +144,15 @@ bench: $(STAMP)
 	@echo "== peak RSS against virtual duration: 16 endpoints, 12 enactors, 1 h, 6 h, 24 h =="
 	$(PY) bench/memory_growth.py --hours 1,6,24 --json out/bench-memory.json
 
+mutate: $(STAMP)
+	$(PY) tools/mutate.py $(MUTATE_ARGS)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench examples
-	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench examples
+	$(VENV)/bin/ruff check harness adapters faults fixtures tests bench examples tools
+	$(VENV)/bin/ruff format --check harness adapters faults fixtures tests bench examples tools
 	@bash .ci/typecheck-tree
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy tools
 
 clean:
 	rm -rf $(VENV) .venv-oldest .venv-latest build/*-lock.txt .pytest_cache .mypy_cache \

@@ -212,20 +212,19 @@ class Nth(Matcher):
         # Counted by identity: equal matchers in two faults count their own calls.
         seen = call.counts.get(id(self), 0) + 1
         call.counts[id(self)] = seen
-        if seen == self.n:
-            return True
-        return bool(self.every) and seen > self.n and (seen - self.n) % self.every == 0
+        if not self.every:
+            return seen == self.n
+        return seen >= self.n and (seen - self.n) % self.every == 0
 
     def __str__(self) -> str:
         return f"nth={self.n}" + (f",every={self.every}" if self.every else "")
 
 
+# boto3's client names that differ from botocore's hyphenated ids; every other name
+# (dynamodb, ec2, route-53 itself) is its own id.
 _SERVICE_IDS = {
     "route53": "route-53",
-    "route-53": "route-53",
-    "dynamodb": "dynamodb",
     "elbv2": "elastic-load-balancing-v2",
-    "ec2": "ec2",
 }
 
 

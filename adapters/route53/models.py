@@ -64,8 +64,11 @@ from dnschaos.sim.clock import Clock
 MAX_WEIGHT = 255
 MAX_RR_PER_BATCH = 1000
 DEFAULT_MAX_ITEMS = 300
-# Apex record types a zone cannot lose.
-_APEX_GUARDED = ("SOA", "NS")
+# Apex record types a zone cannot lose, and Route 53's refusal of a DELETE of each.
+_APEX_GUARDED = {
+    "SOA": "A HostedZone must contain exactly one SOA record.",
+    "NS": "A HostedZone must contain at least one NS record for the zone itself.",
+}
 # Hosted zone ids of AWS services (ELB, S3, CloudFront, ...) are outside moto's
 # zones; an alias to them cannot be checked, so it is accepted as Route 53 does.
 
@@ -511,7 +514,7 @@ class StrictRoute53:
                     "but the values provided do not match the current values"
                 )
             if rrset.name == zone_name and rrset.type in _APEX_GUARDED:
-                return f"A HostedZone must contain at least one {rrset.type} record for the zone itself."
+                return _APEX_GUARDED[rrset.type]
             del working[rrset.key]
             return None
         if action == "CREATE" and current is not None:

@@ -30,6 +30,9 @@ from dnschaos._version import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP = ("--disable-pip-version-check", "--no-input", "-q")
+# A test here runs several pip commands of up to 600 s each (see _run): more than the
+# suite's default limit per test allows.
+pytestmark = pytest.mark.timeout(1800)
 # What is copied to build from: the sources and the files pyproject.toml names.
 NOT_BUILT_FROM = shutil.ignore_patterns(
     ".git",

@@ -237,6 +237,6 @@ def test_an_actor_that_keeps_napping_cannot_starve_a_ready_one() -> None:
     s.spawn("chatty", chatty)
     s.spawn("worker", worker)
     assert s.run().stop == Stop.FINISHED
-    assert STARVE_QUANTA == 2
-    assert ran_at and ran_at[0] <= 3 * quantum
+    # Passed over for at most STARVE_QUANTA quanta, then the clock waits for it.
+    assert ran_at and ran_at[0] <= (STARVE_QUANTA + 1) * quantum
     assert ran_at[0] > 0  # passed over for a while, as on a busy machine: not at once

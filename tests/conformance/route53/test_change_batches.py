@@ -144,11 +144,18 @@ def test_lock_compare_and_swap_has_one_winner(zone: Zone) -> None:
         delete(txt_record(zone.fq("_lock"), old)),
         create(txt_record(zone.fq("_lock"), '"holder=a expires=100"')),
     )
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as exc:
         zone.change(
             delete(txt_record(zone.fq("_lock"), old)),
             create(txt_record(zone.fq("_lock"), '"holder=b expires=100"')),
         )
+    assert _error(exc) == (
+        "InvalidChangeBatch",
+        f"[Tried to delete resource record set [name='{zone.fq('_lock')}', type='TXT'] "
+        "but the values provided do not match the current values, "
+        f"Tried to create resource record set [name='{zone.fq('_lock')}', type='TXT'] "
+        "but it already exists]",
+    )
     rec = zone.find(zone.fq("_lock"), "TXT")
     assert rec is not None and rec["ResourceRecords"] == [{"Value": '"holder=a expires=100"'}]
 
@@ -290,8 +297,9 @@ def test_weighted_create_of_existing_identifier_names_it(zone: Zone) -> None:
 def test_weighted_set_identifiers_are_unique_per_name_and_type(zone: Zone) -> None:
     rr = weighted(a_record(zone.fq("plan-1"), "192.0.2.1"), "lb-1", 10)
     zone.change(create(rr))
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as exc:
         zone.change(create(rr))
+    assert _error(exc)[0] == "InvalidChangeBatch"
     assert len([r for r in zone.records() if r.get("SetIdentifier") == "lb-1"]) == 1
 
 
