@@ -78,7 +78,7 @@ def _named(scenario: Scenario, judged: dict[str, Invariant], name: str) -> Any:
             f"invariant {name}: scenario {scenario.name} has no DNS side for it to judge; "
             "add a [dns] table (and [[dns.probes]] for your names)"
         )
-    owners = [w.name for w in installed() if name in w.checker_names()]
+    owners = [w.name for w in installed() if w.checker(name) is not None]
     if owners:
         raise UsageError(
             f"invariant {name}: an invariant of the {owners[0]} workload, which scenario "

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from dnschaos import checkers
+import dnschaos
+from dnschaos import checkers, judging
 from dnschaos.checkers import FAIL, PASS, UNKNOWN, Checker, Verdict, Violation
+from dnschaos.dns.invariants import endpoint_never_empty_client
+from dnschaos.errors import UsageError
+from dnschaos.scenario.resolve import load_scenario
+from dnschaos.workloads.incident2025 import invariants as incident
 
 EP = "dynamodb.us-east-1.chaos.test"
 OTHER = "streams.us-east-1.chaos.test"
@@ -81,7 +85,7 @@ def test_endpoint_never_empty_blames_each_outage_once() -> None:
         .observe(5, 2)
         .observe(6, 2, addresses={"A": 0})  # answered again, then a second outage
     )
-    assert _found(checkers.endpoint_never_empty, h) == [
+    assert _found(incident.endpoint_never_empty, h) == [
         ("endpoint-never-empty", EP, 3, "A answers NOERROR with zero addresses", 2),
         ("endpoint-never-empty", EP, 6, "A answers NOERROR with zero addresses", 5),
     ]
@@ -94,19 +98,19 @@ def test_endpoint_never_empty_names_every_empty_type_and_needs_every_type_to_ans
         .observe(2, 1, addresses={"A": 2, "AAAA": 1})
         .observe(3, 1, addresses={"AAAA": 0, "A": 0})
     )
-    assert _found(checkers.endpoint_never_empty, h) == [
+    assert _found(incident.endpoint_never_empty, h) == [
         ("endpoint-never-empty", EP, 3, "A, AAAA answers NOERROR with zero addresses", 2)
     ]
     one = History().observe(1, 1, addresses={"A": 2, "AAAA": 1})
     one.observe(2, 1, addresses={"A": 2, "AAAA": 0})
-    assert [v.detail for v in checkers.endpoint_never_empty(one.entries)] == [
+    assert [v.detail for v in incident.endpoint_never_empty(one.entries)] == [
         "AAAA answers NOERROR with zero addresses"
     ]
 
 
 def test_endpoint_never_empty_is_judged_per_endpoint() -> None:
     h = History().observe(1, 1).observe(2, None, endpoint=OTHER, addresses={"A": 0})
-    assert checkers.endpoint_never_empty(h.entries) == []
+    assert incident.endpoint_never_empty(h.entries) == []
 
 
 # ------------------------------------------------------------------ tree and root
@@ -120,7 +124,7 @@ def test_active_plan_never_deleted_reports_every_observation_of_a_deleted_root()
         .observe(3, 4, exists=False)
         .observe(4, 5)
     )
-    assert _found(checkers.active_plan_never_deleted, h) == [
+    assert _found(incident.active_plan_never_deleted, h) == [
         ("active-plan-never-deleted", EP, 2, "the root points at plan 4, whose tree is gone", 1),
         ("active-plan-never-deleted", EP, 3, "the root points at plan 4, whose tree is gone", 2),
     ]
@@ -137,7 +141,7 @@ def test_applied_generation_monotonic_compares_with_the_highest_seen_per_endpoin
         .observe(6, 2, endpoint=OTHER)  # another endpoint has its own history
         .observe(7, 10)
     )
-    assert _found(checkers.applied_generation_monotonic, h) == [
+    assert _found(incident.applied_generation_monotonic, h) == [
         ("applied-generation-monotonic", EP, 4, "the root went back from plan 9 to plan 3", 3),
         ("applied-generation-monotonic", EP, 5, "the root went back from plan 9 to plan 5", 4),
     ]
@@ -150,7 +154,7 @@ def test_rollback_target_exists() -> None:
         .observe(2, 5, rollback=4, rb_exists=False)
         .observe(3, 5, rollback=4)
     )
-    assert _found(checkers.rollback_target_exists, h) == [
+    assert _found(incident.rollback_target_exists, h) == [
         (
             "rollback-target-exists",
             EP,
@@ -163,7 +167,7 @@ def test_rollback_target_exists() -> None:
 
 def test_the_first_plan_seen_is_no_step_back_whatever_its_number() -> None:
     h = History().observe(1, 0).observe(2, 0)
-    assert checkers.applied_generation_monotonic(h.entries) == []
+    assert incident.applied_generation_monotonic(h.entries) == []
 
 
 def test_a_stream_says_what_it_judges() -> None:
@@ -172,12 +176,16 @@ def test_a_stream_says_what_it_judges() -> None:
 
 
 def test_streams_judge_an_entry_at_a_time_and_skip_other_kinds() -> None:
-    stream = checkers.STREAMS["applied-generation-monotonic"]()
+    stream = incident.STREAMS["applied-generation-monotonic"]()
     assert stream.feed({"kind": "event", "t": 0, "seq": 0, "event": "x"}) == []
     assert stream.feed(History().observe(1, 7).entries[0]) == []
     [v] = stream.feed(History().observe(2, 6).entries[0])
     assert v.detail == "the root went back from plan 7 to plan 6"
-    assert sorted(checkers.STREAMS) == sorted(checkers.SAFETY)
+    # Every invariant a run of the workload stops at is judged as a stream.
+    scenario = load_scenario("incident-2025")
+    part = scenario.workloads[0]
+    judged = part.workload.invariants(part.config, scenario)
+    assert sorted(incident.STREAMS) == sorted(n for n, inv in judged.items() if inv.safety)
 
 
 # ------------------------------------------------------------------ progress
@@ -191,7 +199,7 @@ def test_progress_blames_the_highest_generation_due_not_the_latest_written() -> 
         .observe(30, 7)
         .add("clock", 1000, t_from=30, woken=[])
     )
-    assert _found(checkers.progress(300), h) == [
+    assert _found(incident.progress(300), h) == [
         (
             "progress",
             EP,
@@ -211,7 +219,7 @@ def test_progress_reports_every_endpoint_behind_in_name_order() -> None:
         .observe(3, 4, endpoint="later.chaos.test")  # ahead of the plan: superseded
         .add("clock", 400, t_from=3, woken=[])
     )
-    found = _found(checkers.progress(300), h)
+    found = _found(incident.progress(300), h)
     assert [(f[1], f[3]) for f in found] == [
         (EP, "plan 3 (written at t=0s) is not active after 300s; the root stays at plan None"),
         (OTHER, "plan 3 (written at t=0s) is not active after 300s; the root stays at plan 2"),
@@ -222,10 +230,10 @@ def test_progress_due_exactly_at_the_bound() -> None:
     def history(end: float) -> History:
         return History().plan(100, 2).observe(101, 1).add("clock", end, t_from=101, woken=[])
 
-    assert len(checkers.progress(300)(history(400).entries)) == 1  # written exactly 300s ago
-    assert checkers.progress(300)(history(399.5).entries) == []
-    assert checkers.progress(300)(History().plan(0, 1).observe(500, 1).entries) == []
-    assert checkers.progress(300)([]) == []
+    assert len(incident.progress(300)(history(400).entries)) == 1  # written exactly 300s ago
+    assert incident.progress(300)(history(399.5).entries) == []
+    assert incident.progress(300)(History().plan(0, 1).observe(500, 1).entries) == []
+    assert incident.progress(300)([]) == []
 
 
 def test_progress_judges_only_the_automations_working_period() -> None:
@@ -240,14 +248,14 @@ def test_progress_judges_only_the_automations_working_period() -> None:
         )
 
     # Written 300s before the automation was switched off: it was due.
-    [v] = checkers.progress(300)(with_switch_off(400, 100).entries)
+    [v] = incident.progress(300)(with_switch_off(400, 100).entries)
     assert (v.t, v.seq) == (5000, 1)
     # Written less than the bound before that, or after it: never due.
-    assert checkers.progress(300)(with_switch_off(399, 100).entries) == []
-    assert checkers.progress(300)(with_switch_off(400, 450).entries) == []
+    assert incident.progress(300)(with_switch_off(399, 100).entries) == []
+    assert incident.progress(300)(with_switch_off(400, 450).entries) == []
     other_action = History().plan(0, 2).observe(1, 1).add("operator", 10, action="repaired")
     other_action.add("clock", 1000, t_from=10, woken=[])
-    assert len(checkers.progress(300)(other_action.entries)) == 1
+    assert len(incident.progress(300)(other_action.entries)) == 1
 
 
 # ------------------------------------------------------------------ what clients saw
@@ -304,7 +312,7 @@ def test_single_lock_holder_reads_past_other_entries() -> None:
         .lock(4, "enactor-c", "lock-releasing", endpoint=OTHER)
         .lock(5, "enactor-b", "lock-taken", held_for=30)
     )
-    assert _found(checkers.single_lock_holder, h) == [
+    assert _found(incident.single_lock_holder, h) == [
         (
             "single-lock-holder",
             EP,
@@ -322,7 +330,7 @@ def test_single_lock_holder_names_every_other_believer_sorted() -> None:
         .lock(2, "enactor-a", "lock-taken", held_for=30)
         .lock(3, "enactor-b", "lock-taken", held_for=30)
     )
-    assert [v.detail for v in checkers.single_lock_holder(h.entries)] == [
+    assert [v.detail for v in incident.single_lock_holder(h.entries)] == [
         "enactor-a took the lock while enactor-c still believed it held it",
         "enactor-b took the lock while enactor-a, enactor-c still believed it held it",
     ]
@@ -333,7 +341,7 @@ def test_a_belief_lasts_until_the_expiry_last_written() -> None:
         h = History().lock(0, "enactor-a", "lock-taken", held_for=30)
         if renewed:
             h.lock(20, "enactor-a", "lock-renewed", held_for=30)
-        return checkers.single_lock_holder(
+        return incident.single_lock_holder(
             h.lock(t, "enactor-b", "lock-taken", held_for=30).entries
         )
 
@@ -346,7 +354,7 @@ def test_a_belief_lasts_until_the_expiry_last_written() -> None:
 def test_retaking_ones_own_lock_is_no_overlap() -> None:
     h = History().lock(0, "enactor-a", "lock-taken", held_for=30)
     h.lock(10, "enactor-a", "lock-taken", held_for=30)
-    assert checkers.single_lock_holder(h.entries) == []
+    assert incident.single_lock_holder(h.entries) == []
 
 
 @pytest.mark.parametrize(
@@ -361,7 +369,7 @@ def test_giving_up_a_lease_ends_only_that_endpoints_belief(given_up: str) -> Non
         .lock(6, "enactor-b", "lock-taken", held_for=30)
         .lock(7, "enactor-b", "lock-taken", endpoint=OTHER, held_for=30)
     )
-    assert [(v.endpoint, v.seq) for v in checkers.single_lock_holder(h.entries)] == [(OTHER, 4)]
+    assert [(v.endpoint, v.seq) for v in incident.single_lock_holder(h.entries)] == [(OTHER, 4)]
 
 
 @pytest.mark.parametrize("how", ["pass-failed", "crashed"])
@@ -380,7 +388,7 @@ def test_a_failed_pass_or_a_crash_ends_every_belief_of_that_actor_only(how: str)
     h.lock(6, "enactor-b", "lock-taken", held_for=30)
     h.lock(6, "enactor-b", "lock-taken", endpoint=OTHER, held_for=30)
     h.lock(6, "enactor-b", "lock-taken", endpoint="third.chaos.test", held_for=30)
-    assert [v.detail for v in checkers.single_lock_holder(h.entries)] == [
+    assert [v.detail for v in incident.single_lock_holder(h.entries)] == [
         "enactor-b took the lock while enactor-c still believed it held it"
     ]
 
@@ -397,8 +405,8 @@ def test_judge_gives_each_checker_its_verdict_with_its_violations() -> None:
     verdicts = checkers.judge(
         h.entries,
         {
-            "mono": checkers.applied_generation_monotonic,
-            "empty": checkers.endpoint_never_empty,
+            "mono": incident.applied_generation_monotonic,
+            "empty": incident.endpoint_never_empty,
             "broken": broken,
         },
     )
@@ -490,25 +498,25 @@ def test_no_actor_error_tells_who_raised_what_where() -> None:
 
 def test_checker_by_name_and_progress_with_its_bound() -> None:
     late = History().plan(0, 2).observe(1, 1).add("clock", 300, t_from=1, woken=[])
-    short = checkers.checker("progress:120")
+    short = dnschaos.checker("progress:120")
     assert short.name == "progress" and len(short.check(late.entries)) == 1
-    assert len(checkers.checker("progress").check(late.entries)) == 1  # 300s by default
-    assert checkers.checker("progress:300.5").check(late.entries) == []
-    single = checkers.checker("single-lock-holder")
-    assert single == Checker("single-lock-holder", checkers.single_lock_holder)
+    assert len(dnschaos.checker("progress").check(late.entries)) == 1  # 300s by default
+    assert dnschaos.checker("progress:300.5").check(late.entries) == []
+    single = dnschaos.checker("single-lock-holder")
+    assert single == Checker("single-lock-holder", incident.single_lock_holder)
     with pytest.raises(KeyError) as exc:
-        checkers.checker("no-such-invariant")
+        dnschaos.checker("no-such-invariant")
     assert exc.value.args[0] == (
         "checker 'no-such-invariant': unknown; choose one of active-plan-never-deleted, "
         "applied-generation-monotonic, endpoint-never-empty, endpoint-never-empty-client, "
-        "rollback-target-exists, single-lock-holder, progress:SECONDS"
+        "no-actor-error, progress:SECONDS, rollback-target-exists, single-lock-holder"
     )
 
 
 def test_composites_judge_every_part_in_order() -> None:
-    a = checkers.checker("applied-generation-monotonic")
-    b = checkers.checker("active-plan-never-deleted")
-    c = checkers.checker("rollback-target-exists")
+    a = dnschaos.checker("applied-generation-monotonic")
+    b = dnschaos.checker("active-plan-never-deleted")
+    c = dnschaos.checker("rollback-target-exists")
     assert [x.name for x in ((a & b) & c).parts] == [x.name for x in (a & (b & c)).parts]
     h = History().observe(1, 9).observe(2, 3, exists=False)
     assert [(v.checker, v.status) for v in (a & b & c).judge(h.entries)] == [
@@ -519,9 +527,9 @@ def test_composites_judge_every_part_in_order() -> None:
 
 
 def test_a_scenario_is_judged_by_every_invariant_it_can_break() -> None:
-    without_dns = SimpleNamespace(progress_bound=120.0, dns=None)
-    with_dns = SimpleNamespace(progress_bound=120.0, dns=object())
-    assert checkers.invariant_names(without_dns) == [
+    without_dns = load_scenario("incident-2025")
+    with_dns = load_scenario("incident-2025-dns")
+    assert sorted(judging.names(without_dns)) == [
         "active-plan-never-deleted",
         "applied-generation-monotonic",
         "endpoint-never-empty",
@@ -529,16 +537,21 @@ def test_a_scenario_is_judged_by_every_invariant_it_can_break() -> None:
         "rollback-target-exists",
         "single-lock-holder",
     ]
-    assert checkers.invariant_names(with_dns) == sorted(
-        [*checkers.invariant_names(without_dns), "endpoint-never-empty-client"]
+    assert sorted(judging.names(with_dns)) == sorted(
+        [*judging.names(without_dns), "endpoint-never-empty-client"]
     )
-    # progress is judged with the scenario's own bound.
+    # progress is judged with the scenario's own bound (180 s in incident-2025).
     late = History().plan(0, 2).observe(1, 1).add("clock", 200, t_from=1, woken=[])
-    assert len(checkers.for_scenario(without_dns)["progress"](late.entries)) == 1
-    assert checkers.for_scenario(without_dns)["single-lock-holder"] is checkers.single_lock_holder
-    picked = checkers.chosen(with_dns, ["progress", "endpoint-never-empty-client"])
+    assert len(judging.invariants(without_dns)["progress"].check(late.entries)) == 1
+    on_time = History().plan(0, 2).observe(1, 1).add("clock", 150, t_from=1, woken=[])
+    assert judging.invariants(without_dns)["progress"].check(on_time.entries) == []
+    lock = judging.invariants(without_dns)["single-lock-holder"]
+    assert lock.check is incident.single_lock_holder and not lock.safety
+    picked = judging.chosen(with_dns, ["progress", "endpoint-never-empty-client"])
     assert sorted(picked) == ["endpoint-never-empty-client", "progress"]
-    assert sorted(checkers.chosen(with_dns)) == checkers.invariant_names(with_dns)
+    assert list(judging.chosen(with_dns)) == judging.names(with_dns)
+    with pytest.raises(UsageError, match="has no such invariant; choose from"):
+        judging.chosen(without_dns, ["endpoint-never-empty-client"])
 
 
 def test_every_verdict_is_one_a_result_file_may_record() -> None:

@@ -112,5 +112,5 @@ def test_a_config_naming_a_missing_file_is_refused(tmp_path: Path) -> None:
     assert [t.path for t in mutate.read_config(mutate.DEFAULT_CONFIG)][:3] == [
         "harness/sim/scheduler.py",
         "harness/checkers.py",
-        "faults/matchers.py",
+        "harness/workloads/incident2025/invariants.py",
     ]

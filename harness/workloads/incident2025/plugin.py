@@ -237,7 +237,7 @@ class Incident2025(Workload):
         return inv.named(name)
 
     def checker_names(self) -> list[str]:
-        return [*inv.NAMES, "progress"]
+        return list(inv.NAMES)
 
     def result(
         self, config: cfg.IncidentConfig, scenario: Any, history: Iterable[dict[str, Any]]
