@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dnschaos.adapters.aws.retries import Retries, of_config
 from dnschaos.adapters.aws.target import AwsTarget, TargetSpec
 from dnschaos.errors import UsageError
 from dnschaos.history import History
@@ -41,6 +42,11 @@ class Assembly:
 
     parts: RunParts
     binding: Any = None  # dnschaos.world.binding.Binding, when an actor is bound
+    wiring: Any = None  # the actors' clients, generators and contexts
+
+    def clients(self) -> list[dict[str, Any]]:
+        """The clients the actors made, each with how it retries."""
+        return [] if self.wiring is None else list(self.wiring.made())
 
     @property
     def observer(self) -> Any:
@@ -89,6 +95,9 @@ def assemble(
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
     own = scenario.world
     clock = driver.clock
+    for path in own.paths:  # a scenario file's modules may sit beside it
+        if path not in sys.path:
+            sys.path.insert(0, path)
     actors = run_actors(scenario)
     _check_needs(scenario, actors)
     run = RunWorld(aws, history, clock)
@@ -97,9 +106,6 @@ def assemble(
 
         if aws.spec.kind != "moto":
             raise UsageError("a scenario of your own world runs on in-process moto (--target moto)")
-        for path in own.paths:  # a scenario file's modules may sit beside it
-            if path not in sys.path:
-                sys.path.insert(0, path)
         zones = provision(aws, own)
         history.append(
             "world",
@@ -140,6 +146,7 @@ def assemble(
         if scenario.faults:
             _faults(scenario, aws, parts, streams)
         wiring = _Wiring(scenario, aws, parts, streams, {a.name for a in actors if a.harness})
+        assembly.wiring = wiring
         if any(a.bind for a in actors):
             assembly.binding = wiring.bind(own.modules)
         if own.setup is not None:
@@ -185,22 +192,35 @@ class _Wiring:
         self.aws = aws
         self.parts = parts
         self.streams = streams
-        self.clients: dict[tuple[str, str], Any] = {}
+        self.clients: dict[tuple[str, str, Retries], Any] = {}
         self.rngs: dict[str, random.Random] = {}
         self.clocks: dict[str, Clock] = {}
         self.harness_actors = harness_actors  # the fault layer's own: not slowed, not faulted
         self.lock = threading.RLock()  # free threads (--clock real) make clients concurrently
 
-    def client(self, actor: str, service: str) -> Any:
-        key = (actor, service)
+    def client(self, actor: str, service: str, config: Any = None) -> Any:
+        """The actor's client for ``service``, retrying as botocore ``config`` says when the
+        actor's code gave one (dnschaos.adapters.aws.retries)."""
+        retries = of_config(config, self.aws.default_retries)
+        key = (actor, service, retries)
         with self.lock:
             if key not in self.clients:
-                self.clients[key] = self._make_client(actor, service)
+                self.clients[key] = self._make_client(actor, service, retries)
             return self.clients[key]
 
-    def _make_client(self, actor: str, service: str) -> Any:
+    def made(self) -> list[dict[str, Any]]:
+        """The clients the run's actors made and how each retries (the harness's own
+        actors left out), sorted: what a result records."""
+        rows = [
+            {"actor": actor, "service": service, **retries.as_json()}
+            for actor, service, retries in self.clients
+            if actor.split("/", 1)[0] not in self.harness_actors
+        ]
+        return sorted(rows, key=lambda row: sorted(row.items()))
+
+    def _make_client(self, actor: str, service: str, retries: Retries) -> Any:
         parts, scenario = self.parts, self.scenario
-        c = self.aws.client(service, actor=actor)
+        c = self.aws.client(service, actor=actor, retries=retries)
         root, *rest = actor.split("/")  # a thread an actor started: "ops/1"
         harness = root in self.harness_actors
         spec = scenario.latency
@@ -251,10 +271,13 @@ class _Wiring:
             return self.clocks[root]
 
     def context(self, name: str) -> ActorContext:
+        def client(service: str, config: Any = None) -> Any:
+            return self.client(name, service, config)
+
         return ActorContext(
             name,
             self.parts,
-            lambda service: self.client(name, service),
+            client,
             self.clock_of(name),
             lambda *labels: self.fresh(name, *labels),
             lambda: self.rng(name),

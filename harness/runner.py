@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dnschaos import checkers, judging
+from dnschaos import checkers, hashseed, judging
 from dnschaos._version import __version__
 from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.assemble import assemble, prepare_target
@@ -57,6 +57,12 @@ class RunResult:
     workloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each recorded
     unmatched_faults: tuple[str, ...] = ()  # faults whose match applied to no call
     aws: dict[str, Any] | None = None  # --target aws: run id, account, budget, cleanup
+    # The process's string hash seed (dnschaos.hashseed): "0" when pinned, "random" when
+    # another process may iterate the user's sets of strings in another order.
+    hash_seed: str = hashseed.PINNED
+    # Every client the actors made and how it retries (its code's own configuration, or
+    # the harness's default): the retries the code under test ran with.
+    clients: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def seed(self) -> int:
@@ -100,6 +106,8 @@ class RunResult:
             "workloads": self.workloads,
             "unmatched_faults": list(self.unmatched_faults),
             "versions": versions(self.dns),
+            "hash_seed": self.hash_seed,
+            "clients": self.clients,
             "spec": self.spec.to_json(),
             "reproduce": self.spec.command(),
             **({"aws": self.aws} if self.aws is not None else {}),
@@ -156,6 +164,7 @@ def run(
         spec = RunSpec(scenario=spec, **fields)
     elif fields:
         spec = replace(spec, **fields)
+    hashseed.warn_if_random()
     spec, scenario = resolve_built(spec)
     seed = int(spec.seed or 0)
     # Fault specs are immutable: their run state (active flags, counts) is the run's own.
@@ -234,11 +243,13 @@ def run(
         finally:
             assembly.close()
         observer.observe()
+        clients = assembly.clients()
         why = assembly.why()
         if outcome.stop == Stop.FINISHED and why is not None:
             outcome = replace(outcome, reason=why)
         real = _real_side(aws)
     result = _result(spec, scenario, strategy_name, outcome, history, judged)
+    result.clients = clients
     if real is not None:
         from dnschaos.adapters.aws.real import judged_real
 
@@ -300,6 +311,7 @@ def _result(
         dns=dns,
         workloads={name: value for name, value in recorded.items() if value},
         unmatched_faults=tuple(unmatched(scenario.faults, history)),
+        hash_seed=hashseed.current(),
     )
 
 

@@ -78,7 +78,7 @@ class ActorContext:
         self,
         name: str,
         parts: RunParts,
-        clients: Callable[[str], Any],
+        clients: Callable[[str, Any], Any],
         clock: Clock,
         stream: Callable[..., Random],
         rng: Callable[[], Random],
@@ -123,10 +123,10 @@ class ActorContext:
             )
         return found
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Any = None) -> Any:
         """A boto3 client of the run's world, with this actor's identity, the scheduler's
-        hooks and the faults."""
-        return self._clients(service)
+        hooks and the faults; with a botocore ``config``, retrying as its ``retries`` say."""
+        return self._clients(service, config)
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(max(0.0, seconds))
