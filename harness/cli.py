@@ -774,7 +774,7 @@ def _report(args: argparse.Namespace) -> int:
                     f"--history {args.history}: line {number} is not a history entry (an "
                     "object with seq, t and kind); give the file 'dnschaos run --history' wrote"
                 )
-    elif recorded.get("clock") == "sim" and "choices" in recorded:
+    elif RunSpec.from_result(recorded, source=args.result).clock == "sim" and "choices" in recorded:
         entries = history_of(recorded, args.result)
     else:
         raise UsageError(
