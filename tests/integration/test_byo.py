@@ -221,7 +221,8 @@ def test_the_built_in_incident_keeps_its_digest() -> None:
 def test_scenario_files_of_user_actors_are_checked(
     tmp_path: pathlib.Path, line: str, message: str
 ) -> None:
-    from dnschaos.scenario.load import ScenarioError, load_scenario
+    from dnschaos.scenario.load import ScenarioError
+    from dnschaos.scenario.resolve import load_scenario
 
     path = _scenario(tmp_path, f"{ACTORS}:raises", line)
     with pytest.raises(ScenarioError, match=message):
