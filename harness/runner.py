@@ -242,6 +242,7 @@ def run(
             outcome = driver.run()
         finally:
             assembly.close()
+        assembly.refused()
         observer.observe()
         clients = assembly.clients()
         why = assembly.why()

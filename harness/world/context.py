@@ -50,6 +50,7 @@ class RunParts:
     duration: float = 0.0  # the scenario's working period: the nemesis acts within it
     shared: dict[str, Any] = field(default_factory=dict)
     ends: list[Callable[[], str | None]] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # actors found unfit as they ran
     halt: Callable[[], bool] = lambda: False  # the driver halted, or the deadline passed
     lock: threading.RLock = field(default_factory=threading.RLock)
 
