@@ -503,6 +503,14 @@ def _write_json(path: str, payload: object) -> None:
     _write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
+def _write_result(path: str, payload: dict[str, Any]) -> None:
+    """A result file, with the command that reproduces it (replaying it, when no
+    command line makes that run again)."""
+    from dnschaos.runner import stored_json
+
+    _write_json(path, stored_json(payload, path))
+
+
 def _overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     import tomllib
 
@@ -652,7 +660,7 @@ def _run(args: argparse.Namespace) -> int:
                 print(line)
             payload["mitigation_comparison"] = rows
     if args.json:
-        _write_json(args.json, payload)
+        _write_result(args.json, payload)
     if args.history:
         result.history.write(args.history, wall=args.history_wall)
     return VERDICT_EXIT[result.verdict]
@@ -822,7 +830,7 @@ def _replay(args: argparse.Namespace) -> int:
     done = replay(args.result, check=False)
     _print_result(done.result, quiet=args.quiet)
     if args.json:
-        _write_json(args.json, done.result.to_json())
+        _write_result(args.json, done.result.to_json())
     if not done.matches:
         raise ReplayDivergenceError(
             f"replay of {args.result} finished but its history differs: trace_digest "
@@ -1058,7 +1066,7 @@ def _shrink(args: argparse.Namespace) -> int:
         original = run(spec, replay=recorded_choices(recorded, args.result))
     case = Case.from_json(recorded["case"]) if isinstance(recorded.get("case"), dict) else None
     done = shrink(spec, case=case, original=original, max_runs=args.max_runs, progress=say)
-    _write_json(output, shrunk_json(done, os.path.basename(args.result)))
+    _write_result(output, shrunk_json(done, os.path.basename(args.result)))
     print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")
     print(f"  before: {_size_line(done.before.to_json())}")
     print(f"  after:  {_size_line(done.after.to_json())}")

@@ -11,8 +11,10 @@ that uses the same safety checkers as the final verdict.
 from __future__ import annotations
 
 import platform
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from dnschaos import checkers, hashseed, judging
@@ -63,6 +65,10 @@ class RunResult:
     # Every client the actors made and how it retries (its code's own configuration, or
     # the harness's default): the retries the code under test ran with.
     clients: list[dict[str, Any]] = field(default_factory=list)
+    # Made by the spec's own strategy: ``dnschaos run`` with the spec's flags makes it
+    # again. Not so for a run that followed recorded choices, a search's prefix or a guide
+    # (a fuzz case's holds, a shrunk schedule): only replaying its file does.
+    rebuildable: bool = True
 
     @property
     def seed(self) -> int:
@@ -109,9 +115,19 @@ class RunResult:
             "hash_seed": self.hash_seed,
             "clients": self.clients,
             "spec": self.spec.to_json(),
-            "reproduce": self.spec.command(),
+            # A run that flags cannot make again gets its command where it is stored
+            # (``stored_json``): replaying that file.
+            **({"reproduce": self.spec.command()} if self.rebuildable else {}),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
+
+
+def stored_json(payload: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """A result's JSON as it is written to ``path``: a run that no command line makes
+    again (its ``reproduce`` is missing) is reproduced by replaying that file."""
+    if "reproduce" in payload:
+        return payload
+    return {**payload, "reproduce": f"dnschaos replay {shlex.quote(str(path))}"}
 
 
 def versions(setup: dict[str, Any] | None = None) -> dict[str, str]:
@@ -251,6 +267,7 @@ def run(
         real = _real_side(aws)
     result = _result(spec, scenario, strategy_name, outcome, history, judged)
     result.clients = clients
+    result.rebuildable = replay is None and dfs is None and guide is None
     if real is not None:
         from dnschaos.adapters.aws.real import judged_real
 
@@ -316,4 +333,4 @@ def _result(
     )
 
 
-__all__ = ["RunResult", "run", "versions"]
+__all__ = ["RunResult", "run", "stored_json", "versions"]

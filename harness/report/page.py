@@ -453,16 +453,11 @@ def timeline_data(
 
 
 def _reproduce(result: dict[str, Any]) -> str | None:
+    """The result's own command. A result without one was made by no command line (a
+    fuzz case's holds, a shrunk schedule) and is reproduced by replaying its file, whose
+    name the page does not know: its spec's command would make another run."""
     given = result.get("reproduce")
-    if isinstance(given, str) and given:
-        return given
-    from dnschaos.errors import UsageError
-    from dnschaos.scenario.spec import RunSpec
-
-    try:
-        return RunSpec.from_result(result).command()
-    except (UsageError, KeyError, TypeError, ValueError):
-        return None
+    return given if isinstance(given, str) and given else None
 
 
 SHOWN_LINKS = 6
