@@ -28,15 +28,21 @@ class Violation:
     t: float
     detail: str
     seq: int
+    # What the invariant read (names, "zone:NAME", "table:NAME"), when no history entry
+    # says it: a check judged after the run (an end invariant) has none of its own.
+    read: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "invariant": self.invariant,
             "endpoint": self.endpoint,
             "t": self.t,
             "detail": self.detail,
             "seq": self.seq,
         }
+        if self.read:
+            out["read"] = list(self.read)
+        return out
 
 
 @dataclass

@@ -159,8 +159,9 @@ def _end_check(spec: InvariantSpec) -> Check:
 
         entries = list(history)
         fn = make(spec)
+        view = FinalView(entries)
         with harness_scope():
-            got = fn(Final(entries, FinalView(entries)))
+            got = fn(Final(entries, view))
         if isinstance(got, list) and got and all(isinstance(v, Violation) for v in got):
             # A checker of the whole history (``dnschaos.checkers``'s kind): its own
             # violations, each where it happened, under the name the user gave it.
@@ -171,7 +172,9 @@ def _end_check(spec: InvariantSpec) -> Check:
         last = entries[-1] if entries else {"t": 0.0, "seq": 0}
         where = failed.names[0] if failed.names else "-"
         t, seq = float(last["t"]), int(last["seq"])
-        return [Violation(spec.label, where, t, failed.message, seq)]
+        # What the failure names, when it says; else everything the check looked at.
+        read = tuple(sorted(failed.names or view.read))
+        return [Violation(spec.label, where, t, failed.message, seq, read)]
 
     return check
 

@@ -132,15 +132,19 @@ class FinalView:
         self.history = history
         final = next((e for e in reversed(history) if e["kind"] == "final"), None)
         self._final = final or {"zones": {}, "served": {}, "tables": {}}
+        self.read: set[str] = set()  # as View's: what the story of a violation tells
 
     def records(self, zone: str) -> Records:
+        self.read.add("zone:" + normalize_name(zone))
         return _decode(self._final["zones"].get(normalize_name(zone), []))
 
     def served(self, zone: str) -> Records:
+        self.read.add("zone:" + normalize_name(zone))
         return _decode(self._final["served"].get(normalize_name(zone), []))
 
     def record(self, name: str, rtype: str) -> tuple[str, ...]:
         fqdn = normalize_name(name)
+        self.read.add(fqdn)
         for rows in self._final["zones"].values():
             got = _decode(rows).get((fqdn, rtype))
             if got is not None:
@@ -148,6 +152,7 @@ class FinalView:
         return ()
 
     def items(self, table: str) -> list[dict[str, Any]]:
+        self.read.add("table:" + table)
         return list(self._final["tables"].get(table, []))
 
 
