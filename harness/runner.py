@@ -253,7 +253,12 @@ def run(
                     return f"{name} violated at t={hits[0].t:.0f}s"
             return None
 
-        driver.watch(observer.note_change, observe, violated)
+        def look() -> bool:
+            before = len(history)
+            observer.look()
+            return len(history) != before
+
+        driver.watch(observer.note_change, observe, violated, look_at=observer.look_at, look=look)
         try:
             outcome = driver.run()
         finally:

@@ -6,7 +6,8 @@
 * ``answer(name, type)``: the addresses DNS would answer for a name (aliases and
   weighted sets followed), from the served records;
 * ``items(table)``: a DynamoDB table's items as plain values;
-* ``history``: the entries so far; ``now``: virtual seconds since the start.
+* ``history``: the entries so far; ``now``: virtual seconds since the start;
+* ``recheck_at(t)``: be judged again at ``t`` although nothing happens then (a deadline).
 
 The view remembers which names an invariant read, so that a violation's story can
 tell the writes to exactly those records.
@@ -66,6 +67,13 @@ class View:
         self.now = now
         self._scan = scan
         self.read: set[str] = set()  # names (or "zone:NAME") the invariant looked at
+        self.rechecks: set[float] = set()  # times (like now) to be looked at again
+
+    def recheck_at(self, t: float) -> None:
+        """Be judged again at ``t`` (virtual seconds since the start, as ``now``) even if
+        nothing happens then: a deadline the invariant's answer depends on. (Changes that
+        become visible to DNS are looked at when they do, without asking.)"""
+        self.rechecks.add(float(t))
 
     @property
     def history(self) -> list[dict[str, Any]]:
