@@ -14,32 +14,14 @@ from dnschaos.checkers import actor_errors
 from dnschaos.errors import UsageError
 from dnschaos.invariants import converges_to, never_empty
 from dnschaos.runner import run
+from tests.integration.record_writes import change
 
 WWW = "www.example.com"
 
 
-def _upsert(ctx: Any, value: str) -> None:
-    ctx.client("route53").change_resource_record_sets(
-        HostedZoneId=ctx.zone_id("example.com"),
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": "UPSERT",
-                    "ResourceRecordSet": {
-                        "Name": WWW,
-                        "Type": "A",
-                        "TTL": 60,
-                        "ResourceRecords": [{"Value": value}],
-                    },
-                }
-            ]
-        },
-    )
-
-
 def flip(ctx: Any) -> None:
     ctx.sleep(10)
-    _upsert(ctx, "192.0.2.2")
+    change(ctx, "UPSERT", WWW, "192.0.2.2")
 
 
 def breaks(ctx: Any) -> None:

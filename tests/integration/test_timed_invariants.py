@@ -7,34 +7,16 @@ from typing import Any
 
 import dnschaos
 from dnschaos.invariants import never_empty
+from tests.integration.record_writes import change
 
 WWW = "www.example.com"
 
 
-def _change(ctx: Any, action: str, value: str) -> None:
-    ctx.client("route53").change_resource_record_sets(
-        HostedZoneId=ctx.zone_id("example.com"),
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": action,
-                    "ResourceRecordSet": {
-                        "Name": WWW,
-                        "Type": "A",
-                        "TTL": 60,
-                        "ResourceRecords": [{"Value": value}],
-                    },
-                }
-            ]
-        },
-    )
-
-
 def remover(ctx: Any) -> None:
     ctx.sleep(15)
-    _change(ctx, "DELETE", "192.0.2.1")
+    change(ctx, "DELETE", WWW, "192.0.2.1")
     ctx.sleep(60)  # nothing happens until about t=75
-    _change(ctx, "UPSERT", "192.0.2.1")
+    change(ctx, "UPSERT", WWW, "192.0.2.1")
 
 
 def _sim(propagation_delay: float = 30) -> dnschaos.Simulation:

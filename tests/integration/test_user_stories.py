@@ -11,27 +11,9 @@ import dnschaos
 from dnschaos.invariants import converges_to
 from dnschaos.report.page import focus_window
 from dnschaos.story import lines
+from tests.integration.record_writes import change
 
 ZONE = "example.com"
-
-
-def _change(ctx: Any, action: str, name: str, value: str) -> None:
-    ctx.client("route53").change_resource_record_sets(
-        HostedZoneId=ctx.zone_id(ZONE),
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": action,
-                    "ResourceRecordSet": {
-                        "Name": name,
-                        "Type": "A",
-                        "TTL": 60,
-                        "ResourceRecords": [{"Value": value}],
-                    },
-                }
-            ]
-        },
-    )
 
 
 def _sim(*actors: tuple[str, Any], duration: float = 60) -> dnschaos.Simulation:
@@ -50,12 +32,12 @@ def _sim(*actors: tuple[str, Any], duration: float = 60) -> dnschaos.Simulation:
 
 def www_writer(ctx: Any) -> None:
     ctx.sleep(3)
-    _change(ctx, "UPSERT", "www.example.com", "192.0.2.7")
+    change(ctx, "UPSERT", "www.example.com", "192.0.2.7")
 
 
 def api_writer(ctx: Any) -> None:
     ctx.sleep(5)
-    _change(ctx, "UPSERT", "api.example.com", "192.0.2.9")
+    change(ctx, "UPSERT", "api.example.com", "192.0.2.9")
 
 
 def api_matches_www(history: Any) -> bool:
@@ -90,12 +72,12 @@ def test_converges_to_tells_the_writes_to_the_name_that_did_not_converge() -> No
 
 def early(ctx: Any) -> None:
     ctx.sleep(5)
-    _change(ctx, "UPSERT", "www.example.com", "192.0.2.2")
+    change(ctx, "UPSERT", "www.example.com", "192.0.2.2")
 
 
 def late(ctx: Any) -> None:
     ctx.sleep(5)
-    _change(ctx, "UPSERT", "www.example.com", "192.0.2.3")
+    change(ctx, "UPSERT", "www.example.com", "192.0.2.3")
 
 
 def test_concurrent_writes_are_told_in_the_order_they_took_effect() -> None:
@@ -119,14 +101,14 @@ def test_concurrent_writes_are_told_in_the_order_they_took_effect() -> None:
 
 
 def owner(ctx: Any) -> None:
-    _change(ctx, "UPSERT", "www.example.com", "192.0.2.5")
+    change(ctx, "UPSERT", "www.example.com", "192.0.2.5")
     ctx.sleep(100)
-    _change(ctx, "DELETE", "www.example.com", "192.0.2.5")  # gone: InvalidChangeBatch
+    change(ctx, "DELETE", "www.example.com", "192.0.2.5")  # gone: InvalidChangeBatch
 
 
 def cleaner(ctx: Any) -> None:
     ctx.sleep(10)
-    _change(ctx, "DELETE", "www.example.com", "192.0.2.5")
+    change(ctx, "DELETE", "www.example.com", "192.0.2.5")
 
 
 def test_an_actor_errors_story_has_the_other_actors_write_to_what_it_read() -> None:
