@@ -16,6 +16,7 @@ from dnschaos.faults.kinds import Crash, DnsServerDown, Fault, LockContention
 from dnschaos.faults.state import FaultState
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
+from dnschaos.workload import run_own
 
 
 class Nemesis:
@@ -111,6 +112,7 @@ class Nemesis:
         self.on_lock_contention(fault.endpoint, fault.holder, fault.name, until)
 
 
+@run_own("[[faults]] (the run then starts the nemesis that activates and heals them)")
 def nemesis(ctx: Any) -> None:
     """The nemesis as an actor of the run (``ctx``: a dnschaos.world.context.ActorContext, whose
     run parts hold the fault state, the injector whose crashes it starts, the DNS side

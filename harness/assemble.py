@@ -12,15 +12,16 @@ streams from here, bound to the run's driver (the scheduler or free threads).
 
 from __future__ import annotations
 
+import inspect
 import random
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dnschaos.adapters.aws.retries import Retries, of_config
 from dnschaos.adapters.aws.target import AwsTarget, TargetSpec
-from dnschaos.errors import UsageError
+from dnschaos.errors import ActorRefusedError, UsageError
 from dnschaos.history import History
 from dnschaos.scenario.actors import run_actors
 from dnschaos.scenario.spec import Scenario
@@ -28,8 +29,8 @@ from dnschaos.sim.clock import Clock
 from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
-from dnschaos.workload import NEEDS
-from dnschaos.world.config import ActorSpec, load_ref, takes_argument
+from dnschaos.workload import NEEDS, RUN_OWN
+from dnschaos.world.config import ActorSpec, load_ref, module_of, ref_name, takes_argument
 from dnschaos.world.context import ActorContext, RunParts
 from dnschaos.world.observer import Observer, api_records
 from dnschaos.world.run import RunWorld
@@ -41,6 +42,11 @@ class Assembly:
 
     parts: RunParts
     binding: Any = None  # dnschaos.world.binding.Binding, when an actor is bound
+    wiring: Any = None  # the actors' clients, generators and contexts
+
+    def clients(self) -> list[dict[str, Any]]:
+        """The clients the actors made, each with how it retries."""
+        return [] if self.wiring is None else list(self.wiring.made())
 
     @property
     def observer(self) -> Any:
@@ -49,6 +55,11 @@ class Assembly:
     def why(self) -> str | None:
         """Why an actor ended the run early (an operator's repair held, no race), or None."""
         return self.parts.why()
+
+    def refused(self) -> None:
+        """Raise the refusal of an actor found as the run went (exit 2), if there was one."""
+        if self.parts.refusals:
+            raise ActorRefusedError(self.parts.refusals[0])
 
     def close(self) -> None:
         """After the run: a described world is judged once more when settled and its end
@@ -89,6 +100,7 @@ def assemble(
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
     own = scenario.world
     clock = driver.clock
+    own.importable()
     actors = run_actors(scenario)
     _check_needs(scenario, actors)
     run = RunWorld(aws, history, clock)
@@ -97,9 +109,6 @@ def assemble(
 
         if aws.spec.kind != "moto":
             raise UsageError("a scenario of your own world runs on in-process moto (--target moto)")
-        for path in own.paths:  # a scenario file's modules may sit beside it
-            if path not in sys.path:
-                sys.path.insert(0, path)
         zones = provision(aws, own)
         history.append(
             "world",
@@ -140,26 +149,73 @@ def assemble(
         if scenario.faults:
             _faults(scenario, aws, parts, streams)
         wiring = _Wiring(scenario, aws, parts, streams, {a.name for a in actors if a.harness})
+        assembly.wiring = wiring
         if any(a.bind for a in actors):
-            assembly.binding = wiring.bind(own.modules)
+            # The bound actors' own modules too: a Simulation's may be __main__.
+            roots = {*own.modules, *(module_of(a.function) or "" for a in actors if a.bind)}
+            assembly.binding = wiring.bind(tuple(sorted(roots - {""})))
         if own.setup is not None:
             from dnschaos.world.provision import run_setup
 
             run_setup(own.setup, aws, parts.zones)
         for spec in actors:
-            driver.spawn(spec.name, wiring.body(spec, spec.load()))
+            fn = spec.load()
+            _check_acts(spec, fn)
+            driver.spawn(spec.name, wiring.body(spec, fn))
     except BaseException:
         assembly.release()
         raise
     return assembly
 
 
+def _check_acts(spec: ActorSpec, fn: Callable[..., Any]) -> None:
+    """Refuse an actor function that would return at once having done nothing: calling a
+    generator or coroutine function only makes the generator or coroutine."""
+    what = (
+        "a generator function"
+        if inspect.isgeneratorfunction(fn)
+        else "a coroutine function (async def)"
+        if inspect.iscoroutinefunction(fn)
+        else None
+    )
+    if what is not None:
+        raise UsageError(
+            f"actor {spec.name}: {ref_name(spec.function)} is {what}: calling it runs none of "
+            "its code; dnschaos runs synchronous actors, so give a plain function that "
+            "acts (for asyncio code: one that calls asyncio.run(...))"
+        )
+
+
+def _idle_result(out: Any) -> str | None:
+    """What an actor function's return value says about it, when it means the actor did
+    nothing: a factory named without its args returns the actor instead of acting."""
+    if callable(out):
+        return (
+            "returned a function instead of acting: it is a factory of actors; give its "
+            "arguments (args = {...} in [[actors]], or keywords to Simulation.actor) so that "
+            "the function it returns is the actor"
+        )
+    if inspect.isgenerator(out) or inspect.iscoroutine(out):
+        if inspect.iscoroutine(out):
+            out.close()  # never awaited, on purpose: not worth a warning of its own
+        return f"returned {type(out).__name__} object without running it"
+    return None
+
+
 def _check_needs(scenario: Scenario, actors: Sequence[ActorSpec]) -> None:
     """Refuse an actor of a workload the scenario does not switch on: it would find no
     world of its own and do nothing (exit 2, naming what is missing)."""
     active = {p.name for p in scenario.workloads}
+    own = set(scenario.world.actors)
     for spec in actors:
         fn = load_ref(spec.function, f"actor {spec.name}")
+        part = getattr(fn, RUN_OWN, None)
+        if part is not None and spec in own:
+            raise UsageError(
+                f"actor {spec.name}: {ref_name(spec.function)} is an actor the run starts itself "
+                f"when the scenario has {part}; named among your actors it would act on "
+                "nothing or twice: remove it from [[actors]]"
+            )
         needs = getattr(fn, NEEDS, None)
         if needs is not None and needs not in active:
             raise UsageError(
@@ -185,22 +241,35 @@ class _Wiring:
         self.aws = aws
         self.parts = parts
         self.streams = streams
-        self.clients: dict[tuple[str, str], Any] = {}
+        self.clients: dict[tuple[str, str, Retries], Any] = {}
         self.rngs: dict[str, random.Random] = {}
         self.clocks: dict[str, Clock] = {}
         self.harness_actors = harness_actors  # the fault layer's own: not slowed, not faulted
         self.lock = threading.RLock()  # free threads (--clock real) make clients concurrently
 
-    def client(self, actor: str, service: str) -> Any:
-        key = (actor, service)
+    def client(self, actor: str, service: str, config: Any = None) -> Any:
+        """The actor's client for ``service``, retrying as botocore ``config`` says when the
+        actor's code gave one (dnschaos.adapters.aws.retries)."""
+        retries = of_config(config, self.aws.default_retries)
+        key = (actor, service, retries)
         with self.lock:
             if key not in self.clients:
-                self.clients[key] = self._make_client(actor, service)
+                self.clients[key] = self._make_client(actor, service, retries)
             return self.clients[key]
 
-    def _make_client(self, actor: str, service: str) -> Any:
+    def made(self) -> list[dict[str, Any]]:
+        """The clients the run's actors made and how each retries (the harness's own
+        actors left out), sorted: what a result records."""
+        rows = [
+            {"actor": actor, "service": service, **retries.as_json()}
+            for actor, service, retries in self.clients
+            if actor.split("/", 1)[0] not in self.harness_actors
+        ]
+        return sorted(rows, key=lambda row: sorted(row.items()))
+
+    def _make_client(self, actor: str, service: str, retries: Retries) -> Any:
         parts, scenario = self.parts, self.scenario
-        c = self.aws.client(service, actor=actor)
+        c = self.aws.client(service, actor=actor, retries=retries)
         root, *rest = actor.split("/")  # a thread an actor started: "ops/1"
         harness = root in self.harness_actors
         spec = scenario.latency
@@ -251,10 +320,13 @@ class _Wiring:
             return self.clocks[root]
 
     def context(self, name: str) -> ActorContext:
+        def client(service: str, config: Any = None) -> Any:
+            return self.client(name, service, config)
+
         return ActorContext(
             name,
             self.parts,
-            lambda service: self.client(name, service),
+            client,
             self.clock_of(name),
             lambda *labels: self.fresh(name, *labels),
             lambda: self.rng(name),
@@ -262,24 +334,37 @@ class _Wiring:
 
     def body(self, spec: ActorSpec, fn: Callable[..., Any]) -> Callable[[], None]:
         """The actor's thread: a crash fault's restarts; a bound actor runs as itself for
-        boto3, time and random; an uncaught error is judged (``judge_errors``)."""
-        return self._body(spec.name, fn, spec.bind, spec.judge_errors)
+        boto3, time and random; an uncaught error is judged (``judge_errors``); an actor
+        that returns a function instead of acting is refused."""
+        return self._body(spec.name, fn, spec.bind, spec.judge_errors, ref_name(spec.function))
 
     def _body(
-        self, name: str, fn: Callable[..., Any], bind: bool, judge: bool
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        bind: bool,
+        judge: bool,
+        ref: str | None = None,
     ) -> Callable[[], None]:
         parts = self.parts
         ctx = self.context(name)
         wants_ctx = takes_argument(fn)
 
         def life() -> None:
-            fn(ctx) if wants_ctx else fn()
+            out = fn(ctx) if wants_ctx else fn()
+            idle = _idle_result(out) if ref is not None else None
+            if idle is not None:
+                raise ActorRefusedError(f"actor {name}: {ref} {idle}")
 
         def run() -> None:
             from dnschaos.faults.inject import restarting
 
             def lives() -> None:
-                restarting(name, life, ctx.should_stop, parts.clock, parts.history)
+                try:
+                    restarting(name, life, ctx.should_stop, parts.clock, parts.history)
+                except ActorRefusedError as exc:
+                    parts.refusals.append(str(exc))  # the run is refused, not judged
+                    raise
 
             if not judge:
                 lives()
@@ -289,8 +374,10 @@ class _Wiring:
             with acting_as(name if bind else None):
                 try:
                     lives()
+                except ActorRefusedError:
+                    raise
                 except (Exception, SystemExit) as exc:
-                    from dnschaos.world.provision import where
+                    from dnschaos.world.config import where
 
                     entry = parts.history.append(
                         "actor-error",
@@ -385,7 +472,7 @@ def prepare_target(target: TargetSpec | None, seed: int) -> TargetSpec:
 def _observer(
     scenario: Scenario, aws: Any, run: RunWorld, history: History, clock: Clock
 ) -> Observer:
-    from dnschaos.world.invariants import make
+    from dnschaos.world.invariants import step_checks
 
     source = aws.strict_route53() if aws.spec.kind == "moto" else None
     if source is None:
@@ -398,7 +485,7 @@ def _observer(
         clock,
         zone_ids=run.zones,
         described=own.described,
-        invariants=[(spec.label, make(spec)) for spec in own.step_invariants()],
+        invariants=step_checks(own),
         tables=[t.name for t in own.tables],
     )
     observer.watchers = list(run.watchers)

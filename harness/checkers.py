@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 PASS: Final = "pass"
 FAIL: Final = "fail"
@@ -28,15 +28,21 @@ class Violation:
     t: float
     detail: str
     seq: int
+    # What the invariant read (names, "zone:NAME", "table:NAME"), when no history entry
+    # says it: a check judged after the run (an end invariant) has none of its own.
+    read: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "invariant": self.invariant,
             "endpoint": self.endpoint,
             "t": self.t,
             "detail": self.detail,
             "seq": self.seq,
         }
+        if self.read:
+            out["read"] = list(self.read)
+        return out
 
 
 @dataclass
@@ -69,6 +75,20 @@ class Stream:
     def at(self, e: Entry, detail: str) -> list[Violation]:
         """The violation an observation ``e`` shows, told by ``detail``."""
         return [Violation(self.name, e["endpoint"], e["t"], detail, e["seq"])]
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def over_history(fn: _F) -> _F:
+    """Mark ``fn``, a check of a whole history, as judged at the end: named as one of a
+    user's invariants (``[[invariants]]``, ``Simulation.invariant``) it is then judged
+    once over the history instead of being handed a view after every step."""
+    fn.when = "end"  # type: ignore[attr-defined]
+    return fn
+
+
+over_history(Stream.__dict__["check"].__func__)  # every stream's check(history)
 
 
 @dataclass(frozen=True)
@@ -150,6 +170,7 @@ def headline_dict(violations: Iterable[dict[str, Any]]) -> dict[str, Any] | None
 Check = Callable[[Iterable[Entry]], list[Violation]]
 
 
+@over_history
 def actor_errors(history: Iterable[dict[str, Any]]) -> list[Violation]:
     """``no-actor-error``: an actor of the code under test ended with an exception (its
     ``actor-error`` entry). A user's own actors are judged by it, and so are a user's own

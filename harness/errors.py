@@ -24,6 +24,12 @@ class UnknownVariantError(UsageError):
     """A variant name that is neither registered nor an importable ``module:Class``."""
 
 
+class ActorRefusedError(UsageError):
+    """An actor that could only do nothing (a factory named without its args, which
+    returns the actor instead of acting): found as it runs, it ends the run, which is
+    refused as bad input instead of being judged."""
+
+
 class RealAwsRefusedError(UsageError):
     """The real-AWS target was asked for without being explicitly enabled."""
 

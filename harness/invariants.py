@@ -151,13 +151,14 @@ def converges_to(desired: Mapping[Any, Any]) -> Callable[[Any], Failed | None]:
         wanted[(_fqdn(name), rtype or "A")] = tuple(sorted(values))
 
     def converges(history: Any) -> Failed | None:
-        wrong = []
+        wrong: list[tuple[str, str]] = []  # (name, what is wrong with it)
         for (name, rtype), values in sorted(wanted.items()):
             got = tuple(sorted(history.record(name, rtype)))
             if got != values:
-                wrong.append(f"{name} {rtype} is {list(got)}, not {list(values)}")
+                wrong.append((name, f"{name} {rtype} is {list(got)}, not {list(values)}"))
         if wrong:
-            return Failed("did not converge: " + "; ".join(wrong), tuple(n for n, _ in wanted))
+            names = tuple(name for name, _ in wrong)
+            return Failed("did not converge: " + "; ".join(text for _, text in wrong), names)
         return None
 
     converges.when = "end"  # type: ignore[attr-defined]

@@ -11,11 +11,14 @@ that uses the same safety checkers as the final verdict.
 from __future__ import annotations
 
 import platform
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from dnschaos import checkers, judging
+from dnschaos import hashseed as hashseed
 from dnschaos._version import __version__
 from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.assemble import assemble, prepare_target
@@ -57,6 +60,16 @@ class RunResult:
     workloads: dict[str, dict[str, Any]] = field(default_factory=dict)  # what each recorded
     unmatched_faults: tuple[str, ...] = ()  # faults whose match applied to no call
     aws: dict[str, Any] | None = None  # --target aws: run id, account, budget, cleanup
+    # The process's string hash seed (dnschaos.hashseed): "0" when pinned, "random" when
+    # another process may iterate the user's sets of strings in another order.
+    hash_seed: str = hashseed.PINNED
+    # Every client the actors made and how it retries (its code's own configuration, or
+    # the harness's default): the retries the code under test ran with.
+    clients: list[dict[str, Any]] = field(default_factory=list)
+    # Made by the spec's own strategy: ``dnschaos run`` with the spec's flags makes it
+    # again. Not so for a run that followed recorded choices, a search's prefix or a guide
+    # (a fuzz case's holds, a shrunk schedule): only replaying its file does.
+    rebuildable: bool = True
 
     @property
     def seed(self) -> int:
@@ -100,10 +113,22 @@ class RunResult:
             "workloads": self.workloads,
             "unmatched_faults": list(self.unmatched_faults),
             "versions": versions(self.dns),
+            "hash_seed": self.hash_seed,
+            "clients": self.clients,
             "spec": self.spec.to_json(),
-            "reproduce": self.spec.command(),
+            # A run that flags cannot make again gets its command where it is stored
+            # (``stored_json``): replaying that file.
+            **({"reproduce": self.spec.command()} if self.rebuildable else {}),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
+
+
+def stored_json(payload: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """A result's JSON as it is written to ``path``: a run that no command line makes
+    again (its ``reproduce`` is missing) is reproduced by replaying that file."""
+    if "reproduce" in payload:
+        return payload
+    return {**payload, "reproduce": f"dnschaos replay {shlex.quote(str(path))}"}
 
 
 def versions(setup: dict[str, Any] | None = None) -> dict[str, str]:
@@ -156,6 +181,7 @@ def run(
         spec = RunSpec(scenario=spec, **fields)
     elif fields:
         spec = replace(spec, **fields)
+    hashseed.warn_if_random()
     spec, scenario = resolve_built(spec)
     seed = int(spec.seed or 0)
     # Fault specs are immutable: their run state (active flags, counts) is the run's own.
@@ -228,17 +254,26 @@ def run(
                     return f"{name} violated at t={hits[0].t:.0f}s"
             return None
 
-        driver.watch(observer.note_change, observe, violated)
+        def look() -> bool:
+            before = len(history)
+            observer.look()
+            return len(history) != before
+
+        driver.watch(observer.note_change, observe, violated, look_at=observer.look_at, look=look)
         try:
             outcome = driver.run()
         finally:
             assembly.close()
+        assembly.refused()
         observer.observe()
+        clients = assembly.clients()
         why = assembly.why()
         if outcome.stop == Stop.FINISHED and why is not None:
             outcome = replace(outcome, reason=why)
         real = _real_side(aws)
     result = _result(spec, scenario, strategy_name, outcome, history, judged)
+    result.clients = clients
+    result.rebuildable = replay is None and dfs is None and guide is None
     if real is not None:
         from dnschaos.adapters.aws.real import judged_real
 
@@ -300,7 +335,8 @@ def _result(
         dns=dns,
         workloads={name: value for name, value in recorded.items() if value},
         unmatched_faults=tuple(unmatched(scenario.faults, history)),
+        hash_seed=hashseed.current(),
     )
 
 
-__all__ = ["RunResult", "run", "versions"]
+__all__ = ["RunResult", "run", "stored_json", "versions"]

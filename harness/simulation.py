@@ -43,6 +43,7 @@ from dnschaos.world.config import (
     ZoneSpec,
     module_of,
     record_problem,
+    ref_name,
 )
 
 
@@ -125,9 +126,10 @@ class Simulation:
     def invariant(
         self, function: Ref, *, when: str | None = None, name: str = "", **args: Any
     ) -> Simulation:
-        """A step invariant ``check(view)``, or with ``when="end"`` one over the history."""
-        when = when or getattr(function, "when", "step")
-        if when not in ("step", "end"):
+        """A step invariant ``check(view)``, or with ``when="end"`` one over the history;
+        without ``when``, as the function declares (``converges_to`` is an end invariant,
+        also given as the factory with its arguments)."""
+        if when is not None and when not in ("step", "end"):
             raise UsageError(f"invariant when={when!r}: choose step or end")
         spec = InvariantSpec(function, name=name, when=when, args=tuple(sorted(args.items())))
         if spec.label in {i.label for i in self._invariants}:
@@ -270,11 +272,14 @@ class Simulation:
             repr(self._zones),
             repr(self._tables),
             repr(
-                [(a.name, _name(a.function), *((a.args,) if a.args else ())) for a in self._actors]
+                [
+                    (a.name, ref_name(a.function), *((a.args,) if a.args else ()))
+                    for a in self._actors
+                ]
             ),
-            repr([(i.label, i.when, _name(i.function), i.args) for i in self._invariants]),
+            repr([(i.label, i.when, ref_name(i.function), i.args) for i in self._invariants]),
             repr([getattr(f, "describe", lambda f=f: repr(f))() for f in self._faults]),
-            repr((_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),
+            repr((ref_name(self._setup), self._no_actor_error, sorted(self._limits.items()))),
             repr(self._fuzz),
             repr(self._dns),
         ]
@@ -306,12 +311,6 @@ def _record(r: dict[str, Any]) -> RecordSpec:
             str(alias["name"]), str(alias["zone"]), bool(alias.get("evaluate_target_health"))
         ),
     )
-
-
-def _name(ref: Ref | None) -> str:
-    if ref is None or isinstance(ref, str):
-        return str(ref)
-    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', repr(ref))}"
 
 
 __all__ = ["Simulation"]

@@ -40,6 +40,24 @@ GROUP: Final = "dnschaos.workloads"
 NEEDS: Final = "__dnschaos_workload__"
 
 
+# The attribute that marks an actor function (or factory) as one the run starts itself
+# when the scenario has the part it acts on (the nemesis, a DNS probe): its text says
+# which part. Named as one of the user's actors it would run twice, or on nothing.
+RUN_OWN: Final = "__dnschaos_run_own__"
+
+
+def run_own(part: str) -> Callable[[Any], Any]:
+    """Mark an actor function or factory as the run's own, started when a scenario has
+    ``part`` (a text naming it: ``"[[faults]]"``): a scenario that names it among its own
+    actors is refused."""
+
+    def mark(fn: Any) -> Any:
+        setattr(fn, RUN_OWN, part)
+        return fn
+
+    return mark
+
+
 def actor_of(workload: str) -> Callable[[Any], Any]:
     """Mark an actor function or factory as ``workload``'s: a scenario that names it without
     switching the workload on is refused before anything runs."""
@@ -287,6 +305,7 @@ def options_taken(scenario: Any) -> set[str]:
 __all__ = [
     "GROUP",
     "NEEDS",
+    "RUN_OWN",
     "Invariant",
     "Part",
     "Workload",
@@ -294,4 +313,5 @@ __all__ = [
     "installed",
     "load",
     "ranks",
+    "run_own",
 ]

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import boto3
 import botocore.session
@@ -56,6 +56,7 @@ from botocore.retries import standard
 from botocore.tokens import TokenProviderChain
 from botocore.useragent import UserAgentString
 
+from dnschaos.adapters.aws.retries import HARNESS_MODE, Retries
 from dnschaos.adapters.route53 import models as route53_strict
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.sim.clock import Clock
@@ -237,23 +238,35 @@ class AwsTarget:
 
     spec: TargetSpec
     _session: boto3.session.Session
-    _clients: dict[tuple[str, str | None], BaseClient] = field(default_factory=dict)
+    _clients: dict[tuple[str, str | None, Retries | None], BaseClient] = field(default_factory=dict)
     fast: bool = False
     _leased: list[_Pooled] = field(default_factory=list)
 
-    def client(self, service: str, *, actor: str | None = None) -> Any:
-        """A boto3 client for ``service``; one per (service, actor), so events can tell actors apart."""
-        key = (service, actor)
+    @property
+    def default_retries(self) -> Retries:
+        """How a client that configures no retries of its own retries."""
+        return Retries(HARNESS_MODE, self.spec.max_attempts)
+
+    def client(
+        self, service: str, *, actor: str | None = None, retries: Retries | None = None
+    ) -> Any:
+        """A boto3 client for ``service``; one per (service, actor), so events can tell actors
+        apart, and per retry configuration the actor's code gave (``retries``)."""
+        if retries == self.default_retries:
+            retries = None
+        key = (service, actor, retries)
         if key not in self._clients:
-            if self.fast and self.spec.kind == "moto":
+            if self.fast and self.spec.kind == "moto" and retries is None:
                 pooled = _lease(self, service, actor)
                 self._leased.append(pooled)
                 self._clients[key] = pooled.client
             else:
-                self._clients[key] = self._new_client(service, actor)
+                self._clients[key] = self._new_client(service, actor, retries)
         return self._clients[key]
 
-    def _new_client(self, service: str, actor: str | None) -> BaseClient:
+    def _new_client(
+        self, service: str, actor: str | None, retries: Retries | None = None
+    ) -> BaseClient:
         options: dict[str, Any] = {}
         kwargs: dict[str, Any] = {}
         if self.spec.kind != "aws":
@@ -269,7 +282,7 @@ class AwsTarget:
         kwargs["config"] = Config(
             region_name=self.spec.region,
             # total_max_attempts counts the first try too (max_attempts counts retries).
-            retries={"mode": "standard", "total_max_attempts": self.spec.max_attempts},
+            retries=cast(Any, (retries or self.default_retries).botocore()),
             connect_timeout=5,
             read_timeout=30,
             user_agent_extra=f"dnschaos-actor/{actor or 'harness'}",

@@ -61,6 +61,10 @@ def parser(command: str | None = "*") -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the program itself, not a call in a process of someone else's
+        from dnschaos.hashseed import pin_process
+
+        pin_process()
     # Piped into a file or a CI log, lines must appear as they are printed, not at the end.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)

@@ -75,6 +75,14 @@ def write_json(path: str, payload: object) -> None:
     write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
+def write_result(path: str, payload: dict[str, Any]) -> None:
+    """A result file, with the command that reproduces it (replaying it, when no
+    command line makes that run again)."""
+    from dnschaos.runner import stored_json
+
+    write_json(path, stored_json(payload, path))
+
+
 def overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
     import tomllib
 

@@ -10,7 +10,7 @@ from dnschaos.cli.common import (
     Listed,
     check_writable,
     print_result,
-    write_json,
+    write_result,
 )
 from dnschaos.errors import ReplayDivergenceError
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     done = replay(args.result, check=False)
     print_result(done.result, quiet=args.quiet)
     if args.json:
-        write_json(args.json, done.result.to_json())
+        write_result(args.json, done.result.to_json())
     if not done.matches:
         raise ReplayDivergenceError(
             f"replay of {args.result} finished but its history differs: trace_digest "

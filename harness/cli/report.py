@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                     f"--history {args.history}: line {number} is not a history entry (an "
                     "object with seq, t and kind); give the file 'dnschaos run --history' wrote"
                 )
-    elif (recorded.get("spec") or recorded).get("clock") == "sim" and "choices" in recorded:
+    elif _spec_clock(recorded, args.result) == "sim" and "choices" in recorded:
         entries = history_of(recorded, args.result)
     else:
         raise UsageError(
@@ -85,3 +85,10 @@ def run(args: argparse.Namespace) -> int:
         write(out, render_html(recorded, entries))
     print(f"wrote {out}")
     return EXIT_OK
+
+
+def _spec_clock(recorded: dict[str, object], source: str) -> str:
+    """The clock of the run a result file describes, read from its spec."""
+    from dnschaos.scenario.spec import RunSpec
+
+    return RunSpec.from_result(recorded, source=source).clock

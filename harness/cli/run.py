@@ -14,7 +14,7 @@ from dnschaos.cli.common import (
     print_result,
     scenarios,
     status_line,
-    write_json,
+    write_result,
 )
 from dnschaos.errors import UsageError
 from dnschaos.scenario.spec import RunSpec
@@ -314,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
                 print(line)
             payload["mitigation_comparison"] = rows
     if args.json:
-        write_json(args.json, payload)
+        write_result(args.json, payload)
     if args.history:
         result.history.write(args.history, wall=args.history_wall)
     return VERDICT_EXIT[result.verdict]

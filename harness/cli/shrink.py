@@ -11,7 +11,7 @@ from dnschaos.cli.common import (
     EXIT_VIOLATION,
     check_writable,
     size_line,
-    write_json,
+    write_result,
 )
 from dnschaos.errors import UsageError
 from dnschaos.scenario.spec import RunSpec
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         original = run(spec, replay=recorded_choices(recorded, args.result))
     case = Case.from_json(recorded["case"]) if isinstance(recorded.get("case"), dict) else None
     done = shrink(spec, case=case, original=original, max_runs=args.max_runs, progress=say)
-    write_json(output, shrunk_json(done, os.path.basename(args.result)))
+    write_result(output, shrunk_json(done, os.path.basename(args.result)))
     print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")
     print(f"  before: {size_line(done.before.to_json())}")
     print(f"  after:  {size_line(done.after.to_json())}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dnschaos.checkers import Violation
+from dnschaos.checkers import Violation, over_history
 
 Entry = dict[str, Any]
 
 
+@over_history
 def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
     """What clients saw: once a probe got addresses for a name in a view (straight at the
     authoritative server, or through a caching resolver), it never gets an answer without

@@ -41,6 +41,7 @@ from dnschaos.errors import UsageError
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.streams import RunStreams
+from dnschaos.workload import run_own
 from dnschaos.world.run import RunWorld
 
 SERVERS: Final = ("embedded", "bind9", "knot")
@@ -236,6 +237,7 @@ class DnsStack:
 # ---------------------------------------------------------------------- actors
 
 
+@run_own("a [dns] table (the run then probes its names itself)")
 def probe(view: str) -> Callable[[Any], None]:
     """A probe as an actor: asks the run's DNS side what clients see, through the
     authoritative server (``view="authoritative"``) or the caching resolver
@@ -267,6 +269,7 @@ def probe(view: str) -> Callable[[Any], None]:
     return run
 
 
+@run_own("a [dns] table with a real DNS server (bind9 or knot), which it then feeds itself")
 def propagator(ctx: Any) -> None:
     """The propagator as an actor: feeds Route 53's changes to a real server (RFC 2136)."""
     stack: DnsStack = ctx.parts.dns

@@ -64,6 +64,7 @@ from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faults.space import draw_case, to_flag
 from dnschaos.history import process_alive
+from dnschaos.runner import stored_json
 from dnschaos.scenario.spec import RunSpec
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
@@ -529,7 +530,7 @@ def fuzz(
                 campaign.first_failure_wall = campaign.wall
                 campaign.first_failure_runs = campaign.runs
             path = campaign.store / f"failure-{out['index']:06d}.json"
-            write_atomic(path, out["result"])
+            write_atomic(path, stored_json(out["result"], path))
             key = f"{out['invariant']} :: {out['shape']}"
             group = campaign.groups.setdefault(
                 key,
@@ -641,7 +642,7 @@ def shrink_groups(
                 progress(f"shrink of {source.name} failed: {group['shrink_error']}")
             continue
         out = campaign.store / group["files"][0].replace("failure-", "shrunk-")
-        write_atomic(out, shrunk_json(done, group["files"][0]))
+        write_atomic(out, stored_json(shrunk_json(done, group["files"][0]), out))
         group["shrunk"] = out.name
         campaign.save()
         entry = {

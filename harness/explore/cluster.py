@@ -39,6 +39,7 @@ from dnschaos._version import __version__
 from dnschaos.errors import HarnessError, UsageError
 from dnschaos.explore.campaign import _run_one
 from dnschaos.extras import require
+from dnschaos.hashseed import child_environment
 from dnschaos.scenario.spec import RunSpec
 
 CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
@@ -116,6 +117,8 @@ class _Child:
             [sys.executable, "-m", "dnschaos.explore.cluster", str(os.getpid()), str(write)],
             stdin=subprocess.PIPE,
             pass_fds=(write,),
+            # The cases run with the pinned hash seed, whatever the worker was started with.
+            env=child_environment(),
         )
         os.close(write)
         self._answers = os.fdopen(read, "rb")

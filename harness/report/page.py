@@ -65,8 +65,11 @@ def _run_end(result: dict[str, Any], entries: Sequence[Entry]) -> float:
     return max(last, float(result.get("virtual_seconds") or 0.0))
 
 
-def focus_window(result: dict[str, Any], entries: Sequence[Entry]) -> tuple[float, float]:
-    """The span the timeline opens on: around the first violation (or the whole run)."""
+def focus_window(
+    result: dict[str, Any], entries: Sequence[Entry], story: Sequence[Any] = ()
+) -> tuple[float, float]:
+    """The span the timeline opens on: around the first violation (or the whole run),
+    widened to open on the first entry the ``story`` (its StoryLines) names: the cause."""
     end = _run_end(result, entries)
     violations = _by_time(result.get("violations", []))
     if not violations:
@@ -75,7 +78,13 @@ def focus_window(result: dict[str, Any], entries: Sequence[Entry]) -> tuple[floa
     width = min(max(end * _FOCUS_SHARE, _FOCUS_MIN), _FOCUS_MAX)
     # Most of the window before the violation: that is where its causes are.
     start = max(0.0, t - width * 0.75)
-    return start, start + width
+    stop = start + width
+    # A line that sums up the lines left out names no cause of its own.
+    named = {s for line in story if not line.text.startswith("... ") for s in line.seqs}
+    cause = min((float(e["t"]) for e in entries if e["seq"] in named), default=start)
+    if cause < start:
+        start = max(0.0, cause - width * 0.05)
+    return start, stop
 
 
 def _calls(entries: Sequence[Entry], end: float) -> list[tuple[Entry, Entry | None]]:
@@ -281,7 +290,12 @@ def _story(
     if picked is None:
         return None, []
     violation = Violation(
-        picked["invariant"], picked["endpoint"], picked["t"], picked["detail"], picked["seq"]
+        picked["invariant"],
+        picked["endpoint"],
+        picked["t"],
+        picked["detail"],
+        picked["seq"],
+        tuple(picked.get("read", ())),
     )
     return picked, lines(entries, violation)
 
@@ -435,7 +449,7 @@ def timeline_data(
         where = row_of.get(line.actor)
         if where is not None:
             marks.append([where, line.t, "step", f"story {n}: {line.text}", -1, str(n)])
-    start, stop = focus_window(result, entries)
+    start, stop = focus_window(result, entries, story)
     return {
         "start": 0.0,
         "end": end,
@@ -453,16 +467,11 @@ def timeline_data(
 
 
 def _reproduce(result: dict[str, Any]) -> str | None:
+    """The result's own command. A result without one was made by no command line (a
+    fuzz case's holds, a shrunk schedule) and is reproduced by replaying its file, whose
+    name the page does not know: its spec's command would make another run."""
     given = result.get("reproduce")
-    if isinstance(given, str) and given:
-        return given
-    from dnschaos.errors import UsageError
-    from dnschaos.scenario.spec import RunSpec
-
-    try:
-        return RunSpec.from_result(result).command()
-    except (UsageError, KeyError, TypeError, ValueError):
-        return None
+    return given if isinstance(given, str) and given else None
 
 
 SHOWN_LINKS = 6
@@ -558,7 +567,7 @@ def render_html(result: dict[str, Any], entries: Sequence[Entry]) -> str:
     verdict = str(result.get("verdict", "unknown"))
     violations = _by_time(result.get("violations", []))
     picked, story = _story(result, entries)
-    window = focus_window(result, entries)
+    window = focus_window(result, entries, story)
     listed_entries = _listed(result, entries, story, window)
     listed = {e["seq"] for e in listed_entries}
     end = _run_end(result, entries)

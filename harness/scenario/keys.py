@@ -96,7 +96,14 @@ def core_keys() -> dict[str, tuple[K, ...]]:
                 required=True,
             ),
             K("name", str, "", "the name it is reported under"),
-            K("when", str, "step", "after every step, or once at the end", choices=WHEN),
+            K(
+                "when",
+                str,
+                None,
+                "after every step, or once at the end (default: what the function "
+                "declares, else step)",
+                choices=WHEN,
+            ),
             K("args", dict, {}, "with args, function is a factory called with them"),
             K("enabled", bool, True, "false switches a default invariant off"),
         ),

@@ -107,6 +107,9 @@ class Table:
         """One declared key, read and checked as declared."""
         default = None if key.required else key.default
         if key.choices and key.type is str:
+            if default is None and not key.required and key.name not in self.data:
+                self.used.add(key.name)
+                return None  # optional, and its absence means something of its own
             return self.choice(key.name, key.choices, default)
         value = self.get(key.name, key.type, default, required=key.required)
         if value is None or key.type is bool:

@@ -43,10 +43,14 @@ class Driver(Protocol):
         note_change: Callable[[], None],
         observe: Callable[[], bool],
         violated: Callable[[], str | None],
+        *,
+        look_at: Callable[[], float | None] | None = None,
+        look: Callable[[], bool] | None = None,
     ) -> None:
         """``note_change()`` after a Route 53 change; ``observe()`` records Route 53's state
         (True when that added to the history); ``violated()`` names a violated safety
-        invariant, which ends the run."""
+        invariant, which ends the run. ``look_at()`` is the next clock time at which to
+        ``look()`` at the world although no actor acts (virtual time only)."""
 
     def halted(self) -> bool:
         """The run is ending (free threads: a violation or a failure); actors stop."""
@@ -87,6 +91,9 @@ class SimDriver:
         note_change: Callable[[], None],
         observe: Callable[[], bool],
         violated: Callable[[], str | None],
+        *,
+        look_at: Callable[[], float | None] | None = None,
+        look: Callable[[], bool] | None = None,
     ) -> None:
         scheduler = self._scheduler
         self._note_change = note_change
@@ -96,6 +103,14 @@ class SimDriver:
             scheduler.stop_when = violated if observe() else None
 
         scheduler.after_step = after_step
+        if look_at is not None and look is not None:
+
+            def at_time() -> bool:
+                grew = look()
+                scheduler.stop_when = violated if grew else None
+                return grew
+
+            scheduler.timer = (look_at, at_time)
 
     def halted(self) -> bool:
         return False
@@ -148,7 +163,11 @@ class ThreadDriver:
         note_change: Callable[[], None],
         observe: Callable[[], bool],
         violated: Callable[[], str | None],
+        *,
+        look_at: Callable[[], float | None] | None = None,
+        look: Callable[[], bool] | None = None,
     ) -> None:
+        # On wall time nobody moves the clock: the world is looked at as calls complete.
         self._note_change, self._observe, self._violated = note_change, observe, violated
 
     def halted(self) -> bool:

@@ -257,6 +257,14 @@ class Scheduler:
             bind(self.clock)
         self.stop_when = stop_when
         self.after_step = after_step
+        # (when, look): ``when()`` is the next clock time at which the watcher wants to
+        # look at the world although no actor acts then (a change becoming visible, a
+        # deadline), or None; ``look()`` looks (True when that recorded anything), and may
+        # set ``stop_when`` as after_step does.
+        self.timer: tuple[Callable[[], float | None], Callable[[], bool]] | None = None
+        # Where the clock stood before looks that recorded nothing: the next jump is told
+        # from there, as if they had not happened.
+        self._quiet_since: float | None = None
         self._actors: dict[str, Actor] = {}
         self._local = threading.local()
         self._started = False
@@ -431,6 +439,12 @@ class Scheduler:
                 self._finish(Stop.FINISHED, "every actor finished")
             return False
         base = self.clock.now() if ready else min(a.wake_at for a in sleeping)
+        # Nobody can act before ``base``: the clock stops on the way where the watcher asked.
+        # (Before the strategy is asked: a look that ends the run leaves no choice pending.)
+        if not ready and not self._look_until(
+            min(base, self.clock.start + self.limits.max_virtual_seconds)
+        ):
+            return False
         if not ready and base - self.clock.start > self.limits.max_virtual_seconds:
             self._finish(
                 Stop.TIME_LIMIT,
@@ -470,6 +484,8 @@ class Scheduler:
                 if a.wake_at <= self.clock.now():
                     a.state = ActorState.READY
                     a.ready_since = a.wake_at  # due then, whenever the clock got there
+            if self._quiet_since is not None:
+                t_from, self._quiet_since = self._quiet_since, None
             if self.recorder is not None and self.clock.now() > t_from:
                 self.recorder.clock_jump(t_from, self.clock.now(), woken)
         choice = Choice(self._step, chosen.name, chosen.label)
@@ -482,6 +498,27 @@ class Scheduler:
             return True
         chosen.turn.release()  # the last touch of shared state before this thread parks
         return False
+
+    def _look_until(self, until: float) -> bool:
+        """Before the clock jumps to ``until``, let the watcher look at the times it asked
+        for on the way (``timer``): what changes with time alone is judged when it changes,
+        not at the next step. False when a look ended the run. (A jump of at most a quantum
+        while some actor is ready does not stop: the next step comes within it.)"""
+        if self.timer is None:
+            return True
+        when, look = self.timer
+        while (t := when()) is not None and self.clock.now() < t < until:
+            before = self.clock.now()
+            self.clock._advance_to(t)
+            if look():
+                self._quiet_since = None
+            elif self._quiet_since is None:
+                self._quiet_since = before
+            why = self.stop_when() if self.stop_when is not None else None
+            if why is not None:
+                self._finish(Stop.CONDITION, why)
+                return False
+        return True
 
     def _delay(self, delay: Delay, candidates: list[Actor]) -> None:
         """Hold a ready actor where it is: it sleeps ``delay.seconds`` and keeps its label."""

@@ -4,8 +4,11 @@ Told from the history's own entries: every ChangeResourceRecordSets call (and
 DynamoDB write, for a table the invariant read) that touched what the invariant
 looked at, with its actor, virtual time and outcome; the faults that hit those
 calls; and the actor errors. The last line is the violation itself. For an actor's
-error (``no-actor-error``), the calls that actor made up to it. Each line carries
-the history entries (their ``seq``) behind it.
+error (``no-actor-error``), the calls that actor made up to it, and the other actors'
+writes to what its last call read (the records it changed, the hosted zone it listed,
+the table it used): the usual cause of an error. Each line carries
+the history entries (their ``seq``) behind it. Calls are told when they took effect
+(their answer): concurrent writes read in the order that decided what stayed.
 """
 
 from __future__ import annotations
@@ -80,11 +83,50 @@ def _followed(names: set[str], aliases: dict[str, set[str]]) -> set[str]:
     return out
 
 
+def _read_by(violation: Violation, entry: Entry | None) -> list[str]:
+    """What the violated invariant read: its violation entry says (a step invariant's), or
+    the violation itself (one judged after the run)."""
+    if (
+        entry is not None
+        and entry["kind"] == "violation"
+        and entry.get("invariant") == violation.invariant
+    ):
+        return list(entry.get("read", []))
+    return list(violation.read)
+
+
+def _last_call(history: Sequence[Entry], actor: str, until: int) -> Entry | None:
+    """The last call ``actor`` made before ``until``: what it read last before it raised."""
+    last = None
+    for e in history:
+        if e["seq"] >= until:
+            break
+        if e["kind"] == "invoke" and e["actor"] == actor:
+            last = e
+    return last
+
+
+def _zone_id(value: Any) -> str:
+    return str(value or "").rsplit("/", 1)[-1]
+
+
 def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
     entry = next((e for e in history if e["seq"] == violation.seq), None)
-    read: list[str] = list(entry.get("read", [])) if entry is not None else []
-    if violation.invariant == NO_ACTOR_ERROR:
+    read = _read_by(violation, entry)
+    errored = violation.endpoint if violation.invariant == NO_ACTOR_ERROR else None
+    zone_ids: set[str] = set()  # hosted zones the errored actor's last call read
+    if errored is not None:
+        # The writes of other actors to what the actor's last call read are its cause.
         read = []
+        cause = _last_call(history, errored, violation.seq)
+        if cause is not None:
+            params = cause["params"]
+            changes = params.get("changes", [])
+            read += [parse_change(c)[1] for c in changes]
+            if not changes and params.get("zone"):
+                zone_ids.add(_zone_id(params["zone"]))
+            if params.get("table"):
+                read.append(f"table:{params['table']}")
     elif not read and "." in violation.endpoint and ":" not in violation.endpoint:
         # An invariant about a name (what clients got for it): the writes to that name
         # and to whatever its aliases pointed at.
@@ -93,9 +135,17 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
     names = _followed(names, _aliases(history, violation.seq))
     zones = {_fqdn(r.split(":", 1)[1]) for r in read if r.startswith("zone:")}
     tables = {r.split(":", 1)[1] for r in read if r.startswith("table:")}
-    errored = violation.endpoint if violation.invariant == NO_ACTOR_ERROR else None
-    # (time, seq it is ordered by, line): a call is told when it was made, before the
-    # faults that hit it (recorded after its invoke).
+
+    def relevant(call: Entry) -> bool:
+        params = call["params"]
+        if call["op"] == "ChangeResourceRecordSets":
+            return _zone_id(params.get("zone")) in zone_ids or any(
+                _touches(c, names, zones) for c in params.get("changes", [])
+            )
+        return call["op"] in _WRITES and params.get("table") in tables
+
+    # (time, seq it is ordered by, line): a call is told when it took effect (its
+    # answer), so concurrent writes read in the order that decided the outcome.
     timed: list[tuple[float, int, Step]] = []
     pending: dict[str, Entry] = {}
     hits: dict[str, list[Entry]] = {}  # fault hits on an actor's call, told once it answers
@@ -120,42 +170,19 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
             tell_hits(str(e["actor"]), call, e)
             if call is None:
                 continue
-            outcome = e["outcome"]
-            result = "ok" if outcome.get("status") == 200 else f"failed: {outcome.get('error')}"
-            seqs = (call["seq"], e["seq"])
-            text = ""
-            if e["actor"] == errored:  # the calls of the actor that raised, up to its error
-                what = "; ".join(call["params"].get("changes", [])) or _params(call["params"])
-                text = f"{e['op']} {what} ({result})".replace("  ", " ")
-            elif e["op"] == "ChangeResourceRecordSets":
-                changes = [
-                    c for c in call["params"].get("changes", []) if _touches(c, names, zones)
-                ]
-                if changes:
-                    text = (
-                        f"{'; '.join(changes)} ({result}, t={e['t']:.1f}s"
-                        + (f", change {outcome['change']}" if outcome.get("change") else "")
-                        + ")"
-                    )
-            elif e["op"] in _WRITES and call["params"].get("table") in tables:
-                text = f"{e['op']} {call['params']['table']} ({result})"
+            text = _call_text(call, e, names, zones, zone_ids, tables, own=e["actor"] == errored)
             if text:
-                line = Step(call["t"], str(e["actor"]), text, seqs)
-                timed.append((call["t"], call["seq"], line))
+                line = Step(e["t"], str(e["actor"]), text, (call["seq"], e["seq"]))
+                timed.append((e["t"], e["seq"], line))
         elif e["kind"] == "fault" and e.get("action") in ("hit", "crashed"):
             call = pending.get(str(e.get("actor")))
-            relevant = call is not None and (
-                call["actor"] == errored
-                or any(_touches(c, names, zones) for c in call["params"].get("changes", []))
-                or call["params"].get("table") in tables
-            )
             if e["action"] == "crashed":
                 tell_hits(str(e.get("actor")), call, None)
                 text = f"crashed; a fresh instance starts {e.get('restart_after', 0):g} s later"
                 timed.append(
                     (e["t"], e["seq"], Step(e["t"], str(e.get("actor")), text, (e["seq"],)))
                 )
-            elif relevant:
+            elif call is not None and (call["actor"] == errored or relevant(call)):
                 hits.setdefault(str(e.get("actor")), []).append(e)
         elif e["kind"] == "actor-error" and e["seq"] != violation.seq:
             text = f"raised {e['type']}: {e['message']} at {e['where']}"
@@ -172,7 +199,7 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
             tuple(sorted({s for line in left for s in line.seqs})),
         )
         told = [earlier, *told[-MAX_LINES:]]
-    if not read and violation.invariant != NO_ACTOR_ERROR:
+    if not read and not zone_ids and violation.invariant != NO_ACTOR_ERROR:
         told.append(
             Step(
                 violation.t, "", "(the invariant read no record through its view)", (violation.seq,)
@@ -182,6 +209,39 @@ def steps(history: Sequence[Entry], violation: Violation) -> list[Step]:
         Step(violation.t, "", f"[{violation.invariant}] {violation.detail}", (violation.seq,))
     )
     return told
+
+
+def _call_text(
+    call: Entry,
+    done: Entry,
+    names: set[str],
+    zones: set[str],
+    zone_ids: set[str],
+    tables: set[str],
+    *,
+    own: bool,
+) -> str:
+    """A story line for one answered call, or "" when it is not part of the story: every
+    call of the actor whose error is told (``own``), and the writes to what was read."""
+    outcome = done["outcome"]
+    result = "ok" if outcome.get("status") == 200 else f"failed: {outcome.get('error')}"
+    params = call["params"]
+    called = f"called at t={call['t']:.1f}s" if done["t"] - call["t"] >= 0.05 else ""
+    if own:
+        what = "; ".join(params.get("changes", [])) or _params(params)
+        return f"{done['op']} {what} ({', '.join(filter(None, (result, called)))})".replace(
+            "  ", " "
+        )
+    if done["op"] == "ChangeResourceRecordSets":
+        whole_zone = _zone_id(params.get("zone")) in zone_ids
+        changes = [c for c in params.get("changes", []) if whole_zone or _touches(c, names, zones)]
+        if not changes:
+            return ""
+        change = f"change {outcome['change']}" if outcome.get("change") else ""
+        return f"{'; '.join(changes)} ({', '.join(filter(None, (result, called, change)))})"
+    if done["op"] in _WRITES and params.get("table") in tables:
+        return f"{done['op']} {params['table']} ({result})"
+    return ""
 
 
 def _effect(kind: str, call: Entry, done: Entry) -> str:

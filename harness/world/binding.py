@@ -9,11 +9,14 @@ functions that look at the calling thread:
 * ``botocore.session.Session.create_client`` (so ``boto3.client``,
   ``boto3.Session().client`` and ``boto3.resource`` too): on an actor's thread,
   the actor's own client for that service, hermetic and instrumented with the
-  scheduler's yield points, the history and the run's faults (one per actor and
-  service; region, endpoint and credential arguments are ignored). In the run's
+  scheduler's yield points, the history and the run's faults (one per actor, service
+  and retry configuration: the retries of a ``config`` argument are honoured,
+  :mod:`dnschaos.adapters.aws.retries`; region, endpoint and credential arguments are
+  ignored). In the run's
   setup and invariants, an uninstrumented hermetic client of the same world.
 * ``time.sleep``, ``time.time``, ``time.time_ns``, ``time.monotonic``,
-  ``time.monotonic_ns``, ``time.perf_counter``: the virtual clock.
+  ``time.monotonic_ns``, ``time.perf_counter``, ``time.perf_counter_ns``: the virtual
+  clock.
 * the ``random`` module's functions: the actor's own seeded generator.
 * ``datetime.datetime`` (a subclass whose ``now``, ``utcnow`` and ``today`` read the
   virtual clock; ``isinstance`` with it still accepts every datetime).
@@ -25,11 +28,12 @@ functions that look at the calling thread:
 
 Elsewhere (any other thread, and the harness's own modules on any thread) the
 originals run. Names the user's modules bound before the run (``from time import
-sleep``) are rebound in those modules for the run. Everything is restored when the
-run ends, whatever happened.
+sleep``) are rebound for the run in those modules and in every module they reach
+(their helpers, however deep; :mod:`dnschaos.world.rebind`). Everything is restored
+when the run ends, whatever happened.
 
-What cannot be intercepted: names bound by ``from ... import`` in modules that the
-scenario does not name (their own helpers' helpers), ``datetime.date.today``,
+What cannot be intercepted: names bound by ``from ... import`` in a module first
+imported while the run goes, ``datetime.date.today``,
 ``os.urandom``, ``uuid.uuid4`` and ``secrets``, real locks, queues and events
 shared between an actor and its threads (they block outside the scheduler), and
 ``wait(..., return_when=FIRST_COMPLETED)``, which waits for all.
@@ -51,6 +55,8 @@ from typing import Any, Final
 import boto3.session
 import botocore.session
 
+from dnschaos.world.rebind import reachable, rebind
+
 _real_datetime: Final = _dt.datetime
 _RANDOM_FUNCTIONS: Final = (
     "random",
@@ -69,7 +75,15 @@ _RANDOM_FUNCTIONS: Final = (
     "betavariate",
     "randbytes",
 )
-_TIME_FUNCTIONS: Final = ("sleep", "time", "time_ns", "monotonic", "monotonic_ns", "perf_counter")
+_TIME_FUNCTIONS: Final = (
+    "sleep",
+    "time",
+    "time_ns",
+    "monotonic",
+    "monotonic_ns",
+    "perf_counter",
+    "perf_counter_ns",
+)
 # The harness's own code (the scheduler's wall-time limit, the history's wall column)
 # keeps the real functions even on an actor's thread; libraries the actor calls (botocore,
 # moto) see the run's, as the actor does.
@@ -124,7 +138,8 @@ def _bound(depth: int = 3) -> Binding | None:
 
 
 class Binding:
-    """The patches of one run. ``client_for(actor, service)`` makes an actor's client;
+    """The patches of one run. ``client_for(actor, service, config)`` makes an actor's client
+    (retrying as the botocore ``config`` its code gave says);
     ``harness_client(service)`` an uninstrumented one; ``rng_for(actor)`` the actor's
     generator for the ``random`` module; ``spawn_child(fn)`` makes a thread an actor
     (returns a function that waits for it, or None when threads run freely)."""
@@ -133,7 +148,7 @@ class Binding:
         self,
         *,
         clock: Any,
-        client_for: Callable[[str, str], Any],
+        client_for: Callable[[str, str, Any], Any],
         harness_client: Callable[[str], Any],
         rng_for: Callable[[str], random.Random],
         spawn_child: Callable[[str, Callable[[], None]], Callable[[], None]] | None = None,
@@ -214,15 +229,15 @@ class Binding:
             for name in ("wait", "as_completed"):
                 originals[(futures, name)] = getattr(futures, name)
                 self._set(futures, name, _futures_wait_dispatch(getattr(futures, name)))
-            # Names the user's modules imported before the run: ``from time import sleep``.
+            # Names the user's modules, and the helpers they reach, imported before the
+            # run: ``from time import sleep`` (dnschaos.world.rebind).
             replacement = {
                 id(orig): getattr(owner, name) for (owner, name), orig in originals.items()
             }
             for module_name in self.modules:
-                module = sys.modules.get(module_name) or importlib.import_module(module_name)
-                for attr, value in list(vars(module).items()):
-                    if id(value) in replacement and not attr.startswith("__"):
-                        self._set(module, attr, replacement[id(value)])
+                if module_name not in sys.modules:
+                    importlib.import_module(module_name)
+            rebind(reachable(self.modules), replacement, self._set)
         except BaseException:
             self.uninstall()
             raise
@@ -256,7 +271,7 @@ def _time_dispatch(name: str, original: Callable[..., Any]) -> Callable[..., Any
             binding.clock.sleep(float(seconds))
             return None
         elapsed = now - float(binding.clock.start) + _MONOTONIC_BASE
-        if name == "monotonic_ns":
+        if name in ("monotonic_ns", "perf_counter_ns"):
             return round(elapsed * 1e9)
         return elapsed
 
@@ -353,7 +368,11 @@ def _client_dispatch(original: Callable[..., Any]) -> Callable[..., Any]:
             return original(self, service_name, *args, **kwargs)
         actor = current_actor()
         if actor is not None:
-            return binding.client_for(actor, service_name)
+            # botocore's create_client(service_name, region_name, api_version, use_ssl,
+            # verify, endpoint_url, key, secret, token, config): only the retries of its
+            # config are the code's own; the rest is the run's world.
+            config = kwargs.get("config", args[8] if len(args) > 8 else None)
+            return binding.client_for(actor, service_name, config)
         if getattr(_local, "harness", False):
             return binding.harness_client(service_name)
         return original(self, service_name, *args, **kwargs)

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -143,12 +144,14 @@ class ActorSpec:
 @dataclass(frozen=True)
 class InvariantSpec:
     """A user invariant: after every step on a view of the world (``when="step"``), or
-    once over the whole history (``when="end"``). With ``args`` the function is a
-    factory, called with them, that returns the invariant (``never_empty(name, type)``)."""
+    once over the whole history (``when="end"``); None: as the function declares (its
+    ``when`` attribute, or its factory's result's), else after every step. With ``args``
+    the function is a factory, called with them, that returns the invariant
+    (``never_empty(name, type)``)."""
 
     function: Ref
     name: str = ""
-    when: str = "step"
+    when: str | None = None
     args: tuple[tuple[str, Any], ...] = ()
 
     @property
@@ -182,6 +185,12 @@ class WorldSpec:
     modules: tuple[str, ...] = field(default=())  # the user's modules named by refs
     paths: tuple[str, ...] = ()  # put on sys.path first: the scenario file's folder
 
+    def importable(self) -> None:
+        """Put the scenario file's folder on ``sys.path``: its modules may sit beside it."""
+        for path in self.paths:
+            if path not in sys.path:
+                sys.path.insert(0, path)
+
     @property
     def described(self) -> bool:
         """Whether the scenario describes anything here (a run then provisions it, judges
@@ -191,18 +200,8 @@ class WorldSpec:
     def actor_names(self) -> list[str]:
         return sorted(a.name for a in self.actors)
 
-    def step_invariants(self) -> tuple[InvariantSpec, ...]:
-        return tuple(i for i in self.invariants if i.when == "step" and not i.named)
-
     def check_names(self) -> list[str]:
         names = [i.label for i in self.invariants]
-        if self.no_actor_error:
-            names.append(NO_ACTOR_ERROR)
-        return names
-
-    def stop_names(self) -> list[str]:
-        """The invariants a run may stop at: the ones judged as the run goes."""
-        names = [i.label for i in self.step_invariants()]
         if self.no_actor_error:
             names.append(NO_ACTOR_ERROR)
         return names
@@ -236,6 +235,10 @@ def load_ref(ref: Ref, what: str) -> Callable[..., Any]:
         raise UsageError(
             f"{what}: cannot import {module_name!r} ({exc}); is it on PYTHONPATH?"
         ) from None
+    except (Exception, SystemExit) as exc:
+        # The module's own code ran and stopped: its error is the user's to fix, and a
+        # sys.exit() must not end the harness (with no verdict, and no --json written).
+        raise UsageError(f"{what}: {import_failure(module_name, exc)}") from None
     value: Any = module
     for part in attr.split("."):
         value = getattr(value, part, None)
@@ -260,6 +263,45 @@ def import_user_module(module_name: str) -> Any:
         return importlib.import_module(module_name)
 
 
+def import_failure(module_name: str, exc: BaseException) -> str:
+    """What importing a user's module did instead of defining it, and where."""
+    at = where(exc)
+    if isinstance(exc, SystemExit):
+        return (
+            f"importing {module_name!r} called sys.exit({exc.code!r}) (at {at}); a module "
+            "that actors come from must not exit when imported (put that code under "
+            "if __name__ == '__main__':)"
+        )
+    return f"importing {module_name!r} raised {type(exc).__name__}: {exc} (at {at})"
+
+
+def where(exc: BaseException) -> str:
+    """file:line of the innermost frame in the user's code (module path, so that it reads
+    the same from any working directory)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    tb = exc.__traceback__
+    modules = []
+    while tb is not None:
+        modules.append(str(tb.tb_frame.f_globals.get("__name__", "")))
+        tb = tb.tb_next
+    for frame, module in reversed(list(zip(frames, modules, strict=True))):
+        if module.split(".", 1)[0] in _SKIP_FRAMES or frame.filename.startswith(_STDLIB):
+            continue
+        path = frame.filename
+        tail = module.replace(".", "/") + ".py"
+        if module and module != "__main__" and path.replace(os.sep, "/").endswith(tail):
+            path = tail
+        else:
+            path = os.path.basename(path)
+        return f"{path}:{frame.lineno}"
+    last = frames[-1] if frames else None
+    return f"{os.path.basename(last.filename)}:{last.lineno}" if last else "?"
+
+
+_STDLIB: Final = os.path.dirname(os.__file__) + os.sep
+_SKIP_FRAMES: Final = ("dnschaos", "boto3", "botocore", "moto", "threading", "concurrent")
+
+
 def takes_argument(fn: Callable[..., Any]) -> bool:
     """Whether ``fn`` wants an argument (``fn(ctx)``) or none (``fn()``)."""
     try:
@@ -272,6 +314,13 @@ def takes_argument(fn: Callable[..., Any]) -> bool:
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
     ]
     return bool(positional)
+
+
+def ref_name(ref: Ref | None) -> str:
+    """``module:function`` of a reference or a callable (what messages and digests name)."""
+    if ref is None or isinstance(ref, str):
+        return str(ref)
+    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', repr(ref))}"
 
 
 def module_of(ref: Ref) -> str | None:

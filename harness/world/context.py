@@ -50,6 +50,7 @@ class RunParts:
     duration: float = 0.0  # the scenario's working period: the nemesis acts within it
     shared: dict[str, Any] = field(default_factory=dict)
     ends: list[Callable[[], str | None]] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)  # actors found unfit as they ran
     halt: Callable[[], bool] = lambda: False  # the driver halted, or the deadline passed
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -78,7 +79,7 @@ class ActorContext:
         self,
         name: str,
         parts: RunParts,
-        clients: Callable[[str], Any],
+        clients: Callable[[str, Any], Any],
         clock: Clock,
         stream: Callable[..., Random],
         rng: Callable[[], Random],
@@ -123,10 +124,10 @@ class ActorContext:
             )
         return found
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Any = None) -> Any:
         """A boto3 client of the run's world, with this actor's identity, the scheduler's
-        hooks and the faults."""
-        return self._clients(service)
+        hooks and the faults; with a botocore ``config``, retrying as its ``retries`` say."""
+        return self._clients(service, config)
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(max(0.0, seconds))

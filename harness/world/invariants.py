@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dnschaos.checkers import Stream, Violation
+from dnschaos.errors import UsageError
 from dnschaos.workload import Invariant
-from dnschaos.world.config import InvariantSpec, WorldSpec, is_ref, load_ref
+from dnschaos.world.config import WHEN, InvariantSpec, WorldSpec, is_ref, load_ref, ref_name
 
 Entry = dict[str, Any]
 Check = Callable[[Iterable[Entry]], list[Violation]]
@@ -60,22 +61,61 @@ def make(spec: InvariantSpec) -> Callable[[Any], Any]:
     library invariant's state fresh for the run."""
     fn = load_ref(spec.function, f"invariant {spec.label}")
     if spec.args or inspect.isclass(fn) or getattr(fn, "factory", False):
-        fn = fn(**dict(spec.args))
+        try:
+            fn = fn(**dict(spec.args))
+        except TypeError as exc:
+            given = ", ".join(k for k, _ in spec.args) or "none"
+            raise UsageError(
+                f"invariant {spec.label}: {exc} (args given: {given}); give the arguments "
+                "it takes (args = {...} in [[invariants]], keywords to Simulation.invariant)"
+            ) from None
     fresh = getattr(fn, "fresh", None)
     if callable(fresh):
         fn = fresh()
     return fn
 
 
+def when_of(spec: InvariantSpec) -> str:
+    """When an invariant is judged: as the spec says, else as its function declares (a
+    ``when`` attribute on it or on what its factory makes: ``converges_to`` is judged at
+    the end), else after every step. A spec that contradicts its function is refused."""
+    fn = load_ref(spec.function, f"invariant {spec.label}")
+    declared = getattr(make(spec), "when", None) or getattr(fn, "when", None)
+    if declared not in WHEN:
+        declared = None
+    if spec.when is not None and declared is not None and spec.when != declared:
+        what = (
+            "a check of the whole run, judged at the end"
+            if declared == "end"
+            else "a check of the world after every step"
+        )
+        raise UsageError(
+            f"invariant {spec.label}: when={spec.when!r}, but {ref_name(spec.function)} is "
+            f"{what} (it declares when={declared!r}); leave when out"
+        )
+    return spec.when or declared or "step"
+
+
+def step_checks(world: WorldSpec) -> list[tuple[str, Callable[[Any], Any]]]:
+    """The step invariants of a run, by label, each fresh for the run."""
+    world.importable()
+    return [
+        (spec.label, make(spec))
+        for spec in world.invariants
+        if not spec.named and when_of(spec) == "step"
+    ]
+
+
 def checks(world: WorldSpec, named: Callable[[str], Any]) -> dict[str, Invariant]:
     """The invariants of the world the user describes, by name. An entry that names an
     invariant of the scenario instead of a function (``active-plan-never-deleted``) is
     looked up with ``named``, which refuses one the scenario cannot judge."""
+    world.importable()
     out: dict[str, Invariant] = {}
     for spec in world.invariants:
         if isinstance(spec.function, str) and not is_ref(spec.function):
             out[spec.label] = named(spec.function)
-        elif spec.when == "end":
+        elif when_of(spec) == "end":
             out[spec.label] = Invariant(_end_check(spec), safety=False)
         else:
             out[spec.label] = Invariant(
@@ -119,14 +159,22 @@ def _end_check(spec: InvariantSpec) -> Check:
 
         entries = list(history)
         fn = make(spec)
+        view = FinalView(entries)
         with harness_scope():
-            failed = outcome(fn(Final(entries, FinalView(entries))))
+            got = fn(Final(entries, view))
+        if isinstance(got, list) and got and all(isinstance(v, Violation) for v in got):
+            # A checker of the whole history (``dnschaos.checkers``'s kind): its own
+            # violations, each where it happened, under the name the user gave it.
+            return [Violation(spec.label, v.endpoint, v.t, v.detail, v.seq) for v in got]
+        failed = outcome(got)
         if failed is None:
             return []
         last = entries[-1] if entries else {"t": 0.0, "seq": 0}
         where = failed.names[0] if failed.names else "-"
         t, seq = float(last["t"]), int(last["seq"])
-        return [Violation(spec.label, where, t, failed.message, seq)]
+        # What the failure names, when it says; else everything the check looked at.
+        read = tuple(sorted(failed.names or view.read))
+        return [Violation(spec.label, where, t, failed.message, seq, read)]
 
     return check
 
@@ -153,4 +201,4 @@ class Final(list[Entry]):
         return got
 
 
-__all__ = ["Failed", "Final", "checks", "make", "outcome"]
+__all__ = ["Failed", "Final", "checks", "make", "outcome", "step_checks", "when_of"]

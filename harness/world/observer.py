@@ -1,14 +1,18 @@
 """The observer of a run: what the world holds, watched after every step.
 
 It calls the step invariants with a read-only view after every step that changed
-something. Each violation, each actor's uncaught exception and each invariant that
+something, and at the times their answers may change with time alone (a change
+becoming visible to DNS, a deadline an invariant asked for), which the scheduler
+stops the clock at. Each violation, each actor's uncaught exception and each invariant that
 raised becomes a history entry, which the checkers of
 :mod:`dnschaos.world.invariants` judge.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import math
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -67,6 +71,8 @@ class Observer:
         self._noted = 0
         self._failing: set[str] = set()
         self._looked = 0
+        self._times: list[float] = []  # a heap of clock times to look at (look_at)
+        self._timed: dict[str, int] = {}  # change-log entries of each zone already timed
         self.lock = threading.RLock()
 
     def note_change(self) -> None:
@@ -105,6 +111,30 @@ class Observer:
             if changed:
                 self._judge(self.clock.now(), None)
             self._looked = len(self.history)
+
+    def look_at(self) -> float | None:
+        """The next clock time, after now, at which a step invariant's answer may change
+        with time alone: a change becoming visible to DNS (INSYNC), or a time an invariant
+        asked to be judged again at (``view.recheck_at``); None when there is none."""
+        if not self.invariants or self.strict is None:
+            return None
+        with self.lock:
+            for zone_id in self.zone_ids.values():
+                log = self.strict.change_log(zone_id)
+                for change in log[self._timed.get(zone_id, 0) :]:
+                    heapq.heappush(self._times, change.insync_at)
+                self._timed[zone_id] = len(log)
+            now = self.clock.now()
+            while self._times and self._times[0] <= now:
+                heapq.heappop(self._times)
+            return self._times[0] if self._times else None
+
+    def look(self) -> None:
+        """Judge the step invariants now, although no actor acted (a time of look_at)."""
+        with self.lock:
+            if self.invariants:
+                self._judge(self.clock.now(), None)
+                self._looked = len(self.history)
 
     def scan(self, table: str) -> list[dict[str, Any]]:
         from boto3.dynamodb.types import TypeDeserializer
@@ -151,6 +181,7 @@ class Observer:
                 with harness_scope():
                     failed = outcome(fn(view))
             except Exception as exc:
+                self._recheck(view, now)
                 if label not in self._failing:
                     self._failing.add(label)
                     error = f"{type(exc).__name__}: {exc}"
@@ -158,6 +189,7 @@ class Observer:
                         self.history.append("invariant-error", now, invariant=label, error=error)
                     )
                 continue
+            self._recheck(view, now)
             if failed is None:
                 self._failing.discard(label)
                 continue
@@ -170,6 +202,15 @@ class Observer:
                 "violation", now, invariant=label, detail=failed.message, read=read, **extra
             )
             self.note(entry)
+
+    def _recheck(self, view: View, now: float) -> None:
+        start = self.history.start
+        for t in view.rechecks:
+            at = start + t
+            while at - start < t:  # looked at then, the view's now is not a hair short of t
+                at = math.nextafter(at, math.inf)
+            if at > now:
+                heapq.heappush(self._times, at)
 
     def final(self) -> dict[str, Any]:
         strict = self.strict

@@ -1,19 +1,14 @@
 """Making the world a scenario describes: hosted zones (their initial records in sync from
-the start) and DynamoDB tables, the user's setup function, and where in the user's code
-an exception came from."""
+the start) and DynamoDB tables, and the user's setup function."""
 
 from __future__ import annotations
 
-import os
-import traceback
 from typing import Any
 
 from dnschaos.adapters.route53.models import AliasTarget, RRSet, normalize_name
 from dnschaos.errors import UsageError
 from dnschaos.world.binding import harness_scope
-from dnschaos.world.config import RecordSpec, Ref, WorldSpec, load_ref
-
-_SKIP_FRAMES = ("dnschaos", "boto3", "botocore", "moto", "threading", "concurrent")
+from dnschaos.world.config import RecordSpec, Ref, WorldSpec, load_ref, where
 
 
 def run_setup(ref: Ref, aws: Any, zones: dict[str, str]) -> None:
@@ -112,30 +107,4 @@ def _decimal(value: Any) -> Any:
     return value
 
 
-def where(exc: BaseException) -> str:
-    """file:line of the innermost frame in the user's code (module path, so that it reads
-    the same from any working directory)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    tb = exc.__traceback__
-    modules = []
-    while tb is not None:
-        modules.append(str(tb.tb_frame.f_globals.get("__name__", "")))
-        tb = tb.tb_next
-    for frame, module in reversed(list(zip(frames, modules, strict=True))):
-        if module.split(".", 1)[0] in _SKIP_FRAMES or frame.filename.startswith(_STDLIB):
-            continue
-        path = frame.filename
-        tail = module.replace(".", "/") + ".py"
-        if module and module != "__main__" and path.replace(os.sep, "/").endswith(tail):
-            path = tail
-        else:
-            path = os.path.basename(path)
-        return f"{path}:{frame.lineno}"
-    last = frames[-1] if frames else None
-    return f"{os.path.basename(last.filename)}:{last.lineno}" if last else "?"
-
-
-_STDLIB = os.path.dirname(os.__file__) + os.sep
-
-
-__all__ = ["SetupClients", "provision", "run_setup", "where"]
+__all__ = ["SetupClients", "provision", "run_setup"]

@@ -6,7 +6,8 @@
 * ``answer(name, type)``: the addresses DNS would answer for a name (aliases and
   weighted sets followed), from the served records;
 * ``items(table)``: a DynamoDB table's items as plain values;
-* ``history``: the entries so far; ``now``: virtual seconds since the start.
+* ``history``: the entries so far; ``now``: virtual seconds since the start;
+* ``recheck_at(t)``: be judged again at ``t`` although nothing happens then (a deadline).
 
 The view remembers which names an invariant read, so that a violation's story can
 tell the writes to exactly those records.
@@ -66,6 +67,13 @@ class View:
         self.now = now
         self._scan = scan
         self.read: set[str] = set()  # names (or "zone:NAME") the invariant looked at
+        self.rechecks: set[float] = set()  # times (like now) to be looked at again
+
+    def recheck_at(self, t: float) -> None:
+        """Be judged again at ``t`` (virtual seconds since the start, as ``now``) even if
+        nothing happens then: a deadline the invariant's answer depends on. (Changes that
+        become visible to DNS are looked at when they do, without asking.)"""
+        self.rechecks.add(float(t))
 
     @property
     def history(self) -> list[dict[str, Any]]:
@@ -132,15 +140,19 @@ class FinalView:
         self.history = history
         final = next((e for e in reversed(history) if e["kind"] == "final"), None)
         self._final = final or {"zones": {}, "served": {}, "tables": {}}
+        self.read: set[str] = set()  # as View's: what the story of a violation tells
 
     def records(self, zone: str) -> Records:
+        self.read.add("zone:" + normalize_name(zone))
         return _decode(self._final["zones"].get(normalize_name(zone), []))
 
     def served(self, zone: str) -> Records:
+        self.read.add("zone:" + normalize_name(zone))
         return _decode(self._final["served"].get(normalize_name(zone), []))
 
     def record(self, name: str, rtype: str) -> tuple[str, ...]:
         fqdn = normalize_name(name)
+        self.read.add(fqdn)
         for rows in self._final["zones"].values():
             got = _decode(rows).get((fqdn, rtype))
             if got is not None:
@@ -148,6 +160,7 @@ class FinalView:
         return ()
 
     def items(self, table: str) -> list[dict[str, Any]]:
+        self.read.add("table:" + table)
         return list(self._final["tables"].get(table, []))
 
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 import dnschaos
-from dnschaos.assemble import actor_names, run_actors
 from dnschaos.runner import run
+from dnschaos.scenario.actors import actor_names, run_actors
 from dnschaos.scenario.resolve import build
 from dnschaos.scenario.spec import RunSpec
 from dnschaos.world.config import takes_argument
@@ -31,8 +31,8 @@ BUILT_IN = ("incident-2025", "incident-2025-dns", "cascade-2025", "steady-state"
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_a_built_in_scenario_is_a_list_of_named_actor_functions(name: str) -> None:
-    scenario = build(RunSpec(name))
-    actors = run_actors(scenario, "safe")
+    scenario = build(RunSpec(name, variant="safe"))
+    actors = run_actors(scenario)
     assert actors[0].name == "planner"
     assert sorted(a.name for a in actors) == actor_names(scenario)
     for spec in actors:
@@ -42,7 +42,7 @@ def test_a_built_in_scenario_is_a_list_of_named_actor_functions(name: str) -> No
         assert callable(fn) and takes_argument(fn), spec
         assert not spec.bind, "built-in actors take everything from ctx"
     enactors = [a for a in actors if a.function == "dnschaos.workloads.incident2025.actors:enactor"]
-    assert [a.name for a in enactors] == list(scenario.enactors)
+    assert [a.name for a in enactors] == list(scenario.config("incident-2025").enactors)
     assert all(dict(a.args)["variant"] == "safe" for a in enactors)
     if scenario.dns is not None:
         assert "probe-authoritative" in {a.name for a in actors}

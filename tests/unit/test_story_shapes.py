@@ -260,7 +260,9 @@ def test_a_fault_on_a_write_a_user_invariant_read_is_told_with_its_effect(
     held = story[_find(story, "cleanup", "ChangeResourceRecordSets hit by hold fault cli-0")]
     assert held.text.endswith("(the call took 12.0 s)")
     removed = _find(story, "cleanup", "DELETE www.example.com. A 192.0.2.20")
-    assert removed < story.index(held) < len(story) - 1
+    # The write is told when it took effect: after the hold that kept it in flight.
+    assert story.index(held) < removed < len(story) - 1
+    assert story[removed].t >= held.t
 
 
 # --------------------------------------------------------------------------- handmade histories

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from dnschaos.checkers import Stream, Violation
+from dnschaos.checkers import Stream, Violation, over_history
 
 Entry = dict[str, Any]
 
@@ -137,9 +137,10 @@ def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
                 )
         return out
 
-    return check
+    return over_history(check)
 
 
+@over_history
 def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
     """No two actors believe they hold one endpoint's lock at the same time.
 
