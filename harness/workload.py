@@ -105,6 +105,11 @@ class Workload:
     #: RunSpec options it takes (``"variant"``, ``"planner"``, ``"mitigations"``).
     options: tuple[str, ...] = ()
 
+    def takes(self, config: Any, option: str) -> bool:
+        """Whether this part, as configured, takes ``option``: a workload that takes an
+        option only with some of its tables (mitigations need a cascade) says so here."""
+        return option in self.options
+
     # ------------------------------------------------------------------ scenario
 
     def configure(self, values: Mapping[str, Any], source: str) -> Any:
@@ -299,7 +304,9 @@ def parts_of(scenario: Any) -> tuple[Part, ...]:
 
 
 def options_taken(scenario: Any) -> set[str]:
-    return {o for p in parts_of(scenario) for o in p.workload.options}
+    return {
+        o for p in parts_of(scenario) for o in p.workload.options if p.workload.takes(p.config, o)
+    }
 
 
 __all__ = [

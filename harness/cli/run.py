@@ -150,7 +150,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME",
         help="a workload option: switch a mitigation on (incident-2025's cascade: "
-        "velocity-control, dwfm-recovery, propagation-throttle); repeatable",
+        "dwfm-throttle, propagation-throttle, velocity-control, no-auto-failover); repeatable",
     )
     faults.add_argument(
         "--compare-mitigations",
@@ -226,8 +226,8 @@ def _spec(args: argparse.Namespace) -> RunSpec:
         check_reachable(spec.endpoint_url)
     if args.compare_mitigations and "mitigations" not in options_taken(build(spec)):
         raise UsageError(
-            f"--compare-mitigations: no workload of {args.scenario} takes mitigations; use "
-            "cascade-2025"
+            f"--compare-mitigations: no workload of scenario {args.scenario} takes mitigations "
+            "(a cascade-2025 style [cascade] table does); use cascade-2025"
         )
     return spec
 

@@ -100,7 +100,7 @@ class Table:
         if unknown:
             where = self.key(unknown[0])
             raise ScenarioError(
-                f"{self.source}: {where}: unknown key; allowed here: {', '.join(sorted(allowed))}"
+                f"{self.source}: {where}: unknown key; allowed here: {', '.join(sorted(set(allowed)))}"
             )
 
     def value(self, key: Key) -> Any:

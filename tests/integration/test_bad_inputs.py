@@ -293,15 +293,14 @@ RUN_FLAGS: list[tuple[list[str], str]] = [
         ["incident-2025", "--resolver", "unbound"],
         "--resolver unbound: scenario incident-2025 has no DNS",
     ),
-    (["incident-2025-dns", "--resolver", "unbound"], "add --clock real"),
-    (["incident-2025", "--mitigation", "prayer"], "--mitigation 'prayer'"),
+    (["cascade-2025", "--mitigation", "prayer"], "--mitigation 'prayer'"),
     (
         ["incident-2025", "--mitigation", "dwfm-throttle"],
-        "--mitigation: scenario incident-2025 has no [cascade]",
+        "--mitigation dwfm-throttle: no workload of scenario incident-2025 takes --mitigation",
     ),
     (
         ["incident-2025", "--compare-mitigations"],
-        "--compare-mitigations: incident-2025 has no [cascade]",
+        "--compare-mitigations: no workload of scenario incident-2025 takes mitigations",
     ),
     (
         ["cascade-2025", "--compare-mitigations", "--mitigation", "dwfm-throttle"],
@@ -368,11 +367,10 @@ RUN_FLAGS: list[tuple[list[str], str]] = [
     (["cascade-2025", "--set", "cascade.race_by=nan"], "cascade.race_by"),
     (["cascade-2025", "--set", "cascade.dwfm_hosts=0"], "cascade.dwfm_hosts"),
     (
-        ["incident-2025", "--behind", "20"],
-        "--behind/--cleanup-window: apply to incident-2025-scripted",
+        ["incident-2025", "--set", "script.behind=20"],
+        "the script needs the regional endpoint first",
     ),
-    (["incident-2025-scripted", "--dns", "embedded"], "--dns/--resolver"),
-    (["incident-2025-scripted", "--cleanup-window", "0"], "--cleanup-window 0"),
+    (["incident-2025-scripted", "--set", "script.cleanup_window=0"], "script.cleanup_window: 0"),
     (["no-such-scenario"], "scenario 'no-such-scenario': unknown"),
 ]
 

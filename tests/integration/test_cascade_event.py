@@ -31,7 +31,7 @@ def event(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pathlib.Path]:
 def _phases(path: pathlib.Path) -> dict[str, Any]:
     data = json.loads(path.read_text())
     jsonschema.validate(data, SCHEMA)
-    phases: dict[str, Any] = data["cascade"]["phases"]
+    phases: dict[str, Any] = data["workloads"]["incident-2025"]["cascade"]["phases"]
     return phases
 
 
@@ -67,8 +67,8 @@ def test_the_report_plots_the_phases_beside_2025(event: dict[str, pathlib.Path])
 
 def test_the_report_shows_a_mitigation_comparison(event: dict[str, pathlib.Path]) -> None:
     data = json.loads(event["result"].read_text())
-    base = row([], data["cascade"])
-    throttled = row(["dwfm-throttle"], data["cascade"])
+    base = row([], data["workloads"]["incident-2025"]["cascade"])
+    throttled = row(["dwfm-throttle"], data["workloads"]["incident-2025"]["cascade"])
     throttled["recovery_minutes"] = base["recovery_minutes"] - 100.0
     data["mitigation_comparison"] = against(base, [base, throttled])
     jsonschema.validate(data, SCHEMA)
@@ -98,7 +98,9 @@ def test_mitigations_side_by_side_share_the_race_and_say_what_changed() -> None:
     )
     baseline = run(short)
     said: list[str] = []
-    rows = compare(short, baseline.cascade, workers=2, progress=said.append)
+    rows = compare(
+        short, baseline.workloads["incident-2025"]["cascade"], workers=2, progress=said.append
+    )
     assert [r["mitigations"] for r in rows][:2] == [[], ["dwfm-throttle"]]
     assert len(rows) == 6 and said
     base, throttle = rows[0], rows[1]

@@ -11,7 +11,7 @@ import pytest
 
 from dnschaos.cli import main
 
-FAST = ["--behind", "12", "--cleanup-window", "10"]
+FAST = ["--set", "script.behind=12", "--set", "script.cleanup_window=10"]
 
 
 def test_legacy_incident_exits_1_and_tells_the_story(
@@ -27,14 +27,17 @@ def test_legacy_incident_exits_1_and_tells_the_story(
     # The decisive operations, in INCIDENT.md's order.
     order = [
         "enactor-c checked plan 100",
-        "enactor-a checked plan 112",
+        "enactor-a flipped the root to plan 112",
         "enactor-c flipped the root to plan 100",
         "the ACTIVE tree",
     ]
     positions = [next(i for i, line in enumerate(story) if key in line) for key in order]
     assert positions == sorted(positions)
-    assert "no enactor could apply plan 113" in text
     result = json.loads(out.read_text())
+    assert any(
+        v["invariant"] == "progress" and v["detail"].startswith("plan 113 ")
+        for v in result["violations"]
+    ), "the wedge: no enactor could apply plan 113"
     assert result["verdict"] == "fail"
     assert {v["invariant"] for v in result["violations"]} >= {
         "endpoint-never-empty",
@@ -44,11 +47,21 @@ def test_legacy_incident_exits_1_and_tells_the_story(
     }
 
 
-def test_safe_incident_exits_0_serving_the_newest_plan(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "incident-2025-scripted", "--variant", "safe", *FAST]) == 0
-    text = capsys.readouterr().out
-    assert "PASS: every endpoint answers and serves plan 113" in text
-    assert "enactor-c abandoned plan 100: plan 112 is already active" in text
+def test_safe_incident_exits_0_serving_the_newest_plan(tmp_path: pathlib.Path) -> None:
+    history = tmp_path / "safe.jsonl"
+    argv = ["run", "incident-2025-scripted", "--variant", "safe", "--history", str(history)]
+    assert main([*argv, *FAST]) == 0
+    events = [e for e in map(json.loads, history.read_text().splitlines()) if e["kind"] == "event"]
+    # Enactor C, far behind, gives its stale plan up instead of flipping the root back.
+    stale = [e for e in events if e["event"] == "stale-plan"]
+    assert stale and all(
+        (e["actor"], e["generation"], e["active"]) == ("enactor-c", 100, 112) for e in stale
+    )
+    last: dict[str, int] = {}
+    for e in events:
+        if e["event"] == "flipped":
+            last[e["endpoint"]] = e["generation"]
+    assert last and set(last.values()) == {113}  # every endpoint serves the newest plan
 
 
 def test_same_seed_same_result(tmp_path: pathlib.Path) -> None:
@@ -77,7 +90,7 @@ def test_users_own_enactor_plugs_in(capsys: pytest.CaptureFixture[str]) -> None:
     spec = "tests.integration.custom_enactor:CautiousEnactor"
     assert main(["run", "incident-2025-scripted", "--variant", spec, *FAST]) == 0
     # Recorded as given: a class's own `variant` attribute never stands in for its spec.
-    assert f"variant {spec}," in capsys.readouterr().out
+    assert f"variant {spec} ·" in capsys.readouterr().out
 
 
 def test_an_exception_in_a_users_own_enactor_is_a_violation_not_a_harness_error(
@@ -121,8 +134,8 @@ def test_an_exception_in_a_users_own_enactor_is_a_violation_not_a_harness_error(
             "scenario 'incident-2024': unknown; choose one of cascade-2025, incident-2025",
         ),
         (
-            ["run", "incident-2025-scripted", "--behind", "3"],
-            "--behind 3: enactor C must fall more than",
+            ["run", "incident-2025-scripted", "--set", "script.behind=3"],
+            "script.behind: 3 is not more than script.cleanup_window (10); enactor C must fall",
         ),
         (
             ["run", "incident-2025", "--json", "/no/such/dir/out.json"],
@@ -161,7 +174,7 @@ def test_a_users_own_planner_plugs_in_and_replays(
     )
     assert code in (0, 1)
     recorded = json.loads(out.read_text())
-    assert recorded["planner"] == planner
+    assert recorded["spec"]["planner"] == planner
     assert main(["replay", str(out), "-q"]) == code
     assert "same trace_digest" in capsys.readouterr().out
     history = tmp_path / "h.jsonl"

@@ -103,7 +103,8 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
     from dnschaos.scenario.resolve import load_scenario
 
     scenario = load_scenario("cascade-2025")
-    assert scenario.cascade is not None and scenario.dns is not None
+    cascade = scenario.config("incident-2025").cascade
+    assert cascade is not None and scenario.dns is not None
     result = run(
         "cascade-2025", variant="legacy", seed=1, overrides=(("scenario.duration", 300.0),)
     )
@@ -111,8 +112,9 @@ def test_the_cascade_scenario_runs_the_downstream_actor_beside_the_automation() 
     assert kinds.count("downstream-setup") == 1
     samples = [e for e in result.history if e["kind"] == "downstream"]
     assert len(samples) >= 4
-    assert all(s["live_leases"] <= scenario.cascade.droplets for s in samples)
-    assert result.cascade is not None and set(result.cascade["phases"]) >= {"collapse", "recovery"}
+    assert all(s["live_leases"] <= cascade.droplets for s in samples)
+    recorded = result.workloads["incident-2025"]["cascade"]
+    assert recorded is not None and set(recorded["phases"]) >= {"collapse", "recovery"}
 
 
 def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> None:
@@ -124,16 +126,18 @@ def test_a_seed_without_the_race_ends_the_run_instead_of_idling_for_hours() -> N
         "cascade-2025", variant="legacy", seed=15, overrides=(("cascade.race_by", 120.0),)
     )
     scenario = build(quick)
-    assert scenario.cascade is not None and scenario.cascade.race_by == 120.0
+    cascade = scenario.config("incident-2025").cascade
+    assert cascade is not None and cascade.race_by == 120.0
     result = run(quick)  # seed 15: enactor C's stall does not bite
     assert result.reason.startswith("no race: DynamoDB's name still resolved 120s")
     # The downstream stopped at race_by, not after 15.5 hours of ticks.
     samples = [e for e in result.history if e["kind"] == "downstream"]
     assert [round(e["t"]) for e in samples] == [60, 120]
     assert [e["kind"] for e in result.history].count("downstream-no-race") == 1
-    assert result.cascade is not None
+    recorded = result.workloads["incident-2025"]["cascade"]
+    assert recorded is not None
     assert "dynamodb-unreachable" not in {
-        name for name, row in result.cascade["phases"].items() if row["minutes"] is not None
+        name for name, row in recorded["phases"].items() if row["minutes"] is not None
     }
 
 
@@ -147,5 +151,7 @@ def test_a_run_with_a_mitigation_replays_with_it(tmp_path: pathlib.Path) -> None
     result = tmp_path / "out.json"
     args = ["run", str(short), "--mitigation", "dwfm-throttle", "--json", str(result), "-q"]
     assert main(args) == 1
-    assert json.loads(result.read_text())["cascade"]["mitigations"] == ["dwfm-throttle"]
+    assert json.loads(result.read_text())["workloads"]["incident-2025"]["cascade"][
+        "mitigations"
+    ] == ["dwfm-throttle"]
     assert main(["replay", str(result), "-q"]) == 1  # 3 would be a digest mismatch

@@ -81,7 +81,7 @@ def test_fuzz_finds_stores_groups_shrinks_and_replays(
     jsonschema.validate(
         {k: v for k, v in stored.items() if k not in ("case", "case_index")}, SCHEMA
     )
-    assert stored["verdict"] == "fail" and stored["case"]["faults"] == stored["faults_added"]
+    assert stored["verdict"] == "fail" and stored["case"]["faults"] == stored["spec"]["faults"]
     # Every stored failure replays to the same history.
     assert main(["replay", str(failures[0]), "-q"]) == 1
     assert "same trace_digest" in capsys.readouterr().out

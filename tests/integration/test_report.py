@@ -13,7 +13,7 @@ import pytest
 from dnschaos.cli import main
 
 SCHEMA = json.loads(resources.files("dnschaos").joinpath("result.schema.json").read_text())
-FAST = ["--behind", "12", "--cleanup-window", "10"]
+FAST = ["--set", "script.behind=12", "--set", "script.cleanup_window=10"]
 
 
 @pytest.fixture(scope="module")

@@ -162,12 +162,12 @@ def test_replay_reproduces_a_legacy_violation_exactly(
         == 1
     )
     recorded = json.loads(out.read_text())
-    assert recorded["strategy"] == "pct" and recorded["verdict"] == "fail"
+    assert recorded["spec"]["strategy"] == "pct" and recorded["verdict"] == "fail"
+    assert recorded["spec"]["seed"] == 7
     assert {
         "verdict",
         "violations",
-        "seed",
-        "strategy",
+        "spec",
         "choices",
         "trace_digest",
         "steps",

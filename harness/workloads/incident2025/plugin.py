@@ -41,6 +41,10 @@ class Incident2025(Workload):
     def configure(self, values: Mapping[str, Any], source: str) -> cfg.IncidentConfig:
         return cfg.configure(values, source)
 
+    def takes(self, config: cfg.IncidentConfig, option: str) -> bool:
+        # Mitigations act on the downstream cascade: without one they would mean nothing.
+        return option in self.options and (option != "mitigations" or config.cascade is not None)
+
     def with_options(self, config: cfg.IncidentConfig, spec: Any) -> cfg.IncidentConfig:
         from dnschaos.workloads.incident2025.variants import resolve_enactor, resolve_planner
 
@@ -58,7 +62,10 @@ class Incident2025(Workload):
                     f"--mitigation {unknown[0]!r}: unknown; choose from {', '.join(MITIGATIONS)}"
                 )
             if config.cascade is None:
-                raise UsageError("--mitigation: this scenario has no [cascade]; use cascade-2025")
+                raise UsageError(
+                    f"--mitigation: scenario {spec.scenario} has no [cascade]; "
+                    "use cascade-2025 or add a [cascade] table"
+                )
             cascade = replace(config.cascade, mitigations=frozenset(spec.mitigations))
             config = replace(config, cascade=cascade)
         return config
