@@ -137,13 +137,14 @@ def test_applied_generation_monotonic_compares_with_the_highest_seen_per_endpoin
         .observe(2, 9)  # the same plan again is no step back
         .observe(3, None)  # no root: says nothing about generations
         .observe(4, 3)
-        .observe(5, 5)  # still below 9
+        .observe(4.5, 3)  # another look at the same step back: reported once
+        .observe(5, 5)  # still below 9: a second step back
         .observe(6, 2, endpoint=OTHER)  # another endpoint has its own history
         .observe(7, 10)
     )
     assert _found(incident.applied_generation_monotonic, h) == [
         ("applied-generation-monotonic", EP, 4, "the root went back from plan 9 to plan 3", 3),
-        ("applied-generation-monotonic", EP, 5, "the root went back from plan 9 to plan 5", 4),
+        ("applied-generation-monotonic", EP, 5, "the root went back from plan 9 to plan 5", 5),
     ]
 
 

@@ -53,6 +53,7 @@ class AppliedGenerationMonotonic(Stream):
 
     def __init__(self) -> None:
         self.highest: dict[str, int] = {}
+        self.last: dict[str, int] = {}
 
     def feed(self, e: Entry) -> list[Violation]:
         if e["kind"] != "observe" or e["root"] is None:
@@ -60,7 +61,11 @@ class AppliedGenerationMonotonic(Stream):
         gen = e["root"]
         top = self.highest.get(e["endpoint"], 0)
         self.highest[e["endpoint"]] = max(top, gen)
-        if gen >= top:
+        # Report each move of the root below the highest once: another look at the same
+        # root (the observer looks after every write to the zone) is the same step back.
+        moved = self.last.get(e["endpoint"]) != gen
+        self.last[e["endpoint"]] = gen
+        if gen >= top or not moved:
             return []
         return self.at(e, f"the root went back from plan {top} to plan {gen}")
 
