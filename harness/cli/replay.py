@@ -6,13 +6,15 @@ import argparse
 from typing import Final
 
 from dnschaos.cli.common import (
+    EXIT_HARNESS,
     VERDICT_EXIT,
     Listed,
     check_writable,
     print_result,
+    write_json,
     write_result,
 )
-from dnschaos.errors import ReplayDivergenceError
+from dnschaos.errors import ReplayDivergenceError, UsageError
 
 SUMMARY: Final = "rerun a recorded result and confirm its trace digest"
 
@@ -61,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_inapplicable(args)
     if args.target != "moto":
-        from dnschaos.explore.ordered import ordered_command
-
-        return ordered_command(args)
+        return _on_target(args)
     done = replay(args.result, check=False)
     print_result(done.result, quiet=args.quiet)
     if args.json:
@@ -75,3 +75,33 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"replay matches the recording: {done.choices} choices, same trace_digest")
     return VERDICT_EXIT[done.result.verdict]
+
+
+def _on_target(args: argparse.Namespace) -> int:
+    """``dnschaos replay RESULT --target moto-server|aws``."""
+    from dnschaos.adapters.aws.target import TargetSpec
+    from dnschaos.explore.ordered import ordered_replay, print_replay
+    from dnschaos.scenario.spec import load_result
+
+    recorded = load_result(args.result)
+    if args.target == "aws":
+        from dnschaos.cli.aws import real_target
+
+        target = real_target(args)
+    else:
+        if not args.endpoint_url:
+            raise UsageError(
+                "--target moto-server needs --endpoint-url (e.g. http://127.0.0.1:5000)"
+            )
+        from dnschaos.adapters.aws.moto_server import check_reachable
+
+        target = TargetSpec("moto-server", endpoint_url=args.endpoint_url)
+        target.validate()
+        check_reachable(args.endpoint_url)
+    done = ordered_replay(
+        recorded, target, source=args.result, time_scale=args.time_scale, order=args.order
+    )
+    print_replay(done)
+    if args.json:
+        write_json(args.json, done.to_json())
+    return VERDICT_EXIT.get(done.result.verdict, EXIT_HARNESS)

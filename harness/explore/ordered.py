@@ -18,12 +18,10 @@ those show up as divergences, not silently.
 
 from __future__ import annotations
 
-import argparse
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
@@ -389,34 +387,3 @@ def print_replay(done: OrderedReplay, *, out: Callable[[str], None] = print) -> 
             was = (d.recorded or {}).get("answer")
             now = (d.replayed or {}).get("answer")
             out(f"  {d.actor} call {d.index}: recorded {was} replayed {now}")
-
-
-def ordered_command(args: argparse.Namespace) -> int:
-    """``dnschaos replay RESULT --target moto-server|aws``."""
-    import json
-
-    from dnschaos.adapters.aws.target import TargetSpec
-    from dnschaos.scenario.spec import load_result
-
-    recorded = load_result(args.result)
-    if args.target == "aws":
-        from dnschaos.cli.aws import real_target
-
-        target = real_target(args)
-    else:
-        if not args.endpoint_url:
-            raise UsageError(
-                "--target moto-server needs --endpoint-url (e.g. http://127.0.0.1:5000)"
-            )
-        from dnschaos.adapters.aws.moto_server import check_reachable
-
-        target = TargetSpec("moto-server", endpoint_url=args.endpoint_url)
-        target.validate()
-        check_reachable(args.endpoint_url)
-    done = ordered_replay(
-        recorded, target, source=args.result, time_scale=args.time_scale, order=args.order
-    )
-    print_replay(done)
-    if args.json:
-        Path(args.json).write_text(json.dumps(done.to_json(), indent=2) + "\n")
-    return {"pass": 0, "fail": 1}.get(done.result.verdict, 3)
