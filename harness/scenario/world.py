@@ -173,13 +173,61 @@ def _table(t: Table, keys: dict[str, Any]) -> TableSpec:
 
 def _actor(a: Table, keys: dict[str, Any]) -> ActorSpec:
     values = a.read(keys["actors"])
-    _moved(a, "function", values["function"])
-    if not is_ref(values["function"]):
-        a.fail(a.key("function"), values["function"], "module:function")
     problem = check_actor_name(values["name"])
     if problem is not None:
         a.fail(a.key("name"), values["name"], problem)
+    if values["command"] is not None:
+        return _process_actor(a, values)
+    for key in _PROCESS_KEYS:
+        if key in a.data:
+            a.fail(a.key(key), a.data[key], "allowed without command", "give command, or drop it")
+    if values["function"] is None:
+        a.fail(a.key("function"), None, "given", "an actor has a function or a command")
+    _moved(a, "function", values["function"])
+    if not is_ref(values["function"]):
+        a.fail(a.key("function"), values["function"], "module:function")
     return ActorSpec(values["name"], values["function"], args=tuple(sorted(values["args"].items())))
+
+
+# Keys that only mean something for a process actor.
+_PROCESS_KEYS: Final = ("env", "cwd", "timeout", "exit_codes")
+
+
+def _process_actor(a: Table, values: dict[str, Any]) -> ActorSpec:
+    """A separate process as an actor (``command``), run behind the gate."""
+    from dnschaos.adapters.gate.process import reserved
+    from dnschaos.world import external
+
+    name = values["name"]
+    for key in ("function", "args"):
+        if key in a.data:
+            a.fail(a.key(key), a.data[key], f"allowed beside command (actor {name})", "give one")
+    folder = Path(a.source).resolve().parent
+    cwd = str(folder / values["cwd"]) if values["cwd"] is not None else str(folder)
+    if not Path(cwd).is_dir():
+        a.fail(a.key("cwd"), values["cwd"], f"a folder (actor {name}: {cwd} is none)")
+    problem = external.command_problem(values["command"], cwd)
+    if problem is not None:
+        a.fail(a.key("command"), values["command"], f"{problem}, for actor {name}")
+    env = values["env"]
+    for key, value in env.items():
+        if not isinstance(value, str):
+            a.fail(a.key(f"env.{key}"), value, f"a string (actor {name})")
+        if reserved(key):
+            a.fail(
+                a.key(f"env.{key}"),
+                key,
+                f"a variable actor {name} may set",
+                "the gate owns the AWS settings, credentials, proxies, preloads and HOME",
+            )
+    args = {
+        "command": tuple(values["command"]),
+        "env": tuple(sorted(env.items())),
+        "cwd": cwd,
+        "timeout": values["timeout"],
+        "exit_codes": tuple(values["exit_codes"]),
+    }
+    return ActorSpec(name, external.FUNCTION, args=tuple(sorted(args.items())), bind=False)
 
 
 __all__ = ["load_world"]
