@@ -174,8 +174,9 @@ def _faked_clock(ctx: ActorContext) -> Callable[[Any], Any] | None:
 
 def _clock_env(faked: Any) -> dict[str, str]:
     env: dict[str, str] = faked.environment()
-    keep = ("LD_PRELOAD", "NO_FAKE_STAT", "TZ")
-    return {k: v for k, v in env.items() if k in keep or k.startswith("FAKETIME")}
+    out = {k: v for k, v in env.items() if k in ("NO_FAKE_STAT", "TZ") or k.startswith("FAKETIME")}
+    out["LD_PRELOAD"] = faked.library  # alone: a preload of this environment's stays out
+    return out
 
 
 def _move(faked: Any, ctx: ActorContext) -> None:
@@ -271,7 +272,7 @@ def command_problem(command: Any, cwd: str) -> str | None:
     if program == PYTHON:
         return None
     if os.sep in program:
-        path = program if os.path.isabs(program) else os.path.join(cwd, program)
+        path = os.path.normpath(os.path.join(cwd, program))
         if not (os.path.isfile(path) and os.access(path, os.X_OK)):
             return f"a program that exists and is executable ({path} is not)"
         return None
