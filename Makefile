@@ -49,13 +49,25 @@ $(STAMP): $(LOCK) pyproject.toml $(UV)
 	$(UVPIP) install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The AWS CLI (v1) that process actors run in the tests and examples: an environment of
+# its own, since it pins a botocore of its own, exactly requirements/awscli-lock.txt.
+AWSCLI_DIR := $(VENV)/awscli
+AWSCLI_STAMP := $(AWSCLI_DIR)/.installed
+
+$(AWSCLI_STAMP): requirements/awscli-lock.txt $(UV)
+	test -x $(AWSCLI_DIR)/bin/python || $(PY) -m venv --without-pip $(AWSCLI_DIR)
+	$(UVPIP) sync --quiet --python $(AWSCLI_DIR)/bin/python --require-hashes requirements/awscli-lock.txt
+	touch $(AWSCLI_STAMP)
+
+venv: $(STAMP) $(AWSCLI_STAMP)
 
 lock: $(UV)
 	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 $(LOCK_FLAGS) \
 		--custom-compile-command "make lock" -o requirements/dev-lock.txt pyproject.toml
 	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" -o requirements/uv.txt requirements/uv.in
+	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o requirements/awscli-lock.txt requirements/awscli.in
 
 # The suite in an environment of its own (VENV), installed from a lock resolved now
 # with RESOLUTION: highest (the newest of every range) or lowest-direct (the lowest
@@ -100,7 +112,7 @@ demo: $(STAMP)
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
-test: $(STAMP) dns-servers browser
+test: $(STAMP) $(AWSCLI_STAMP) dns-servers browser
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo
