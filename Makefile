@@ -23,7 +23,7 @@ LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
 # (the modules and their tests are in tools/mutate.toml).
 MUTATE_ARGS ?= --sample 60 --budget 3600 --jobs 2
 
-.PHONY: help venv dns-servers browser demo test test-oldest test-latest lock resolve \
+.PHONY: help venv node-actor dns-servers browser demo test test-oldest test-latest lock resolve \
 	conformance-moto lint bench clean aws-rehearsal mutate
 
 help:
@@ -60,6 +60,15 @@ $(AWSCLI_STAMP): requirements/awscli-lock.txt $(UV)
 	touch $(AWSCLI_STAMP)
 
 venv: $(STAMP) $(AWSCLI_STAMP)
+
+# The JavaScript SDK for the Node.js process actor example, from the npm registry
+# (package-lock.json); nothing when node is not installed.
+NODE_DIR := examples/external/node
+
+node-actor:
+	@if command -v npm >/dev/null; then \
+		cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --silent; \
+	else echo "node-actor: npm not found; the Node.js process actor test is skipped"; fi
 
 lock: $(UV)
 	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 $(LOCK_FLAGS) \
@@ -112,7 +121,7 @@ demo: $(STAMP)
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
-test: $(STAMP) $(AWSCLI_STAMP) dns-servers browser
+test: $(STAMP) $(AWSCLI_STAMP) node-actor dns-servers browser
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo

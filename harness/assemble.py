@@ -90,6 +90,9 @@ def assemble(
     own = scenario.world
     clock = driver.clock
     actors = run_actors(scenario)
+    for path in own.paths:  # a scenario file's modules may sit beside it
+        if path not in sys.path:
+            sys.path.insert(0, path)
     _check_needs(scenario, actors)
     run = RunWorld(aws, history, clock)
     if own.described:
@@ -97,9 +100,6 @@ def assemble(
 
         if aws.spec.kind != "moto":
             raise UsageError("a scenario of your own world runs on in-process moto (--target moto)")
-        for path in own.paths:  # a scenario file's modules may sit beside it
-            if path not in sys.path:
-                sys.path.insert(0, path)
         zones = provision(aws, own)
         history.append(
             "world",

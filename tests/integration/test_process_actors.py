@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -322,5 +323,55 @@ def test_two_aws_cli_hooks_race_for_one_challenge_name(tmp_path: Path) -> None:
         assert "GetChange" in mine and mine[-1] == "ChangeResourceRecordSets"
     # The waiter polled on the virtual clock: the CA's 45 s and the propagation passed.
     assert result.virtual_seconds >= 45.0
+    again = run(result.spec, replay=result.choices)
+    assert again.trace_digest == result.trace_digest
+
+
+def test_a_function_actor_beside_its_scenario_file_is_found_from_any_folder(
+    tmp_path: Path,
+) -> None:
+    # Before the fix, the check of an actor's workload imported it before the scenario's
+    # folder was on sys.path: exit 2, "cannot import", unless run from that folder.
+    (tmp_path / "beside_31.py").write_text(
+        "import boto3\n\ndef main():\n    boto3.client('route53').list_hosted_zones()\n"
+    )
+    text = WORLD + '[[actors]]\nname = "py"\nfunction = "beside_31:main"\n'
+    path = _scenario(tmp_path, text)
+    done = _cli("run", str(path), "-q", cwd=REPO)
+    assert done.returncode == 0, done.stderr
+
+
+NODE = REPO / "examples" / "external" / "node"
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None or not (NODE / "node_modules").is_dir(),
+    reason="needs node and examples/external/node/node_modules (make node-actor)",
+)
+def test_a_node_process_races_a_python_actor_under_latency_at_the_gate() -> None:
+    result = run(RunSpec(str(REPO / "examples" / "external" / "node_race.toml"), seed=1))
+    errors = [e for e in result.history if e["kind"] == "actor-error"]
+    assert not errors, errors
+    ops = {
+        who: [e["op"] for e in result.history if e["kind"] == "invoke" and e["actor"] == who]
+        for who in ("node", "python")
+    }
+    for who in ("node", "python"):
+        assert ops[who][:3] == [
+            "ListHostedZonesByName",
+            "ListResourceRecordSets",
+            "ChangeResourceRecordSets",
+        ], ops
+        assert ops[who][3:] and set(ops[who][3:]) == {"GetChange"}, ops
+    hits = [e for e in result.history if e["kind"] == "fault" and e.get("action") == "hit"]
+    assert len(hits) == len(ops["node"]) and {h["actor"] for h in hits} == {"node"}
+    # Every call of the Node process took the fault's 2 s of virtual time.
+    node = [
+        e
+        for e in result.history
+        if e["kind"] in ("invoke", "complete") and e.get("actor") == "node"
+    ]
+    spans = [done["t"] - ask["t"] for ask, done in zip(node[::2], node[1::2], strict=True)]
+    assert spans and min(spans) >= 2.0, spans
     again = run(result.spec, replay=result.choices)
     assert again.trace_digest == result.trace_digest
