@@ -82,6 +82,22 @@ def _by_signing_name() -> dict[str, str]:
     return out
 
 
+@functools.cache
+def _available() -> frozenset[str]:
+    return frozenset(_session().get_available_services())
+
+
+@functools.cache
+def _service_named(signing: str) -> str | None:
+    """The service a signing name stands for: the service of that name when it signs as
+    itself (route53, dynamodb: one model loaded), else from every model (seconds)."""
+    if signing in _available():
+        own = service_model(signing).metadata
+        if str(own.get("signingName") or own.get("endpointPrefix") or signing) == signing:
+            return signing
+    return _by_signing_name().get(signing)
+
+
 Route = tuple[str, "re.Pattern[str]", tuple[str, ...], tuple[str, ...], str]
 
 
@@ -125,7 +141,7 @@ def read_request(method: str, target: str, headers: Mapping[str, str], body: byt
     amz_target = lower.get("x-amz-target", "")
     if signing is None and "." in amz_target:
         signing = amz_target.split("_", 1)[0].lower()
-    service = _by_signing_name().get(signing or "")
+    service = _service_named(signing or "")
     if service is None:
         raise GateRequestError(
             400,
