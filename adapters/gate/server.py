@@ -139,6 +139,7 @@ class Gate:
         with self._lock:
             if self._closed:
                 return False
+            self._held = [h for h in self._held if not h._done.is_set()]
             self._held.append(held)
         self._events.put(held)
         return True

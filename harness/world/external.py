@@ -139,6 +139,13 @@ def _serve(
                         + proc_mod.stderr_tail(home, gate.url)
                     )
                 return
+            if ctx.should_stop():
+                # The run's work is over (its duration, or an actor ended it): the process
+                # is stopped at a request, the same one in every run of the spec.
+                event.drop()
+                proc_mod.stop(proc)
+                ctx.event("process-stopped", reason="the run stopped")
+                return
             if event.control:
                 _control(ctx, event.target, event.body)
                 _move(faked_clock, ctx)

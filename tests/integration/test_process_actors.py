@@ -375,3 +375,29 @@ def test_a_node_process_races_a_python_actor_under_latency_at_the_gate() -> None
     assert spans and min(spans) >= 2.0, spans
     again = run(result.spec, replay=result.choices)
     assert again.trace_digest == result.trace_digest
+
+
+LOOP = """
+import time, boto3
+route53 = boto3.client("route53")
+while True:
+    route53.list_hosted_zones()
+    time.sleep(10)
+"""
+
+
+def test_a_process_that_never_ends_is_stopped_when_the_duration_is_over(tmp_path: Path) -> None:
+    (tmp_path / "loop.py").write_text(LOOP)
+    text = WORLD.replace("duration = 300", "duration = 60") + (
+        '[[actors]]\nname = "looper"\ncommand = ["{python}", "loop.py"]\n'
+    )
+    result = run(RunSpec(str(_scenario(tmp_path, text)), seed=1))
+    assert result.verdict == "pass", result.reason
+    stopped = [
+        e for e in result.history if e["kind"] == "event" and e["event"] == "process-stopped"
+    ]
+    assert [e["actor"] for e in stopped] == ["looper"]
+    calls = [e for e in result.history if e["kind"] == "invoke"]
+    # One call every 10 virtual seconds until the 60 s are over, then the next is refused.
+    assert 6 <= len(calls) <= 8, len(calls)
+    assert stopped[0]["t"] >= 60.0
