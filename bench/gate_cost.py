@@ -21,7 +21,7 @@ from pathlib import Path
 from dnschaos.runner import run
 from dnschaos.scenario.spec import RunSpec
 
-SCRIPT = '''
+SCRIPT = """
 import sys
 import boto3
 
@@ -43,7 +43,7 @@ def calls(n):
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 WORLD = """
 [scenario]
