@@ -144,6 +144,9 @@ bench: $(STAMP)
 	@echo "== scheduler overhead per AWS call (5 samples each, alternating) =="
 	$(PY) bench/scheduler_overhead.py --runs 7 --calls 300
 	@echo
+	@echo "== the gate: per-request cost of a process actor against an in-process call =="
+	taskset -c 0 $(PY) bench/gate_cost.py --runs 5 --calls 200
+	@echo
 	@echo "== incident-2025 throughput and the 100-seed check, one core =="
 	$(PY) bench/incident_throughput.py --seeds 1-100
 	@echo
