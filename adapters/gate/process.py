@@ -30,9 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Final
 
 from dnschaos.adapters.aws.target import DEFAULT_REGION, FAKE_CREDENTIALS
@@ -112,9 +110,11 @@ class ProcessHome:
     :meth:`close`."""
 
     def __init__(self) -> None:
-        _sweep()
-        self.path = Path(tempfile.mkdtemp(prefix=_PREFIX))
-        (self.path / _OWNER).write_text(f"{os.getpid()}\n")
+        # Named, owned and swept as a DNS server's directory is: the next run removes the
+        # folder (and libfaketime's leftovers) of a run that was killed.
+        from dnschaos.adapters.dnsserve.servers import _fresh_directory
+
+        self.path = _fresh_directory("process", None)
         self.home = self.path / "home"
         self.home.mkdir()
         self.aws_config = self.path / "aws-config"
@@ -134,33 +134,14 @@ class ProcessHome:
         self.stdout = self.path / "stdout"
         self.stderr = self.path / "stderr"
 
+    def started(self, pid: int) -> None:
+        """Note the process's pid, for the sweep of libfaketime's leftovers."""
+        from dnschaos.adapters.dnsserve.servers import _FAKETIME_PID_FILE
+
+        (self.path / _FAKETIME_PID_FILE).write_text(f"{pid}\n")
+
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
-
-
-_PREFIX: Final = "dnschaos-process-"
-_OWNER: Final = "owner.pid"
-
-
-def _sweep() -> None:
-    """Remove the folders of processes whose harness was killed (SIGKILL runs no cleanup)."""
-    for folder in Path(tempfile.gettempdir()).glob(_PREFIX + "*"):
-        try:
-            owner = int((folder / _OWNER).read_text())
-        except (OSError, ValueError):
-            continue
-        if owner != os.getpid() and not _alive(owner):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's: alive
-    return True
 
 
 def reserved(name: str) -> bool:

@@ -118,6 +118,7 @@ def _serve(
             proc = proc_mod.start(argv, env, cwd, home)
         except OSError as exc:
             raise ProcessError(f"actor {ctx.name}: cannot start {argv[0]}: {exc}") from None
+        home.started(proc.pid)
         gate.watch(proc)
         answerer = _Answerer(ctx)
         while True:

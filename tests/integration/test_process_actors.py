@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,22 @@ def test_a_crashing_process_is_an_actor_error_with_its_stderr(tmp_path: Path) ->
         '[[actors]]\nname = "crasher"\n'
         'command = ["{python}", "-c", "import sys; sys.stderr.write(\'boom-7f3\'); sys.exit(3)"]\n'
     )
+    # A folder left by a killed run (its owner is gone) is swept by the next run.
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(gone.stdout)
+    stale = Path(tempfile.gettempdir()) / f"dnschaos-process-{dead}-stale31"
+    stale.mkdir(exist_ok=True)
+    (stale / "owner").write_text(f"{dead} 1\n")
+    before = set(Path(tempfile.gettempdir()).glob(f"dnschaos-process-{os.getpid()}-*"))
     result = run(RunSpec(str(_scenario(tmp_path, text)), seed=1))
+    assert not stale.exists()
+    # and this run's own folder is gone with its process
+    assert set(Path(tempfile.gettempdir()).glob(f"dnschaos-process-{os.getpid()}-*")) == before
     assert result.verdict == "fail"
     (error,) = [e for e in result.history if e["kind"] == "actor-error"]
     assert error["actor"] == "crasher"
