@@ -300,47 +300,52 @@ def test_a_bad_process_actor_exits_2_naming_it(tmp_path: Path, actor: str, says:
     assert "Traceback" not in done.stderr
 
 
-DNS01 = """#!/bin/sh
-# A DNS-01 hook: publish the challenge, wait for INSYNC, let the CA look, remove it.
-set -eu
-zone=$(aws route53 list-hosted-zones-by-name --dns-name example.com \\
-  --query 'HostedZones[0].Id' --output text)
-batch() {
-  printf '{"Changes":[{"Action":"%s","ResourceRecordSet":{"Name":"_acme-challenge.example.com",' "$1"
-  printf '"Type":"TXT","TTL":60,"ResourceRecords":[{"Value":"\\\\"%s\\\\""}]}}]}' "$VALUE"
-}
-id=$(aws route53 change-resource-record-sets --hosted-zone-id "$zone" \\
-  --change-batch "$(batch UPSERT)" --query ChangeInfo.Id --output text)
-aws route53 wait resource-record-sets-changed --id "$id"
-sleep "$CA_SECONDS"
-aws route53 change-resource-record-sets --hosted-zone-id "$zone" \\
-  --change-batch "$(batch DELETE)" --output text > /dev/null || echo "cleanup failed" >&2
-"""
+HOOK = REPO / "examples" / "external" / "dns01" / "hook.sh"
 
 
 @pytest.mark.skipif(not (AWSCLI / "aws").exists(), reason="make venv installs the AWS CLI")
 def test_two_aws_cli_hooks_race_for_one_challenge_name(tmp_path: Path) -> None:
-    hook = tmp_path / "hook.sh"
-    hook.write_text(DNS01)
-    hook.chmod(0o755)
     path_env = f"{AWSCLI}:{os.environ.get('PATH', '')}"
-    actors = "".join(
-        f'[[actors]]\nname = "{n}"\ncommand = ["./hook.sh"]\n'
-        f'env = {{ VALUE = "{n}-token", CA_SECONDS = "{s}", PATH = "{path_env}" }}\n'
-        for n, s in (("apex", "30"), ("wildcard", "45"))
-    )
-    result = run(RunSpec(str(_scenario(tmp_path, WORLD + actors)), seed=1))
-    errors = [e for e in result.history if e["kind"] == "actor-error"]
-    assert not errors, errors
-    ops = [(e["actor"], e["op"]) for e in result.history if e["kind"] == "invoke"]
-    for actor in ("apex", "wildcard"):
-        mine = [op for who, op in ops if who == actor]
-        assert mine[:2] == ["ListHostedZonesByName", "ChangeResourceRecordSets"], mine
-        assert "GetChange" in mine and mine[-1] == "ChangeResourceRecordSets"
-    # The waiter polled on the virtual clock: the CA's 45 s and the propagation passed.
-    assert result.virtual_seconds >= 45.0
-    again = run(result.spec, replay=result.choices)
-    assert again.trace_digest == result.trace_digest
+
+    def scenario(wildcard_start: int) -> Path:
+        actors = "".join(
+            f'[[actors]]\nname = "{n}"\ncommand = ["{HOOK}"]\ntimeout = 120.0\n'
+            f'env = {{ VALUE = "{n}-token", START = "{s}", CA_SECONDS = "20", '
+            f'PATH = "{path_env}" }}\n'
+            for n, s in (("apex", 0), ("wildcard", wildcard_start))
+        )
+        check = '[[invariants]]\nfunction = "dnschaos.invariants:no_foreign_delete"\n'
+        return _scenario(tmp_path, WORLD + actors + check, f"dns01-{wildcard_start}.toml")
+
+    # Apart, each hook removes only its own value; at once, the later UPSERT replaces the
+    # earlier hook's value while the CA still looks for it.
+    apart = run(RunSpec(str(scenario(55)), seed=1))
+    assert apart.verdict == "pass", apart.reason
+    raced = run(RunSpec(str(scenario(0)), seed=1))
+    assert raced.verdict == "fail"
+    (violation,) = raced.violations
+    assert violation.invariant == "no-foreign-delete"
+    assert "removed _acme-challenge.example.com TXT" in violation.detail
+    for result, calls in ((apart, 3), (raced, 2)):  # the race stops at the violation
+        ops = [(e["actor"], e["op"]) for e in result.history if e["kind"] == "invoke"]
+        for actor in ("apex", "wildcard"):
+            mine = [op for who, op in ops if who == actor]
+            assert (
+                mine[:calls]
+                == ["ListHostedZonesByName", "ChangeResourceRecordSets", "GetChange"][:calls]
+            )
+        errors = [e for e in result.history if e["kind"] == "actor-error"]
+        assert not errors, errors
+    # The waiters polled on the virtual clock: 20 s of propagation, the CA's 20 s.
+    assert apart.virtual_seconds >= 95.0
+    from dnschaos.story import tell
+
+    story = "\n".join(tell(raced.history, violation))
+    assert "apex UPSERT _acme-challenge.example.com" in story
+    assert "wildcard UPSERT _acme-challenge.example.com" in story
+    again = run(raced.spec, replay=raced.choices)
+    assert again.trace_digest == raced.trace_digest
+    assert _requests(again.history) == _requests(raced.history)
 
 
 def test_a_function_actor_beside_its_scenario_file_is_found_from_any_folder(
