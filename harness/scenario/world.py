@@ -195,7 +195,6 @@ _PROCESS_KEYS: Final = ("env", "cwd", "timeout", "exit_codes")
 
 def _process_actor(a: Table, values: dict[str, Any]) -> ActorSpec:
     """A separate process as an actor (``command``), run behind the gate."""
-    from dnschaos.adapters.gate.process import reserved
     from dnschaos.world import external
 
     name = values["name"]
@@ -204,30 +203,20 @@ def _process_actor(a: Table, values: dict[str, Any]) -> ActorSpec:
             a.fail(a.key(key), a.data[key], f"allowed beside command (actor {name})", "give one")
     folder = Path(a.source).resolve().parent
     cwd = str(folder / values["cwd"]) if values["cwd"] is not None else str(folder)
-    if not Path(cwd).is_dir():
-        a.fail(a.key("cwd"), values["cwd"], f"a folder (actor {name}: {cwd} is none)")
-    problem = external.command_problem(values["command"], cwd)
-    if problem is not None:
-        a.fail(a.key("command"), values["command"], f"{problem}, for actor {name}")
-    env = values["env"]
-    for key, value in env.items():
-        if not isinstance(value, str):
-            a.fail(a.key(f"env.{key}"), value, f"a string (actor {name})")
-        if reserved(key):
-            a.fail(
-                a.key(f"env.{key}"),
-                key,
-                f"a variable actor {name} may set",
-                "the gate owns the AWS settings, credentials, proxies, preloads and HOME",
-            )
-    args = {
-        "command": tuple(values["command"]),
-        "env": tuple(sorted(env.items())),
-        "cwd": cwd,
-        "timeout": values["timeout"],
-        "exit_codes": tuple(values["exit_codes"]),
-    }
-    return ActorSpec(name, external.FUNCTION, args=tuple(sorted(args.items())), bind=False)
+
+    def fail(key: str, value: Any, wanted: str, choices: str = "") -> None:
+        a.fail(a.key(key), value, wanted, choices)
+
+    return external.process_spec(
+        name,
+        values["command"],
+        env=values["env"],
+        cwd=cwd,
+        timeout=values["timeout"],
+        exit_codes=values["exit_codes"],
+        fail=fail,
+        shown_cwd=values["cwd"],
+    )
 
 
 __all__ = ["load_world"]

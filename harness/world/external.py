@@ -40,6 +40,7 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from dnschaos.world.config import ActorSpec
 from dnschaos.world.context import ActorContext
 
 FUNCTION: Final = "dnschaos.world.external:process"
@@ -268,6 +269,67 @@ class _Answerer:
         return int(raw.status_code), dict(raw.headers), bytes(raw.content)
 
 
+Fail = Callable[[str, Any, str, str], None]
+
+
+def _raise(name: str) -> Fail:
+    def fail(key: str, value: Any, wanted: str, choices: str = "") -> None:
+        from dnschaos.errors import UsageError
+
+        extra = f"; {choices}" if choices else ""
+        raise UsageError(f"process actor {name}: {key}: {value!r} is not {wanted}{extra}")
+
+    return fail
+
+
+def process_spec(
+    name: str,
+    command: Any,
+    *,
+    env: Mapping[str, Any] | None = None,
+    cwd: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    exit_codes: Sequence[int] = (0,),
+    fail: Fail | None = None,
+    shown_cwd: Any = None,
+) -> ActorSpec:
+    """The actor that runs ``command`` (checked: a program that exists, an env that leaves
+    the gate's settings alone, a folder that exists). ``fail(key, value, wanted, choices)``
+    refuses a value; by default it raises a UsageError naming the actor."""
+    from dnschaos.adapters.gate.process import reserved
+
+    fail = fail or _raise(name)
+    folder = cwd or os.getcwd()
+    if not os.path.isdir(folder):
+        fail(
+            "cwd",
+            shown_cwd if shown_cwd is not None else cwd,
+            f"a folder (actor {name}: {folder} is none)",
+            "",
+        )
+    problem = command_problem(command, folder)
+    if problem is not None:
+        fail("command", command, f"{problem}, for actor {name}", "")
+    for key, value in (env or {}).items():
+        if not isinstance(value, str):
+            fail(f"env.{key}", value, f"a string (actor {name})", "")
+        if reserved(key):
+            fail(
+                f"env.{key}",
+                key,
+                f"a variable actor {name} may set",
+                "the gate owns the AWS settings, credentials, proxies, preloads and HOME",
+            )
+    args = {
+        "command": tuple(command),
+        "env": tuple(sorted((env or {}).items())),
+        "cwd": folder,
+        "timeout": float(timeout),
+        "exit_codes": tuple(exit_codes),
+    }
+    return ActorSpec(name, FUNCTION, args=tuple(sorted(args.items())), bind=False)
+
+
 def command_problem(command: Any, cwd: str) -> str | None:
     """What is wrong with a scenario's ``command`` (run from ``cwd``), or None."""
     import shutil
@@ -289,4 +351,12 @@ def command_problem(command: Any, cwd: str) -> str | None:
     return None
 
 
-__all__ = ["DEFAULT_TIMEOUT", "FUNCTION", "PYTHON", "ProcessError", "command_problem", "process"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "FUNCTION",
+    "PYTHON",
+    "ProcessError",
+    "command_problem",
+    "process",
+    "process_spec",
+]

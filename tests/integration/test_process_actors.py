@@ -422,3 +422,20 @@ def test_a_process_that_never_ends_is_stopped_when_the_duration_is_over(tmp_path
     # One call every 10 virtual seconds until the 60 s are over, then the next is refused.
     assert 6 <= len(calls) <= 8, len(calls)
     assert stopped[0]["t"] >= 60.0
+
+
+def test_a_simulation_takes_a_process_actor(tmp_path: Path) -> None:
+    import dnschaos
+    from dnschaos.errors import UsageError
+
+    sim = dnschaos.Simulation("process-api", duration=60)
+    sim.zone("example.com", records=[("www.example.com", "A", 60, ["192.0.2.1"])])
+    code = "import boto3; boto3.client('route53').list_hosted_zones()"
+    sim.process("lister", ["{python}", "-c", code], cwd=str(tmp_path))
+    result = sim.run(seed=1)
+    assert result.verdict == "pass", result.reason
+    assert [e["op"] for e in result.history if e["kind"] == "invoke"] == ["ListHostedZones"]
+    with pytest.raises(UsageError, match="process actor ghost: command: .* for actor ghost"):
+        sim.process("ghost", ["no-such-program-dnschaos-31"])
+    with pytest.raises(UsageError, match="env.AWS_REGION"):
+        sim.process("ghost", ["{python}"], env={"AWS_REGION": "eu-west-1"})
