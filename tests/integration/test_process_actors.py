@@ -435,7 +435,54 @@ def test_a_simulation_takes_a_process_actor(tmp_path: Path) -> None:
     result = sim.run(seed=1)
     assert result.verdict == "pass", result.reason
     assert [e["op"] for e in result.history if e["kind"] == "invoke"] == ["ListHostedZones"]
-    with pytest.raises(UsageError, match="process actor ghost: command: .* for actor ghost"):
+    with pytest.raises(UsageError, match=r"process actor ghost: command: .* for actor ghost"):
         sim.process("ghost", ["no-such-program-dnschaos-31"])
-    with pytest.raises(UsageError, match="env.AWS_REGION"):
+    with pytest.raises(UsageError, match=r"env\.AWS_REGION"):
         sim.process("ghost", ["{python}"], env={"AWS_REGION": "eu-west-1"})
+
+
+def test_a_killed_harness_leaves_no_process_and_the_next_run_sweeps_its_folder(
+    tmp_path: Path,
+) -> None:
+    import signal
+    import time
+
+    pid_file = tmp_path / "pid"
+    code = (
+        "import os, select; "
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+        "select.select([], [], [])"
+    )
+    text = WORLD + (
+        f'[[actors]]\nname = "hanger"\ntimeout = 300.0\ncommand = ["{{python}}", "-c", "{code}"]\n'
+    )
+    path = _scenario(tmp_path, text)
+    harness = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dnschaos"), "run", str(path), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(1200):
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        child = int(pid_file.read_text())
+        folders = list(Path(tempfile.gettempdir()).glob(f"dnschaos-process-{harness.pid}-*"))
+        assert len(folders) == 1
+    finally:
+        harness.send_signal(signal.SIGKILL)
+        harness.wait()
+    for _ in range(100):  # the parent-death signal
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the process outlived the harness that was killed")
+    assert folders[0].exists()  # nothing ran to remove it...
+    crash = WORLD + '[[actors]]\nname = "quick"\ncommand = ["{python}", "-c", "pass"]\n'
+    assert run(RunSpec(str(_scenario(tmp_path, crash, "next.toml")), seed=1)).verdict == "pass"
+    assert not folders[0].exists()  # ...until the next run's sweep
