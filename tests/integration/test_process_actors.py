@@ -168,16 +168,21 @@ def test_a_crashing_process_is_an_actor_error_with_its_stderr(tmp_path: Path) ->
     assert "boom-7f3" in error["message"]
 
 
-def test_a_hung_process_is_killed_and_judged(tmp_path: Path) -> None:
+def _hanging(tmp_path: Path, timeout: float) -> tuple[Path, str]:
+    """A scenario whose one process writes its pid to a file and then waits forever
+    (in a way no shim makes virtual)."""
     pid_file = tmp_path / "pid"
     code = (
         "import os, select; "
         f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
         "select.select([], [], [])"
     )
-    text = WORLD + (
-        f'[[actors]]\nname = "hanger"\ntimeout = 5.0\ncommand = ["{{python}}", "-c", "{code}"]\n'
-    )
+    actor = f'name = "hanger"\ntimeout = {timeout}\ncommand = ["{{python}}", "-c", "{code}"]\n'
+    return pid_file, WORLD + "[[actors]]\n" + actor
+
+
+def test_a_hung_process_is_killed_and_judged(tmp_path: Path) -> None:
+    pid_file, text = _hanging(tmp_path, 5.0)
     result = run(RunSpec(str(_scenario(tmp_path, text)), seed=1))
     assert result.verdict == "fail"
     (error,) = [e for e in result.history if e["kind"] == "actor-error"]
@@ -447,15 +452,7 @@ def test_a_killed_harness_leaves_no_process_and_the_next_run_sweeps_its_folder(
     import signal
     import time
 
-    pid_file = tmp_path / "pid"
-    code = (
-        "import os, select; "
-        f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
-        "select.select([], [], [])"
-    )
-    text = WORLD + (
-        f'[[actors]]\nname = "hanger"\ntimeout = 300.0\ncommand = ["{{python}}", "-c", "{code}"]\n'
-    )
+    pid_file, text = _hanging(tmp_path, 300.0)
     path = _scenario(tmp_path, text)
     harness = subprocess.Popen(
         [str(Path(sys.executable).parent / "dnschaos"), "run", str(path), "-q"],
