@@ -23,7 +23,7 @@ LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
 # (the modules and their tests are in tools/mutate.toml).
 MUTATE_ARGS ?= --sample 60 --budget 3600 --jobs 2
 
-.PHONY: help venv dns-servers browser demo test test-oldest test-latest lock resolve \
+.PHONY: help venv node-actor dns-servers browser demo test test-oldest test-latest lock resolve \
 	conformance-moto lint bench clean aws-rehearsal mutate
 
 help:
@@ -49,13 +49,34 @@ $(STAMP): $(LOCK) pyproject.toml $(UV)
 	$(UVPIP) install --quiet --python $(PY) --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The AWS CLI (v1) that process actors run in the tests and examples: an environment of
+# its own, since it pins a botocore of its own, exactly requirements/awscli-lock.txt.
+AWSCLI_DIR := $(VENV)/awscli
+AWSCLI_STAMP := $(AWSCLI_DIR)/.installed
+
+$(AWSCLI_STAMP): requirements/awscli-lock.txt $(UV)
+	test -x $(AWSCLI_DIR)/bin/python || $(PY) -m venv --without-pip $(AWSCLI_DIR)
+	$(UVPIP) sync --quiet --python $(AWSCLI_DIR)/bin/python --require-hashes requirements/awscli-lock.txt
+	touch $(AWSCLI_STAMP)
+
+venv: $(STAMP) $(AWSCLI_STAMP)
+
+# The JavaScript SDK for the Node.js process actor example, from the npm registry
+# (package-lock.json); nothing when node is not installed.
+NODE_DIR := examples/external/node
+
+node-actor:
+	@if command -v npm >/dev/null; then \
+		cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts --silent; \
+	else echo "node-actor: npm not found; the Node.js process actor test is skipped"; fi
 
 lock: $(UV)
 	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 $(LOCK_FLAGS) \
 		--custom-compile-command "make lock" -o requirements/dev-lock.txt pyproject.toml
 	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" -o requirements/uv.txt requirements/uv.in
+	$(UVPIP) compile --quiet --upgrade --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o requirements/awscli-lock.txt requirements/awscli.in
 
 # The suite in an environment of its own (VENV), installed from a lock resolved now
 # with RESOLUTION: highest (the newest of every range) or lowest-direct (the lowest
@@ -100,7 +121,7 @@ demo: $(STAMP)
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
-test: $(STAMP) dns-servers browser
+test: $(STAMP) $(AWSCLI_STAMP) node-actor dns-servers browser
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo
@@ -122,6 +143,9 @@ bench: $(STAMP)
 	@echo
 	@echo "== scheduler overhead per AWS call (5 samples each, alternating) =="
 	$(PY) bench/scheduler_overhead.py --runs 7 --calls 300
+	@echo
+	@echo "== the gate: per-request cost of a process actor against an in-process call =="
+	taskset -c 0 $(PY) bench/gate_cost.py --runs 5 --calls 200
 	@echo
 	@echo "== incident-2025 throughput and the 100-seed check, one core =="
 	$(PY) bench/incident_throughput.py --seeds 1-100

@@ -26,7 +26,7 @@ that made it only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -121,6 +121,35 @@ class Simulation:
         if not name or "/" in name or name in {a.name for a in self._actors}:
             raise UsageError(f"actor {name!r}: give each actor a distinct name without '/'")
         self._actors.append(ActorSpec(name, function, args=tuple(sorted(args.items()))))
+        return self
+
+    def process(
+        self,
+        name: str,
+        command: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        timeout: float = 30.0,
+        exit_codes: Sequence[int] = (0,),
+    ) -> Simulation:
+        """An actor that is a separate program (``["aws", "route53", ...]``, a script in
+        any language): its AWS requests go through the run's gate, as ``[[actors]]
+        command`` does in a scenario file (``"{python}"`` is this Python)."""
+        from dnschaos.world.external import process_spec
+
+        if not name or "/" in name or name in {a.name for a in self._actors}:
+            raise UsageError(f"actor {name!r}: give each actor a distinct name without '/'")
+        self._actors.append(
+            process_spec(
+                name,
+                list(command),
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                exit_codes=exit_codes,
+            )
+        )
         return self
 
     def invariant(

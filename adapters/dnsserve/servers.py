@@ -389,7 +389,10 @@ def _stop_all() -> None:
 
 # dnschaos-<kind>-<pid>-<mkdtemp's suffix>. Kept short: Knot's control socket lives in
 # the directory, and a Unix socket path holds at most 107 bytes.
-_DIRECTORY_NAME: Final = re.compile(r"^dnschaos-(?:bind9|knot|unbound)-(\d+)-[A-Za-z0-9_]+$")
+# A process actor's folder (dnschaos.adapters.gate.process) is made and swept the same way.
+_DIRECTORY_NAME: Final = re.compile(
+    r"^dnschaos-(?:bind9|knot|unbound|process)-(\d+)-[A-Za-z0-9_]+$"
+)
 # "<pid> <start time>" of the process that made the directory: a pid alone could
 # have been reused by an unrelated process since.
 _OWNER_FILE: Final = "owner"

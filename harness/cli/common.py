@@ -106,6 +106,21 @@ def status_line(title: str, *, live: bool, total: int | None = None) -> Any:
     return Status(title, console=terminal() if live else None, total=total)
 
 
+def process_lines(history: Any) -> list[str]:
+    """What a run with process actors controlled of them, and what not (the first
+    process-start event says; every process actor's is the same)."""
+    starts = [e for e in history if e["kind"] == "event" and e["event"] == "process-start"]
+    if not starts:
+        return []
+    names = ", ".join(sorted({str(e["actor"]) for e in starts}))
+    first = starts[0]
+    return [
+        f"process actors: {names}",
+        f"  controlled: {', '.join(first['controlled'])}",
+        f"  not controlled: {', '.join(first['uncontrolled'])}",
+    ]
+
+
 def print_result(result: Any, *, quiet: bool) -> None:
     from dnschaos.story import tell
 
@@ -141,6 +156,8 @@ def print_result(result: Any, *, quiet: bool) -> None:
         print_dns(result.dns)
     if not quiet:
         for line in workload_lines(result):
+            print(line)
+        for line in process_lines(result.history):
             print(line)
     if not quiet:
         print(

@@ -28,6 +28,7 @@ def core_keys() -> dict[str, tuple[K, ...]]:
     """The core's tables and their keys."""
     from dnschaos.dns.stack import RESOLVERS, SERVERS, DnsConfig
     from dnschaos.scenario.spec import CallLatency, scenario_default
+    from dnschaos.world import external
 
     dns = DnsConfig()
     return {
@@ -84,8 +85,32 @@ def core_keys() -> dict[str, tuple[K, ...]]:
         ),
         "actors": (
             K("name", str, None, "the actor's name", required=True),
-            K("function", str, None, "module:function: fn(ctx) or fn()", required=True),
+            K("function", str, None, "module:function: fn(ctx) or fn() (or give command)"),
             K("args", dict, {}, "with args, function is a factory called with them"),
+            K(
+                "command",
+                list,
+                None,
+                "a separate process instead of a function: the program and its arguments "
+                '("{python}" is the Python that runs dnschaos); its AWS endpoint is the gate',
+                items=str,
+            ),
+            K("env", dict, {}, "with command: variables added to its environment (no AWS_*)"),
+            K("cwd", str, None, "with command: its working folder (default: the file's folder)"),
+            K(
+                "timeout",
+                float,
+                external.DEFAULT_TIMEOUT,
+                "with command: wall seconds it may take to send a request or exit; then killed",
+                minimum=0.1,
+            ),
+            K(
+                "exit_codes",
+                list,
+                [0],
+                "with command: exit statuses that are not an actor error",
+                items=int,
+            ),
         ),
         "invariants": (
             K(

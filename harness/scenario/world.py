@@ -173,13 +173,50 @@ def _table(t: Table, keys: dict[str, Any]) -> TableSpec:
 
 def _actor(a: Table, keys: dict[str, Any]) -> ActorSpec:
     values = a.read(keys["actors"])
-    _moved(a, "function", values["function"])
-    if not is_ref(values["function"]):
-        a.fail(a.key("function"), values["function"], "module:function")
     problem = check_actor_name(values["name"])
     if problem is not None:
         a.fail(a.key("name"), values["name"], problem)
+    if values["command"] is not None:
+        return _process_actor(a, values)
+    for key in _PROCESS_KEYS:
+        if key in a.data:
+            a.fail(a.key(key), a.data[key], "allowed without command", "give command, or drop it")
+    if values["function"] is None:
+        a.fail(a.key("function"), None, "given", "an actor has a function or a command")
+    _moved(a, "function", values["function"])
+    if not is_ref(values["function"]):
+        a.fail(a.key("function"), values["function"], "module:function")
     return ActorSpec(values["name"], values["function"], args=tuple(sorted(values["args"].items())))
+
+
+# Keys that only mean something for a process actor.
+_PROCESS_KEYS: Final = ("env", "cwd", "timeout", "exit_codes")
+
+
+def _process_actor(a: Table, values: dict[str, Any]) -> ActorSpec:
+    """A separate process as an actor (``command``), run behind the gate."""
+    from dnschaos.world import external
+
+    name = values["name"]
+    for key in ("function", "args"):
+        if key in a.data:
+            a.fail(a.key(key), a.data[key], f"allowed beside command (actor {name})", "give one")
+    folder = Path(a.source).resolve().parent
+    cwd = str(folder / values["cwd"]) if values["cwd"] is not None else str(folder)
+
+    def fail(key: str, value: Any, wanted: str, choices: str = "") -> None:
+        a.fail(a.key(key), value, wanted, choices)
+
+    return external.process_spec(
+        name,
+        values["command"],
+        env=values["env"],
+        cwd=cwd,
+        timeout=values["timeout"],
+        exit_codes=values["exit_codes"],
+        fail=fail,
+        shown_cwd=values["cwd"],
+    )
 
 
 __all__ = ["load_world"]

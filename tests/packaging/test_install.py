@@ -226,6 +226,7 @@ def test_the_wheel_holds_the_whole_package_and_nothing_else(wheel: Path) -> None
         "workloads/incident2025",
         "workloads/incident2025/downstream",
         "adapters/route53",
+        "adapters/gate",
         "faults",
         "fixtures",
         "report",
