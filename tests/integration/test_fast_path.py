@@ -58,12 +58,10 @@ def _digest(scenario: str, fields: dict[str, Any], fast: bool) -> tuple[str, str
 @pytest.mark.parametrize(("scenario", "fields", "known"), CASES, ids=lambda c: str(c)[:40])
 def test_the_fast_path_gives_the_same_trace_digest(
     fast_setting: None,
-    monkeypatch: pytest.MonkeyPatch,
     scenario: str,
     fields: dict[str, Any],
     known: str | None,
 ) -> None:
-    monkeypatch.syspath_prepend(str(OPS.parent))  # the ops script's scenario imports it
     answered = []
     original = route53_wire.answer
 
