@@ -143,6 +143,18 @@ def _call(rng: random.Random) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _create(client: Any, name: str) -> None:
+    (hash_name, hash_kind), range_key = TABLES[name]
+    schema = [{"AttributeName": hash_name, "KeyType": "HASH"}]
+    attrs = [{"AttributeName": hash_name, "AttributeType": hash_kind}]
+    if range_key is not None:
+        schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+        attrs.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
+    client.create_table(
+        TableName=name, KeySchema=schema, AttributeDefinitions=attrs, BillingMode="PAY_PER_REQUEST"
+    )
+
+
 def _session(fast: bool, seed: int, calls: int) -> tuple[list[Any], int]:
     """Every raw answer of one generated sequence on fresh moto state, and how many
     the fast path answered."""
@@ -165,18 +177,8 @@ def _session(fast: bool, seed: int, calls: int) -> tuple[list[Any], int]:
 
     with open_target(TargetSpec("moto"), clock=ManualClock(1_761_000_000.0), seed=seed) as target:
         client = target.client("dynamodb", actor="probe")
-        for name, ((hash_name, hash_kind), range_key) in TABLES.items():
-            schema = [{"AttributeName": hash_name, "KeyType": "HASH"}]
-            attrs = [{"AttributeName": hash_name, "AttributeType": hash_kind}]
-            if range_key is not None:
-                schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
-                attrs.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
-            client.create_table(
-                TableName=name,
-                KeySchema=schema,
-                AttributeDefinitions=attrs,
-                BillingMode="PAY_PER_REQUEST",
-            )
+        for name in TABLES:
+            _create(client, name)
         client.meta.events.register("response-received.dynamodb.*", record)
         dynamodb_wire.answer = counting
         try:
@@ -242,18 +244,7 @@ def test_a_put_that_moto_answers_is_seen_by_the_next_query(
     key = {"pk": {"S": "plans"}, "generation": {"N": "2"}}
     with open_target(TargetSpec("moto"), clock=ManualClock(1_761_000_000.0), seed=1) as target:
         client = target.client("dynamodb", actor="probe")
-        client.create_table(
-            TableName="plans",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "generation", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "generation", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        _create(client, "plans")
         client.put_item(TableName="plans", Item={**key, "a0": {"S": "old"}})
         assert client.query(**query)["Items"] == [{**key, "a0": {"S": "old"}}]
         put = {"TableName": "plans", "Item": {**key, "a0": {"S": "new"}}, **moto_write}
