@@ -260,7 +260,25 @@ class _NotPlain(Exception):
     """A value this module does not render exactly as moto would."""
 
 
+# Each record set's XML, kept while it is the one the strict layer holds: a zone's
+# unchanged sets are the same objects from one version to the next, and nearly every
+# ListResourceRecordSets reads a version it has read before.
+_MAX_RENDERED: Final = 8192
+_rendered: dict[int, tuple[RRSet, str]] = {}
+
+
 def _rrset_xml(rr: RRSet) -> str:
+    kept = _rendered.get(id(rr))
+    if kept is not None and kept[0] is rr:
+        return kept[1]
+    if len(_rendered) >= _MAX_RENDERED:
+        _rendered.clear()
+    xml = _render_rrset(rr)
+    _rendered[id(rr)] = (rr, xml)
+    return xml
+
+
+def _render_rrset(rr: RRSet) -> str:
     out = [_element("Name", rr.name), _element("Type", rr.type)]
     if rr.set_identifier is not None:
         out.append(_element("SetIdentifier", rr.set_identifier))
