@@ -1,16 +1,23 @@
 """The fast path against DNSCHAOS_FAST=0: schedules per second, and CPU per AWS call.
 
-``schedules``: for each scenario, one schedule per seed with the fast path on and
-one with it off, alternating in the same process (the setting is switched between
-runs), the same seeds both ways. A schedule's cost is the CPU time of the whole
-process (every thread) from the start of the run to its verdict; schedules per
-second on one core is its inverse. Both ways must give the same trace digest.
+Three modes, measured in one process:
+* ``DNSCHAOS_FAST=0``: moto's full HTTP emulation for every call;
+* ``Route 53 only``: the fast path with DynamoDB left to moto (the fast path before
+  DynamoDB was answered at before-send), the baseline of the DynamoDB answers;
+* ``fast path``: all of it.
+
+``schedules``: for each scenario, one schedule per seed in each mode, interleaved in
+the same process (the setting is switched between runs; the order rotates from seed to
+seed, so drift in the machine's load hits every mode alike), the same seeds every way.
+A schedule's cost is the CPU time of the whole process (every thread) from the start
+of the run to its verdict; schedules per second on one core is its inverse. Every mode
+must give the same trace digest. The load average is printed before and after.
 
 ``calls``: CPU per call by operation, with no scheduler and no hooks, for
 * the botocore floor: a boto3 client whose ``before-send`` hands back a recorded
   answer (serialising the request, events and parsing the answer, nothing else),
 * plain moto + boto3: moto's mock with its own Route 53 handlers, signed requests,
-* dnschaos with ``DNSCHAOS_FAST=0`` and with the fast path (strict layer on both).
+* dnschaos in the three modes above (strict layer on all).
 
 The floor per schedule is the sum, over a schedule's calls (counted in the runs
 of ``schedules``), of the floor per call of its operation.
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import collections
 import gc
+import os
 import statistics
 import sys
 import time
@@ -34,6 +42,7 @@ from botocore.config import Config
 
 from dnschaos.adapters.aws import target as aws
 from dnschaos.adapters.aws.target import TargetSpec, open_target
+from dnschaos.adapters.dynamodb import wire as dynamodb_wire
 from dnschaos.runner import run
 from dnschaos.sim.clock import INCIDENT_EPOCH, ManualClock
 
@@ -42,40 +51,62 @@ ZONE = "bench.chaos.test."
 TABLE = "bench-plans"
 
 
+MODES = ("DNSCHAOS_FAST=0", "Route 53 only", "fast path")
+_ANSWER = dynamodb_wire.answer
+
+
 def _stats(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(values), min(values), max(values)
+
+
+def _moto_answers(request: object) -> None:
+    return None
+
+
+def _mode(mode: str) -> None:
+    """Switch this process to ``mode`` (between runs)."""
+    aws.set_fast_path(mode != "DNSCHAOS_FAST=0")
+    dynamodb_wire.answer = _moto_answers if mode == "Route 53 only" else _ANSWER
+
+
+def _reset() -> None:
+    aws.set_fast_path(None)
+    dynamodb_wire.answer = _ANSWER
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def schedules(runs: int, first_seed: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for scenario, variant in SCENARIOS:
-        cpu: dict[bool, list[float]] = {True: [], False: []}
-        wall: dict[bool, list[float]] = {True: [], False: []}
+        cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
+        wall: dict[str, list[float]] = {mode: [] for mode in MODES}
         ops: collections.Counter[str] = collections.Counter()
-        for fast in (True, False):  # warm up both: imports, the first session, the pool
-            aws.set_fast_path(fast)
+        for mode in MODES:  # warm up each: imports, the first session, the pool
+            _mode(mode)
             run(scenario, variant=variant, seed=first_seed + runs)
         for i in range(runs):
             seed = first_seed + i
             digests = {}
-            # Alternate which goes first, so drift in the machine's load hits both alike.
-            for fast in (True, False) if i % 2 == 0 else (False, True):
-                aws.set_fast_path(fast)
+            for mode in MODES[i % 3 :] + MODES[: i % 3]:
+                _mode(mode)
+                gc.collect()
                 c0, w0 = time.process_time(), time.perf_counter()
                 result = run(scenario, variant=variant, seed=seed)
-                cpu[fast].append(time.process_time() - c0)
-                wall[fast].append(time.perf_counter() - w0)
-                digests[fast] = result.trace_digest
-                if fast:
+                cpu[mode].append(time.process_time() - c0)
+                wall[mode].append(time.perf_counter() - w0)
+                digests[mode] = result.trace_digest
+                if mode == "fast path":
                     ops.update(e["op"] for e in result.history if e["kind"] == "invoke")
-            if digests[True] != digests[False]:
+            if len(set(digests.values())) != 1:
                 raise SystemExit(f"{scenario} seed {seed}: the digests differ: {digests}")
-        aws.set_fast_path(None)
+        _reset()
         out[f"{scenario} {variant}"] = {
-            "fast_rate": [1 / c for c in cpu[True]],
-            "slow_rate": [1 / c for c in cpu[False]],
-            "fast_wall": wall[True],
-            "slow_wall": wall[False],
+            "rate": {mode: [1 / c for c in cpu[mode]] for mode in MODES},
+            "wall": wall,
             "ops_per_run": {op: n / runs for op, n in ops.items()},
         }
     return out
@@ -155,18 +186,23 @@ def _operations(r53: Any, ddb: Any, zone: str) -> dict[str, Callable[[int], Any]
             ScanIndexForward=False,
             Limit=3,
         ),
+        "GetItem": lambda i: ddb.get_item(
+            TableName=TABLE, Key={"g": {"S": "main"}, "n": {"N": "3"}}
+        ),
         "PutItem": lambda i: ddb.put_item(
-            TableName=TABLE, Item={"g": {"S": "main"}, "n": {"N": str(100 + i)}}
+            TableName=TABLE,
+            Item={"g": {"S": "main"}, "n": {"N": str(100 + i)}},
+            ConditionExpression="attribute_not_exists(g)",
         ),
     }
 
 
 @contextmanager
-def _dnschaos(fast: bool) -> Iterator[tuple[Any, Any]]:
-    aws.set_fast_path(fast)
+def _dnschaos(mode: str) -> Iterator[tuple[Any, Any]]:
+    _mode(mode)
     with open_target(TargetSpec("moto"), clock=ManualClock(INCIDENT_EPOCH), seed=1) as target:
         yield target.client("route53", actor="bench"), target.client("dynamodb", actor="bench")
-    aws.set_fast_path(None)
+    _reset()
 
 
 def _config(**extra: Any) -> Config:
@@ -237,8 +273,9 @@ def calls(n: int, samples: int) -> dict[str, dict[str, list[float]]]:
     recorded: dict[str, tuple[int, dict[str, str], bytes]] = {}
     modes: dict[str, Callable[[], Any]] = {
         "plain moto + boto3": _plain_moto,
-        "DNSCHAOS_FAST=0": lambda: _dnschaos(False),
-        "fast path": lambda: _dnschaos(True),
+        "DNSCHAOS_FAST=0": lambda: _dnschaos("DNSCHAOS_FAST=0"),
+        "Route 53 only": lambda: _dnschaos("Route 53 only"),
+        "fast path": lambda: _dnschaos("fast path"),
         "botocore floor": lambda: _floor(recorded),
     }
     for _ in range(samples):
@@ -272,25 +309,29 @@ def main() -> int:
     p.add_argument("--samples", type=int, default=3, help="per-call samples per mode")
     p.add_argument("--skip-calls", action="store_true", help="schedules only")
     args = p.parse_args()
+    print(f"Load average at the start: {load()}\n")
     results = schedules(args.runs, args.seed)
     print(f"## Schedules per second on one core (CPU time), {args.runs} runs each way\n")
     print(
-        "| scenario | DNSCHAOS_FAST=0: median (min-max) | fast path: median (min-max) | ratio of medians |"
+        "| scenario | " + " | ".join(f"{m}: median (min-max)" for m in MODES) + " | "
+        "fast / DNSCHAOS_FAST=0 | fast / Route 53 only |"
     )
-    print("|---|---|---|---|")
+    print("|---|" + "---|" * (len(MODES) + 2))
     for name, r in results.items():
-        slow, fast = _stats(r["slow_rate"]), _stats(r["fast_rate"])
+        rates = {mode: _stats(r["rate"][mode]) for mode in MODES}
+        cells = [f"{m:.2f} ({lo:.2f}-{hi:.2f})" for m, lo, hi in rates.values()]
+        fast = rates["fast path"][0]
         print(
-            f"| {name} | {slow[0]:.2f} ({slow[1]:.2f}-{slow[2]:.2f}) | "
-            f"{fast[0]:.2f} ({fast[1]:.2f}-{fast[2]:.2f}) | **{fast[0] / slow[0]:.2f}x** |"
+            f"| {name} | " + " | ".join(cells) + f" | **{fast / rates['DNSCHAOS_FAST=0'][0]:.2f}x**"
+            f" | **{fast / rates['Route 53 only'][0]:.2f}x** |"
         )
     print("\nWall time per schedule, median (min-max), s:\n")
     for name, r in results.items():
-        slow, fast = _stats(r["slow_wall"]), _stats(r["fast_wall"])
-        print(
-            f"- {name}: DNSCHAOS_FAST=0 {slow[0]:.2f} ({slow[1]:.2f}-{slow[2]:.2f}), "
-            f"fast {fast[0]:.2f} ({fast[1]:.2f}-{fast[2]:.2f})"
-        )
+        parts = []
+        for mode in MODES:
+            m, lo, hi = _stats(r["wall"][mode])
+            parts.append(f"{mode} {m:.2f} ({lo:.2f}-{hi:.2f})")
+        print(f"- {name}: " + ", ".join(parts))
     if args.skip_calls:
         return 0
     per = calls(args.calls, args.samples)
@@ -305,7 +346,8 @@ def main() -> int:
         print(f"| {op} | " + " | ".join(cells) + " |")
     print("\n## The botocore floor per schedule\n")
     print(
-        "| scenario | AWS calls per schedule | floor: CPU s | floor: schedules/s | fast path: schedules/s | fast / floor |"
+        "| scenario | AWS calls per schedule | floor: CPU s | floor: schedules/s | "
+        "Route 53 only / floor | fast path / floor |"
     )
     print("|---|---|---|---|---|---|")
     floor_us = {op: statistics.median(per["botocore floor"][op]) for op in ops}
@@ -316,11 +358,13 @@ def main() -> int:
             n * floor_us.get(op, floor_us["ListResourceRecordSets"]) for op, n in counts.items()
         )
         floor_rate = 1e6 / cost
-        fast = statistics.median(r["fast_rate"])
+        before = statistics.median(r["rate"]["Route 53 only"])
+        fast = statistics.median(r["rate"]["fast path"])
         print(
             f"| {name} | {sum(counts.values()):.0f} | {cost / 1e6:.3f} | {floor_rate:.2f} | "
-            f"{fast:.2f} | {fast / floor_rate:.2f} |"
+            f"{before / floor_rate:.2f} | {fast / floor_rate:.2f} |"
         )
+    print(f"\nLoad average at the end: {load()}")
     return 0
 
 

@@ -102,9 +102,6 @@ def assemble(
     clock = driver.clock
     own.importable()
     actors = run_actors(scenario)
-    for path in own.paths:  # a scenario file's modules may sit beside it
-        if path not in sys.path:
-            sys.path.insert(0, path)
     _check_needs(scenario, actors)
     run = RunWorld(aws, history, clock)
     if own.described:

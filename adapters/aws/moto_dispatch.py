@@ -6,8 +6,9 @@ the service's table of URL patterns (with a regular-expression substitution
 each), compiles and matches those, and then, in the response class, lists the
 class's methods with ``inspect`` to see whether the action exists. Here:
 
-* the strict layer's reads are answered before moto sees them
-  (:mod:`dnschaos.adapters.route53.wire`);
+* the strict layer's calls, and DynamoDB's Query, GetItem and PutItem, are answered
+  before moto sees them (:mod:`dnschaos.adapters.route53.wire`,
+  :mod:`dnschaos.adapters.dynamodb.wire`);
 * the service and handler a URL routes to are remembered, for the services whose
   routing depends on the URL alone (Route 53 and DynamoDB); everything else,
   and every URL seen for the first time, goes through moto's own routing;
@@ -26,6 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from dnschaos.adapters.dynamodb import wire as dynamodb_wire
 from dnschaos.adapters.route53 import wire as route53_wire
 
 # Services whose handler is a function of the URL alone: their URL patterns come
@@ -67,6 +69,8 @@ def process_request(stubber: Any, request: Any) -> Any:
     """moto's ``BotocoreStubber.process_request``, with the fast path's shortcuts."""
     assert _original is not None, "prepare() first"
     answered = route53_wire.answer(request)
+    if answered is None:
+        answered = dynamodb_wire.answer(request)
     if answered is not None:
         return answered
     key = request.url.partition("?")[0]

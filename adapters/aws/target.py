@@ -57,6 +57,7 @@ from botocore.tokens import TokenProviderChain
 from botocore.useragent import UserAgentString
 
 from dnschaos.adapters.aws.retries import HARNESS_MODE, Retries
+from dnschaos.adapters.dynamodb import index as dynamodb_index
 from dnschaos.adapters.route53 import models as route53_strict
 from dnschaos.errors import RealAwsRefusedError, UsageError
 from dnschaos.sim.clock import Clock
@@ -526,6 +527,7 @@ def open_target(
         }
     )
     mock.start()
+    dynamodb_index.forget()  # kept over the last run's tables, which are gone
     mock_random.seed(seed)
     route53_strict.install(clock, propagation_delay)
     target = AwsTarget(spec, session, fast=fast)
@@ -534,4 +536,5 @@ def open_target(
     finally:
         target.close()
         route53_strict.uninstall()
+        dynamodb_index.forget()
         mock.stop()

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -36,6 +35,8 @@ from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
+from dnschaos.adapters.aws import moto_reply
+from dnschaos.adapters.aws.moto_reply import Response
 from dnschaos.adapters.route53 import models as route53_strict
 from dnschaos.adapters.route53.errors import StrictRoute53Error
 from dnschaos.adapters.route53.models import RRSet
@@ -51,18 +52,14 @@ _LIST_QUERY: Final = {
     "identifier": "StartRecordIdentifier",
     "maxitems": "MaxItems",
 }
-# What moto assumes of a request without a signature.
-_UNSIGNED_ACCESS_KEY: Final = "AKIAEXAMPLE"
 _REGION: Final = "us-east-1"
-
-Response = tuple[int, dict[str, str], str]
 
 
 def answer(request: Any) -> Response | None:
     """Route 53's answer to ``request`` from the strict layer, or None for moto to answer."""
     if request.method not in ("GET", "POST") or not request.url.startswith(_HOST):
         return None
-    if not route53_strict.is_installed() or not _plain(request.headers):
+    if not route53_strict.is_installed() or not moto_reply.plain(request.headers):
         return None
     path, _, query = request.url[len(_HOST) :].partition("?")
     parts = path.split("/")
@@ -110,18 +107,6 @@ def answer(request: Any) -> Response | None:
     else:
         return None
     return _respond(render)
-
-
-def _plain(headers: Any) -> bool:
-    # A signature names an access key (moto looks its account up), and moto's account
-    # header names an account: both are moto's to read. So is a region in the user agent.
-    agent = headers.get("User-Agent", b"")
-    agent = agent.decode("latin-1") if isinstance(agent, bytes) else str(agent)
-    return (
-        "Authorization" not in headers
-        and "x-moto-account-id" not in headers
-        and "region/" not in agent
-    )
 
 
 def _query(query: str) -> dict[str, str] | None:
@@ -225,26 +210,12 @@ def _leaf(node: ElementTree.Element, name: str) -> Any:
 
 
 def _respond(render: Callable[[Any], str | None]) -> Response | None:
-    from moto import settings
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.core.utils import utcnow
-    from moto.iam.models import get_account_id_from, mark_account_as_visited
-    from moto.moto_api import recorder
     from moto.route53.models import route53_backends
-    from moto.utilities.aws_headers import gen_amzn_requestid_long
-    from werkzeug.http import http_date
 
-    if recorder._user_enabled:
-        return None  # moto would record the request
-    if not math.isinf(settings.INITIAL_NO_AUTH_ACTION_COUNT):
-        return None  # moto would authorise the request against IAM
-    account = get_account_id_from(_UNSIGNED_ACCESS_KEY)
-    if account != DEFAULT_ACCOUNT_ID:
+    headers = {"Content-Type": "application/xml"}
+    account = moto_reply.open_request("route53", _REGION, headers)
+    if account is None:
         return None
-    # moto dates the response before it handles the request.
-    headers = {"Content-Type": "application/xml", "server": "amazon.com"}
-    headers["date"] = http_date(utcnow())
-    mark_account_as_visited(account, _UNSIGNED_ACCESS_KEY, "route53", _REGION)
     try:
         body = render(route53_strict.strict_for(route53_backends[account]["aws"]))
     except StrictRoute53Error:
@@ -253,7 +224,7 @@ def _respond(render: Callable[[Any], str | None]) -> Response | None:
         return None
     if _moto_sends_status():
         headers["status"] = "200"
-    headers["x-amzn-requestid"] = gen_amzn_requestid_long()
+    moto_reply.close_request(headers)
     return 200, headers, body
 
 
@@ -289,7 +260,25 @@ class _NotPlain(Exception):
     """A value this module does not render exactly as moto would."""
 
 
+# Each record set's XML, kept while it is the one the strict layer holds: a zone's
+# unchanged sets are the same objects from one version to the next, and nearly every
+# ListResourceRecordSets reads a version it has read before.
+_MAX_RENDERED: Final = 8192
+_rendered: dict[int, tuple[RRSet, str]] = {}
+
+
 def _rrset_xml(rr: RRSet) -> str:
+    kept = _rendered.get(id(rr))
+    if kept is not None and kept[0] is rr:
+        return kept[1]
+    if len(_rendered) >= _MAX_RENDERED:
+        _rendered.clear()
+    xml = _render_rrset(rr)
+    _rendered[id(rr)] = (rr, xml)
+    return xml
+
+
+def _render_rrset(rr: RRSet) -> str:
     out = [_element("Name", rr.name), _element("Type", rr.type)]
     if rr.set_identifier is not None:
         out.append(_element("SetIdentifier", rr.set_identifier))

@@ -1,4 +1,5 @@
-"""The fast path (adapters/aws/target.py, moto_dispatch.py, route53_wire.py) changes no run.
+"""The fast path (adapters/aws/target.py, moto_dispatch.py, route53/wire.py, dynamodb/wire.py)
+changes no run.
 
 Runs of a sample of scenarios, variants, strategies and seeds give the same trace
 digest with the fast path on and off; the strict layer's answers at before-send
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from dnschaos.adapters.aws import target as aws
 from dnschaos.adapters.aws.target import TargetSpec, open_target
-from dnschaos.adapters.aws.target import target as aws
+from dnschaos.adapters.dynamodb import wire as dynamodb_wire
 from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.history import History
 from dnschaos.runner import run
@@ -57,31 +59,41 @@ def _digest(scenario: str, fields: dict[str, Any], fast: bool) -> tuple[str, str
 
 @pytest.mark.parametrize(("scenario", "fields", "known"), CASES, ids=lambda c: str(c)[:40])
 def test_the_fast_path_gives_the_same_trace_digest(
-    fast_setting: None, scenario: str, fields: dict[str, Any], known: str | None
+    fast_setting: None,
+    scenario: str,
+    fields: dict[str, Any],
+    known: str | None,
 ) -> None:
-    answered = []
-    original = route53_wire.answer
+    answered: dict[str, list[bool]] = {"route53": [], "dynamodb": []}
+    originals = {"route53": route53_wire.answer, "dynamodb": dynamodb_wire.answer}
 
-    def counting(request: Any) -> Any:
-        out = original(request)
-        answered.append(out is not None)
-        return out
+    def counting(service: str) -> Any:
+        def answer(request: Any) -> Any:
+            out = originals[service](request)
+            answered[service].append(out is not None)
+            return out
 
-    route53_wire.answer = counting
+        return answer
+
+    route53_wire.answer = counting("route53")
+    dynamodb_wire.answer = counting("dynamodb")
     try:
         fast = _digest(scenario, fields, True)
     finally:
-        route53_wire.answer = original
+        route53_wire.answer = originals["route53"]
+        dynamodb_wire.answer = originals["dynamodb"]
     slow = _digest(scenario, fields, False)
     assert fast == slow
     if known is not None:
         assert fast[0].startswith(known)
-    assert any(answered), "the fast path answered no Route 53 read"
+    assert any(answered["route53"]), "the fast path answered no Route 53 read"
+    assert any(answered["dynamodb"]), "the fast path answered no DynamoDB call"
 
 
 # A dnschaos command line that counts the requests the strict layer answered at before-send.
 _PROBE = """
 import sys
+from dnschaos.adapters.dynamodb import wire as dynamodb_wire
 from dnschaos.adapters.route53 import wire as route53_wire
 from dnschaos.cli import main
 
