@@ -293,7 +293,7 @@ def test_the_cached_view_keeps_nodata_for_the_negative_ttl_after_the_repair(
 ) -> None:
     spec, result, _ = legacy_runs
     scenario = build(spec)
-    assert scenario.dns is not None and scenario.operator is not None
+    assert scenario.dns is not None and scenario.config("incident-2025").operator is not None
     negative_ttl = scenario.dns.negative_ttl
     assert "endpoint-never-empty-client" in {v.invariant for v in result.violations}
     assert [e for e in result.history if e["kind"] == "operator"], "the operator repaired DNS"

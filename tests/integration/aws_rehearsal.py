@@ -93,7 +93,7 @@ def _responder(standin: StandIn) -> Iterator[Callable[[str, str], list[tuple[str
     the stand-in's own name servers, since a moto server serves no DNS."""
     from dnschaos.adapters.dnsserve.dataplane import DataPlane
     from dnschaos.adapters.dnsserve.embedded import EmbeddedResponder
-    from dnschaos.workloads.incident2025.world import api_records
+    from dnschaos.world.observer import api_records
 
     plane = DataPlane({}, random.Random(0))
     read = api_records(standin.client("route53"))

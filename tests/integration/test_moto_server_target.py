@@ -96,7 +96,7 @@ def test_killing_the_parent_leaves_no_server_running() -> None:
 
     script = (
         "import time\n"
-        "from adapters.moto_server import moto_server\n"
+        "from dnschaos.adapters.aws.moto_server import moto_server\n"
         "with moto_server() as url:\n"
         "    print(url, flush=True)\n"
         "    time.sleep(600)\n"
@@ -149,7 +149,7 @@ def test_cli_runs_a_scenario_against_the_server(
         ]
     )
     assert code == 1
-    assert json.loads(out.read_text())["target"] == "moto-server"
+    assert json.loads(out.read_text())["spec"]["target"] == "moto-server"
     capsys.readouterr()
     assert main(["replay", str(out)]) == 2
     assert "replays run on in-process moto" in capsys.readouterr().err

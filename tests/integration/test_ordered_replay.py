@@ -62,7 +62,7 @@ def test_ordered_replay_on_a_moto_server_shows_the_recorded_violation(
     ordered = result["ordered_replay"]
     assert ordered["recorded_verdict"] == "fail" and ordered["order"] == "writes"
     assert ordered["gated_calls"] > 0 and ordered["gate_opened"] is None
-    assert result["clock"] == "real" and result["target"] == "moto-server"
+    assert result["spec"]["clock"] == "real" and result["spec"]["target"] == "moto-server"
 
 
 def test_ordered_replay_refuses_a_moto_server_target_without_its_url(
