@@ -89,6 +89,9 @@ def assemble(
     """Provision the world on ``aws`` and spawn every actor on ``driver``."""
     own = scenario.world
     clock = driver.clock
+    for path in own.paths:  # a scenario file's modules may sit beside it: before any loads
+        if path not in sys.path:
+            sys.path.insert(0, path)
     actors = run_actors(scenario)
     _check_needs(scenario, actors)
     run = RunWorld(aws, history, clock)
@@ -97,9 +100,6 @@ def assemble(
 
         if aws.spec.kind != "moto":
             raise UsageError("a scenario of your own world runs on in-process moto (--target moto)")
-        for path in own.paths:  # a scenario file's modules may sit beside it
-            if path not in sys.path:
-                sys.path.insert(0, path)
         zones = provision(aws, own)
         history.append(
             "world",
