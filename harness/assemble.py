@@ -29,7 +29,7 @@ from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
 from dnschaos.workload import NEEDS
-from dnschaos.world.config import ActorSpec, load_ref, takes_argument
+from dnschaos.world.config import ActorSpec, context_argument, load_ref
 from dnschaos.world.context import ActorContext, RunParts
 from dnschaos.world.observer import Observer, api_records
 from dnschaos.world.run import RunWorld
@@ -270,10 +270,15 @@ class _Wiring:
     ) -> Callable[[], None]:
         parts = self.parts
         ctx = self.context(name)
-        wants_ctx = takes_argument(fn)
+        how = context_argument(fn)
 
         def life() -> None:
-            fn(ctx) if wants_ctx else fn()
+            if how == "keyword":
+                fn(ctx=ctx)
+            elif how == "positional":
+                fn(ctx)
+            else:
+                fn()
 
         def run() -> None:
             from dnschaos.faults.inject import restarting

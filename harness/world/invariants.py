@@ -119,8 +119,16 @@ def _end_check(spec: InvariantSpec) -> Check:
 
         entries = list(history)
         fn = make(spec)
-        with harness_scope():
-            failed = outcome(fn(Final(entries, FinalView(entries))))
+        try:
+            with harness_scope():
+                failed = outcome(fn(Final(entries, FinalView(entries))))
+        except Exception as exc:
+            from dnschaos.world.provision import where as user_line
+
+            # The user's own line, not the judging frames around it.
+            raise RuntimeError(
+                f"the invariant raised {type(exc).__name__}: {exc} (at {user_line(exc)})"
+            ) from exc
         if failed is None:
             return []
         last = entries[-1] if entries else {"t": 0.0, "seq": 0}
