@@ -23,6 +23,7 @@ from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
 from dnschaos.scenario.actors import actor_names
+from dnschaos.scenario.live import is_live
 from dnschaos.scenario.resolve import resolve_built
 from dnschaos.scenario.spec import RunSpec, Scenario, delay_range
 from dnschaos.sim.clock import INCIDENT_EPOCH
@@ -101,7 +102,8 @@ class RunResult:
             "unmatched_faults": list(self.unmatched_faults),
             "versions": versions(self.dns),
             "spec": self.spec.to_json(),
-            "reproduce": self.spec.command(),
+            # A Simulation made in place exists in its own process only: no command makes it.
+            "reproduce": None if is_live(self.spec.scenario) else self.spec.command(),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
 
