@@ -228,6 +228,14 @@ def _installed(tmp_path: Path) -> Path:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    # The user's project has pytest installed; here its package comes from this
+    # environment, so its console script is written for the new one.
+    script = venv / "bin" / "pytest"
+    script.write_text(
+        f"#!{venv / 'bin' / 'python'}\nimport sys\nimport pytest\n\n"
+        "sys.exit(pytest.console_main())\n"
+    )
+    script.chmod(0o755)
     return venv / "bin"
 
 
