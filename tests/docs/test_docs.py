@@ -72,9 +72,13 @@ def _env(bin_dir: Path, cwd: Path) -> dict[str, str]:
     return env
 
 
-def _sh(command: str, cwd: Path, bin_dir: Path = BIN) -> subprocess.CompletedProcess[str]:
+def _sh(
+    command: str, cwd: Path, bin_dir: Path = BIN, *, python: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A console line run by bash, or with ``python=`` a Python block run by Python."""
     return subprocess.run(
-        ["bash", "-c", command],
+        ["bash", "-c", command] if python is None else [sys.executable, "-"],
+        input=python,
         cwd=cwd,
         env=_env(bin_dir, cwd),
         capture_output=True,
@@ -118,16 +122,7 @@ def test_every_code_block_runs_as_printed(page: Path, tmp_path: Path) -> None:
         if block.title is not None:
             (tmp_path / block.title).write_text(block.body)
         elif block.lang == "python":
-            done = subprocess.run(
-                [sys.executable, "-"],
-                input=block.body,
-                cwd=tmp_path,
-                env=_env(BIN, tmp_path),
-                capture_output=True,
-                text=True,
-                timeout=RUN_LIMIT,
-                check=False,
-            )
+            done = _sh("", tmp_path, python=block.body)
             assert done.returncode == 0, f"{where}: {done.stdout}{done.stderr}"
         elif block.lang == "console":
             assert commands(block), f"{where}: a console block without a $ line"

@@ -12,6 +12,7 @@ import pytest
 
 import dnschaos
 from dnschaos.world.config import context_argument
+from tests.integration.byo_actors import WEIGHTED_POOL
 
 ZONE = "example.com"
 CALLS: list[str] = []
@@ -114,32 +115,7 @@ def _weights(view: Any) -> str | None:
 
 def test_the_view_lists_weighted_and_alias_sets_as_route53_does() -> None:
     sim = dnschaos.Simulation("weights", duration=60)
-    sim.zone(
-        ZONE,
-        records=[
-            {
-                "name": "lb.example.com",
-                "type": "A",
-                "ttl": 60,
-                "values": ["192.0.2.10"],
-                "set_identifier": "blue",
-                "weight": 90,
-            },
-            {
-                "name": "lb.example.com",
-                "type": "A",
-                "ttl": 60,
-                "values": ["192.0.2.20"],
-                "set_identifier": "green",
-                "weight": 10,
-            },
-            {
-                "name": "www.example.com",
-                "type": "A",
-                "alias": {"name": "lb.example.com", "zone": ZONE},
-            },
-        ],
-    )
+    sim.zone(ZONE, records=WEIGHTED_POOL)
     sim.actor("writer", _upsert)
     sim.invariant(_weights)
     result = sim.run(seed=1)
