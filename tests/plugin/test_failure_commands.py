@@ -70,6 +70,8 @@ def test_the_printed_report_line_makes_a_page(pytester: pytest.Pytester) -> None
     assert line is not None, out
     words = shlex.split(line[1])
     assert "--history" in words
+    # Kept in pytest's cache: its temporary directories go after three more sessions.
+    assert words[2].startswith(str(pytester.path / ".pytest_cache" / "d" / "dnschaos-results"))
     page = pytester.path / "page.html"
     made = subprocess.run(
         [str(Path(sys.executable).parent / "dnschaos"), *words[1:]],
