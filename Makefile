@@ -24,12 +24,13 @@ LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
 MUTATE_ARGS ?= --sample 60 --budget 3600 --jobs 2
 
 .PHONY: help venv node-actor dns-servers browser demo test test-oldest test-latest lock resolve \
-	conformance-moto lint bench clean aws-rehearsal mutate
+	conformance-moto lint bench clean aws-rehearsal mutate docs
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
 	@echo "make test   - set up (venv, packages, DNS servers, Chromium), then run the whole test suite"
 	@echo "make lint   - ruff and mypy"
+	@echo "make docs   - the documentation site, warnings as errors, into build/site"
 	@echo "make bench  - benchmarks (results go to BENCHMARKS.md by hand)"
 	@echo "make lock   - refresh requirements/*.txt to the newest versions pyproject.toml allows"
 	@echo "make test-oldest - the test suite with the lowest versions pyproject.toml allows"
@@ -121,7 +122,15 @@ demo: $(STAMP)
 	@echo "More: 'dnschaos run incident-2025-scripted' tells the whole 2025 story step by step"
 	@echo "(empty answers, then the wedge); see the README."
 
+# The site from docs/ (mkdocs.yml); --strict: a warning (a broken link, a missing page,
+# an API name that does not resolve) fails the build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -q -d build/site
+
 test: $(STAMP) $(AWSCLI_STAMP) node-actor dns-servers browser
+	@echo "== the documentation site, warnings as errors (its code blocks run in tests/docs) =="
+	$(MAKE) docs
+	@echo
 	@echo "== Route 53 conformance against plain moto (its deviations are expected failures, listed) =="
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo

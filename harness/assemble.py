@@ -30,7 +30,7 @@ from dnschaos.sim.driver import Driver
 from dnschaos.sim.hooks import instrument
 from dnschaos.sim.streams import RunStreams
 from dnschaos.workload import NEEDS, RUN_OWN
-from dnschaos.world.config import ActorSpec, load_ref, module_of, ref_name, takes_argument
+from dnschaos.world.config import ActorSpec, context_argument, load_ref, module_of, ref_name
 from dnschaos.world.context import ActorContext, RunParts
 from dnschaos.world.observer import Observer, api_records
 from dnschaos.world.run import RunWorld
@@ -348,10 +348,15 @@ class _Wiring:
     ) -> Callable[[], None]:
         parts = self.parts
         ctx = self.context(name)
-        wants_ctx = takes_argument(fn)
+        how = context_argument(fn)
 
         def life() -> None:
-            out = fn(ctx) if wants_ctx else fn()
+            if how == "keyword":
+                out = fn(ctx=ctx)
+            elif how == "positional":
+                out = fn(ctx)
+            else:
+                out = fn()
             idle = _idle_result(out) if ref is not None else None
             if idle is not None:
                 raise ActorRefusedError(f"actor {name}: {ref} {idle}")

@@ -26,6 +26,7 @@ from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
 from dnschaos.scenario.actors import actor_names
+from dnschaos.scenario.live import is_live
 from dnschaos.scenario.resolve import resolve_built
 from dnschaos.scenario.spec import RunSpec, Scenario, delay_range
 from dnschaos.sim.clock import INCIDENT_EPOCH
@@ -118,7 +119,12 @@ class RunResult:
             "spec": self.spec.to_json(),
             # A run that flags cannot make again gets its command where it is stored
             # (``stored_json``): replaying that file.
-            **({"reproduce": self.spec.command()} if self.rebuildable else {}),
+            # A Simulation made in place exists in its own process only: no command makes it.
+            **(
+                {"reproduce": self.spec.command()}
+                if self.rebuildable and not is_live(self.spec.scenario)
+                else {}
+            ),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
 

@@ -14,14 +14,23 @@ step/time limits) and a replay that diverged; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 from dnschaos._version import __version__
-from dnschaos.cli.common import EXIT_HARNESS, EXIT_INTERRUPTED, EXIT_USAGE
+from dnschaos.cli.common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_HARNESS,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    _Data,
+    to_stdout,
+)
 from dnschaos.errors import DnsChaosError
 
 # The commands in the order --help lists them (each a module of this package).
@@ -76,8 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in argv if not word.startswith("-")), None)
     args = parser(command).parse_args(argv)
     try:
-        code: int = _command(args.command).run(args)
+        with _outputs(args):
+            code: int = _command(args.command).run(args)
         return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): end quietly, as a program killed by SIGPIPE does.
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -89,6 +103,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dnschaos: harness error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_HARNESS
     return EXIT_USAGE
+
+
+@contextlib.contextmanager
+def _outputs(args: argparse.Namespace) -> Iterator[None]:
+    """With an output given as ``-`` the data goes to standard output and every line meant
+    for a person to standard error."""
+    paths = [getattr(args, name, None) for name in ("json", "history", "output")]
+    if not to_stdout(*paths):
+        yield
+        return
+    _Data.stream = sys.stdout.buffer
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        _Data.stream = None
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind it (a test's capture)
+        pass
 
 
 __all__ = ["COMMANDS", "main", "parser"]

@@ -3,11 +3,13 @@ runs, reading ``--set`` values, a live status line, and printing a result."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import IO, Any, Final
 
 from dnschaos.errors import UsageError
 
@@ -17,6 +19,30 @@ EXIT_USAGE: Final = 2
 EXIT_HARNESS: Final = 3
 EXIT_INTERRUPTED: Final = 130
 VERDICT_EXIT: Final = {"pass": EXIT_OK, "fail": EXIT_VIOLATION, "unknown": EXIT_HARNESS}
+# A reader that went away (`dnschaos run ... | head -2`): the status a shell gives a
+# program killed by SIGPIPE, 128 + 13.
+EXIT_BROKEN_PIPE: Final = 141
+# An output path that means standard output (as for cat, tar and curl); /dev/stdout names
+# the same stream, which cannot be replaced atomically like a file.
+STDOUT: Final = ("-", "/dev/stdout")
+
+
+class _Data:
+    """Where an output given as ``-`` goes: the process's standard output as it was when the
+    command started. While one does, :func:`dnschaos.cli.main` sends the human lines to
+    standard error, so that ``--json - | jq`` reads JSON only."""
+
+    stream: IO[bytes] | None = None
+
+
+def to_stdout(*paths: str | None) -> bool:
+    """Whether one of ``paths`` is standard output; two at once would interleave (exit 2)."""
+    given = [p for p in paths if p in STDOUT]
+    if len(given) > 1:
+        raise UsageError(
+            "only one output can go to standard output ('-'); give the others file names"
+        )
+    return bool(given)
 
 
 class Listed(tuple[str, ...]):
@@ -34,9 +60,25 @@ def scenarios() -> str:
     return ", ".join(builtin_names()) + ", a path to a .toml file, or module:function"
 
 
+def complete_scenario(action: argparse.Action) -> None:
+    """Complete a scenario argument in a shell with the built-in names and then files."""
+    from dnschaos.scenario.load import builtin_names
+
+    names = " ".join(builtin_names())
+    action.complete = {  # type: ignore[attr-defined]
+        "bash": "_dnschaos_scenarios",
+        "zsh": f"_alternative 'names:scenario:({names})' 'files:scenario file:_files'",
+        "tcsh": "f",
+        "preamble": {
+            "bash": f'_dnschaos_scenarios() {{\n  compgen -W "{names}" -- "$1"\n'
+            '  compgen -f -- "$1"\n}\n'
+        },
+    }
+
+
 def check_writable(flag: str, path: str | None) -> None:
     """Refuse an output path that cannot be written, before anything runs (exit 2)."""
-    if path is None:
+    if path is None or path in STDOUT:
         return
     if not path:
         raise UsageError(f"{flag}: an empty path; give a file name")
@@ -55,7 +97,8 @@ def check_writable(flag: str, path: str | None) -> None:
     if os.path.exists(path) and not os.path.isfile(path):
         # The file is replaced atomically: a device or a pipe there would be replaced too.
         raise UsageError(
-            f"{flag} {path}: not a regular file (a device or a pipe); give a file name"
+            f"{flag} {path}: not a regular file (a device or a pipe); give a file name, "
+            "or - for standard output"
         )
     if not os.access(directory, os.W_OK | os.X_OK) or (
         os.path.exists(path) and not os.access(path, os.W_OK)
@@ -187,7 +230,13 @@ def workload_lines(result: Any) -> list[str]:
 
 
 def write_bytes(path: str, data: bytes) -> None:
-    """Write atomically (a reader never sees half a file), with the usual permissions."""
+    """Write atomically (a reader never sees half a file), with the usual permissions;
+    ``-`` writes to standard output."""
+    if path in STDOUT:
+        out = _Data.stream if _Data.stream is not None else sys.stdout.buffer
+        out.write(data)
+        out.flush()
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
     try:

@@ -10,6 +10,7 @@ from dnschaos.cli.common import (
     EXIT_OK,
     VERDICT_EXIT,
     check_writable,
+    complete_scenario,
     overrides,
     print_result,
     scenarios,
@@ -34,7 +35,7 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
         "violation; 1: a violation; 3: the budget ran out first."
     )
     known = scenarios()
-    ex.add_argument("scenario", help=f"scenario name: {known}")
+    complete_scenario(ex.add_argument("scenario", help=f"scenario name: {known}"))
     ex.add_argument("--variant", help="a workload option: legacy, safe or module:Class")
     ex.add_argument("--bound", type=int, default=2, help="at most K delays a schedule (default 2)")
     ex.add_argument(

@@ -11,6 +11,7 @@ from dnschaos.cli.common import (
     Listed,
     check_writable,
     cluster_client,
+    complete_scenario,
     scenarios,
     size_line,
     status_line,
@@ -41,7 +42,9 @@ def add_flags(fz: argparse.ArgumentParser) -> None:
     )
     known = scenarios()
     what = fz.add_argument_group("what to run")
-    what.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {known}")
+    complete_scenario(
+        what.add_argument("scenario", help=f"scenario with a [fuzz] fault space: {known}")
+    )
     what.add_argument("--variant", help="a workload option: legacy, safe or module:Class")
     what.add_argument(
         "--planner", metavar="PLANNER", help="the planner: default, or your own as module:Class"

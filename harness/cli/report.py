@@ -8,6 +8,7 @@ from typing import Final
 
 from dnschaos.cli.common import (
     EXIT_OK,
+    STDOUT,
     check_writable,
     write,
     write_bytes,
@@ -24,7 +25,7 @@ def add_flags(rpt: argparse.ArgumentParser) -> None:
         "result", help="a result JSON written by 'dnschaos run --json'"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     rpt.add_argument(
-        "-o", "--output", required=True, help="report.html or timeline.png"
+        "-o", "--output", required=True, help="report.html, timeline.png, or - (the page on stdout)"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     rpt.add_argument(
         "--history",
@@ -40,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from dnschaos.scenario.spec import load_result
 
     out = args.output
-    if not out.endswith((".html", ".png")):
+    if out not in STDOUT and not out.endswith((".html", ".png")):
         raise UsageError(
-            f"-o {out}: the report is .html (page with story and plot) or .png (the plot)"
+            f"-o {out}: the report is .html (page with story and plot) or .png (the plot), "
+            "or - (the page, on standard output)"
         )
     check_writable("-o", out)
     if out.endswith(".png"):
@@ -83,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         write_bytes(out, plot if plot is not None else timeline_png(recorded, entries))
     else:
         write(out, render_html(recorded, entries))
-    print(f"wrote {out}")
+    if out not in STDOUT:
+        print(f"wrote {out}")
     return EXIT_OK
 
 

@@ -7,13 +7,16 @@ import os
 from typing import Any, Final
 
 from dnschaos.cli.common import (
+    STDOUT,
     VERDICT_EXIT,
     Listed,
     check_writable,
+    complete_scenario,
     overrides,
     print_result,
     scenarios,
     status_line,
+    write,
     write_result,
 )
 from dnschaos.errors import UsageError
@@ -36,7 +39,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     )
     known = scenarios()
     what = parser.add_argument_group("what to run")
-    what.add_argument("scenario", help=f"scenario name: {known}")
+    complete_scenario(what.add_argument("scenario", help=f"scenario name: {known}"))
     what.add_argument(
         "--variant",
         help="a workload option: incident-2025's enactors, legacy, safe or your own "
@@ -316,7 +319,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_result(args.json, payload)
     if args.history:
-        result.history.write(args.history, wall=args.history_wall)
+        if args.history in STDOUT:
+            write(args.history, "".join(result.history.lines(args.history_wall)))
+        else:
+            result.history.write(args.history, wall=args.history_wall)
     return VERDICT_EXIT[result.verdict]
 
 

@@ -459,6 +459,20 @@ def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
         process.join(timeout=10.0)
 
 
+def budget_line(elapsed: float, done: int, *, seconds: float | None, runs: int | None) -> str:
+    """What is left of a session's budget and when it ends, as the progress line's tail:
+    `` · 42s left`` for a time budget; `` · 12 runs left, ETA 30s`` for a number of runs
+    (the ETA from this session's rate; none before the first run has finished)."""
+    if runs is not None:
+        left = max(runs - done, 0)
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = f", ETA {left / rate:.0f}s" if done and rate > 0 else ""
+        return f" · {left} runs left{eta}"
+    if seconds is not None:
+        return f" · {max(seconds - elapsed, 0.0):.0f}s left"
+    return ""
+
+
 def fuzz(
     campaign: Campaign,
     scenario: Any = None,
@@ -583,6 +597,7 @@ def fuzz(
                             else ""
                         )
                         + f" · {elapsed:.0f}s"
+                        + budget_line(elapsed, session_runs, seconds=seconds, runs=runs)
                     )
         finally:
             cases.close(kill=bool(pending))

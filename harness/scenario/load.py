@@ -277,7 +277,7 @@ def _fault(table: Table, index: int) -> Fault:
     try:
         fault.validate()
     except ValueError as exc:
-        raise ScenarioError(f"{table.source}: {table.path}: {exc}") from None
+        raise ScenarioError(f"{table.at(table.path)}: {exc}") from None
     return fault
 
 

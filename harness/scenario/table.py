@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from dnschaos.errors import UsageError
 from dnschaos.keys import Key
+from dnschaos.scenario.lines import line_of
 
 
 class ScenarioError(UsageError):
@@ -41,9 +42,14 @@ class Table:
         self.data = dict(data)
         self.used: set[str] = set()
 
+    def at(self, key: str) -> str:
+        """The file, the line when it is found, and the key: ``ops.toml:6: scenario.duration``."""
+        line = line_of(self.source, key)
+        return f"{self.source}:{line}: {key}" if line is not None else f"{self.source}: {key}"
+
     def fail(self, key: str, value: Any, wanted: str, choices: str = "") -> None:
         extra = f"; {choices}" if choices else ""
-        raise ScenarioError(f"{self.source}: {key}: {value!r} is not {wanted}{extra}")
+        raise ScenarioError(f"{self.at(key)}: {value!r} is not {wanted}{extra}")
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -52,7 +58,7 @@ class Table:
         self.used.add(name)
         if name not in self.data:
             if required:
-                raise ScenarioError(f"{self.source}: {self.key(name)}: missing; it is required")
+                raise ScenarioError(f"{self.at(self.key(name))}: missing; it is required")
             return default
         value = self.data[name]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -79,7 +85,7 @@ class Table:
         self.used.add(name)
         if name not in self.data:
             if required:
-                raise ScenarioError(f"{self.source}: {self.key(name)}: missing; it is required")
+                raise ScenarioError(f"{self.at(self.key(name))}: missing; it is required")
             return None
         return Table(self.source, self.key(name), self.data[name])
 
@@ -98,9 +104,9 @@ class Table:
     def done(self, allowed: Sequence[str]) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            where = self.key(unknown[0])
+            where = self.at(self.key(unknown[0]))
             raise ScenarioError(
-                f"{self.source}: {where}: unknown key; allowed here: {', '.join(sorted(set(allowed)))}"
+                f"{where}: unknown key; allowed here: {', '.join(sorted(set(allowed)))}"
             )
 
     def value(self, key: Key) -> Any:
@@ -146,7 +152,7 @@ class Table:
         for name in names:
             if name in seen:
                 raise ScenarioError(
-                    f"{self.source}: {self.key(key)}: {what} {name!r} is given twice; "
+                    f"{self.at(self.key(key))}: {what} {name!r} is given twice; "
                     "give each a name of its own"
                 )
             seen.add(name)

@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from dnschaos.checkers import NO_ACTOR_ERROR
 from dnschaos.errors import UsageError
@@ -303,17 +303,33 @@ _SKIP_FRAMES: Final = ("dnschaos", "boto3", "botocore", "moto", "threading", "co
 
 
 def takes_argument(fn: Callable[..., Any]) -> bool:
-    """Whether ``fn`` wants an argument (``fn(ctx)``) or none (``fn()``)."""
+    """Whether ``fn`` is handed its ActorContext. The rule: a parameter named ``ctx`` gets it
+    (by keyword, wherever it stands), else the first parameter gets it when it has no
+    default (``fn(ctx)``, ``fn(context)``, ``fn(*args)``); a function whose parameters all
+    have defaults (``def switch(to="green")``) or that has none is called with no argument,
+    so its defaults stand."""
+    return context_argument(fn) is not None
+
+
+ContextArgument = Literal["keyword", "positional"]
+
+
+def context_argument(fn: Callable[..., Any]) -> ContextArgument | None:
+    """How ``fn`` takes its ActorContext: ``"keyword"`` (as ``ctx=``), ``"positional"`` (as
+    its first argument) or None (it takes none); the rule is :func:`takes_argument`'s."""
     try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    positional = [
-        p
-        for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-    ]
-    return bool(positional)
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):  # a builtin without a signature: the old rule, fn(ctx)
+        return "positional"
+    by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if any(p.name == "ctx" and p.kind in by_keyword for p in params):
+        return "keyword"
+    first = next((p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY), None)
+    if first is None or first.kind is inspect.Parameter.VAR_KEYWORD:
+        return None
+    if first.kind is inspect.Parameter.VAR_POSITIONAL or first.default is inspect.Parameter.empty:
+        return "positional"
+    return None
 
 
 def ref_name(ref: Ref | None) -> str:

@@ -160,8 +160,16 @@ def _end_check(spec: InvariantSpec) -> Check:
         entries = list(history)
         fn = make(spec)
         view = FinalView(entries)
-        with harness_scope():
-            got = fn(Final(entries, view))
+        try:
+            with harness_scope():
+                got = fn(Final(entries, view))
+        except Exception as exc:
+            from dnschaos.world.provision import where as user_line
+
+            # The user's own line, not the judging frames around it.
+            raise RuntimeError(
+                f"the invariant raised {type(exc).__name__}: {exc} (at {user_line(exc)})"
+            ) from exc
         if isinstance(got, list) and got and all(isinstance(v, Violation) for v in got):
             # A checker of the whole history (``dnschaos.checkers``'s kind): its own
             # violations, each where it happened, under the name the user gave it.

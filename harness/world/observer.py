@@ -184,7 +184,10 @@ class Observer:
                 self._recheck(view, now)
                 if label not in self._failing:
                     self._failing.add(label)
-                    error = f"{type(exc).__name__}: {exc}"
+                    from dnschaos.world.provision import where
+
+                    # The user's own line first: the frames around it are the harness's.
+                    error = f"{type(exc).__name__}: {exc} (at {where(exc)})"
                     self.note(
                         self.history.append("invariant-error", now, invariant=label, error=error)
                     )

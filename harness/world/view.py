@@ -1,6 +1,10 @@
 """What a user invariant sees after a step: a read-only view of the world.
 
-* ``records(zone)``: Route 53 as its API shows it, ``{(name, type): values}``;
+* ``records(zone)``: Route 53 as its API shows it, ``{(name, type): values}`` (a weighted
+  set's members' values merged; an alias as ``"ALIAS target"``);
+* ``record_sets(zone)``: every record set exactly as ListResourceRecordSets returns it
+  (``Name``, ``Type``, ``TTL``, ``ResourceRecords``, ``SetIdentifier``, ``Weight``,
+  ``AliasTarget``), for invariants about weights and aliases;
 * ``served(zone)``: Route 53 as its name servers answer, only changes that are
   INSYNC (the strict layer's propagation, ``[world] propagation_delay``);
 * ``answer(name, type)``: the addresses DNS would answer for a name (aliases and
@@ -94,6 +98,13 @@ class View:
     def records(self, zone: str) -> Records:
         self.read.add("zone:" + normalize_name(zone))
         return _records(self._strict.records(self._zone_id(zone)))
+
+    def record_sets(self, zone: str) -> list[dict[str, Any]]:
+        """The zone's record sets as Route 53's ListResourceRecordSets returns them, weights,
+        set identifiers and alias targets included (fresh dicts: changing them changes
+        nothing)."""
+        self.read.add("zone:" + normalize_name(zone))
+        return [r.to_api() for r in self._strict.records(self._zone_id(zone))]
 
     def served(self, zone: str) -> Records:
         self.read.add("zone:" + normalize_name(zone))

@@ -208,34 +208,35 @@ def drain_green() -> None:
     )
 
 
+# A blue/green pool of weighted sets and an alias to it, as Route 53 lists them.
+WEIGHTED_POOL: list[dict[str, Any]] = [
+    {
+        "name": "lb.example.com",
+        "type": "A",
+        "ttl": 60,
+        "values": ["192.0.2.10"],
+        "set_identifier": "blue",
+        "weight": 90,
+    },
+    {
+        "name": "lb.example.com",
+        "type": "A",
+        "ttl": 60,
+        "values": ["192.0.2.20"],
+        "set_identifier": "green",
+        "weight": 10,
+    },
+    {
+        "name": "www.example.com",
+        "type": "A",
+        "alias": {"name": "lb.example.com", "zone": ZONE},
+    },
+]
+
+
 def weighted() -> dnschaos.Simulation:
     sim = dnschaos.Simulation("weighted", duration=120)
-    sim.zone(
-        ZONE,
-        records=[
-            {
-                "name": "lb.example.com",
-                "type": "A",
-                "ttl": 60,
-                "values": ["192.0.2.10"],
-                "set_identifier": "blue",
-                "weight": 90,
-            },
-            {
-                "name": "lb.example.com",
-                "type": "A",
-                "ttl": 60,
-                "values": ["192.0.2.20"],
-                "set_identifier": "green",
-                "weight": 10,
-            },
-            {
-                "name": "www.example.com",
-                "type": "A",
-                "alias": {"name": "lb.example.com", "zone": ZONE},
-            },
-        ],
-    )
+    sim.zone(ZONE, records=WEIGHTED_POOL)
     sim.table("seen", items=[])
     sim.actor("drain", drain_green)
     sim.invariant(never_empty("www.example.com"))

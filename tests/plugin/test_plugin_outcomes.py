@@ -49,12 +49,21 @@ def test_a_violation_fails_a_test_that_asserts_nothing(pytester: pytest.Pytester
     assert "expect='violation'" in out  # the failure says how to declare an expected one
     assert "dnschaos: what happened" in out and "story:" in out
     # The failing run's result is written, with the command that turns it into a page.
-    page = re.search(r"as a page: (dnschaos report (\S+\.json) -o page\.html)", out)
+    page = re.search(r"as a page: dnschaos report (\S+\.json) (--history \S+\.jsonl) -o page", out)
     assert page, out
-    assert Path(page.group(2)).is_file()
+    assert Path(page.group(1)).is_file()
     html = pytester.path / "page.html"
     report = subprocess.run(
-        [sys.executable, "-m", "dnschaos.cli", "report", page.group(2), "-o", str(html)],
+        [
+            sys.executable,
+            "-m",
+            "dnschaos.cli",
+            "report",
+            page.group(1),
+            *page.group(2).split(),
+            "-o",
+            str(html),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -111,7 +120,7 @@ def test_a_misspelled_marker_keyword_stops_the_session_naming_it(
     assert done.ret == pytest.ExitCode.USAGE_ERROR, done.stdout.str() + err
     assert (
         "test_typo.py::test_typo: @pytest.mark.chaos: unknown keyword 'scenaro'; allowed: dns, "
-        "expect, planner, runs, scenario, strategy, variant" in err
+        "expect, planner, runs, scenario, seed, strategy, variant" in err
     )
     assert "scenario='incident-2024': unknown; choose one of cascade-2025, incident-2025" in err
     assert "strategy='dfs': unknown; choose one of random, pct" in err
