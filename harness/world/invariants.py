@@ -164,7 +164,7 @@ def _end_check(spec: InvariantSpec) -> Check:
             with harness_scope():
                 got = fn(Final(entries, view))
         except Exception as exc:
-            from dnschaos.world.provision import where as user_line
+            from dnschaos.world.config import where as user_line
 
             # The user's own line, not the judging frames around it.
             raise RuntimeError(

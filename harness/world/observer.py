@@ -184,7 +184,7 @@ class Observer:
                 self._recheck(view, now)
                 if label not in self._failing:
                     self._failing.add(label)
-                    from dnschaos.world.provision import where
+                    from dnschaos.world.config import where
 
                     # The user's own line first: the frames around it are the harness's.
                     error = f"{type(exc).__name__}: {exc} (at {where(exc)})"
