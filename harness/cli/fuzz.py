@@ -9,6 +9,7 @@ from dnschaos.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
     Listed,
+    check_directory,
     check_writable,
     cluster_client,
     scenarios,
@@ -147,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
         )
     variant = spec.variant or "own"  # a run of the user's own actors has no variant
     store = Path(args.store or f"out/fuzz-{scenario.name}-{variant.replace(':', '_')}")
+    check_directory("--store", str(store))
     client = cluster_client(args)
     try:
         campaign = open_campaign(

@@ -21,6 +21,7 @@ are bounded (``max_runs``).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,11 +63,39 @@ class Case:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Case:
-        holds = tuple((str(a), int(n), float(s)) for a, n, s in data.get("holds", ()))
-        return cls(
-            int(data["seed"]), str(data.get("strategy", "random")), tuple(data["faults"]), holds
-        )
+    def from_json(cls, data: Any, source: str = "case") -> Case:
+        """A case as stored (a result's ``case``, a corpus), every value checked: an edited
+        one is refused (exit 2) naming ``source`` and the key."""
+        from dnschaos.scenario.spec import RUN_STRATEGIES
+        from dnschaos.scenario.table import Table
+
+        t = Table(source, "case", data)
+        seed = t.get("seed", int, required=True)
+        strategy = t.choice("strategy", RUN_STRATEGIES, "random")
+        faults = t.get("faults", list, required=True)
+        for text in faults:
+            if not isinstance(text, str):
+                t.fail(t.key("faults"), text, "a --fault text")
+        holds = []
+        for i, hold in enumerate(t.get("holds", list, [])):
+            if not (
+                isinstance(hold, list)
+                and len(hold) == 3
+                and isinstance(hold[0], str)
+                and isinstance(hold[1], int)
+                and not isinstance(hold[1], bool)
+                and hold[1] >= 1
+                and isinstance(hold[2], int | float)
+                and not isinstance(hold[2], bool)
+                and 0 <= hold[2] < math.inf
+            ):
+                t.fail(
+                    t.key(f"holds[{i}]"),
+                    hold,
+                    "[actor, n, seconds] (n >= 1: the n-th AWS call; seconds >= 0)",
+                )
+            holds.append((hold[0], hold[1], float(hold[2])))
+        return cls(seed, strategy, tuple(faults), tuple(holds))
 
 
 def case_spec(base: RunSpec, case: Case) -> RunSpec:
