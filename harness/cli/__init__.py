@@ -14,10 +14,14 @@ step/time limits) and a replay that diverged; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any, Final
 
 from dnschaos._version import __version__
@@ -76,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in argv if not word.startswith("-")), None)
     args = parser(command).parse_args(argv)
     try:
-        code: int = _command(args.command).run(args)
+        with _terminate_as_interrupt():
+            code: int = _command(args.command).run(args)
         return code
     except DnsChaosError as exc:
         print(f"dnschaos: error: {exc}", file=sys.stderr)
@@ -89,6 +94,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"dnschaos: harness error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_HARNESS
     return EXIT_USAGE
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends a command as Ctrl-C does (exit 130, what is recorded kept, temporary
+    files removed), not mid-write with nothing cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 __all__ = ["COMMANDS", "main", "parser"]

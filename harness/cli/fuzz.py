@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any, Final
 
 from dnschaos.cli.common import (
@@ -170,6 +171,12 @@ def run(args: argparse.Namespace) -> int:
 
         runner = ClusterRunner(client, campaign.spec)
     say = (lambda _m: None) if args.quiet else default_progress
+    # The budget covers the search and the shrinking after it: the clock starts now.
+    started = time.monotonic()
+
+    def out_of_time() -> bool:
+        return seconds is not None and time.monotonic() - started >= seconds
+
     with status_line(f"fuzz {scenario.name}", live=not args.quiet) as status:
 
         def searching(message: str) -> None:
@@ -228,7 +235,11 @@ def run(args: argparse.Namespace) -> int:
         progress=say,
         on_group=shown,
         on_shrunk=shrunk_line,
+        stop=out_of_time,
     )
+    for group in campaign.groups.values():
+        if group.get("not_shrunk") == "budget":
+            print(f"- {group['invariant']}: not shrunk: budget ({group['files'][0]} kept as found)")
     if args.json:
         write_json(args.json, {**campaign.to_json(), "store": str(store), "shrunk": shrunk})
     return EXIT_VIOLATION if campaign.failures else EXIT_OK

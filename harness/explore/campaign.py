@@ -63,7 +63,7 @@ from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
 from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faults.space import draw_case, to_flag
-from dnschaos.history import process_alive
+from dnschaos.history import process_alive, sweep
 from dnschaos.inputs import MAX_INTEGER, check_seal, read_object, seal, shape
 from dnschaos.runner import stored_json
 from dnschaos.scenario.spec import RunSpec
@@ -182,13 +182,20 @@ def _run_one(
 ) -> dict[str, Any]:
     """One case; its base spec is the worker's (``_init_worker``) or, on a worker shared
     with other campaigns (a cluster's), the one given."""
-    from dnschaos.checkers import headline
-    from dnschaos.story import tell
-
     spec = _WORKER_SPEC if spec_json is None else RunSpec.from_json(spec_json)
     assert spec is not None, "worker not initialised"
     case = Case.from_json(case_json)
     result = run_case(spec, case)
+    try:
+        return _outcome(index, case, result)
+    finally:
+        result.history.close()  # a worker ends with os._exit: no finalizer would
+
+
+def _outcome(index: int, case: Case, result: Any) -> dict[str, Any]:
+    from dnschaos.checkers import headline
+    from dnschaos.story import tell
+
     states, transitions = coverage_keys(result.history)
     out: dict[str, Any] = {
         "index": index,
@@ -460,8 +467,8 @@ def _read_state(path: Path, what: str, load: Callable[[dict[str, Any]], None]) -
 
 @contextmanager
 def _sigint_as_flag() -> Iterator[threading.Event]:
-    """While the campaign runs, Ctrl-C sets a flag the loop looks at between results, so
-    the store is never saved half-updated."""
+    """While the campaign runs, Ctrl-C (or SIGTERM) sets a flag the loop looks at between
+    results, so the store is never saved half-updated."""
     flag = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield flag
@@ -470,11 +477,13 @@ def _sigint_as_flag() -> Iterator[threading.Event]:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         flag.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    # SIGTERM too: a campaign told to stop by its supervisor stops as cleanly as by Ctrl-C.
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        for sig, was in previous.items():
+            signal.signal(sig, signal.SIG_DFL if was is None else was)
 
 
 class CaseRunner(Protocol):
@@ -534,9 +543,11 @@ class LocalRunner:
 
 def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     """Shut the pool down; ``kill``: its workers are stopped mid-case (their cases stay
-    started, to be run again on resume) instead of being waited for."""
+    started, to be run again on resume) instead of being waited for. The history files
+    of stopped workers are removed after them."""
     if not kill:
         pool.shutdown(wait=True)
+        sweep()
         return
     processes = list((pool._processes or {}).values())
     for process in processes:
@@ -544,6 +555,7 @@ def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join(timeout=10.0)
+    sweep()
 
 
 def fuzz(
@@ -698,8 +710,13 @@ def shrink_groups(
     progress: Callable[[str], None] | None = None,
     on_group: Callable[[dict[str, Any]], None] | None = None,
     on_shrunk: Callable[[dict[str, Any]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Shrink the first failure of each group, one shrink per invariant.
+
+    ``stop`` says when the budget is spent: a group not begun then is marked "not shrunk:
+    budget" (its failure stays as found), and a shrink under way ends with the smallest
+    case it has.
 
     Groups that differ only in their story's shape mostly shrink to the same minimal
     case, at ``max_runs`` re-runs each, so one per invariant is enough. A shrink that
@@ -715,6 +732,13 @@ def shrink_groups(
             on_group(group)
         if not enabled or group["invariant"] in done_invariants:
             continue
+        if stop is not None and stop():
+            group["not_shrunk"] = "budget"
+            campaign.save()
+            if progress is not None:
+                progress(f"not shrunk: budget ({group['files'][0]} kept as found)")
+            continue
+        group.pop("not_shrunk", None)
         done_invariants.add(group["invariant"])
         source = campaign.store / group["files"][0]
         try:
@@ -722,7 +746,7 @@ def shrink_groups(
             stored = read_object(source, "a failure file of the store").get("case")
             with shape(str(source), "a failure file of a campaign"):
                 case = None if stored is None else Case.from_json(stored)
-            done = shrink(spec, case=case, max_runs=max_runs, progress=progress)
+            done = shrink(spec, case=case, max_runs=max_runs, progress=progress, stop=stop)
         except Exception as exc:
             group["shrink_error"] = f"{type(exc).__name__}: {exc}"
             campaign.save()

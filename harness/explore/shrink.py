@@ -196,11 +196,14 @@ def shrink(
     original: RunResult | None = None,
     max_runs: int = 40,
     progress: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Shrunk:
     """Reduce a failing run of ``spec`` (``original``, when it was already run) to a minimal
     one that fails the same invariant. Everything else in the spec (variant, planner, DNS,
     mitigations, limits) is kept: the shrunk case is the same system. ``case`` is the
-    stored case when it says more than the spec (a guided case's holds)."""
+    stored case when it says more than the spec (a guided case's holds). ``stop`` says
+    when time is up: no re-run starts after it does, and the smallest case so far is
+    the answer."""
     if spec.strategy not in ("random", "pct", "delay"):
         raise UsageError(
             f"shrink: a --strategy {spec.strategy} run cannot be re-drawn from its seed; "
@@ -218,6 +221,10 @@ def shrink(
 
     def attempt(candidate: Case, guide: Any = None, what: str = "") -> RunResult | None:
         if state.runs >= max_runs:
+            return None
+        if stop is not None and stop():
+            if not state.log or state.log[-1] != "stopped: budget":
+                state.log.append("stopped: budget")
             return None
         state.runs += 1
         try:
