@@ -71,6 +71,8 @@ from dnschaos.scenario.table import Table
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
 _STRATEGIES: Final = ("random", "pct", "delay")  # what a blind case may be drawn with
+# What a finished case's outcome carries that the campaign keeps only in the store.
+_HEAVY: Final = ("result", "coverage", "points")
 # More cases than a campaign could run (a million a day for a thousand years): a count
 # beyond it in a store is an edit, not a campaign.
 MAX_CASES: Final = 10**9
@@ -605,6 +607,9 @@ def fuzz(
             return False
         return seconds is None or time.monotonic() - start < seconds
 
+    def time_spent() -> bool:
+        return seconds is not None and time.monotonic() - start >= seconds
+
     def take_index() -> int:
         if retry:
             return retry.pop(0)
@@ -637,7 +642,9 @@ def fuzz(
             )
             if path.name not in group["files"]:
                 group["files"].append(path.name)
-            found.append({**out, "path": str(path)})
+            # Without the result (its choices, a few hundred KB): it is in the store, and the
+            # parent's memory must not grow with the failures it finds.
+            found.append({**{k: v for k, v in out.items() if k not in _HEAVY}, "path": str(path)})
             say(f"failure: {out['invariant']} (case {out['index']}) -> {path}")
         # The same save that counts the case takes it out of ``started``.
         campaign.started.discard(out["index"])
@@ -656,7 +663,9 @@ def fuzz(
                     for index in batch:
                         case = campaign.case(scenario, index)
                         pending[cases.submit(index, case.to_json())] = index
-                if not pending or enough_found():
+                if not pending or enough_found() or time_spent():
+                    # Time is up: cases still running are stopped, not waited for (they
+                    # stay started, and --resume runs them).
                     break
                 done = cases.wait(pending, 0.25)
                 for fut in sorted(done, key=lambda f: pending[f]):
@@ -688,7 +697,13 @@ def fuzz(
             campaign.wall = wall0 + time.monotonic() - start
             campaign.save()
         if pending:
-            why = "interrupted" if interrupted.is_set() else f"{len(found)} failure(s) found"
+            why = (
+                "interrupted"
+                if interrupted.is_set()
+                else "time is up"
+                if time_spent() and not enough_found()
+                else f"{len(found)} failure(s) found"
+            )
             say(
                 f"{why}: case(s) {', '.join(map(str, sorted(pending.values())))} not finished; "
                 "--resume runs them again"
