@@ -133,59 +133,44 @@ def test_a_scenario_file(
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="only root may seem to write /proc")
 
+RUN = ["run", "steady-state", "-q"]
+FUZZ = ["fuzz", "steady-state", "-q", "--budget", "1", "--store", "store"]
+# (the command, its flags, what the error names)
 FLAGS: list[Any] = [
-    (["--set", "limits.max_wall_seconds=1e300"], "--set 'limits.max_wall_seconds=1e300'"),
-    (["--set", "scenario.duration=" + "[" * 2000 + "]" * 2000], "nested too deeply"),
-    (["--fault", "kind=latency,seconds=1,seconds=2"], "seconds is given twice"),
-    (["--fault", "kind=latency,seconds=1,start=1e308"], "start: 1e+308 is beyond"),
-    (["--fault", "kind=latency,seconds=1e20"], "seconds: 1e+20 is beyond"),
-    (["--fault", "kind=latency,distribution=uniform,low=0,high=1e300"], "high: 1e+300"),
-    (["--fault", "kind=latency,seconds=1,start=5000"], "would never apply"),
-    (["--fault", "kind=latency,seconds=1,name=a\u202eb"], "name: 'a\\u202eb'"),
-    (["--fault", "kind=latency,seconds=1,name=\U0001f600"], "name:"),
-    (["--json", "x" * 300 + ".json"], "longer than 255 bytes"),
-    (["--history", "x" * 300 + ".jsonl"], "longer than 255 bytes"),
-    pytest.param(["--json", "/proc/out.json"], "--json /proc/out.json", marks=ROOT_ONLY),
-    pytest.param(["--json", "/sys/out.json"], "--json /sys/out.json", marks=ROOT_ONLY),
-    pytest.param(["--history", "/proc/h.jsonl"], "--history /proc/h.jsonl", marks=ROOT_ONLY),
+    (RUN, ["--set", "limits.max_wall_seconds=1e300"], "--set 'limits.max_wall_seconds=1e300'"),
+    (RUN, ["--set", "scenario.duration=" + "[" * 2000 + "]" * 2000], "nested too deeply"),
+    (RUN, ["--fault", "kind=latency,seconds=1,seconds=2"], "seconds is given twice"),
+    (RUN, ["--fault", "kind=latency,seconds=1,start=1e308"], "start: 1e+308 is beyond"),
+    (RUN, ["--fault", "kind=latency,seconds=1e20"], "seconds: 1e+20 is beyond"),
+    (RUN, ["--fault", "kind=latency,distribution=uniform,low=0,high=1e300"], "high: 1e+300"),
+    (RUN, ["--fault", "kind=latency,seconds=1,start=5000"], "would never apply"),
+    (RUN, ["--fault", "kind=latency,seconds=1,name=a\u202eb"], "name: 'a\\u202eb'"),
+    (RUN, ["--fault", "kind=latency,seconds=1,name=\U0001f600"], "name:"),
+    (RUN, ["--json", "x" * 300 + ".json"], "longer than 255 bytes"),
+    (RUN, ["--history", "x" * 300 + ".jsonl"], "longer than 255 bytes"),
+    pytest.param(RUN, ["--json", "/proc/out.json"], "--json /proc/out.json", marks=ROOT_ONLY),
+    pytest.param(RUN, ["--json", "/sys/out.json"], "--json /sys/out.json", marks=ROOT_ONLY),
+    pytest.param(RUN, ["--history", "/proc/h.jsonl"], "--history /proc/h.jsonl", marks=ROOT_ONLY),
+    (FUZZ, ["--budget", "0s"], "--budget '0s'"),
+    (FUZZ, ["--budget", "0m"], "--budget '0m'"),
+    (FUZZ, ["--json", "y" * 300 + ".json"], "longer than 255 bytes"),
+    (FUZZ, ["--store", "z" * 300], "longer than 255 bytes"),
+    pytest.param(FUZZ, ["--store", "/proc/store"], "--store /proc/store", marks=ROOT_ONLY),
+    pytest.param(FUZZ, ["--store", "/sys/store"], "--store /sys/store", marks=ROOT_ONLY),
 ]
 
 
-@pytest.mark.parametrize(("flags", "culprit"), FLAGS)
-def test_a_run_flag(
+@pytest.mark.parametrize(("command", "flags", "culprit"), FLAGS)
+def test_a_flag(
     tmp_path: pathlib.Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
     flags: list[str],
     culprit: str,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, err = _cli(["run", "steady-state", "-q", *flags], capsys)
-    _refused(code, err, culprit)
-    assert list(tmp_path.iterdir()) == []
-
-
-FUZZ_FLAGS: list[Any] = [
-    (["--budget", "0s"], "--budget '0s'"),
-    (["--budget", "0m"], "--budget '0m'"),
-    (["--json", "y" * 300 + ".json"], "longer than 255 bytes"),
-    (["--store", "z" * 300], "longer than 255 bytes"),
-    pytest.param(["--store", "/proc/store"], "--store /proc/store", marks=ROOT_ONLY),
-    pytest.param(["--store", "/sys/store"], "--store /sys/store", marks=ROOT_ONLY),
-]
-
-
-@pytest.mark.parametrize(("flags", "culprit"), FUZZ_FLAGS)
-def test_a_fuzz_flag(
-    tmp_path: pathlib.Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    flags: list[str],
-    culprit: str,
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    argv = ["fuzz", "steady-state", "-q", "--budget", "1", "--store", "store", *flags]
-    code, err = _cli(argv, capsys)
+    code, err = _cli([*command, *flags], capsys)
     _refused(code, err, culprit)
     assert list(tmp_path.iterdir()) == []
 
