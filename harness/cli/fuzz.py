@@ -117,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from dnschaos.scenario.resolve import build, resolve
 
+    # A time budget covers everything the command does: setting up, the search, the
+    # shrinking after it; its clock starts now.
+    started = time.monotonic()
     check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
     if args.stop_after is not None and args.stop_after < 1:
@@ -171,8 +174,6 @@ def run(args: argparse.Namespace) -> int:
 
         runner = ClusterRunner(client, campaign.spec)
     say = (lambda _m: None) if args.quiet else default_progress
-    # The budget covers the search and the shrinking after it: the clock starts now.
-    started = time.monotonic()
 
     def out_of_time() -> bool:
         return seconds is not None and time.monotonic() - started >= seconds
@@ -193,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         fuzz(
             campaign,
             scenario,
-            seconds=seconds,
+            seconds=None if seconds is None else max(0.0, seconds - (time.monotonic() - started)),
             runs=runs,
             workers=args.workers,
             stop_after=args.stop_after,
