@@ -51,6 +51,8 @@ def read_text(
     """The text of ``path``, a ``what`` (e.g. "a result .json file"), as UTF-8; ``source``
     names it in messages (default: the path)."""
     source = str(path) if source is None else source
+    if "\x00" in str(path):
+        raise error(f"{source!r}: a NUL byte is in no file name; give {what}")
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -40,6 +40,7 @@ def check_writable(flag: str, path: str | None) -> None:
         return
     if not path:
         raise UsageError(f"{flag}: an empty path; give a file name")
+    _no_nul(flag, path)
     directory = os.path.dirname(os.path.abspath(path))
     parent = directory
     while not os.path.exists(parent) and os.path.dirname(parent) != parent:
@@ -87,6 +88,7 @@ def check_writable(flag: str, path: str | None) -> None:
 def check_directory(flag: str, path: str) -> None:
     """Refuse a directory that cannot be made, or written into, before anything runs
     (exit 2)."""
+    _no_nul(flag, path)
     existing = os.path.abspath(path)
     while not os.path.exists(existing) and os.path.dirname(existing) != existing:
         existing = os.path.dirname(existing)
@@ -104,6 +106,11 @@ def check_directory(flag: str, path: str) -> None:
         check_writable(flag, probe)
     except UsageError as exc:
         raise UsageError(str(exc).replace(f"{flag} {probe}", f"{flag} {path}", 1)) from None
+
+
+def _no_nul(flag: str, path: str) -> None:
+    if "\x00" in path:
+        raise UsageError(f"{flag} {path!r}: a NUL byte is in no file name; give a file name")
 
 
 def _name_max(directory: str) -> int:

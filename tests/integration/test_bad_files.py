@@ -151,6 +151,8 @@ FLAGS: list[Any] = [
     pytest.param(RUN, ["--json", "/proc/out.json"], "--json /proc/out.json", marks=ROOT_ONLY),
     pytest.param(RUN, ["--json", "/sys/out.json"], "--json /sys/out.json", marks=ROOT_ONLY),
     pytest.param(RUN, ["--history", "/proc/h.jsonl"], "--history /proc/h.jsonl", marks=ROOT_ONLY),
+    (RUN, ["--json", "a\x00b.json"], "a NUL byte is in no file name"),
+    (FUZZ, ["--store", "s\x00"], "a NUL byte is in no file name"),
     (FUZZ, ["--budget", "0s"], "--budget '0s'"),
     (FUZZ, ["--budget", "0m"], "--budget '0m'"),
     (FUZZ, ["--json", "y" * 300 + ".json"], "longer than 255 bytes"),
@@ -338,3 +340,39 @@ def test_an_unedited_result_still_replays(
     path.write_text(json.dumps(result))
     code, err = _cli(["replay", str(path)], capsys)
     assert code == (1 if result["verdict"] == "fail" else 0), err
+
+
+@pytest.mark.parametrize(
+    ("output", "culprit"),
+    [
+        ("r" * 300 + ".html", "longer than 255 bytes"),
+        pytest.param("/proc/report.html", "-o /proc/report.html", marks=ROOT_ONLY),
+        pytest.param("/sys/report.html", "-o /sys/report.html", marks=ROOT_ONLY),
+    ],
+)
+def test_a_report_output(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    result: dict[str, Any],
+    output: str,
+    culprit: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pathlib.Path("result.json").write_text(json.dumps(result))
+    code, err = _cli(["report", "result.json", "-o", output], capsys)
+    _refused(code, err, culprit)
+    assert sorted(os.listdir(".")) == ["result.json"]
+
+
+@pytest.mark.parametrize("command", [["replay"], ["shrink"], ["report", "-o", "r.html"]])
+def test_a_result_path_with_a_nul_byte(
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli([command[0], "x\x00.json", *command[1:]], capsys)
+    _refused(code, err, "a NUL byte is in no file name")
+    assert os.listdir(".") == []
