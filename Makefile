@@ -24,7 +24,7 @@ LOCK_FLAGS := --extra dev --generate-hashes --no-emit-package dnschaos
 MUTATE_ARGS ?= --sample 60 --budget 3600 --jobs 2
 
 .PHONY: help venv node-actor dns-servers browser demo test test-oldest test-latest lock resolve \
-	conformance-moto lint bench clean aws-rehearsal mutate docs
+	conformance-moto lint bench clean aws-rehearsal mutate docs fuzz-inputs
 
 help:
 	@echo "make demo   - set up, then run the incident-2025 scenario with both variants"
@@ -36,6 +36,7 @@ help:
 	@echo "make test-oldest - the test suite with the lowest versions pyproject.toml allows"
 	@echo "make test-latest - the test suite with the newest versions pyproject.toml allows"
 	@echo "make mutate - plant small bugs in the kernel modules (tools/mutate.toml); a score each"
+	@echo "make fuzz-inputs - fuzz every input reader with FUZZ_EXAMPLES (50000) generated inputs each"
 	@echo "make conformance-moto - the Route 53 conformance suite against plain moto"
 	@echo "make aws-rehearsal - the --target aws code path against a loopback moto stand-in"
 
@@ -139,6 +140,12 @@ test: $(STAMP) $(AWSCLI_STAMP) node-actor dns-servers browser
 	@echo
 	@echo "== the test suite =="
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+# The property-based fuzzing of every input reader, with more examples than the suite's
+# 5,000 a reader (FUZZ_EXAMPLES=...).
+FUZZ_EXAMPLES ?= 50000
+fuzz-inputs: $(STAMP)
+	DNSCHAOS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration/test_fuzz_inputs.py
 
 aws-rehearsal: $(STAMP)
 	$(PY) -m tests.integration.aws_rehearsal

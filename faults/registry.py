@@ -104,7 +104,9 @@ def kind_class(name: str) -> type[Fault]:
 
 def keys_of(cls: type[Fault]) -> tuple[Key, ...]:
     """Every key a fault class declares (the common ones first), registered or not."""
-    return _KEYS.get(cls) or _declared(cls)
+    if cls not in _KEYS:  # read once: type hints are slow to evaluate, and asked for often
+        _KEYS[cls] = _declared(cls)
+    return _KEYS[cls]
 
 
 _BASE: list[type] = []  # the base class of every kind, handed in by faults.kinds

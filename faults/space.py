@@ -29,12 +29,30 @@ from typing import Any
 from dnschaos.faults import registry
 
 
-def _draw(value: Any, rng: random.Random) -> Any:
-    if (
+def _is_range(value: Any) -> bool:
+    return (
         isinstance(value, list)
         and len(value) == 2
         and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
+    )
+
+
+def inverted_ranges(template: Mapping[str, Any]) -> list[str]:
+    """Keys of ``template`` (``match.x`` for a match key) holding a range ``[low, high]``
+    with low above high: a typo, not a range to draw from."""
+    out = []
+    for key, value in template.items():
+        inner = value.items() if key == "match" and isinstance(value, Mapping) else ()
+        for mkey, mvalue in inner:
+            if _is_range(mvalue) and mvalue[0] > mvalue[1]:
+                out.append(f"match.{mkey}")
+        if _is_range(value) and value[0] > value[1]:
+            out.append(str(key))
+    return out
+
+
+def _draw(value: Any, rng: random.Random) -> Any:
+    if _is_range(value):
         low, high = value
         if isinstance(low, int) and isinstance(high, int):
             return rng.randint(min(low, high), max(low, high))
@@ -86,15 +104,18 @@ def to_flag(fault: Mapping[str, Any]) -> str:
 
 def from_flag(text: str) -> dict[str, Any]:
     """The concrete fault of a ``--fault`` text (values typed as the scenario loader types them)."""
-    import tomllib
+    from dnschaos.errors import UsageError
+    from dnschaos.inputs import parse_value
 
     out: dict[str, Any] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
-        key, _, raw = part.partition("=")
-        try:
-            out[key] = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            out[key] = raw
+        key, sep, raw = part.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--fault {text!r}: {part!r} is not KEY=VALUE")
+        if key in out:
+            raise UsageError(f"--fault {text!r}: {key} is given twice; give each key once")
+        out[key] = parse_value(raw, f"--fault {text!r}: {key}")
     return out
 
 

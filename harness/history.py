@@ -65,6 +65,13 @@ class History:
     def __len__(self) -> int:
         return self._count
 
+    def close(self) -> None:
+        """Done with the history: a temporary file is removed now (not when the object is
+        collected, which a worker process that ends with ``os._exit`` never reaches), a
+        kept one closed. Reading it afterwards is an error."""
+        if self._finalizer is not None:
+            self._finalizer()
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         with self._lock:
             self._file.flush()
@@ -154,12 +161,18 @@ _swept = False
 
 
 def _sweep_once() -> None:
-    """Remove the temporary history files of processes that are gone (a run killed with
-    SIGKILL cannot remove its own): once a process, the first time it needs one."""
+    """Sweep once a process, the first time it needs a history file."""
     global _swept
     if _swept:
         return
     _swept = True
+    sweep()
+
+
+def sweep() -> None:
+    """Remove the temporary history files of processes that are gone (a run killed with
+    SIGKILL or SIGTERM cannot remove its own): at the first history of a process, and by
+    a campaign once its workers are stopped."""
     folder = tempfile.gettempdir()
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):

@@ -8,8 +8,26 @@ generated from them, so a key is declared in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
+
+# The one character set of the names a scenario gives (scenario, actors, faults): they
+# become thread names, file names of a store, story lines and metric labels, so they are
+# plain ASCII that prints the same everywhere (no spaces, controls, NUL, bidi marks or
+# look-alike letters): a letter, digit or "_" first, then letters, digits and . _ - : @ +,
+# at most 128 characters.
+NAME_CHARS: Final = (
+    "ASCII letters, digits and . _ - : @ + (a letter, digit or _ first, at most 128)"
+)
+_NAME: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._:@+-]{0,127}")
+
+
+def name_problem(name: str) -> str | None:
+    """What is wrong with a name a scenario gives, as what is wanted, or None."""
+    if _NAME.fullmatch(name) is None:
+        return f"a name of {NAME_CHARS}"
+    return None
 
 
 @dataclass(frozen=True)

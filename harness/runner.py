@@ -25,10 +25,11 @@ from dnschaos.assemble import assemble, prepare_target
 from dnschaos.errors import UsageError
 from dnschaos.faults.inject import unmatched
 from dnschaos.history import History
+from dnschaos.inputs import seal
 from dnschaos.scenario.actors import actor_names
 from dnschaos.scenario.live import is_live
 from dnschaos.scenario.resolve import resolve_built
-from dnschaos.scenario.spec import RunSpec, Scenario, delay_range
+from dnschaos.scenario.spec import RESULT_SEALED, RunSpec, Scenario, delay_range
 from dnschaos.sim.clock import INCIDENT_EPOCH
 from dnschaos.sim.driver import Driver, SimDriver, ThreadDriver
 from dnschaos.sim.scheduler import Choice, SimResult, Stop
@@ -94,7 +95,7 @@ class RunResult:
         return checkers.headline(self.violations)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        payload = {
             "scenario": self.scenario,
             "strategy": self.strategy,
             "verdict": self.verdict,
@@ -127,6 +128,7 @@ class RunResult:
             ),
             **({"aws": self.aws} if self.aws is not None else {}),
         }
+        return {**payload, "seal": seal(payload, RESULT_SEALED)}
 
 
 def stored_json(payload: dict[str, Any], path: str | Path) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from dataclasses import replace
 from typing import Any
 
 from dnschaos.errors import UsageError
+from dnschaos.keys import NAME_CHARS, name_problem
 from dnschaos.scenario.spec import CallLatency, Scenario, default_limits
 from dnschaos.world.config import (
     ActorSpec,
@@ -100,7 +101,7 @@ class Simulation:
                 values = (values,) if isinstance(values, str) else tuple(values)
                 recs.append(RecordSpec(rname, rtype, int(ttl), values))
         for rec in recs:
-            problem = record_problem(rec)
+            problem = record_problem(rec, name)
             if problem is not None:
                 raise UsageError(
                     f"zone {name!r}: record {rec.name} {rec.type}: {problem[0]}: "
@@ -118,8 +119,8 @@ class Simulation:
     def actor(self, name: str, function: Ref, **args: Any) -> Simulation:
         """An actor ``fn(ctx)`` or ``fn()``; with keyword ``args``, ``function`` is a factory
         called with them that returns the actor function."""
-        if not name or "/" in name or name in {a.name for a in self._actors}:
-            raise UsageError(f"actor {name!r}: give each actor a distinct name without '/'")
+        if name_problem(name) is not None or name in {a.name for a in self._actors}:
+            raise UsageError(f"actor {name!r}: give each actor a distinct name of {NAME_CHARS}")
         self._actors.append(ActorSpec(name, function, args=tuple(sorted(args.items()))))
         return self
 

@@ -57,6 +57,7 @@ import botocore.session
 
 from dnschaos.adapters.aws.endpoints import Guarded, guarded_session, refuse_overrides
 from dnschaos.errors import HarnessError, RealAwsRefusedError, UsageError
+from dnschaos.inputs import InputError, check_plain
 
 ACCOUNTS_ENV: Final = "DNSCHAOS_AWS_ACCOUNTS"
 STANDIN_ENV: Final = "DNSCHAOS_AWS_STANDIN"
@@ -391,6 +392,10 @@ def read_journal(path: Path, run_id: str | None = None) -> list[dict[str, Any]]:
         except (ValueError, RecursionError) as exc:
             short = " (the line is cut short)" if cut and n == len(lines) else ""
             raise BadJournal(path, n, f"not JSON: {exc}{short}") from None
+        try:
+            check_plain(entry, "entry")
+        except InputError as exc:
+            raise BadJournal(path, n, str(exc)) from None
         if not isinstance(entry, dict):
             raise BadJournal(
                 path, n, f"a JSON {_JSON_KIND.get(type(entry), 'value')}, not an object"

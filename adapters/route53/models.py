@@ -57,6 +57,7 @@ from dnschaos.adapters.route53.values import (
     MAX_WEIGHTED_PER_NAME_AND_TYPE,
     name_problem,
     value_problems,
+    zone_name_problem,
 )
 from dnschaos.sim.clock import Clock
 
@@ -294,6 +295,28 @@ def _check_names(raw: Mapping[str, Any]) -> None:
             raise StrictRoute53Error("InvalidChangeBatch", problem)
 
 
+def rrset_problem(raw: Mapping[str, Any], zone: str) -> str | None:
+    """Why Route 53 would refuse to CREATE the record set ``raw`` (as the API spells it) in
+    the zone named ``zone``, or None: the checks of a change, for a world set up without
+    one."""
+    try:
+        _check_names(raw)
+        rrset = _parse_change_rrset(raw, "CREATE")
+    except StrictRoute53Error as exc:
+        return str(exc)
+    bad = value_problems(rrset.type, rrset.values)
+    outside = _outside_zone(rrset.name, normalize_name(zone))
+    if bad or outside:
+        return str(_invalid_change_batch([*bad, *([outside] if outside else [])]))
+    return None
+
+
+def _outside_zone(name: str, zone_name: str) -> str | None:
+    if name != zone_name and not name.endswith("." + zone_name):
+        return f"RRSet with DNS name {name} is not permitted in zone {zone_name}"
+    return None
+
+
 def rrset_from_api(raw: Mapping[str, Any]) -> RRSet:
     """A record set as ListResourceRecordSets returns it, normalised like the strict layer's."""
     return _parse_change_rrset(raw, "LIST")
@@ -502,8 +525,9 @@ class StrictRoute53:
         rrset: RRSet,
     ) -> str | None:
         """Apply one change to ``working``; return Route 53's message if it is invalid."""
-        if rrset.name != zone_name and not rrset.name.endswith("." + zone_name):
-            return f"RRSet with DNS name {rrset.name} is not permitted in zone {zone_name}"
+        outside = _outside_zone(rrset.name, zone_name)
+        if outside is not None:
+            return outside
         current = working.get(rrset.key)
         if action == "DELETE":
             if current is None:
@@ -724,6 +748,9 @@ def _strict_change_response(self: Route53Response) -> ActionResult:
 
 
 def _strict_create_zone_response(self: Route53Response) -> ActionResult:
+    problem = zone_name_problem(str(self._get_param("Name") or ""))
+    if problem is not None:
+        raise StrictRoute53Error("InvalidDomainName", problem)
     response: ActionResult = _originals["create_hosted_zone"](self)
     result = response.result
     assert isinstance(result, dict)

@@ -90,6 +90,27 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+# A hosted zone's name: letters, digits, hyphens and underscores per label (any other
+# character escaped as \DDD), as CreateHostedZone requires.
+_ZONE_LABEL = re.compile(r"(?:[A-Za-z0-9_-]|\\\d{3})+")
+
+
+def zone_name_problem(name: str) -> str | None:
+    """Why Route 53 refuses ``name`` as a hosted zone's name (CreateHostedZone), if it does."""
+    if name in ("", "."):
+        return f"InvalidDomainName: {name!r} is not a domain name a hosted zone can have"
+    problem = name_problem(name)
+    if problem is not None:
+        return problem
+    for label in _split_labels(name):
+        if not _ZONE_LABEL.fullmatch(label):
+            return (
+                f"InvalidDomainName: {name} is not a valid domain name (label {label!r}: "
+                "letters, digits, - and _ only; escape others as \\DDD)"
+            )
+    return None
+
+
 def _ipv4_problem(value: str) -> str | None:
     if any(ch.isspace() for ch in value.strip()):
         return invalid_resource_record("ARRDATANotSingleField", "Value contains spaces", value)

@@ -17,9 +17,12 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import Any, Final
 
 from dnschaos._version import __version__
@@ -85,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = next((word for word in argv if not word.startswith("-")), None)
     args = parser(command).parse_args(argv)
     try:
-        with _outputs(args):
+        with _outputs(args), _terminate_as_interrupt():
             code: int = _command(args.command).run(args)
         return code
     except BrokenPipeError:
@@ -129,6 +132,24 @@ def _quiet_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError):  # no file descriptor behind it (a test's capture)
         pass
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends a command as Ctrl-C does (exit 130, what is recorded kept, temporary
+    files removed), not mid-write with nothing cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 __all__ = ["COMMANDS", "main", "parser"]

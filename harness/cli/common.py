@@ -82,6 +82,7 @@ def check_writable(flag: str, path: str | None) -> None:
         return
     if not path:
         raise UsageError(f"{flag}: an empty path; give a file name")
+    _no_nul(flag, path)
     directory = os.path.dirname(os.path.abspath(path))
     parent = directory
     while not os.path.exists(parent) and os.path.dirname(parent) != parent:
@@ -100,6 +101,13 @@ def check_writable(flag: str, path: str | None) -> None:
             f"{flag} {path}: not a regular file (a device or a pipe); give a file name, "
             "or - for standard output"
         )
+    name = os.path.basename(path)
+    limit = _name_max(directory)
+    if len(os.fsencode(name)) > limit:
+        raise UsageError(
+            f"{flag} {path[:60]}...: the file name is longer than {limit} bytes, the most "
+            f"{directory} allows; give a shorter name"
+        )
     if not os.access(directory, os.W_OK | os.X_OK) or (
         os.path.exists(path) and not os.access(path, os.W_OK)
     ):
@@ -107,6 +115,52 @@ def check_writable(flag: str, path: str | None) -> None:
             f"{flag} {path}: not writable (permission denied in {directory}); "
             "choose a path you may write"
         )
+    # Permissions do not tell everything (root may "write" /proc and /sys, a file system
+    # may be read-only): a file is made there and removed, as the output will be.
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".dnschaos-", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {path}: {directory} takes no new file ({exc.strerror or exc}); "
+            "choose a path in a directory you may write"
+        ) from None
+
+
+def check_directory(flag: str, path: str) -> None:
+    """Refuse a directory that cannot be made, or written into, before anything runs
+    (exit 2)."""
+    _no_nul(flag, path)
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise UsageError(f"{flag} {path}: {existing} is a file; give a directory")
+    made = os.path.relpath(os.path.abspath(path), existing).split(os.sep)
+    limit = _name_max(existing)
+    if any(len(os.fsencode(part)) > limit for part in made):
+        raise UsageError(
+            f"{flag} {path[:60]}...: a name in it is longer than {limit} bytes; give a shorter one"
+        )
+    # What check_writable asks of a file there asks of the directory too.
+    probe = os.path.join(existing, ".dnschaos-probe")
+    try:
+        check_writable(flag, probe)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace(f"{flag} {probe}", f"{flag} {path}", 1)) from None
+
+
+def _no_nul(flag: str, path: str) -> None:
+    if "\x00" in path:
+        raise UsageError(f"{flag} {path!r}: a NUL byte is in no file name; give a file name")
+
+
+def _name_max(directory: str) -> int:
+    try:
+        return int(os.pathconf(directory, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
 
 
 def write(path: str, text: str) -> None:
@@ -127,18 +181,14 @@ def write_result(path: str, payload: dict[str, Any]) -> None:
 
 
 def overrides(texts: Sequence[str]) -> tuple[tuple[str, Any], ...]:
-    import tomllib
+    from dnschaos.inputs import parse_value
 
     out = []
     for text in texts:
         key, sep, raw = text.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--set {text!r}: not KEY=VALUE (e.g. scenario.duration=600)")
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # a bare word: a string
-        out.append((key.strip(), value))
+        out.append((key.strip(), parse_value(raw, f"--set {text!r}")))
     return tuple(out)
 
 

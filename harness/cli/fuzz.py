@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any, Final
 
 from dnschaos.cli.common import (
     EXIT_OK,
     EXIT_VIOLATION,
     Listed,
+    check_directory,
     check_writable,
     cluster_client,
     complete_scenario,
@@ -118,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
     )
     from dnschaos.scenario.resolve import build, resolve
 
+    # A time budget covers everything the command does: setting up, the search, the
+    # shrinking after it; its clock starts now.
+    started = time.monotonic()
     check_writable("--json", args.json)
     seconds, runs = parse_budget(args.budget)
     if args.stop_after is not None and args.stop_after < 1:
@@ -150,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         )
     variant = spec.variant or "own"  # a run of the user's own actors has no variant
     store = Path(args.store or f"out/fuzz-{scenario.name}-{variant.replace(':', '_')}")
+    check_directory("--store", str(store))
     client = cluster_client(args)
     try:
         campaign = open_campaign(
@@ -171,6 +177,10 @@ def run(args: argparse.Namespace) -> int:
 
         runner = ClusterRunner(client, campaign.spec)
     say = (lambda _m: None) if args.quiet else default_progress
+
+    def out_of_time() -> bool:
+        return seconds is not None and time.monotonic() - started >= seconds
+
     with status_line(f"fuzz {scenario.name}", live=not args.quiet) as status:
 
         def searching(message: str) -> None:
@@ -187,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         fuzz(
             campaign,
             scenario,
-            seconds=seconds,
+            seconds=None if seconds is None else max(0.0, seconds - (time.monotonic() - started)),
             runs=runs,
             workers=args.workers,
             stop_after=args.stop_after,
@@ -229,7 +239,11 @@ def run(args: argparse.Namespace) -> int:
         progress=say,
         on_group=shown,
         on_shrunk=shrunk_line,
+        stop=out_of_time,
     )
+    for group in campaign.groups.values():
+        if group.get("not_shrunk") == "budget":
+            print(f"- {group['invariant']}: not shrunk: budget ({group['files'][0]} kept as found)")
     if args.json:
         write_json(args.json, {**campaign.to_json(), "store": str(store), "shrunk": shrunk})
     return EXIT_VIOLATION if campaign.failures else EXIT_OK

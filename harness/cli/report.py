@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 from typing import Final
 
 from dnschaos.cli.common import (
@@ -14,6 +14,7 @@ from dnschaos.cli.common import (
     write_bytes,
 )
 from dnschaos.errors import UsageError
+from dnschaos.inputs import read_lines
 
 SUMMARY: Final = "write an HTML report or a timeline PNG for a result"
 
@@ -57,15 +58,11 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UsageError(f"{args.result}: not a dnschaos result (missing {', '.join(missing)})")
     if args.history:
-        try:
-            with open(args.history, encoding="utf-8") as fh:
-                entries = [json.loads(line) for line in fh if line.strip()]
-        except FileNotFoundError:
-            raise UsageError(f"--history {args.history}: no such file") from None
-        except (IsADirectoryError, UnicodeDecodeError):
-            raise UsageError(f"--history {args.history}: not a JSON Lines file") from None
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--history {args.history}: not JSON Lines ({exc})") from None
+        if not os.path.lexists(args.history):
+            raise UsageError(f"--history {args.history}: no such file")
+        entries = read_lines(
+            args.history, "the file 'dnschaos run --history' wrote", f"--history {args.history}"
+        )
         for number, entry in enumerate(entries, 1):
             if not isinstance(entry, dict) or not {"seq", "t", "kind"} <= set(entry):
                 raise UsageError(

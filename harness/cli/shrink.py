@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     if spec.clock == "sim" and recorded.get("choices"):
         # Start from the recorded run itself, not a fresh draw of its seed.
         original = run(spec, replay=recorded_choices(recorded, args.result))
-    case = Case.from_json(recorded["case"]) if isinstance(recorded.get("case"), dict) else None
+    case = None if recorded.get("case") is None else Case.from_json(recorded["case"], args.result)
     done = shrink(spec, case=case, original=original, max_runs=args.max_runs, progress=say)
     write_result(output, shrunk_json(done, os.path.basename(args.result)))
     print(f"shrunk {args.result}: fails {done.invariant}; {done.runs} re-runs")

@@ -63,11 +63,21 @@ from dnschaos.explore.coverage import CoverageMap, call_points, coverage_keys
 from dnschaos.explore.guided import GuidedSource
 from dnschaos.explore.shrink import Case, run_case, signature
 from dnschaos.faults.space import draw_case, to_flag
-from dnschaos.history import process_alive
+from dnschaos.history import process_alive, sweep
+from dnschaos.inputs import MAX_INTEGER, check_seal, read_object, seal, shape
 from dnschaos.runner import stored_json
 from dnschaos.scenario.spec import RunSpec
+from dnschaos.scenario.table import Table
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
+_STRATEGIES: Final = ("random", "pct", "delay")  # what a blind case may be drawn with
+# What a finished case's outcome carries that the campaign keeps only in the store.
+_HEAVY: Final = ("result", "coverage", "points")
+# More cases than a campaign could run (a million a day for a thousand years): a count
+# beyond it in a store is an edit, not a campaign.
+MAX_CASES: Final = 10**9
+# What makes a campaign this campaign: a resume refuses a store where they were edited.
+SEALED: Final = ("scenario", "variant", "spec", "seed", "strategies", "guided")
 
 
 def draw(
@@ -90,6 +100,8 @@ def parse_budget(text: str) -> tuple[float | None, int | None]:
         if not value.is_integer() or value < 1:
             raise UsageError(f"--budget {text!r}: a number of runs is a whole number >= 1")
         return None, int(value)
+    if value <= 0:
+        raise UsageError(f"--budget {text!r}: no time to run anything; give more than 0{unit}")
     return value * {"s": 1, "m": 60, "h": 3600}[unit], None
 
 
@@ -172,13 +184,20 @@ def _run_one(
 ) -> dict[str, Any]:
     """One case; its base spec is the worker's (``_init_worker``) or, on a worker shared
     with other campaigns (a cluster's), the one given."""
-    from dnschaos.checkers import headline
-    from dnschaos.story import tell
-
     spec = _WORKER_SPEC if spec_json is None else RunSpec.from_json(spec_json)
     assert spec is not None, "worker not initialised"
     case = Case.from_json(case_json)
     result = run_case(spec, case)
+    try:
+        return _outcome(index, case, result)
+    finally:
+        result.history.close()  # a worker ends with os._exit: no finalizer would
+
+
+def _outcome(index: int, case: Case, result: Any) -> dict[str, Any]:
+    from dnschaos.checkers import headline
+    from dnschaos.story import tell
+
     states, transitions = coverage_keys(result.history)
     out: dict[str, Any] = {
         "index": index,
@@ -257,7 +276,7 @@ class Campaign:
         return self.spec.variant
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        payload = {
             "scenario": self.scenario_ref,
             "variant": self.variant,
             "spec": self.spec.to_json(),
@@ -277,6 +296,7 @@ class Campaign:
             "guided": self.guided is not None,
             "coverage": self.coverage.summary(),
         }
+        return {**payload, "seal": seal(payload, SEALED)}
 
     def save(self) -> None:
         # The corpus and the map first: campaign.json is what says a case is finished.
@@ -317,10 +337,13 @@ def open_campaign(
             f"resume it {'without' if guided else 'with'} --guided"
         )
     cov = store / "coverage.json"
-    if resume and cov.exists():
-        data = json.loads(cov.read_text())
-        campaign.coverage = CoverageMap.from_json(data)
-        campaign.growth = [list(g) for g in data.get("growth", ())]
+    if resume and os.path.lexists(cov):
+
+        def coverage(data: dict[str, Any]) -> None:
+            campaign.coverage = CoverageMap.from_json(data)
+            campaign.growth = [[float(x) for x in g] for g in data.get("growth", ())]
+
+        _read_state(cov, "the coverage.json of a fuzz campaign", coverage)
     if guided:
         if scenario is None:
             from dnschaos.scenario.resolve import build
@@ -328,53 +351,126 @@ def open_campaign(
             scenario = build(campaign.spec)
         campaign.guided = GuidedSource(scenario, campaign.seed)
         corpus = store / "corpus.json"
-        if resume and corpus.exists():
-            campaign.guided.load(json.loads(corpus.read_text()))
+        if resume and os.path.lexists(corpus):
+            _read_state(corpus, "the corpus.json of a guided campaign", campaign.guided.load)
     return campaign
 
 
 def _open(spec: RunSpec, seed: int, store: Path, *, resume: bool, mix: tuple[str, ...]) -> Campaign:
     if store.exists() and not store.is_dir():
         raise UsageError(f"--store {store}: is a file; give a directory for the failure store")
-    store.mkdir(parents=True, exist_ok=True)
     state = store / "campaign.json"
-    if state.exists():
+    if os.path.lexists(state):
         if not resume:
             raise UsageError(
                 f"--store {store}: holds a campaign already; add --resume to continue it, "
                 "or give an empty directory"
             )
-        data = json.loads(state.read_text())
-        stored = RunSpec.from_json(data["spec"], source=str(state)) if "spec" in data else None
-        if stored is None or (stored.scenario, stored.variant) != (spec.scenario, spec.variant):
-            raise UsageError(
-                f"--resume: {state} is a campaign of {data['scenario']} with variant "
-                f"{data['variant']}, not {spec.scenario} with {spec.variant}"
-            )
-        return Campaign(
-            stored,
-            int(data["seed"]),
-            store,
-            next_index=int(data["next_index"]),
-            started={int(i) for i in data.get("started", ())},
-            runs=int(data["runs"]),
-            failures=int(data["failures"]),
-            unknown=int(data.get("unknown", 0)),
-            groups=dict(data["groups"]),
-            wall=float(data.get("wall_seconds", 0.0)),
-            first_failure_wall=data.get("first_failure_wall_seconds"),
-            first_failure_runs=data.get("first_failure_runs"),
-            mix=tuple(data.get("strategies", STRATEGY_MIX)),
-        )
+        return _stored(spec, store, state)
     if resume:
         raise UsageError(f"--resume: {state} does not exist; start the campaign without --resume")
+    store.mkdir(parents=True, exist_ok=True)
     return Campaign(spec, seed, store, mix=mix)
+
+
+def _stored(spec: RunSpec, store: Path, state: Path) -> Campaign:
+    """The campaign of ``state``, every value checked: a store is a file a user may have
+    edited, cut short or replaced, and a resumed campaign must be the one that was begun."""
+    source = str(state)
+    data = read_object(state, "the campaign.json of a fuzz campaign's --store")
+    check_seal(
+        data,
+        SEALED,
+        source,
+        "restore it as the campaign wrote it, or start a new campaign in an empty --store",
+    )
+    t = Table(source, "", data)
+    stored = RunSpec.from_json(t.get("spec", dict, required=True), source=source)
+    if (stored.scenario, stored.variant) != (spec.scenario, spec.variant):
+        raise UsageError(
+            f"--resume: {state} is a campaign of {stored.scenario} with variant "
+            f"{stored.variant}, not {spec.scenario} with {spec.variant}"
+        )
+    if t.get("scenario", str, stored.scenario) != stored.scenario:
+        t.fail("scenario", data["scenario"], f"its spec's scenario ({stored.scenario})")
+    if None not in (stored.scenario_digest, spec.scenario_digest) and (
+        stored.scenario_digest != spec.scenario_digest
+    ):
+        raise UsageError(
+            f"--resume: the scenario {spec.scenario} changed since the campaign in {store} "
+            "began; restore it as it was, or start a new campaign in an empty --store"
+        )
+    next_index = _count(t, "next_index", required=True)
+    started = t.get("started", list, [])
+    for i in started:
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < next_index:
+            t.fail("started", i, f"the index of a case below next_index ({next_index})")
+    runs = _count(t, "runs", required=True)
+    failures, unknown = _count(t, "failures", required=True), _count(t, "unknown")
+    if failures + unknown > runs:
+        t.fail("failures", failures, f"a count that, with unknown ({unknown}), is <= runs ({runs})")
+    groups = t.get("groups", dict, required=True)
+    for key, group in groups.items():
+        g = Table(source, f"groups.{key}", group)
+        files = g.get("files", list, required=True)
+        if not files or not all(isinstance(f, str) and _stored_name(f) for f in files):
+            g.fail(g.key("files"), files, "a list of file names in the store")
+        g.get("invariant", str, required=True)
+        g.get("story", list, [])
+    # null: no failure yet
+    first_wall = _optional(t, "first_failure_wall_seconds", float)
+    if first_wall is not None and first_wall < 0:
+        t.fail("first_failure_wall_seconds", first_wall, "a number >= 0")
+    first_runs = _optional(t, "first_failure_runs", int)
+    if first_runs is not None and not 0 <= first_runs <= runs:
+        t.fail("first_failure_runs", first_runs, f"a count <= runs ({runs})")
+    strategies = t.get("strategies", list, list(STRATEGY_MIX))
+    if not strategies or not all(s in _STRATEGIES for s in strategies):
+        t.fail("strategies", strategies, "a list of strategies", f"from {', '.join(_STRATEGIES)}")
+    return Campaign(
+        stored,
+        _count(t, "seed", required=True, most=MAX_INTEGER),
+        store,
+        next_index=next_index,
+        started=set(started),
+        runs=runs,
+        failures=failures,
+        unknown=unknown,
+        groups=dict(groups),
+        wall=t.number("wall_seconds", 0.0),
+        first_failure_wall=first_wall,
+        first_failure_runs=first_runs,
+        mix=tuple(strategies),
+    )
+
+
+def _optional(t: Table, name: str, kind: type) -> Any:
+    return None if t.data.get(name) is None else t.get(name, kind)
+
+
+def _count(t: Table, name: str, *, required: bool = False, most: int = MAX_CASES) -> int:
+    value: int = t.get(name, int, 0, required=required)
+    if not 0 <= value <= most:
+        t.fail(name, value, f"a whole number from 0 to {most}")
+    return value
+
+
+def _stored_name(name: str) -> bool:
+    """A file name of the store itself (no directory, no way out of the store)."""
+    return bool(name) and name == os.path.basename(name) and name not in (".", "..")
+
+
+def _read_state(path: Path, what: str, load: Callable[[dict[str, Any]], None]) -> None:
+    """``coverage.json`` or ``corpus.json`` of a resumed campaign, handed to ``load``."""
+    data = read_object(path, what)
+    with shape(str(path), what):
+        load(data)
 
 
 @contextmanager
 def _sigint_as_flag() -> Iterator[threading.Event]:
-    """While the campaign runs, Ctrl-C sets a flag the loop looks at between results, so
-    the store is never saved half-updated."""
+    """While the campaign runs, Ctrl-C (or SIGTERM) sets a flag the loop looks at between
+    results, so the store is never saved half-updated."""
     flag = threading.Event()
     if threading.current_thread() is not threading.main_thread():
         yield flag
@@ -383,11 +479,13 @@ def _sigint_as_flag() -> Iterator[threading.Event]:
     def handler(_signum: int, _frame: FrameType | None) -> None:
         flag.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    # SIGTERM too: a campaign told to stop by its supervisor stops as cleanly as by Ctrl-C.
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield flag
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        for sig, was in previous.items():
+            signal.signal(sig, signal.SIG_DFL if was is None else was)
 
 
 class CaseRunner(Protocol):
@@ -447,9 +545,11 @@ class LocalRunner:
 
 def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     """Shut the pool down; ``kill``: its workers are stopped mid-case (their cases stay
-    started, to be run again on resume) instead of being waited for."""
+    started, to be run again on resume) instead of being waited for. The history files
+    of stopped workers are removed after them."""
     if not kill:
         pool.shutdown(wait=True)
+        sweep()
         return
     processes = list((pool._processes or {}).values())
     for process in processes:
@@ -457,6 +557,7 @@ def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join(timeout=10.0)
+    sweep()
 
 
 def budget_line(elapsed: float, done: int, *, seconds: float | None, runs: int | None) -> str:
@@ -520,6 +621,9 @@ def fuzz(
             return False
         return seconds is None or time.monotonic() - start < seconds
 
+    def time_spent() -> bool:
+        return seconds is not None and time.monotonic() - start >= seconds
+
     def take_index() -> int:
         if retry:
             return retry.pop(0)
@@ -552,7 +656,9 @@ def fuzz(
             )
             if path.name not in group["files"]:
                 group["files"].append(path.name)
-            found.append({**out, "path": str(path)})
+            # Without the result (its choices, a few hundred KB): it is in the store, and the
+            # parent's memory must not grow with the failures it finds.
+            found.append({**{k: v for k, v in out.items() if k not in _HEAVY}, "path": str(path)})
             say(f"failure: {out['invariant']} (case {out['index']}) -> {path}")
         # The same save that counts the case takes it out of ``started``.
         campaign.started.discard(out["index"])
@@ -571,7 +677,9 @@ def fuzz(
                     for index in batch:
                         case = campaign.case(scenario, index)
                         pending[cases.submit(index, case.to_json())] = index
-                if not pending or enough_found():
+                if not pending or enough_found() or time_spent():
+                    # Time is up: cases still running are stopped, not waited for (they
+                    # stay started, and --resume runs them).
                     break
                 done = cases.wait(pending, 0.25)
                 for fut in sorted(done, key=lambda f: pending[f]):
@@ -604,7 +712,13 @@ def fuzz(
             campaign.wall = wall0 + time.monotonic() - start
             campaign.save()
         if pending:
-            why = "interrupted" if interrupted.is_set() else f"{len(found)} failure(s) found"
+            why = (
+                "interrupted"
+                if interrupted.is_set()
+                else "time is up"
+                if time_spent() and not enough_found()
+                else f"{len(found)} failure(s) found"
+            )
             say(
                 f"{why}: case(s) {', '.join(map(str, sorted(pending.values())))} not finished; "
                 "--resume runs them again"
@@ -626,8 +740,13 @@ def shrink_groups(
     progress: Callable[[str], None] | None = None,
     on_group: Callable[[dict[str, Any]], None] | None = None,
     on_shrunk: Callable[[dict[str, Any]], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[dict[str, Any]]:
     """Shrink the first failure of each group, one shrink per invariant.
+
+    ``stop`` says when the budget is spent: a group not begun then is marked "not shrunk:
+    budget" (its failure stays as found), and a shrink under way ends with the smallest
+    case it has.
 
     Groups that differ only in their story's shape mostly shrink to the same minimal
     case, at ``max_runs`` re-runs each, so one per invariant is enough. A shrink that
@@ -643,13 +762,21 @@ def shrink_groups(
             on_group(group)
         if not enabled or group["invariant"] in done_invariants:
             continue
+        if stop is not None and stop():
+            group["not_shrunk"] = "budget"
+            campaign.save()
+            if progress is not None:
+                progress(f"not shrunk: budget ({group['files'][0]} kept as found)")
+            continue
+        group.pop("not_shrunk", None)
         done_invariants.add(group["invariant"])
         source = campaign.store / group["files"][0]
         try:
             spec = RunSpec.from_result(source)
-            stored = json.loads(source.read_text()).get("case")
-            case = None if stored is None else Case.from_json(stored)
-            done = shrink(spec, case=case, max_runs=max_runs, progress=progress)
+            stored = read_object(source, "a failure file of the store").get("case")
+            with shape(str(source), "a failure file of a campaign"):
+                case = None if stored is None else Case.from_json(stored)
+            done = shrink(spec, case=case, max_runs=max_runs, progress=progress, stop=stop)
         except Exception as exc:
             group["shrink_error"] = f"{type(exc).__name__}: {exc}"
             campaign.save()

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from dnschaos.errors import ReplayDivergenceError, UsageError
+from dnschaos.inputs import MAX_SECONDS
 from dnschaos.runner import RunResult, run
 from dnschaos.scenario.spec import RunSpec, load_result
-from dnschaos.sim.scheduler import Choice
+from dnschaos.sim.scheduler import Choice, delay_seconds
 
 
 @dataclass
@@ -35,6 +36,15 @@ def recorded_choices(recorded: dict[str, Any], source: str) -> list[Choice]:
         isinstance(c, list) and len(c) == 2 and all(isinstance(x, str) for x in c) for c in raw
     ):
         raise UsageError(f"{source}: choices: not a list of [actor, label] pairs")
+    for i, (_, label) in enumerate(raw):
+        # A recorded hold the scheduler could not have made (it rounds to milliseconds
+        # and holds only for a while): an edited file, not a run to follow.
+        seconds = delay_seconds(label)
+        if seconds is not None and not 0.001 <= seconds <= MAX_SECONDS:
+            raise UsageError(
+                f"{source}: choices[{i}]: {label!r} holds an actor for {seconds:g}s; a "
+                f"recorded delay is from 0.001 to {MAX_SECONDS:g} seconds"
+            )
     return [Choice(i, actor, label) for i, (actor, label) in enumerate(raw)]
 
 

@@ -21,6 +21,7 @@ are bounded (``max_runs``).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -62,11 +63,39 @@ class Case:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Case:
-        holds = tuple((str(a), int(n), float(s)) for a, n, s in data.get("holds", ()))
-        return cls(
-            int(data["seed"]), str(data.get("strategy", "random")), tuple(data["faults"]), holds
-        )
+    def from_json(cls, data: Any, source: str = "case") -> Case:
+        """A case as stored (a result's ``case``, a corpus), every value checked: an edited
+        one is refused (exit 2) naming ``source`` and the key."""
+        from dnschaos.scenario.spec import RUN_STRATEGIES
+        from dnschaos.scenario.table import Table
+
+        t = Table(source, "case", data)
+        seed = t.get("seed", int, required=True)
+        strategy = t.choice("strategy", RUN_STRATEGIES, "random")
+        faults = t.get("faults", list, required=True)
+        for text in faults:
+            if not isinstance(text, str):
+                t.fail(t.key("faults"), text, "a --fault text")
+        holds = []
+        for i, hold in enumerate(t.get("holds", list, [])):
+            if not (
+                isinstance(hold, list)
+                and len(hold) == 3
+                and isinstance(hold[0], str)
+                and isinstance(hold[1], int)
+                and not isinstance(hold[1], bool)
+                and hold[1] >= 1
+                and isinstance(hold[2], int | float)
+                and not isinstance(hold[2], bool)
+                and 0 <= hold[2] < math.inf
+            ):
+                t.fail(
+                    t.key(f"holds[{i}]"),
+                    hold,
+                    "[actor, n, seconds] (n >= 1: the n-th AWS call; seconds >= 0)",
+                )
+            holds.append((hold[0], hold[1], float(hold[2])))
+        return cls(seed, strategy, tuple(faults), tuple(holds))
 
 
 def case_spec(base: RunSpec, case: Case) -> RunSpec:
@@ -167,11 +196,14 @@ def shrink(
     original: RunResult | None = None,
     max_runs: int = 40,
     progress: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Shrunk:
     """Reduce a failing run of ``spec`` (``original``, when it was already run) to a minimal
     one that fails the same invariant. Everything else in the spec (variant, planner, DNS,
     mitigations, limits) is kept: the shrunk case is the same system. ``case`` is the
-    stored case when it says more than the spec (a guided case's holds)."""
+    stored case when it says more than the spec (a guided case's holds). ``stop`` says
+    when time is up: no re-run starts after it does, and the smallest case so far is
+    the answer."""
     if spec.strategy not in ("random", "pct", "delay"):
         raise UsageError(
             f"shrink: a --strategy {spec.strategy} run cannot be re-drawn from its seed; "
@@ -189,6 +221,10 @@ def shrink(
 
     def attempt(candidate: Case, guide: Any = None, what: str = "") -> RunResult | None:
         if state.runs >= max_runs:
+            return None
+        if stop is not None and stop():
+            if not state.log or state.log[-1] != "stopped: budget":
+                state.log.append("stopped: budget")
             return None
         state.runs += 1
         try:

@@ -12,13 +12,14 @@ scenario that does not validate.
 
 from __future__ import annotations
 
-import tomllib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
 from dnschaos import workload as workloads
+from dnschaos.errors import UsageError
 from dnschaos.faults import registry
 from dnschaos.faults.kinds import Fault
 from dnschaos.faults.matchers import (
@@ -32,7 +33,8 @@ from dnschaos.faults.matchers import (
     Service,
 )
 from dnschaos.faults.matchers import Table as TableMatch
-from dnschaos.faults.space import nested
+from dnschaos.faults.space import from_flag, nested
+from dnschaos.inputs import parse_toml, read_text
 from dnschaos.scenario.keys import TOP_LEVEL, core_keys
 from dnschaos.scenario.spec import (
     CallLatency,
@@ -59,10 +61,7 @@ def load(
     source = str(path)
     if text is None:
         text = scenario_text(source)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    raw = parse_toml(text, source, error=ScenarioError)
     for key, value in overrides:
         _override(raw, key, value, source)
     return read(raw, source)
@@ -82,6 +81,7 @@ def read(raw: Mapping[str, Any], source: str) -> Scenario:
         for table, declared in w.keys.items():
             values[w.name][table] = _workload_table(top, shared, table, declared, w)
     meta = {k.name: meta_table.value(k) for k in keys["scenario"]}
+    meta_table.name("name")
     duration = meta["duration"]
     world_values = {
         k.name: world_table.value(k) for k in keys["world"] if k.name not in ("zones", "tables")
@@ -265,7 +265,7 @@ def _matcher(table: Table | None) -> Matcher:
 def _fault(table: Table, index: int) -> Fault:
     kind = table.choice("kind", FAULT_KINDS)
     cls = registry.kind_class(kind)
-    name = table.get("name", str, f"fault-{index}")
+    name = table.name("name", f"fault-{index}")
     window = {key.name: table.value(key) for key in registry.common_keys()}
     start, end = window["start"], window["end"]
     if end <= start:
@@ -287,7 +287,7 @@ def fuzz_space(table: Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
         return (), 0
     import random
 
-    from dnschaos.faults.space import draw_fault, nested
+    from dnschaos.faults.space import draw_fault, inverted_ranges, nested
 
     values = (table).read(core_keys()["fuzz"])
     templates = values["faults"]
@@ -295,6 +295,11 @@ def fuzz_space(table: Table | None) -> tuple[tuple[dict[str, Any], ...], int]:
         path = table.key(f"faults[{i}]")
         if not isinstance(template, dict):
             table.fail(path, template, "a table")
+        for key in inverted_ranges(template):
+            low, high = template["match"][key[6:]] if key.startswith("match.") else template[key]
+            table.fail(
+                f"{path}.{key}", [low, high], "a range [low, high]", f"write [{high}, {low}]"
+            )
         for seed in (0, 1):
             concrete = nested(draw_fault(template, random.Random(seed)))
             concrete.setdefault("name", f"fuzz-{i}")
@@ -351,16 +356,10 @@ def fault_from_flag(text: str, index: int) -> Fault:
     """A fault from ``--fault kind=latency,actor=enactor-c,seconds=40``: the same keys and
     checks as a scenario file's ``[[faults]]``, match keys gathered into its ``match``
     (but a kind's own key stays its own: ``actor`` of a crash is the actor it kills)."""
-    flat: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, raw = part.partition("=")
-        if not sep or not key:
-            raise ScenarioError(f"--fault {text!r}: {part!r} is not KEY=VALUE")
-        try:
-            value = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw  # a bare word: a string
-        flat[key.strip()] = value
+    try:
+        flat = from_flag(text)
+    except UsageError as exc:
+        raise ScenarioError(str(exc)) from None
     item = nested(flat)
     item.setdefault("name", f"cli-{index}")
     return _fault(Table(f"--fault {text!r}", "", item), index)
@@ -374,16 +373,9 @@ def scenario_text(ref: str) -> str:
         from dnschaos.scenario.simref import simulation_text
 
         return simulation_text(ref)
-    try:
-        return Path(ref).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{ref}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{ref}: is a directory; give a scenario .toml file") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{ref}: not UTF-8 text; a scenario file is TOML") from None
-    except OSError as exc:
-        raise ScenarioError(f"{ref}: cannot be read ({exc.strerror})") from None
+    if not os.path.lexists(ref):
+        raise ScenarioError(f"{ref}: no such scenario file")
+    return read_text(ref, "a scenario .toml file", error=ScenarioError)
 
 
 __all__ = [

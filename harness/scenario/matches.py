@@ -46,8 +46,9 @@ def _atoms(matcher: Matcher) -> list[Matcher]:
 
 
 def check_matches(scenario: Scenario, faults: Sequence[Fault], source: str) -> None:
-    """Refuse a fault whose ``match`` can never hit: a service the run does not call, an
-    operation its service does not have, an actor the scenario does not have."""
+    """Refuse a fault that can never apply: one that starts after every run has ended, or
+    whose ``match`` names a service the run does not call, an operation its service does
+    not have, an actor the scenario does not have."""
     from dnschaos.faults.kinds import DnsServfail, DnsTimeout
     from dnschaos.scenario.actors import actor_names
 
@@ -57,7 +58,14 @@ def check_matches(scenario: Scenario, faults: Sequence[Fault], source: str) -> N
     if scenario.dns is not None:
         services.append("dns")
     actors = actor_names(replace(scenario, faults=scenario.faults or tuple(faults)))
+    horizon = scenario.limits.max_virtual_seconds
     for fault in faults:
+        if fault.start >= horizon:
+            raise ScenarioError(
+                f"{source}: fault {fault.name}: start {fault.start:g} is at or after the end "
+                f"of every run (limits.max_virtual_seconds = {horizon:g}), so the fault would "
+                "never apply; give a start within the run"
+            )
         target = getattr(fault, "actor", None)  # a crash's or a clock skew's own actor
         if isinstance(target, str) and target not in actors:
             raise ScenarioError(

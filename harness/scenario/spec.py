@@ -15,6 +15,7 @@ TOML loader fills in for a key a file leaves out.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.inputs import check_seal
 from dnschaos.sim.scheduler import Limits
 from dnschaos.workload import Part
 from dnschaos.world.config import WorldSpec
@@ -30,6 +32,9 @@ from dnschaos.world.config import WorldSpec
 CLOCKS: Final = ("sim", "real")
 RUN_STRATEGIES: Final = ("random", "pct", "delay", "dfs")
 DEFAULT_SEED: Final = 7  # the seed of a run whose scenario names none
+# What a result's seal covers: how it was made. Its choices and digest are not sealed: a
+# replay checks those itself (and says where an edited one diverges).
+RESULT_SEALED: Final = ("spec", "strategy", "versions")
 
 
 @dataclass(frozen=True)
@@ -262,7 +267,15 @@ class RunSpec:
         if not isinstance(result, dict):
             raise UsageError(f"{source}: not a dnschaos result (a JSON object is expected)")
         if "spec" in result:
-            return cls.from_json(result["spec"], source=source)
+            spec = cls.from_json(result["spec"], source=source)
+            check_seal(
+                result,
+                RESULT_SEALED,
+                source,
+                "give the file as dnschaos wrote it (a run of other options is a new run: "
+                "'dnschaos run' it)",
+            )
+            return spec
         return cls._from_flat(result, source)
 
     @classmethod
@@ -341,20 +354,10 @@ def _quote(text: str) -> str:
 
 def load_result(path: str | Path) -> dict[str, Any]:
     """A result JSON file, checked to be one: errors name the file."""
+    from dnschaos.inputs import read_json
+
     source = str(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            loaded = json.load(fh)
-    except FileNotFoundError:
-        raise UsageError(f"{source}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{source}: is a directory; give a result .json file") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{source}: not UTF-8 text; a result is JSON") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{source}: not JSON ({exc})") from None
-    except OSError as exc:
-        raise UsageError(f"{source}: cannot be read ({exc.strerror})") from None
+    loaded = read_json(path, "a result .json file")
     if not isinstance(loaded, dict):
         raise UsageError(f"{source}: not a dnschaos result (a JSON object is expected)")
     check_result(loaded, source)
@@ -366,8 +369,7 @@ def check_result(loaded: Any, source: str) -> None:
     the file and the JSON path of the first bad field."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(_result_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(loaded))
+    error = jsonschema.exceptions.best_match(_result_validator().iter_errors(loaded))
     if error is None:
         return
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
@@ -376,6 +378,13 @@ def check_result(loaded: Any, source: str) -> None:
         f"{source}: {where.lstrip('.') or '(top level)'}: {message}; not a valid dnschaos "
         "result (see result.schema.json): give a file written by 'dnschaos run --json'"
     )
+
+
+@functools.cache
+def _result_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(_result_schema())
 
 
 def _result_schema() -> dict[str, Any]:

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
-from dnschaos.keys import Key
+from dnschaos.inputs import MAX_SECONDS
+from dnschaos.keys import Key, name_problem
 from dnschaos.scenario.lines import line_of
 
 
@@ -67,6 +68,8 @@ class Table:
             self.fail(self.key(name), value, TYPE_NAMES.get(kind, kind.__name__))
         if kind is float and not math.isfinite(value):
             self.fail(self.key(name), value, "a finite number")
+        if kind is float and abs(value) > MAX_SECONDS:
+            self.fail(self.key(name), value, f"a number from -{MAX_SECONDS:g} to {MAX_SECONDS:g}")
         return value
 
     def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -74,6 +77,15 @@ class Table:
         if value < minimum or math.isnan(value):
             self.fail(self.key(name), value, f"a number >= {minimum:g}")
         return value
+
+    def name(self, key: str, default: str | None = None) -> str:
+        """A name the scenario gives (a scenario, an actor, a fault): the one character set
+        of :data:`dnschaos.keys.NAME_CHARS`."""
+        value = self.get(key, str, default, required=default is None)
+        problem = name_problem(value)
+        if problem is not None:
+            self.fail(self.key(key), value, problem)
+        return str(value)
 
     def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
         value = self.get(name, str, default, required=default is None)

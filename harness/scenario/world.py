@@ -130,6 +130,12 @@ def load_world(top: Table, world: Table) -> WorldSpec:
 
 
 def _zone(z: Table, keys: dict[str, Any]) -> ZoneSpec:
+    from dnschaos.adapters.route53.values import zone_name_problem
+
+    zone = z.get("name", str, required=True)
+    refused = zone_name_problem(zone)
+    if refused is not None:
+        z.fail(z.key("name"), zone, f"a hosted zone's name Route 53 accepts ({refused})")
     records = []
     for r in z.items("records"):
         values = r.read(keys["world.zones.records"])
@@ -153,7 +159,7 @@ def _zone(z: Table, keys: dict[str, Any]) -> ZoneSpec:
             values["weight"],
             alias,
         )
-        problem = record_problem(record)
+        problem = record_problem(record, zone)
         if problem is not None:
             key, wanted = problem
             r.fail(r.key(key), r.data.get(key), wanted)

@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from dnschaos.checkers import NO_ACTOR_ERROR
 from dnschaos.errors import UsageError
+from dnschaos.keys import name_problem
 
 WHEN: Final = ("step", "end")
 
@@ -65,10 +66,12 @@ class RecordSpec:
         return out
 
 
-def record_problem(rec: RecordSpec) -> tuple[str, str] | None:
-    """What is wrong with an initial record, as (key, what is wanted), else None: the
-    same rules Route 53 applies to a change (values or an alias, not both; a weight
-    exactly when there is a set identifier)."""
+def record_problem(rec: RecordSpec, zone: str) -> tuple[str, str] | None:
+    """What is wrong with an initial record of ``zone``, as (key, what is wanted), else
+    None: the rules the strict Route 53 layer applies to a change (values or an alias, not
+    both; a weight exactly when there is a set identifier; names, values and TTL)."""
+    from dnschaos.adapters.route53.models import rrset_problem
+
     if rec.alias is None and not rec.values:
         return "values", "a non-empty list of strings, or an alias table"
     if rec.alias is not None and rec.values:
@@ -77,6 +80,11 @@ def record_problem(rec: RecordSpec) -> tuple[str, str] | None:
         return "weight", "set_identifier and weight together (a weighted set), or neither"
     if rec.weight is not None and not 0 <= rec.weight <= 255:
         return "weight", "an integer from 0 to 255"
+    problem = rrset_problem(rec.to_api(), zone)
+    if problem is not None:
+        return "name" if "DNS name" in problem or "Domain" in problem else "values", (
+            f"what Route 53 accepts ({problem})"
+        )
     return None
 
 
@@ -208,11 +216,9 @@ class WorldSpec:
 
 
 def check_actor_name(name: str) -> str | None:
-    """What is wrong with an actor's name, or None: a thread an actor starts is named
-    ``name/1``, so the name itself may not hold a slash."""
-    if not name or "/" in name:
-        return "a non-empty name without '/'"
-    return None
+    """What is wrong with an actor's name, or None: the names of :mod:`dnschaos.keys` (a
+    thread an actor starts is named ``name/1``, so the name itself holds no slash)."""
+    return name_problem(name)
 
 
 def is_ref(text: str) -> bool:
