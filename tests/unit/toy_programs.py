@@ -238,28 +238,22 @@ def _actor(
             service, table, gen = ins[1]
             v = value(ins[2])
             call(service, "PutItem", table, gen, lambda: v)
-        elif kind == "query":
-            table = ins[1]
+        elif kind in ("query", "list"):  # a range: the sum of a table's or a zone's values
+            service, op = (
+                ("dynamodb", "Query") if kind == "query" else ("route-53", "ListResourceRecordSets")
+            )
+            scope = (service, ins[1])
             regs[ins[2]] = call(
-                "dynamodb",
-                "Query",
-                table,
+                service,
+                op,
+                ins[1],
                 None,
-                lambda: sum(v for k, v in world.values.items() if k[:2] == ("dynamodb", table)),
+                lambda: sum(v for k, v in world.values.items() if k[:2] == scope),
             )
         elif kind == "upsert":
             service, zone, rname = ins[1]
             v = value(ins[2])
             call(service, "ChangeResourceRecordSets", zone, rname, lambda: v)
-        elif kind == "list":
-            zone = ins[1]
-            regs[ins[2]] = call(
-                "route-53",
-                "ListResourceRecordSets",
-                zone,
-                None,
-                lambda: sum(v for k, v in world.values.items() if k[:2] == ("route-53", zone)),
-            )
         elif kind == "if_gt":
             run(ins[3] if regs[ins[1]] > ins[2] else ins[4])
         elif kind == "if_late":
