@@ -140,7 +140,7 @@ bench: $(STAMP)
 	@echo
 	@echo "== explore and dfs with their reductions and without (spin-model; a small simulation) =="
 	$(PY) bench/explore_reduction.py explore --runs 5 --json out/bench-explore.json
-	$(PY) bench/explore_reduction.py size --max-schedules 1000 --json out/bench-explore-size.json
+	$(PY) bench/explore_reduction.py size --max-schedules 820 --json out/bench-explore-size.json
 	$(PY) bench/explore_reduction.py dfs --runs 5 --json out/bench-explore-dfs.json
 	@echo
 	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="

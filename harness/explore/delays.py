@@ -68,6 +68,7 @@ from dnschaos.sim.strategies import ExploreStrategy, PlacedDelay, Point
 POINT_KINDS: Final = ("calls", "writes")
 # Durations, as fractions of the scenario's delay range.
 DEFAULT_FRACTIONS: Final = (0.25, 0.5, 1.0)
+
 Schedule = tuple[PlacedDelay, ...]
 
 
