@@ -27,7 +27,7 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
 
     ex.description = (
         "Enumerate schedules of a scenario: the first ready actor always runs, "
-        "and at most --bound times an actor (any but the harness's own, or those given with "
+        "and at most --bound times an actor (the code under test, or those given with "
         "--actor) is held just before one of its AWS calls (--points) for one of a few "
         "durations over the scenario's delay range; stop at the first violation. The summary "
         "prints the space; 'exhausted' is said only when every schedule of it was run (a set "
@@ -66,7 +66,7 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         metavar="NAME",
-        help="hold only this actor (repeatable; default: every actor but the harness's own)",
+        help="hold only this actor (repeatable; default: every actor under test)",
     )
     ex.add_argument(
         "--durations",

@@ -4,9 +4,10 @@ The space (the report prints it, and says "exhausted" of it only):
 
 * base order: at every choice the first ready actor (by name) runs; the call
   latencies are drawn from the run's seed. Nothing else about the order varies.
-* actors: the ones that may be held; by default every actor of the run except
-  the harness's own (the nemesis, the DNS probes and propagator, the downstream
-  models), so user actors, the planner and the enactors alike (``--actor``).
+* actors: the ones that may be held; by default the code under test
+  (:func:`dnschaos.scenario.actors.holdable`: user actors, a workload's planner and
+  enactors alike), not the harness's own (the nemesis, the DNS probes and
+  propagator) nor the watchers that react to the others (``--actor`` names some).
 * points: a held actor waits at a *point*, its n-th yield point just before an
   AWS call (``calls``, the default: reads and writes) or just before an AWS call
   that writes (``writes``: anything but List/Get/Describe/Query/Scan). Points are
@@ -109,7 +110,7 @@ class Space:
         )
 
     def lines(self) -> list[str]:
-        how = "as named" if self.chosen else "every actor but the harness's own"
+        how = "as named" if self.chosen else "the code under test, not the harness's own"
         return [
             f"space: the base order with at most {self.bound} hold(s)",
             f"  actors held: {', '.join(self.actors) or 'none'} ({how})",

@@ -84,7 +84,7 @@ def test_explore_holds_a_users_actors_and_finds_their_lost_update_at_bound_1(
     assert "delays: a at point 2 for 18.75s" in out
     assert "both-counted" in out
     # The summary names the space it searched.
-    assert "  actors held: a, b (every actor but the harness's own)" in out
+    assert "  actors held: a, b (the code under test, not the harness's own)" in out
     assert "  points: just before each AWS call (reads and writes)" in out
     assert "  durations: 18.75s, 37.5s, 75s" in out
     assert "  base order: the first ready actor (by name) at every choice" in out
