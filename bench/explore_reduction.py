@@ -3,7 +3,7 @@
 python bench/explore_reduction.py explore --runs 5 --json out/bench-explore.json
     dnschaos explore on spin-model (safe, --invariant active-plan-never-deleted),
     reduced and with --no-reduce, alternating, one process, in two spaces it can
-    exhaust here: bound 1 of the default space (every actor but the harness's own,
+    exhaust here (--space TEXT: only those whose name contains TEXT): bound 1 of the default space (every actor but the harness's own,
     before every AWS call, three durations), and bound 2 of the three-plan model with
     --points writes. Schedules run and pruned per level (the same every run), CPU
     time of the whole process (every thread) per search: median, min, max.
@@ -85,6 +85,8 @@ def _search(
 def explore_mode(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (spec, bound, points, fractions) in SPACES.items():
+        if args.space and args.space not in name:
+            continue
         cpu: dict[bool, list[float]] = {True: [], False: []}
         counts: dict[bool, Any] = {}
         for i in range(args.runs):
@@ -186,6 +188,8 @@ def main() -> None:
         m = sub.add_parser(name)
         m.add_argument("--runs", type=int, default=5)
         m.add_argument("--json")
+        if name == "explore":
+            m.add_argument("--space", help="only the spaces whose name contains this text")
     s = sub.add_parser("size")
     s.add_argument("--max-schedules", type=int, default=820)
     s.add_argument("--json")
