@@ -246,12 +246,16 @@ class PendingCalls:
     (bound by the scheduler) holds each actor's ``invoke`` entry just before its
     ``call`` yield point. A step that is not an AWS call is :data:`LOCAL`; an actor
     that is not ready at this instant (a sleeper the quantum lets compete) has no
-    footprint at all, because picking it moves the clock."""
+    footprint at all, because picking it moves the clock. Nor has a step this view
+    cannot place: one at a ``call`` point without its ``invoke`` entry, or one that
+    ends a wait in the middle of a call (botocore's retry backoff sleeps between the
+    ``invoke`` and its ``complete``, and the step after it sends the call again)."""
 
     def __init__(self) -> None:
         self._history: Any = None
         self._consumed = 0
         self._pending: dict[str, dict[str, Any]] = {}
+        self._open: set[str] = set()  # actors between an invoke and its complete
         self._file: IO[str] | None = None
 
     def bind(self, recorder: Any) -> None:
@@ -260,6 +264,15 @@ class PendingCalls:
         self._history, self._file = recorder, None
         self._consumed = 0
         self._pending = {}
+        self._open = set()
+
+    def _note(self, entry: dict[str, Any]) -> None:
+        actor = str(entry.get("actor"))
+        if entry.get("kind") == "invoke":
+            self._pending[actor] = entry
+            self._open.add(actor)
+        elif entry.get("kind") == "complete":
+            self._open.discard(actor)
 
     def _catch_up(self) -> None:
         history = self._history
@@ -268,11 +281,12 @@ class PendingCalls:
         if not hasattr(history, "path"):  # entries kept in memory
             for entry in itertools.islice(history, self._consumed, None):
                 self._consumed += 1
-                if entry.get("kind") == "invoke":
-                    self._pending[str(entry.get("actor"))] = entry
+                if entry.get("kind") in ("invoke", "complete"):
+                    self._note(entry)
             return
         # A History streams its canonical lines to a file: iterating it flushes them, and
-        # a reader of our own goes on where it stopped, parsing invoke entries only.
+        # a reader of our own goes on where it stopped, parsing invoke and complete
+        # entries only.
         total = len(history)
         iter(history)
         if self._file is None:
@@ -282,20 +296,19 @@ class PendingCalls:
             if not line:
                 break
             self._consumed += 1
-            if '"kind":"invoke"' in line:
-                entry = json.loads(line)
-                self._pending[str(entry.get("actor"))] = entry
+            if '"kind":"invoke"' in line or '"kind":"complete"' in line:
+                self._note(json.loads(line))
 
     def of(self, actor: Actor) -> Footprint | None:
         if actor.state != ActorState.READY:
             return None
         label = str(actor.label)
-        if not label.startswith("call "):
-            return LOCAL
         self._catch_up()
+        if not label.startswith("call "):
+            return None if actor.name in self._open else LOCAL
         entry = self._pending.get(actor.name)
         if entry is None or label != f"call {entry.get('service')}.{entry.get('op')}":
-            return LOCAL
+            return None
         return invoke_footprint(entry)
 
     @staticmethod
