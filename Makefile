@@ -178,6 +178,11 @@ bench: $(STAMP)
 	$(PY) bench/strategies.py first --campaigns 10 --json out/bench-strategies-first.json
 	$(PY) bench/strategies.py coverage --campaigns 10 --seconds 30 --json out/bench-strategies-coverage.json
 	@echo
+	@echo "== explore and dfs with their reductions and without (spin-model; a small simulation) =="
+	PYTHONHASHSEED=0 $(PY) bench/explore_reduction.py explore --runs 5 --json out/bench-explore.json
+	PYTHONHASHSEED=0 $(PY) bench/explore_reduction.py size --max-schedules 820 --json out/bench-explore-size.json
+	PYTHONHASHSEED=0 $(PY) bench/explore_reduction.py dfs --runs 5 --json out/bench-explore-dfs.json
+	@echo
 	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="
 	$(PY) bench/cluster_scaling.py --workers 1,2,4 --cases 8 --runs 5 --json out/bench-cluster.json
 	@echo

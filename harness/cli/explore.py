@@ -28,16 +28,18 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
 
     ex.description = (
         "Enumerate schedules of a scenario: the first ready actor always runs, "
-        "and at most --bound enactors are held, each just before one of its AWS calls "
-        "(--points) for one of a few durations over the scenario's delay range; stop at the "
-        "first violation. 'exhausted' is said only when every schedule of the space was run "
-        "or pruned as equivalent (commuting operations). Exit 0: exhausted without a "
-        "violation; 1: a violation; 3: the budget ran out first."
+        "and at most --bound times an actor (the code under test, or those given with "
+        "--actor) is held just before one of its AWS calls (--points) for one of a few "
+        "durations over the scenario's delay range; stop at the first violation. The summary "
+        "prints the space; 'exhausted' is said only when every schedule of it was run (a set "
+        "of holds met twice is run once). Exit 1: a violation; 3: no violation, but a run "
+        "ended unknown (a limit, a harness error); 0: no violation and no unknown run, the "
+        "summary saying whether the space was exhausted or the budget ran out first."
     )
     known = scenarios()
     complete_scenario(ex.add_argument("scenario", help=f"scenario name: {known}"))
     ex.add_argument("--variant", help="a workload option: legacy, safe or module:Class")
-    ex.add_argument("--bound", type=int, default=2, help="at most K delays a schedule (default 2)")
+    ex.add_argument("--bound", type=int, default=2, help="at most K holds a schedule (default 2)")
     ex.add_argument(
         "--invariant",
         action="append",
@@ -55,10 +57,17 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--seed", type=int, default=None, help="seed of the latency draws")
     ex.add_argument(
         "--points",
-        default="writes",
-        choices=("writes", "calls"),
-        help="where a delay may fall: just before an enactor's Route 53 write (default), "
-        "or before any of its AWS calls",
+        default="calls",
+        choices=("calls", "writes"),
+        help="where a hold may fall: just before any AWS call of a held actor (default), "
+        "or only before its calls that write",
+    )
+    ex.add_argument(
+        "--actor",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="hold only this actor (repeatable; default: every actor under test)",
     )
     ex.add_argument(
         "--durations",
@@ -69,7 +78,7 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
     ex.add_argument(
         "--no-reduce",
         action="store_true",
-        help="run every schedule, also those equivalent to one already run",
+        help="run every schedule the levels meet, also a set of holds met a second time",
     )
     ex.add_argument("--max-schedules", type=int, default=100_000, help="stop after this many runs")
     ex.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
@@ -112,7 +121,12 @@ def run(args: argparse.Namespace) -> int:
         overrides=overrides(args.set),
     )
     space = make_space(
-        spec, args.bound, points=args.points, fractions=fractions, reduce=not args.no_reduce
+        spec,
+        args.bound,
+        points=args.points,
+        fractions=fractions,
+        reduce=not args.no_reduce,
+        actors=args.actor,
     )
     with status_line(f"explore {args.scenario}", live=not args.quiet) as status:
         status.show("schedule 1")
@@ -130,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         )
     for line in report.lines():
         print(line)
-    if report.found is not None:
+    if report.found is not None or report.unknown:
         print_result(result, quiet=args.quiet)
     if args.json:
         payload = result.to_json()
@@ -139,4 +153,5 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, payload)
     if report.found is not None:
         return VERDICT_EXIT[result.verdict]
-    return EXIT_OK if report.exhausted else EXIT_HARNESS
+    # As for run: a run without a verdict is no pass, so neither is a search that met one.
+    return EXIT_HARNESS if report.unknown else EXIT_OK

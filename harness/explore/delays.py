@@ -1,43 +1,53 @@
 """Systematic search over delays: every schedule with at most K holds, in a stated space.
 
-The base schedule is fixed and deterministic: the first ready actor always runs
-(:class:`~dnschaos.sim.strategies.ExploreStrategy`), with the run's seed for the
-latency draws. A schedule adds at most ``bound`` delays to it. A delay is placed
-at a *point*, an enactor's n-th yield point just before an AWS call of the kind
-the space names, and lasts one of a few fixed durations (fractions of the
-scenario's delay range, :func:`dnschaos.scenario.spec.delay_range`). Points are named by
-actor and ordinal, so they name the same place in every run that reaches it.
+The space (the report prints it, and says "exhausted" of it only):
 
-The space, level by level:
+* base order: at every choice the first ready actor (by name) runs; the call
+  latencies are drawn from the run's seed. Nothing else about the order varies.
+* actors: the ones that may be held; by default the code under test
+  (:func:`dnschaos.scenario.actors.holdable`: user actors, a workload's planner and
+  enactors alike), not the harness's own (the nemesis, the DNS probes and
+  propagator) nor the watchers that react to the others (``--actor`` names some).
+* points: a held actor waits at a *point*, its n-th yield point just before an
+  AWS call (``calls``, the default: reads and writes) or just before an AWS call
+  that writes (``writes``: anything but List/Get/Describe/Query/Scan). Points are
+  named by actor and ordinal, so they name the same place in every run that
+  reaches it.
+* durations: a hold lasts one of a few fixed durations (fractions of the
+  scenario's delay range, :func:`dnschaos.scenario.spec.delay_range`).
+* bound: at most ``bound`` holds a schedule.
 
-* level 0: the base schedule;
-* level k (1 <= k <= bound): for every schedule S of level k-1 that was run, and
-  every point reached in S's run *after* its last delay, and every duration: S
-  plus one delay there.
+Level 0 is the base schedule; level k (1 <= k <= bound) is, for every schedule S
+of level k-1 and every point (of a held actor, not held in S yet) reached in S's
+run after S's last hold started, and every duration, S plus that hold. Levels
+run in order (all single holds before any pair), so the search reports the fewest
+holds that break an invariant.
 
-Levels are run in order (all single delays before any pair), so the search
-reports the fewest delays that break an invariant. "Exhausted at bound K" is
-said only when every schedule of every level was run or pruned.
+Reduction, and why it is sound. A schedule is a *set* of holds: the strategy
+looks each hold up by its point, and everything else of a run (the scheduler, the
+latency draws, moto's generator, the actors' seeded streams) is a function of the
+spec. Two schedules with the same set of holds are therefore the same run, however
+the search met them (level 2 meets {h1, h2} from {h1} when h2's point comes after
+h1 starts, and from {h2} when h1's point comes after h2 starts). The reduction
+runs each set once and counts the others as pruned; its argument needs nothing
+about what the actors do.
 
-Reduction (commuting operations, in the spirit of DPOR). Two schedules are
-equivalent when they differ only in the order of operations that commute, i.e.
-act on different objects (a hosted zone, a table) or only read the same one;
-equivalent schedules reach the same states, so only one of them need be run.
-Let S hold actor X at point n for d seconds. X's operations from point n on
-then run after everything the others did during the hold, where without the
-hold (holding X at a later point n+j for d instead) they run before it. If
-each operation of X from point n up to point n+j commutes with every operation
-that another actor performed in S between the start of the hold and that
-operation, then S and "hold X at point n+j for d" order only commuting
-operations differently, and both end with X resuming at the same virtual time
-(X's own latencies come from its own random stream): the second one is pruned.
-The check reads S's recorded history, so it is exact for that run. Only
-schedules at the last level are pruned this way: a pruned schedule is never
-run, so it has no run whose later points could extend it. Timing ties are the
-one gap: two actors due within a scheduling quantum of each other are ordered by
-name, and a schedule that moves an operation may change such an order; the
-soundness test (a reduced search finds every violation the full one finds)
-checks the claim on a small case.
+It prunes nothing else, on purpose. A hold moves the held actor in virtual time:
+two different sets of holds run some actor's steps at different instants, and
+actors read the clock at any step (their own code, backoff and lock expiry,
+Route 53's change status, botocore's retries), while the scheduler's quantum lets
+one actor's presence change when another runs. No rule over commuting operations
+makes two such runs equivalent, and comparing what the held actor did in the two
+runs would compare outcomes, not the state it derived from the clock or from what
+it read. Commutation is sound for steps at the same instant, which this search
+does not reorder (its base order is fixed); the depth-first search of
+:mod:`dnschaos.explore.search` does, with the relation of
+:mod:`dnschaos.explore.dependence`.
+
+A run that ends at a step, virtual-time or wall-time limit, or with a harness
+error, has the verdict ``unknown``: neither a violation nor a pass. The search
+goes on, counts such runs, and a search that met any does not say its space holds
+no violation.
 """
 
 from __future__ import annotations
@@ -49,26 +59,26 @@ from typing import Any, Final
 
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
+from dnschaos.explore.dependence import is_read
 from dnschaos.runner import RunResult, run
 from dnschaos.scenario.actors import holdable
 from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec, delay_range
 from dnschaos.sim.strategies import ExploreStrategy, PlacedDelay, Point
 
-POINT_KINDS: Final = ("writes", "calls")
+POINT_KINDS: Final = ("calls", "writes")
 # Durations, as fractions of the scenario's delay range.
 DEFAULT_FRACTIONS: Final = (0.25, 0.5, 1.0)
-READ_PREFIXES: Final = ("List", "Get", "Query", "Scan", "Describe")
 
 Schedule = tuple[PlacedDelay, ...]
 
 
 def point_filter(kind: str) -> Callable[[str], bool]:
     """Which yield points (by label) a space may hold an actor at."""
-    if kind == "writes":
-        return lambda label: label == "call route-53.ChangeResourceRecordSets"
     if kind == "calls":
         return lambda label: label.startswith("call ")
+    if kind == "writes":
+        return lambda label: label.startswith("call ") and not is_read(label.rsplit(".", 1)[-1])
     raise UsageError(f"--points {kind!r}: choose one of {', '.join(POINT_KINDS)}")
 
 
@@ -76,136 +86,54 @@ def point_filter(kind: str) -> Callable[[str], bool]:
 class Space:
     bound: int
     durations: tuple[float, ...]
-    points: str = "writes"
+    points: str = "calls"
     actors: tuple[str, ...] = ()  # the actors that may be held
     reduce: bool = True
+    seed: int | None = None  # of the base order's latency draws
+    chosen: bool = False  # the actors were named (--actor), not the default
+
+    def point_text(self) -> str:
+        if self.points == "writes":
+            return "just before each AWS call that writes (not List/Get/Describe/Query/Scan)"
+        return "just before each AWS call (reads and writes)"
+
+    def base_text(self) -> str:
+        seed = "" if self.seed is None else f" {self.seed}"
+        return f"the first ready actor (by name) at every choice; call latencies from seed{seed}"
 
     def describe(self) -> str:
-        what = (
-            "an enactor's Route 53 write (ChangeResourceRecordSets)"
-            if self.points == "writes"
-            else "an enactor's AWS call"
-        )
         durations = ", ".join(f"{d:g}s" for d in self.durations)
         return (
-            f"at most {self.bound} delay(s) of {', '.join(self.actors)}, each just before "
-            f"{what} reached after the previous delay, for one of {durations}; "
-            "every other choice: the first ready actor"
+            f"at most {self.bound} hold(s) of {', '.join(self.actors) or 'no actor'}, each "
+            f"{self.point_text()} reached after the previous hold, for one of {durations}; "
+            f"base order: {self.base_text()}"
         )
 
-
-@dataclass
-class Op:
-    step: int
-    actor: str
-    operation: str  # service.Operation
-    obj: str  # service:zone or service:table; service:* when the call names neither
-    write: bool
-
-
-def operations(entries: Iterable[dict[str, Any]]) -> list[Op]:
-    """The AWS operations of a run in the order they took effect: each runs at the step
-    that chose its actor at its ``call ...`` yield point."""
-    pending: dict[str, dict[str, Any]] = {}
-    out: list[Op] = []
-    for e in entries:
-        if e["kind"] == "invoke":
-            pending[e["actor"]] = e
-        elif e["kind"] == "choice" and str(e["label"]).startswith("call "):
-            inv = pending.pop(e["actor"], None)
-            if inv is None:
-                continue
-            params = inv.get("params") or {}
-            obj = params.get("zone") or params.get("table") or "*"
-            op = str(inv["op"])
-            out.append(
-                Op(
-                    int(e["step"]),
-                    str(e["actor"]),
-                    f"{inv['service']}.{op}",
-                    f"{inv['service']}:{obj}",
-                    not op.startswith(READ_PREFIXES),
-                )
-            )
-    return out
+    def lines(self) -> list[str]:
+        how = "as named" if self.chosen else "the code under test, not the harness's own"
+        return [
+            f"space: the base order with at most {self.bound} hold(s)",
+            f"  actors held: {', '.join(self.actors) or 'none'} ({how})",
+            f"  points: {self.point_text()}, counted per actor; a hold after the first "
+            "is placed at a point reached after the previous hold started",
+            f"  durations: {', '.join(f'{d:g}s' for d in self.durations)}",
+            f"  base order: {self.base_text()}",
+        ]
 
 
-def conflict(a: Op, b: Op) -> bool:
-    """Whether two operations may not commute: the same object (or one of a whole service)
-    and at least one of them writes."""
-    if not (a.write or b.write):
-        return False
-    sa, _, oa = a.obj.partition(":")
-    sb, _, ob = b.obj.partition(":")
-    return sa == sb and (oa == ob or "*" in (oa, ob))
+@dataclass(frozen=True)
+class Outcome:
+    """What the search keeps of one run: its verdict, what broke (a failing run's
+    signature) or why it ended (an unknown one's reason), and where holds could go."""
+
+    verdict: str
+    signature: str | None
+    reason: str
+    seen: tuple[tuple[Point, str, int], ...]  # every point reached: (point, label, step)
+    held_step: int  # the step at which the schedule's last hold started (-1: none)
 
 
-def _behaviour(entries: Sequence[dict[str, Any]], actor: str, lo: int, hi: int) -> list[Any]:
-    """What ``actor`` did between the choices of steps ``lo`` (inclusive) and ``hi``
-    (exclusive): its calls (operation, object), their outcomes (status, error) and its
-    automation events (names only: their times differ by the hold)."""
-    out: list[Any] = []
-    inside = False
-    for e in entries:
-        if e["kind"] == "choice":
-            if e["step"] >= hi:
-                break
-            if e["step"] >= lo:
-                inside = True
-            continue
-        if not inside or e.get("actor") != actor:
-            continue
-        if e["kind"] == "invoke":
-            params = e.get("params") or {}
-            out.append(("invoke", e["op"], params.get("zone") or params.get("table")))
-        elif e["kind"] == "complete":
-            outcome = e.get("outcome") or {}
-            out.append(("complete", e["op"], outcome.get("status"), outcome.get("error")))
-        elif e["kind"] == "event":
-            out.append(("event", e["event"]))
-    return out
-
-
-def equivalent_later(
-    parent_entries: Sequence[dict[str, Any]],
-    parent_seen: Sequence[tuple[Point, str, int]],
-    entries: Sequence[dict[str, Any]],
-    strategy: ExploreStrategy,
-    held: PlacedDelay,
-) -> list[Point]:
-    """Points of the held actor at which the same hold would give an equivalent run (see
-    the module's docstring), read off ``entries``, the history of the run that held it at
-    ``held.point``, and ``parent_entries``, that of the run without the hold (identical up
-    to it)."""
-    start = strategy.held.get(held.point)
-    if start is None:
-        return []
-    actor = held.point.actor
-    ops = operations(entries)
-    others = [o for o in ops if o.step > start and o.actor != actor]
-    mine = [o for o in ops if o.step > start and o.actor == actor]
-    here = {p: step for p, _label, step in strategy.seen}
-    there = {p: step for p, _label, step in parent_seen}
-    if held.point not in there:
-        return []
-    out: list[Point] = []
-    for nxt in [p for p, _l, step in strategy.seen if p.actor == actor and step > start]:
-        if nxt not in there:
-            break
-        moved = [o for o in mine if o.step < here[nxt]]
-        # Only reads move (a write would carry a time of its own, such as a lock's
-        # expiry, into the state); none may meet a conflicting write meanwhile...
-        if any(o.write for o in moved):
-            break
-        if any(conflict(m, o) for m in moved for o in others if o.step < m.step):
-            break
-        # ...and the actor must have done the same with what it read, late or not.
-        if _behaviour(entries, actor, start, here[nxt]) != _behaviour(
-            parent_entries, actor, there[held.point], there[nxt]
-        ):
-            break
-        out.append(nxt)
-    return out
+Runner = Callable[["Space", Schedule], Outcome]
 
 
 @dataclass
@@ -219,29 +147,62 @@ class ExploreReport:
     seconds: float = 0.0
     # keep_going: the first schedule found for each violation signature (invariant, endpoint)
     signatures: dict[str, Schedule] = field(default_factory=dict)
-    per_level: list[tuple[int, int]] = field(default_factory=list)  # (run, pruned) per level
+    # Per level: schedules run, pruned, and in the level (known once the level above ran).
+    per_level: list[tuple[int, int, int]] = field(default_factory=list)
     cut: bool = False  # the schedule budget ran out
+    unknown: int = 0  # runs whose verdict is unknown (a limit, a harness error)
+    first_unknown: tuple[Schedule, str] | None = None  # its schedule and reason
 
     def lines(self) -> list[str]:
-        out = [f"space: {self.space.describe()}"]
+        out = self.space.lines()
         if not self.space.reduce:
-            out.append("reduction: off")
+            out.append("reduction: off (every schedule is run, also one met twice)")
         else:
             out.append(
-                "reduction: a last-level hold is pruned when a run already made holds the "
-                "same actor earlier and every operation it moves commutes with what ran meanwhile"
+                "reduction: a schedule is a set of holds, run once however the search meets "
+                "it; no other schedule is pruned (a hold moves an actor in time, and actors "
+                "read the clock)"
             )
-        for level, (ran, pruned) in enumerate(self.per_level):
-            out.append(f"  level {level}: {ran} schedule(s) run, {pruned} pruned")
-        total = f"{self.run} schedule(s) run, {self.pruned} pruned, {self.seconds:.1f}s"
+        for level, (ran, pruned, size) in enumerate(self.per_level):
+            whole = f"{ran}" if ran + pruned == size else f"{ran} of {size - pruned}"
+            out.append(f"  level {level}: {whole} schedule(s) run, {pruned} pruned")
+        met = sum(size for _ran, _pruned, size in self.per_level)
+        total = (
+            f"{self.run} schedule(s) run, {self.pruned} pruned, of {met} met so far, "
+            f"{self.seconds:.1f}s"
+            if met != self.run + self.pruned
+            else f"{self.run} schedule(s) run, {self.pruned} pruned, {self.seconds:.1f}s"
+        )
+        if self.unknown:
+            assert self.first_unknown is not None
+            schedule, reason = self.first_unknown
+            out.append(
+                f"  {self.unknown} schedule(s) ended unknown, neither pass nor violation; the "
+                f"first ({_schedule_text(schedule)}): {reason}"
+            )
         if self.found is not None:
             out.append(f"explore: violation after {total}; delays: {_schedule_text(self.found)}")
-        elif self.exhausted:
+        elif self.signatures:
+            scope = f"exhausted at bound {self.space.bound}" if self.exhausted else "NOT exhausted"
+            out.append(f"explore: {scope}: {total}; {len(self.signatures)} distinct violation(s):")
+            out += [f"  {sig}: delays {_schedule_text(s)}" for sig, s in self.signatures.items()]
+        elif self.exhausted and not self.unknown:
             out.append(f"explore: exhausted at bound {self.space.bound}: {total}; no violation")
+        elif self.exhausted:
+            out.append(
+                f"explore: every schedule at bound {self.space.bound} run: {total}; no "
+                f"violation, but {self.unknown} ended unknown: no verdict for the space, "
+                "NOT a pass"
+            )
         else:
+            tail = (
+                "no violation"
+                if not self.unknown
+                else f"no violation found, {self.unknown} run(s) unknown"
+            )
             out.append(
                 f"explore: NOT exhausted at bound {self.space.bound} (the schedule budget ran "
-                f"out; levels 0..{self.levels_done} complete): {total}; no violation"
+                f"out; levels 0..{self.levels_done} complete): {total}; {tail}"
             )
         return out
 
@@ -251,11 +212,19 @@ class ExploreReport:
             "bound": self.space.bound,
             "durations": list(self.space.durations),
             "points": self.space.points,
+            "actors": list(self.space.actors),
             "reduce": self.space.reduce,
             "schedules_run": self.run,
             "schedules_pruned": self.pruned,
             "per_level": [list(x) for x in self.per_level],
             "exhausted": self.exhausted,
+            "unknown": self.unknown,
+            "first_unknown": None
+            if self.first_unknown is None
+            else {
+                "delays": _schedule_json(self.first_unknown[0]),
+                "reason": self.first_unknown[1],
+            },
             "found": None if self.found is None else _schedule_json(self.found),
             "seconds": round(self.seconds, 3),
         }
@@ -275,38 +244,34 @@ def make_space(
     spec: RunSpec,
     bound: int,
     *,
-    points: str = "writes",
+    points: str = "calls",
     fractions: Sequence[float] = DEFAULT_FRACTIONS,
     reduce: bool = True,
     actors: Sequence[str] | None = None,
 ) -> Space:
-    """The space of ``dnschaos explore``: holds of the scenario's enactors (or of ``actors``)
-    for the given fractions of the scenario's delay range."""
+    """The space of ``dnschaos explore``: holds of ``actors`` (default: every actor but the
+    harness's own) for the given fractions of the scenario's delay range."""
     if bound < 0:
         raise UsageError(f"--bound {bound}: must be 0 or more")
     point_filter(points)
-    scenario = build(resolve(spec))
+    resolved = resolve(spec)
+    scenario = build(resolved)
     span = delay_range(scenario)
     durations = tuple(sorted({round(span * f, 3) for f in fractions}))
     if not durations or min(durations) <= 0:
         raise UsageError("explore: durations must be > 0")
-    may = holdable(scenario)
-    held = may if actors is None else tuple(actors)
-    unknown = sorted(set(held) - set(may))
-    if unknown:
-        raise UsageError(
-            f"explore: {unknown[0]!r} is not an actor of {scenario.name} that may be held; "
-            f"choose from {', '.join(may)}"
-        )
-    return Space(bound, durations, points, held, reduce)
-
-
-@dataclass
-class _Ran:
-    schedule: Schedule
-    entries: list[dict[str, Any]]
-    seen: list[tuple[Point, str, int]]
-    held_step: int  # the step of the schedule's last hold (-1: none)
+    may = tuple(sorted(holdable(scenario)))
+    if actors is None:
+        held = may
+    else:
+        held = tuple(dict.fromkeys(actors))
+        unknown = [a for a in held if a not in may]
+        if unknown:
+            raise UsageError(
+                f"--actor {unknown[0]}: not an actor of {scenario.name} that may be held; "
+                f"choose from {', '.join(may)}"
+            )
+    return Space(bound, durations, points, held, reduce, resolved.seed, actors is not None)
 
 
 def run_schedule(
@@ -317,10 +282,43 @@ def run_schedule(
     return run(spec, guide=strategy), strategy
 
 
+def violation_signature(result: RunResult) -> str | None:
+    """What a failing run broke, where: its headline violation's invariant and endpoint."""
+    if result.verdict != "fail":
+        return None
+    first = headline(result.violations)
+    return None if first is None else f"{first.invariant} @ {first.endpoint}"
+
+
+def outcome(result: RunResult, strategy: ExploreStrategy, schedule: Schedule) -> Outcome:
+    last = schedule[-1].point if schedule else None
+    held = -1 if last is None else strategy.held.get(last, -1)
+    signature = violation_signature(result) or ("fail" if result.verdict == "fail" else None)
+    return Outcome(result.verdict, signature, result.reason, tuple(strategy.seen), held)
+
+
+@dataclass(frozen=True)
+class SpecRunner:
+    """The runs of a spec's schedules (picklable: worker processes run chains of them)."""
+
+    spec: RunSpec
+
+    def __call__(self, space: Space, schedule: Schedule) -> Outcome:
+        result, strategy = run_schedule(self.spec, space, schedule)
+        return outcome(result, strategy, schedule)
+
+
+@dataclass
+class _Ran:
+    schedule: Schedule
+    seen: tuple[tuple[Point, str, int], ...]
+    held_step: int  # the step of the schedule's last hold (-1: none)
+
+
 @dataclass
 class _Chain:
     """The holds of one actor for one duration after one parent schedule, in the order the
-    parent's run reached the points: run one after the other, so a run can prune later ones."""
+    parent's run reached the points: one task for a worker."""
 
     parent: _Ran
     points: list[Point]
@@ -332,62 +330,131 @@ class _Chain:
 class _ChainDone:
     ran: list[_Ran]  # kept for the next level (none at the last level)
     runs: int
-    pruned: int
     found: Schedule | None
     signatures: dict[str, Schedule] = field(default_factory=dict)
+    unknown: list[tuple[Schedule, str]] = field(default_factory=list)
     cut: bool = False  # the budget ran out before the chain's last point
 
 
-def violation_signature(result: RunResult) -> str | None:
-    """What a failing run broke, where: its headline violation's invariant and endpoint."""
-    if result.verdict != "fail":
-        return None
-    first = headline(result.violations)
-    return None if first is None else f"{first.invariant} @ {first.endpoint}"
-
-
 def _run_chain(
-    spec: RunSpec, space: Space, chain: _Chain, keep_going: bool, budget: int
+    runner: Runner, space: Space, chain: _Chain, keep_going: bool, budget: int
 ) -> _ChainDone:
-    covered: set[Point] = set()
-    done = _ChainDone([], 0, 0, None)
+    done = _ChainDone([], 0, None)
     for point in chain.points:
-        if point in covered:
-            done.pruned += 1
-            continue
         if done.runs >= budget:
             done.cut = True
             return done
-        held = PlacedDelay(point, chain.seconds)
-        schedule = (*chain.parent.schedule, held)
-        result, strategy = run_schedule(spec, space, schedule)
+        schedule = (*chain.parent.schedule, PlacedDelay(point, chain.seconds))
+        got = runner(space, schedule)
         done.runs += 1
-        if result.verdict != "pass":
+        if got.verdict == "fail":
             if not keep_going:
                 done.found = schedule
                 return done
-            done.signatures.setdefault(violation_signature(result) or result.verdict, schedule)
-        entries = list(result.history)
-        if chain.leaf and space.reduce:
-            covered.update(
-                equivalent_later(chain.parent.entries, chain.parent.seen, entries, strategy, held)
-            )
+            done.signatures.setdefault(got.signature or "fail", schedule)
+        elif got.verdict != "pass":
+            done.unknown.append((schedule, got.reason))
         if not chain.leaf:
-            done.ran.append(_Ran(schedule, entries, strategy.seen, strategy.held.get(point, -1)))
+            done.ran.append(_Ran(schedule, got.seen, got.held_step))
     return done
 
 
-def _chains(space: Space, frontier: list[_Ran], leaf: bool) -> list[_Chain]:
+def _chains(
+    space: Space, frontier: list[_Ran], leaf: bool, met: set[frozenset[PlacedDelay]]
+) -> tuple[list[_Chain], int]:
+    """The next level's chains, and how many of its schedules are sets of holds met
+    before (not run again when the space reduces)."""
     out: list[_Chain] = []
+    pruned = 0
     for parent in frontier:
+        held = {d.point for d in parent.schedule}
         by_actor: dict[str, list[Point]] = {}
         for point, _label, step in parent.seen:
-            if step > parent.held_step and point.actor in space.actors:
+            if step > parent.held_step and point.actor in space.actors and point not in held:
                 by_actor.setdefault(point.actor, []).append(point)
         for actor in sorted(by_actor):
             for seconds in space.durations:
-                out.append(_Chain(parent, by_actor[actor], seconds, leaf))
-    return out
+                points: list[Point] = []
+                for point in by_actor[actor]:
+                    key = frozenset((*parent.schedule, PlacedDelay(point, seconds)))
+                    if key in met:
+                        pruned += 1
+                        if space.reduce:
+                            continue
+                    met.add(key)
+                    points.append(point)
+                if points:
+                    out.append(_Chain(parent, points, seconds, leaf))
+    return out, pruned
+
+
+def search(
+    runner: Runner,
+    space: Space,
+    *,
+    max_schedules: int = 100_000,
+    keep_going: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    pool: Any = None,
+    base: Outcome | None = None,
+) -> ExploreReport:
+    """Run the space level by level with ``runner``; stop at the first violation (unless
+    ``keep_going``). ``base``: the base schedule's outcome when the caller has run it."""
+    report = ExploreReport(space)
+    began = time.monotonic()
+
+    def finish() -> ExploreReport:
+        report.seconds = time.monotonic() - began
+        return report
+
+    def unknown(schedule: Schedule, reason: str) -> None:
+        report.unknown += 1
+        if report.first_unknown is None:
+            report.first_unknown = (schedule, reason)
+
+    first = base if base is not None else runner(space, ())
+    report.run = 1
+    report.per_level.append((1, 0, 1))
+    if first.verdict == "fail":
+        if not keep_going:
+            report.found = ()
+            return finish()
+        report.signatures[first.signature or "fail"] = ()
+    elif first.verdict != "pass":
+        unknown((), first.reason)
+    report.levels_done = 0
+    frontier = [_Ran((), first.seen, -1)]
+    met: set[frozenset[PlacedDelay]] = {frozenset()}
+    for level in range(1, space.bound + 1):
+        chains, pruned_here = _chains(space, frontier, level == space.bound, met)
+        if not space.reduce:
+            pruned_here = 0
+        size = pruned_here + sum(len(c.points) for c in chains)
+        report.pruned += pruned_here
+        ran_here = 0
+        frontier = []
+        for done in _each(pool, runner, space, chains, max_schedules - report.run, keep_going):
+            report.cut = report.cut or done.cut
+            for sig, schedule in done.signatures.items():
+                report.signatures.setdefault(sig, schedule)
+            for schedule, reason in done.unknown:
+                unknown(schedule, reason)
+            report.run += done.runs
+            ran_here += done.runs
+            frontier.extend(done.ran)
+            if progress is not None:
+                progress(report.run, report.pruned)
+            if done.found is not None:
+                report.per_level.append((ran_here, pruned_here, size))
+                report.found = done.found
+                return finish()
+            if report.cut:
+                report.per_level.append((ran_here, pruned_here, size))
+                return finish()
+        report.per_level.append((ran_here, pruned_here, size))
+        report.levels_done = level
+    report.exhausted = True
+    return finish()
 
 
 def explore(
@@ -400,7 +467,9 @@ def explore(
     progress: Callable[[int, int], None] | None = None,
     cluster: str | None = None,
 ) -> tuple[RunResult, ExploreReport]:
-    """Run the space level by level; stop at the first schedule whose run does not pass.
+    """Run the space level by level; stop at the first schedule whose run breaks an
+    invariant. The run returned is the violating one, else the first that ended unknown,
+    else the base schedule's.
 
     With ``workers`` > 1 the chains of a level run in worker processes; their results are
     read in the chains' order, so the schedule reported is the one a single process finds.
@@ -412,28 +481,7 @@ def explore(
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     spec = resolve(spec)
-    report = ExploreReport(space)
-    began = time.monotonic()
-
-    def finish(schedule: Schedule | None) -> tuple[RunResult, ExploreReport]:
-        report.seconds = time.monotonic() - began
-        if schedule is None:
-            return base, report
-        report.found = schedule
-        again, _ = run_schedule(spec, space, schedule)  # the same run: it is deterministic
-        return again, report
-
     base, base_strategy = run_schedule(spec, space, ())
-    report.run = 1
-    report.per_level.append((1, 0))
-    if base.verdict != "pass":
-        if not keep_going:
-            report.found = ()
-            report.seconds = time.monotonic() - began
-            return base, report
-        report.signatures[violation_signature(base) or base.verdict] = ()
-    report.levels_done = 0
-    frontier = [_Ran((), list(base.history), base_strategy.seen, -1)]
     if cluster is not None:
         from dnschaos.explore.cluster import ClusterPool
 
@@ -441,35 +489,25 @@ def explore(
     else:
         pool = _pool(workers)
     try:
-        for level in range(1, space.bound + 1):
-            chains = _chains(space, frontier, level == space.bound)
-            ran_here = pruned_here = 0
-            frontier = []
-            for done in _each(pool, spec, space, chains, max_schedules - report.run, keep_going):
-                if done.cut:
-                    report.cut = True
-                for sig, schedule in done.signatures.items():
-                    report.signatures.setdefault(sig, schedule)
-                report.run += done.runs
-                report.pruned += done.pruned
-                ran_here += done.runs
-                pruned_here += done.pruned
-                frontier.extend(done.ran)
-                if progress is not None:
-                    progress(report.run, report.pruned)
-                if done.found is not None:
-                    report.per_level.append((ran_here, pruned_here))
-                    return finish(done.found)
-                if report.cut:
-                    report.per_level.append((ran_here, pruned_here))
-                    return finish(None)
-            report.per_level.append((ran_here, pruned_here))
-            report.levels_done = level
-        report.exhausted = True
-        return finish(None)
+        report = search(
+            SpecRunner(spec),
+            space,
+            max_schedules=max_schedules,
+            keep_going=keep_going,
+            progress=progress,
+            pool=pool,
+            base=outcome(base, base_strategy, ()),
+        )
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
+    again = report.found
+    if again is None and report.first_unknown is not None:
+        again = report.first_unknown[0]
+    if not again:
+        return base, report
+    result, _ = run_schedule(spec, space, again)  # the same run: it is deterministic
+    return result, report
 
 
 def _pool(workers: int) -> Any:
@@ -483,18 +521,25 @@ def _pool(workers: int) -> Any:
 
 
 def _each(
-    pool: Any, spec: RunSpec, space: Space, chains: list[_Chain], budget: int, keep_going: bool
+    pool: Any,
+    runner: Runner,
+    space: Space,
+    chains: list[_Chain],
+    budget: int,
+    keep_going: bool,
 ) -> Iterable[_ChainDone]:
     """The chains' results; a chain that meets the end of the ``budget`` of runs stops
     there and says so (``cut``). Workers each get the whole remaining budget, so a
     parallel search may overrun it by up to a chain a worker."""
     if pool is None:
         for chain in chains:
-            done = _run_chain(spec, space, chain, keep_going, budget)
+            done = _run_chain(runner, space, chain, keep_going, budget)
             budget -= done.runs
             yield done
         return
-    futures = [pool.submit(_run_chain, spec, space, chain, keep_going, budget) for chain in chains]
+    futures = [
+        pool.submit(_run_chain, runner, space, chain, keep_going, budget) for chain in chains
+    ]
     # In the chains' order, not as they finish: the schedule reported is the one a single
     # process reports, however many workers (or cluster machines) ran, and however fast.
     for future in futures:

@@ -12,7 +12,9 @@ others reached is mutated most, one whose ground became common fades:
 * ``reseed``: the same holds and faults in another seeded order;
 * ``hold``: hold an actor just before one of the AWS calls the parent's run made
   (``[actor, n]``: its n-th call) for a duration drawn over the scenario's delay
-  range (:func:`dnschaos.scenario.spec.delay_range`), at most ``max_holds`` per case;
+  range (:func:`dnschaos.scenario.spec.delay_range`), at most ``max_holds`` per case. Any
+  actor a search may hold (the code under test, not the harness's own actors:
+  :func:`dnschaos.scenario.actors.holdable`) is held, before any of its calls;
 * ``unhold`` / ``shift``: drop a hold, or move it a few calls earlier or later,
   or halve or double its duration;
 * ``fault`` / ``unfault``: add a fault drawn from the fault space, or drop one;
@@ -43,6 +45,7 @@ from typing import Any, Final
 
 from dnschaos.explore.shrink import Case
 from dnschaos.faults.space import draw_case, draw_fault, from_flag, to_flag
+from dnschaos.scenario.actors import holdable
 from dnschaos.scenario.spec import delay_range
 
 FRESH_SHARE: Final = 0.1
@@ -109,6 +112,10 @@ class GuidedSource:
     def span(self) -> float:
         return delay_range(self.scenario)
 
+    @property
+    def holdable(self) -> frozenset[str]:
+        return frozenset(holdable(self.scenario))
+
     def case(self, index: int) -> Case:
         """Case ``index``: the one handed out before (a resumed case), else a new one."""
         if index in self.issued:
@@ -136,6 +143,8 @@ class GuidedSource:
         case = self.issued.pop(index, None)
         if case is None or new <= 0:
             return False
+        holdable = self.holdable
+        points = [p for p in points if p[0] in holdable]
         self.corpus.append(Entry(index, case, points, new, reached))
         return True
 

@@ -255,6 +255,9 @@ class Scheduler:
         bind = getattr(strategy, "bind_clock", None)
         if bind is not None:  # a strategy that places delays in virtual time
             bind(self.clock)
+        bind_recorder = getattr(strategy, "bind_recorder", None)
+        if bind_recorder is not None:  # a strategy that reads the calls actors are about to make
+            bind_recorder(recorder)
         self.stop_when = stop_when
         self.after_step = after_step
         # (when, look): ``when()`` is the next clock time at which the watcher wants to

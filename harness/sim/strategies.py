@@ -23,15 +23,17 @@ seeded from the run's seed, so a (seed, strategy) pair names one interleaving.
 * ``dfs``: bounded exhaustive search over runs. Each run follows the current
   prefix of choices and then the first ready actor; after the run, the deepest
   choice point with an untried alternative is advanced. Choices beyond ``bound``
-  steps are not branched on. ``exhausted`` says when every branch was run.
+  steps are not branched on. ``exhausted`` says when every branch was run or
+  skipped by its sleep sets (orders of commuting steps at the same instant: see
+  :class:`DFSStrategy` and ``dnschaos.explore.dependence``).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
 
 from dnschaos.errors import ReplayDivergenceError, UsageError
 from dnschaos.sim.clock import Clock
@@ -280,49 +282,140 @@ class ExploreStrategy:
         return pick
 
 
+class StepFootprints(Protocol):
+    """What the systematic search needs to know to skip orders that cannot differ: the
+    footprint of the step a candidate would take if picked now (None: picking it moves
+    the clock, so it commutes with nothing), and whether two footprints commute
+    (``dnschaos.explore.dependence``). ``bind`` gets the run's recorder (its history)."""
+
+    def bind(self, recorder: Any) -> None: ...
+
+    def of(self, actor: Actor) -> Hashable | None: ...
+
+    def independent(self, a: Hashable, b: Hashable) -> bool: ...
+
+
 @dataclass
 class _Branch:
     taken: int
     options: int
+    names: tuple[str, ...] = ()
+    # Sleep sets (Godefroid): the candidates whose step here is already covered by an
+    # order explored before (actor -> the footprint of its pending step), the choices
+    # of this node explored so far, and each candidate's footprint here.
+    asleep: dict[str, Hashable] = field(default_factory=dict)
+    done: list[str] = field(default_factory=list)
+    footprints: dict[str, Hashable | None] = field(default_factory=dict)
+    closed: bool = False  # every candidate was asleep, or an ancestor's was: nothing to branch
 
 
 class DFSStrategy:
-    """Stateless bounded DFS; use :meth:`next_run` between runs."""
+    """Stateless bounded DFS; use :meth:`next_run` between runs.
+
+    With ``footprints`` the search keeps sleep sets (Godefroid, 1996): after the order
+    that runs step *a* first has been explored from a node, a sibling order that runs
+    an independent step *b* first keeps *a* asleep until a step dependent on *a* runs,
+    and never branches on a sleeping step, since every state that order would reach
+    is reached by the one explored (the two steps commute: the same state, at the same
+    depth, so the same bounded subtree below). Only steps of actors ready at the same
+    instant are put to sleep: picking a sleeper within the quantum moves the clock,
+    and a step run at another instant is another step (actors read the clock). When
+    every candidate of a node is asleep, the run goes on with the first (a real run,
+    equivalent to one explored) and branches nowhere below it."""
 
     name = "dfs"
 
-    def __init__(self, bound: int = 40) -> None:
+    def __init__(self, bound: int = 40, footprints: StepFootprints | None = None) -> None:
         if bound < 1:
             raise UsageError(f"--dfs-bound {bound}: must be at least 1")
         self.bound = bound
+        self.footprints = footprints
         self.stack: list[_Branch] = []
         self.exhausted = False
         self.runs = 0
+        self.pruned = 0  # (node, choice) pairs not explored because the choice was asleep
+        # Per run: it went on from a node whose candidates were all asleep, so every state
+        # it reached from there is reached by a run that did not (a check of the
+        # reduction judges the others only).
+        self.redundant: list[bool] = []
+        self._closed = False
+
+    def bind_recorder(self, recorder: Any) -> None:
+        self._closed = False
+        if self.footprints is not None:
+            self.footprints.bind(recorder)
 
     def choose(self, step: int, ready: list[Actor]) -> Actor:
         if step >= self.bound:
             return ready[0]
         if step < len(self.stack):
             branch = self.stack[step]
-            if branch.options != len(ready):
+            if branch.names != tuple(a.name for a in ready):
                 raise ReplayDivergenceError(
-                    f"dfs: step {step} had {branch.options} ready actors before and "
-                    f"{len(ready)} now; the scenario is not deterministic"
+                    f"dfs: step {step} had {branch.options} ready actors before "
+                    f"({', '.join(branch.names)}) and {len(ready)} now "
+                    f"({', '.join(a.name for a in ready)}); the scenario is not deterministic"
                 )
+            if branch.closed:
+                self._closed = True
             return ready[branch.taken]
-        self.stack.append(_Branch(0, len(ready)))
-        return ready[0]
+        names = tuple(a.name for a in ready)
+        if self.footprints is None:
+            self.stack.append(_Branch(0, len(ready), names))
+            return ready[0]
+        prints = {a.name: self.footprints.of(a) for a in ready}
+        asleep = self._carried(prints)
+        pick = next((i for i, n in enumerate(names) if n not in asleep), None)
+        if pick is None and not self._closed:
+            self.pruned += len(names) - 1
+        closed = self._closed or pick is None
+        self._closed = closed
+        self.stack.append(_Branch(pick or 0, len(ready), names, asleep, [], prints, closed))
+        return ready[pick or 0]
+
+    def _carried(self, prints: dict[str, Hashable | None]) -> dict[str, Hashable]:
+        """The sleep set of a new node: the parent's sleeping steps and its choices
+        explored before, that commute with the step the parent ran now and are still the
+        same pending step here."""
+        if not self.stack or self.footprints is None:
+            return {}
+        parent = self.stack[-1]
+        ran = parent.names[parent.taken]
+        ran_print = parent.footprints.get(ran)
+        if ran_print is None:
+            return {}
+        out: dict[str, Hashable] = {}
+        candidates = dict(parent.asleep)
+        for name in parent.done:
+            fp = parent.footprints.get(name)
+            if fp is not None:
+                candidates[name] = fp
+        for name, fp in candidates.items():
+            if name == ran or prints.get(name) != fp:
+                continue
+            if self.footprints.independent(fp, ran_print):
+                out[name] = fp
+        return out
 
     def next_run(self) -> bool:
         """Advance to the next unexplored schedule; False once the space is exhausted."""
         self.runs += 1
-        while self.stack and self.stack[-1].taken + 1 >= self.stack[-1].options:
+        self.redundant.append(self._closed)
+        self._closed = False
+        while self.stack:
+            top = self.stack[-1]
+            top.done.append(top.names[top.taken])
+            if not top.closed:
+                left = [
+                    i for i, n in enumerate(top.names) if n not in top.done and n not in top.asleep
+                ]
+                if left:
+                    top.taken = left[0]
+                    return True
+                self.pruned += sum(1 for n in top.names if n in top.asleep and n not in top.done)
             self.stack.pop()
-        if not self.stack:
-            self.exhausted = True
-            return False
-        self.stack[-1].taken += 1
-        return True
+        self.exhausted = True
+        return False
 
 
 def make_strategy(
