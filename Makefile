@@ -136,7 +136,7 @@ test: $(STAMP) $(AWSCLI_STAMP) node-actor dns-servers browser
 	$(PY) -m pytest -q -p no:cacheprovider tests/conformance/route53 --against=moto
 	@echo
 	@echo "== the --target aws code path rehearsed against a loopback stand-in (recorded and replayed verdicts) =="
-	$(PY) -m tests.integration.aws_rehearsal
+	PYTHONHASHSEED=0 $(PY) -m tests.integration.aws_rehearsal
 	@echo
 	@echo "== the test suite =="
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
@@ -148,7 +148,7 @@ fuzz-inputs: $(STAMP)
 	DNSCHAOS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration/test_fuzz_inputs.py
 
 aws-rehearsal: $(STAMP)
-	$(PY) -m tests.integration.aws_rehearsal
+	PYTHONHASHSEED=0 $(PY) -m tests.integration.aws_rehearsal
 
 conformance-moto: $(STAMP)
 	$(PY) -m pytest -q tests/conformance/route53 --against=moto -rx
