@@ -150,3 +150,51 @@ def test_a_wait_inside_a_call_is_not_taken_for_actor_code(completed: bool, expec
     assert got == expected
     if got is not None:
         assert pending.independent(got, _item("GetItem", "t", "1"))
+
+
+def test_footprints_name_what_they_touch() -> None:
+    # TestDNSAnswer reads what one zone answers, not all of Route 53.
+    assert _call("route-53", "TestDNSAnswer", zone="Z1").reads == {("route-53", "Z1")}
+    # An item written by UpdateItem is that generation's, like PutItem's.
+    update = _item("UpdateItem", "plans", "7")
+    assert update.writes == {("dynamodb", "plans", "gen", "7")}
+    assert not dependent(update, _item("GetItem", "plans", "8"))
+    # A table named by its ARN (an index's too) is the table.
+    by_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/plans/index/by-generation"
+    assert _item("GetItem", by_arn, "7").reads == {("dynamodb", "plans", "gen", "7")}
+    assert _call("dynamodb", "Query", table="arn:aws:dynamodb:r:1:table/").reads == {("dynamodb",)}
+    # What a search prints for a step.
+    assert LOCAL.describe() == "actor code"
+    assert _upsert("Z1", "www.example.com").describe() == (
+        "reads route-53/Z1; writes route-53/Z1/www.example.com."
+    )
+    assert _list("Z1").describe() == "reads route-53/Z1; writes -"
+
+
+def _ready(name: str, label: str) -> Actor:
+    return Actor(name, lambda: None, state=ActorState.READY, label=label)
+
+
+def test_pending_calls_follow_a_history_streamed_to_its_file() -> None:
+    from dnschaos.history import History
+
+    history = History(0.0)
+    try:
+        pending = PendingCalls()
+        assert pending.of(_ready("a", "start")) == LOCAL  # nothing bound yet: actor code
+        pending.bind(history)
+        history.append("choice", 0.0, actor="a", label="start")  # read past, not noted
+        params = {"table": "t", "generation": "1"}
+        history.append("invoke", 0.0, actor="a", service="dynamodb", op="GetItem", params=params)
+        assert pending.of(_ready("a", "call dynamodb.GetItem")) == _item("GetItem", "t", "1")
+        # The file is read on from where it stopped: the next call is seen too.
+        history.append("complete", 0.0, actor="a", service="dynamodb", op="GetItem")
+        assert pending.of(_ready("a", "done dynamodb.GetItem")) == LOCAL
+        history.append("invoke", 1.0, actor="a", service="dynamodb", op="PutItem", params=params)
+        assert pending.of(_ready("a", "call dynamodb.PutItem")) == _item("PutItem", "t", "1")
+        assert pending.of(_ready("a", "sleep 0.05")) is None  # inside the call: unplaced
+        # A new run's history starts clean: no call of the last one is still open.
+        pending.bind([])
+        assert pending.of(_ready("a", "sleep 0.05")) == LOCAL
+    finally:
+        history.close()
