@@ -15,6 +15,7 @@ retries, and tenacity's on top: nothing is special-cased for the harness.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -28,7 +29,6 @@ from dnschaos.history import History
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.streams import RunStreams
 
-_CONTEXT_KEY = "dnschaos_call"
 _HITS_KEY = "dnschaos_hits"
 _NOWHERE = "https://request-dropped.dnschaos.invalid/"  # served by no backend
 # (HTTP status, Route 53 code, DynamoDB code)
@@ -156,6 +156,11 @@ class Injector:
         events = client.meta.events
         service = client.meta.service_model.service_id.hyphenize()
         rng = self.streams.named("faults", actor, service)
+        # The call being made by each thread on this client, from before-parameter-build to
+        # its before-send (once per attempt). botocore 1.43 and older do not hand the call's
+        # context to before-send (its prepared request has none), and a botocore call runs in
+        # the calling thread from start to end: one slot per thread finds it with any botocore.
+        making = threading.local()
 
         def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
             crash = self.crashing.pop(actor, None)
@@ -170,7 +175,7 @@ class Injector:
                 )
                 raise Crashed(actor, crash.restart_after)
             call = Call(service, model.name, actor, params, self._t(), rng, self.state.counts)
-            context[_CONTEXT_KEY] = call
+            making.call = call
             hits = self._hits(call, (Latency, Pause))
             context[_HITS_KEY] = hits
             for fault in hits:
@@ -181,7 +186,7 @@ class Injector:
 
         def send(request: Any, **_: Any) -> Any:
             # Errors are decided per attempt: botocore's retries each get their own draw.
-            call = request.context.get(_CONTEXT_KEY) if hasattr(request, "context") else None
+            call: Call | None = getattr(making, "call", None)
             if call is None:
                 return None
             call.t = self._t()

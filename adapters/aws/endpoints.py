@@ -12,8 +12,9 @@ clients all come from it:
    ``AWS_PROFILE`` select), and other service models or endpoint rules (``AWS_DATA_PATH``,
    ``data_path``).
 2. **The session is pinned** (:func:`_pin`): configured endpoints ignored, DynamoDB endpoint
-   discovery and account-id endpoints off, botocore's own models (``~/.aws/models`` is not
-   read) and botocore's own certificate bundle. A bundle configured with ``AWS_CA_BUNDLE``,
+   discovery and account-id endpoints off, STS at the region's own endpoint unless the
+   configuration says otherwise, botocore's own models (``~/.aws/models`` is not read) and
+   botocore's own certificate bundle. A bundle configured with ``AWS_CA_BUNDLE``,
    ``REQUESTS_CA_BUNDLE`` or ``ca_bundle`` is not used and is recorded as ignored: with a
    certificate authority of its choosing, a server that is not AWS could pass for it.
    Whatever the refusal above does not name can therefore not move an endpoint either.
@@ -61,6 +62,7 @@ _GLOBAL_ENV: Final = "AWS_ENDPOINT_URL"
 # Certificate bundles botocore would trust instead of its own, in the order it reads them.
 _CA_ENV: Final = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE")  # botocore reads both
 _DATA_ENV: Final = "AWS_DATA_PATH"
+_STS_ENV: Final = "AWS_STS_REGIONAL_ENDPOINTS"
 
 Hermetic = Callable[[str], boto3.session.Session]
 
@@ -192,6 +194,11 @@ def ignored_bundles(
 def _pin(core: botocore.session.Session) -> None:
     """What the refusal cannot name must not move an endpoint either."""
     core.set_config_variable("ignore_configured_endpoint_urls", True)
+    # botocore before 1.40 sends STS to its global endpoint in 16 regions unless told, later
+    # ones to the region's own: the account check asks the region's own whichever botocore
+    # is installed, unless the configuration chooses (it may choose legacy).
+    if not os.environ.get(_STS_ENV) and not _files(core).scoped.get("sts_regional_endpoints"):
+        core.set_config_variable("sts_regional_endpoints", "regional")
     # DynamoDB could be told another address by DescribeEndpoints, or use an account's own
     # host: one fixed endpoint per service is what is checked.
     core.set_config_variable("endpoint_discovery_enabled", False)

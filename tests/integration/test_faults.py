@@ -185,6 +185,45 @@ def test_botocore_retries_through_an_injected_throttle() -> None:
         assert "HostedZones" in r53.list_hosted_zones()  # first attempt throttled, retry succeeds
 
 
+@pytest.mark.parametrize("fault", ["hold", "error"])
+def test_faults_at_the_send_reach_requests_that_carry_no_call_context(
+    fault: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore 1.43 and older prepare requests without the call's context: a hold and an
+    error still act on the request (they used to let it through, silently, there)."""
+    from botocore.awsrequest import AWSRequestPreparer
+
+    from dnschaos.faults import Hold
+
+    prepare = AWSRequestPreparer.prepare
+
+    def without_context(self: Any, original: Any) -> Any:
+        prepared = prepare(self, original)
+        prepared.__dict__.pop("context", None)
+        return prepared
+
+    monkeypatch.setattr(AWSRequestPreparer, "prepare", without_context)
+    clock = ManualClock()
+    with open_target(TargetSpec("moto", max_attempts=1), clock=clock) as target:
+        chosen = (
+            Hold("held", matcher=Operation("ListHostedZones"), seconds=30.0)
+            if fault == "hold"
+            else Error("r53", matcher=Operation("ListHostedZones"), code="Throttling")
+        )
+        injector, history, _ = _world(chosen, clock)
+        r53 = target.client("route53", actor="caller")
+        injector.attach(r53, "caller")
+        start = clock.now()
+        if fault == "hold":
+            r53.list_hosted_zones()
+            assert clock.now() - start == pytest.approx(30.0)
+        else:
+            with pytest.raises(ClientError) as exc:
+                r53.list_hosted_zones()
+            assert exc.value.response["Error"]["Code"] == "Throttling"
+    assert [e["action"] for e in history.of_kind("fault")] == ["hit"]
+
+
 def test_latency_before_and_after_advances_the_callers_clock() -> None:
     clock = ManualClock()
     with open_target(TargetSpec("moto"), clock=clock) as target:

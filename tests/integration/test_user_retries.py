@@ -121,7 +121,10 @@ def test_a_client_with_ten_attempts_outlasts_an_error_three_do_not(scenario: Any
     # outlasts it; three attempts (the harness's default) never do.
     patient = run(scenario("ten_attempts", end=5.0), seed=1)
     assert patient.verdict == "pass", patient.violations
-    assert 3 < _attempts(patient) < 10
+    # Each attempt but the last hit the error; the last succeeded: it took more than three
+    # attempts, and at most ten. How many more depends on botocore's backoff, whose base
+    # for errors other than throttling was 1 s and is 25 ms for DynamoDB in newer versions.
+    assert 3 < _attempts(patient) + 1 <= 10
     hasty = run(scenario("harness_default", end=5.0), seed=1)
     assert [v.invariant for v in hasty.violations] == ["no-actor-error"]
     assert _attempts(hasty) == 3

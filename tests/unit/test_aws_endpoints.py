@@ -228,3 +228,23 @@ def test_a_proxy_is_recorded(real: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("no_proxy", raising=False)
     guarded = make_session("us-east-1", None, _hermetic_session)
     assert guarded.summary()["proxy"] == "http://127.0.0.1:3128"  # no credentials in it
+
+
+@pytest.mark.parametrize(
+    ("config", "sts"),
+    [
+        ("", "https://sts.us-east-1.amazonaws.com"),
+        ("[default]\nsts_regional_endpoints = legacy\n", "https://sts.amazonaws.com"),
+        ("[default]\nsts_regional_endpoints = regional\n", "https://sts.us-east-1.amazonaws.com"),
+    ],
+)
+def test_sts_is_the_regions_own_unless_the_profile_chooses(
+    config: str, sts: str, real: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """botocore before 1.40 sends STS to sts.amazonaws.com unless told otherwise: the guard
+    asks the region's own STS whichever botocore is installed, and keeps a profile's choice."""
+    if config:
+        _config(monkeypatch, real, config)
+    guarded = make_session("us-east-1", None, _hermetic_session)
+    assert guarded.endpoints["sts"] == sts
+    assert _through(guarded, "sts", "get_caller_identity").startswith(sts + "/")
