@@ -198,3 +198,22 @@ def test_pending_calls_follow_a_history_streamed_to_its_file() -> None:
         assert pending.of(_ready("a", "sleep 0.05")) == LOCAL
     finally:
         history.close()
+
+
+def test_footprints_of_table_reads_zone_ids_and_short_changes() -> None:
+    # A Query reads one table, whatever generation it asks for.
+    assert _call("dynamodb", "Query", table="plans").reads == {("dynamodb", "plans")}
+    # GetHostedZone names its zone by Id.
+    assert _call("route-53", "GetHostedZone", Id="/hostedzone/Z1").reads == {("route-53", "Z1")}
+    # A DELETE is summarised without values: it still writes its one name.
+    delete = _call("route-53", "ChangeResourceRecordSets", zone="Z1", changes=["DELETE www A"])
+    assert delete.writes == {("route-53", "Z1", "www.")}
+    # A change that cannot be read writes all of Route 53.
+    broken = _call("route-53", "ChangeResourceRecordSets", zone="Z1", changes=["UPSERT www"])
+    assert broken.writes == {("route-53",)}
+    both = Footprint(reads=frozenset({("route-53", "Z1"), ("dynamodb", "t")}))
+    assert both.describe() == "reads dynamodb/t, route-53/Z1; writes -"
+
+
+def test_a_call_before_any_history_is_unplaced() -> None:
+    assert PendingCalls().of(_ready("a", "call dynamodb.GetItem")) is None
