@@ -322,7 +322,13 @@ def test_a_misspelled_key_is_refused_with_its_line(tmp_path: Path) -> None:
         match = re.search(r"^(duration) = ", text, re.M)
         if match is None:
             continue
-        bad = tmp_path / source.name
+        # Beside what it names (its actors' modules and scripts), as in its own folder.
+        home = tmp_path / str(SCENARIOS.index(source))
+        home.mkdir()
+        for sibling in source.parent.iterdir():
+            if sibling != source:
+                (home / sibling.name).symlink_to(sibling)
+        bad = home / source.name
         bad.write_text(text[: match.start()] + "x" + text[match.start() :])
         line = text.count("\n", 0, match.start()) + 1
         checked = subprocess.run(

@@ -1,4 +1,4 @@
-"""The IAM policy in README's "Against a real AWS account" allows exactly the operations the
+"""The IAM policy in MANUAL.md's "Against a real AWS account" allows exactly the operations the
 --target aws code path calls: a run, an ordered replay and a cleanup against the stand-in,
 every botocore call recorded."""
 
@@ -17,7 +17,7 @@ from dnschaos.cli import main
 
 from .aws_standin import StandIn, stand_in
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "MANUAL.md"  # the manual: the README's reference
 # Needed by a call rather than being one: CreateTable with Tags also checks TagResource.
 IMPLIED = {"dynamodb:TagResource": "dynamodb:CreateTable"}
 
@@ -25,7 +25,7 @@ IMPLIED = {"dynamodb:TagResource": "dynamodb:CreateTable"}
 def policy_actions() -> set[str]:
     text = README.read_text()
     match = re.search(r"<!-- iam-policy -->\s*```json\n(.*?)\n```", text, re.S)
-    assert match, "README: no IAM policy block after <!-- iam-policy -->"
+    assert match, "MANUAL.md: no IAM policy block after <!-- iam-policy -->"
     policy = json.loads(match.group(1))
     return {a for st in policy["Statement"] if st["Effect"] == "Allow" for a in st["Action"]}
 
@@ -74,7 +74,7 @@ def test_policy_covers_exactly_the_calls_made(
     allowed = policy_actions()
     implied = {a for a, by in IMPLIED.items() if by in seen}
     assert allowed == seen | implied, (
-        f"README policy allows {sorted(allowed - seen - implied)} that no call needs and "
+        f"MANUAL.md's policy allows {sorted(allowed - seen - implied)} that no call needs and "
         f"misses {sorted(seen - allowed)}"
     )
     # The run's own record of its operations agrees.
