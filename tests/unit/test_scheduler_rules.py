@@ -705,3 +705,86 @@ def test_every_way_a_run_ends_is_one_a_result_file_may_record() -> None:
         resources.files("dnschaos").joinpath("result.schema.json").read_text(encoding="utf-8")
     )
     assert sorted(s.value for s in Stop) == sorted(schema["properties"]["stop"]["enum"])
+
+
+# ------------------------------------------------------------------ looks on the way
+
+
+def _looking(times: list[float], looked: list[float], s: Scheduler, found: bool = False) -> Any:
+    """A watcher asking to look at ``times`` (relative to the start), one after another."""
+    pending = list(times)
+
+    def when() -> float | None:
+        return s.clock.start + pending[0] if pending else None
+
+    def look() -> bool:
+        looked.append(s.clock.elapsed())
+        pending.pop(0)
+        return found
+
+    return when, look
+
+
+def test_a_jump_of_the_clock_stops_where_the_watcher_asked_to_look() -> None:
+    recorder = Recording()
+    s = Scheduler(Script(), recorder=recorder)
+    looked: list[float] = []
+    s.timer = _looking([30.0, 60.0, 150.0], looked, s)
+    woke: list[float] = []
+
+    def sleeper() -> None:
+        s.clock.sleep(100)
+        woke.append(s.clock.elapsed())
+
+    s.spawn("a", sleeper)
+    result = s.run()
+    assert result.stop == Stop.FINISHED
+    # Looked at 30 and 60 on the way to the wake-up at 100; 150 is past every wake-up.
+    assert looked == [30.0, 60.0] and woke == [100.0]
+    # The looks recorded nothing, so the jump is reported whole, from where it began.
+    start = s.clock.start
+    assert recorder.jumps == [(start, start + 100, ["a"])]
+
+
+def test_a_look_that_records_splits_the_jump_where_it_looked() -> None:
+    recorder = Recording()
+    s = Scheduler(Script(), recorder=recorder)
+    looked: list[float] = []
+    s.timer = _looking([40.0], looked, s, found=True)
+
+    def sleeper() -> None:
+        s.clock.sleep(100)
+
+    s.spawn("a", sleeper)
+    s.run()
+    start = s.clock.start
+    assert looked == [40.0]
+    assert recorder.jumps == [(start + 40, start + 100, ["a"])]
+
+
+def test_a_look_that_makes_stop_when_hold_ends_the_run_there() -> None:
+    s = Scheduler(Script(), stop_when=lambda: "seen at the look" if looked else None)
+    looked: list[float] = []
+    s.timer = _looking([25.0], looked, s, found=True)
+    woke: list[float] = []
+
+    def sleeper() -> None:
+        s.clock.sleep(100)
+        woke.append(s.clock.elapsed())
+
+    s.spawn("a", sleeper)
+    result = s.run()
+    assert (result.stop, result.reason) == (Stop.CONDITION, "seen at the look")
+    assert looked == [25.0] and woke == []
+    assert s.clock.elapsed() == 25.0
+    assert result.steps == 1  # the start; no choice is left pending after the look
+
+
+def test_no_look_while_an_actor_is_ready() -> None:
+    s = Scheduler(Script())
+    looked: list[float] = []
+    s.timer = _looking([0.0005], looked, s)
+    log: list[str] = []
+    s.spawn("a", _yields(s, "a", 3, log))
+    s.run()
+    assert log == ["a0", "a1", "a2"] and looked == []
