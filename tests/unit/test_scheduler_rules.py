@@ -710,6 +710,16 @@ def test_every_way_a_run_ends_is_one_a_result_file_may_record() -> None:
 # ------------------------------------------------------------------ looks on the way
 
 
+def _sleeper(s: Scheduler, seconds: float, woke: list[float]) -> Callable[[], None]:
+    """An actor that sleeps ``seconds`` and notes the elapsed time it woke at."""
+
+    def body() -> None:
+        s.clock.sleep(seconds)
+        woke.append(s.clock.elapsed())
+
+    return body
+
+
 def _looking(times: list[float], looked: list[float], s: Scheduler, found: bool = False) -> Any:
     """A watcher asking to look at ``times`` (relative to the start), one after another."""
     pending = list(times)
@@ -731,12 +741,7 @@ def test_a_jump_of_the_clock_stops_where_the_watcher_asked_to_look() -> None:
     looked: list[float] = []
     s.timer = _looking([30.0, 60.0, 150.0], looked, s)
     woke: list[float] = []
-
-    def sleeper() -> None:
-        s.clock.sleep(100)
-        woke.append(s.clock.elapsed())
-
-    s.spawn("a", sleeper)
+    s.spawn("a", _sleeper(s, 100, woke))
     result = s.run()
     assert result.stop == Stop.FINISHED
     # Looked at 30 and 60 on the way to the wake-up at 100; 150 is past every wake-up.
@@ -751,11 +756,7 @@ def test_a_look_that_records_splits_the_jump_where_it_looked() -> None:
     s = Scheduler(Script(), recorder=recorder)
     looked: list[float] = []
     s.timer = _looking([40.0], looked, s, found=True)
-
-    def sleeper() -> None:
-        s.clock.sleep(100)
-
-    s.spawn("a", sleeper)
+    s.spawn("a", _sleeper(s, 100, []))
     s.run()
     start = s.clock.start
     assert looked == [40.0]
@@ -767,12 +768,7 @@ def test_a_look_that_makes_stop_when_hold_ends_the_run_there() -> None:
     looked: list[float] = []
     s.timer = _looking([25.0], looked, s, found=True)
     woke: list[float] = []
-
-    def sleeper() -> None:
-        s.clock.sleep(100)
-        woke.append(s.clock.elapsed())
-
-    s.spawn("a", sleeper)
+    s.spawn("a", _sleeper(s, 100, woke))
     result = s.run()
     assert (result.stop, result.reason) == (Stop.CONDITION, "seen at the look")
     assert looked == [25.0] and woke == []
