@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Final
 
 from dnschaos.cli.common import (
     EXIT_HARNESS,
     EXIT_OK,
     VERDICT_EXIT,
+    check_directory,
     check_writable,
     complete_scenario,
     overrides,
@@ -89,6 +92,19 @@ def add_flags(ex: argparse.ArgumentParser) -> None:
         "(needs dnschaos[cluster])",
     )
     ex.add_argument(
+        "--store",
+        metavar="DIR",
+        help="record each finished chain of schedules in DIR/explore.jsonl as it ends, so "
+        "that a search stopped by Ctrl-C, SIGTERM, a crash or --max-schedules can go on "
+        "with --resume",
+    ).complete = shtab.DIRECTORY  # type: ignore[attr-defined]
+    ex.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the search recorded in --store (same scenario, flags and seed): "
+        "recorded chains are read back, not run again",
+    )
+    ex.add_argument(
         "--json", metavar="PATH", help="write the violating (or base) run as JSON to PATH"
     ).complete = shtab.FILE  # type: ignore[attr-defined]
     ex.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
@@ -98,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
     from dnschaos.explore.delays import explore, make_space, with_bound
 
     check_writable("--json", args.json)
+    if args.resume and args.store is None:
+        raise UsageError("--resume: give the --store DIR of the search to continue")
+    if args.store is not None:
+        check_directory("--store", args.store)
     if args.max_schedules < 1:
         raise UsageError(f"--max-schedules {args.max_schedules}: must be at least 1")
     if args.cluster is not None and args.workers != 1:
@@ -134,14 +154,20 @@ def run(args: argparse.Namespace) -> int:
         def each(ran: int, pruned: int) -> None:
             status.show(f"{ran} run, {pruned} pruned")
 
-        result, report = explore(
-            with_bound(spec, args.bound),
-            space,
-            max_schedules=args.max_schedules,
-            workers=args.workers,
-            progress=each,
-            cluster=args.cluster,
-        )
+        try:
+            result, report = explore(
+                with_bound(spec, args.bound),
+                space,
+                max_schedules=args.max_schedules,
+                workers=args.workers,
+                progress=each,
+                cluster=args.cluster,
+                store=None if args.store is None else Path(args.store),
+                resume=args.resume,
+            )
+        except KeyboardInterrupt:
+            print(_interrupted(args.store), file=sys.stderr)
+            raise
     for line in report.lines():
         print(line)
     if report.found is not None or report.unknown:
@@ -155,3 +181,15 @@ def run(args: argparse.Namespace) -> int:
         return VERDICT_EXIT[result.verdict]
     # As for run: a run without a verdict is no pass, so neither is a search that met one.
     return EXIT_HARNESS if report.unknown else EXIT_OK
+
+
+def _interrupted(store: str | None) -> str:
+    if store is None:
+        return (
+            "explore: interrupted; nothing was recorded (give --store DIR to record each "
+            "finished chain, and --resume to go on from there)"
+        )
+    return (
+        f"explore: interrupted; every finished chain is recorded in {store}; go on with "
+        f"the same command and --resume"
+    )

@@ -164,7 +164,7 @@ def _watch_parent(parent: int) -> None:
             os._exit(1)  # orphaned: nobody will read a result, and nothing to clean up
 
 
-def _init_worker(spec_json: dict[str, Any] | None, campaign_pid: int | None = None) -> None:
+def init_worker(spec_json: dict[str, Any] | None, campaign_pid: int | None = None) -> None:
     global _WORKER_SPEC
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
@@ -182,7 +182,7 @@ def _init_worker(spec_json: dict[str, Any] | None, campaign_pid: int | None = No
 def _run_one(
     index: int, case_json: dict[str, Any], spec_json: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One case; its base spec is the worker's (``_init_worker``) or, on a worker shared
+    """One case; its base spec is the worker's (``init_worker``) or, on a worker shared
     with other campaigns (a cluster's), the one given."""
     spec = _WORKER_SPEC if spec_json is None else RunSpec.from_json(spec_json)
     assert spec is not None, "worker not initialised"
@@ -520,7 +520,7 @@ class LocalRunner:
         self.workers = workers
         self.pool = ProcessPoolExecutor(
             max_workers=workers,
-            initializer=_init_worker,
+            initializer=init_worker,
             initargs=(spec.to_json(), os.getpid()),
         )
 
@@ -540,10 +540,10 @@ class LocalRunner:
         return out
 
     def close(self, *, kill: bool) -> None:
-        _close_pool(self.pool, kill=kill)
+        close_pool(self.pool, kill=kill)
 
 
-def _close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+def close_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     """Shut the pool down; ``kill``: its workers are stopped mid-case (their cases stay
     started, to be run again on resume) instead of being waited for. The history files
     of stopped workers are removed after them."""

@@ -109,7 +109,7 @@ class _Child:
     or busy run would stall the worker until the scheduler gives it up. It is a plain
     subprocess (a worker under a nanny is daemonic and may not use multiprocessing) that
     reads one pickled call at a time and answers with its pickled result; it dies with
-    the worker (``campaign._init_worker``), and ends when the worker closes its input."""
+    the worker (``campaign.init_worker``), and ends when the worker closes its input."""
 
     def __init__(self) -> None:
         read, write = os.pipe()
@@ -168,9 +168,9 @@ def run_case(index: int, case_json: dict[str, Any], spec_json: dict[str, Any]) -
 
 def _serve(parent: int, answers_fd: int) -> None:
     """The child's loop (``python -m dnschaos.explore.cluster PARENT FD``)."""
-    from dnschaos.explore.campaign import _init_worker
+    from dnschaos.explore.campaign import init_worker
 
-    _init_worker(None, parent)
+    init_worker(None, parent)
     with os.fdopen(answers_fd, "wb") as answers:
         while (request := _receive(sys.stdin.buffer)) is not None:
             fn, args = request

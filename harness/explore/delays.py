@@ -52,14 +52,19 @@ no violation.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Final
 
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
 from dnschaos.explore.dependence import is_read
+from dnschaos.explore.journal import WHAT, Journal
+from dnschaos.inputs import MAX_SECONDS, InputError, shape
 from dnschaos.runner import RunResult, run
 from dnschaos.scenario.actors import holdable
 from dnschaos.scenario.resolve import build, resolve
@@ -151,6 +156,7 @@ class ExploreReport:
     per_level: list[tuple[int, int, int]] = field(default_factory=list)
     cut: bool = False  # the schedule budget ran out
     unknown: int = 0  # runs whose verdict is unknown (a limit, a harness error)
+    resumed: int = 0  # runs read back from the journal of an earlier, interrupted search
     first_unknown: tuple[Schedule, str] | None = None  # its schedule and reason
 
     def lines(self) -> list[str]:
@@ -173,6 +179,11 @@ class ExploreReport:
             if met != self.run + self.pruned
             else f"{self.run} schedule(s) run, {self.pruned} pruned, {self.seconds:.1f}s"
         )
+        if self.resumed:
+            out.append(
+                f"  resumed: {self.resumed} of the runs below were read back from the record "
+                "of the interrupted search, not run again"
+            )
         if self.unknown:
             assert self.first_unknown is not None
             schedule, reason = self.first_unknown
@@ -336,6 +347,94 @@ class _ChainDone:
     cut: bool = False  # the budget ran out before the chain's last point
 
 
+def _schedule_from(data: Any) -> Schedule:
+    """A schedule as :func:`_schedule_json` wrote it (a record read back on resume)."""
+    out = []
+    for hold in data:
+        actor, nth, seconds = hold["actor"], hold["point"], hold["seconds"]
+        if not isinstance(actor, str) or isinstance(nth, bool) or not isinstance(nth, int):
+            raise ValueError(f"{hold!r} is not a hold (actor, point, seconds)")
+        if isinstance(seconds, bool) or not 0 < float(seconds) <= MAX_SECONDS:
+            raise ValueError(f"{hold!r}: seconds must be a number in (0, {MAX_SECONDS:g}]")
+        out.append(PlacedDelay(Point(actor, nth), float(seconds)))
+    return tuple(out)
+
+
+def _chain_json(done: _ChainDone) -> dict[str, Any]:
+    """What the journal keeps of a finished chain: all the search reads of it."""
+    return {
+        "runs": done.runs,
+        "found": None if done.found is None else _schedule_json(done.found),
+        "signatures": {k: _schedule_json(s) for k, s in done.signatures.items()},
+        "unknown": [[_schedule_json(s), reason] for s, reason in done.unknown],
+        "ran": [
+            [
+                _schedule_json(r.schedule),
+                [[p.actor, p.nth, label, step] for p, label, step in r.seen],
+                r.held_step,
+            ]
+            for r in done.ran
+        ],
+    }
+
+
+def _chain_from(data: dict[str, Any]) -> _ChainDone:
+    runs = data["runs"]
+    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
+        raise ValueError(f"runs {runs!r} is not a count")
+    ran = [
+        _Ran(
+            _schedule_from(schedule),
+            tuple((Point(str(a), int(n)), str(label), int(step)) for a, n, label, step in seen),
+            int(held_step),
+        )
+        for schedule, seen, held_step in data["ran"]
+    ]
+    found = data["found"]
+    return _ChainDone(
+        ran,
+        runs,
+        None if found is None else _schedule_from(found),
+        {str(k): _schedule_from(v) for k, v in dict(data["signatures"]).items()},
+        [(_schedule_from(v), str(reason)) for v, reason in data["unknown"]],
+    )
+
+
+def _recorded(journal: Journal | None, level: int, chains: int) -> list[_ChainDone]:
+    """The chains of ``level`` a resumed search takes from its journal."""
+    if journal is None:
+        return []
+    entries = journal.recorded(level)
+    source = str(journal.path)
+    if len(entries) > chains:
+        raise InputError(
+            f"{source}: records {len(entries)} chains at level {level}, which has {chains}: "
+            "it is not the record of this search; start in an empty --store"
+        )
+    out = []
+    for entry in entries:
+        where = f"{source} (level {level}, chain {entry['chain']})"
+        with shape(where, "a chain of " + WHAT):
+            out.append(_chain_from(entry))
+    return out
+
+
+def journal_header(spec: RunSpec, space: Space, keep_going: bool) -> dict[str, Any]:
+    """What names a search in its journal: a resume must be the same search."""
+    return {
+        "spec": spec.to_json(),
+        "space": {
+            "bound": space.bound,
+            "durations": list(space.durations),
+            "points": space.points,
+            "actors": list(space.actors),
+            "reduce": space.reduce,
+            "seed": space.seed,
+        },
+        "keep_going": keep_going,
+    }
+
+
 def _run_chain(
     runner: Runner, space: Space, chain: _Chain, keep_going: bool, budget: int
 ) -> _ChainDone:
@@ -397,9 +496,13 @@ def search(
     progress: Callable[[int, int], None] | None = None,
     pool: Any = None,
     base: Outcome | None = None,
+    journal: Journal | None = None,
 ) -> ExploreReport:
     """Run the space level by level with ``runner``; stop at the first violation (unless
-    ``keep_going``). ``base``: the base schedule's outcome when the caller has run it."""
+    ``keep_going``). ``base``: the base schedule's outcome when the caller has run it.
+    ``journal``: each finished chain is recorded there, and the chains it holds already
+    (a resumed search) are taken from it instead of being run; ``max_schedules`` counts
+    only the runs made now."""
     report = ExploreReport(space)
     began = time.monotonic()
 
@@ -413,6 +516,7 @@ def search(
             report.first_unknown = (schedule, reason)
 
     first = base if base is not None else runner(space, ())
+    made = 1  # runs made by this call (not read back from the journal)
     report.run = 1
     report.per_level.append((1, 0, 1))
     if first.verdict == "fail":
@@ -433,7 +537,17 @@ def search(
         report.pruned += pruned_here
         ran_here = 0
         frontier = []
-        for done in _each(pool, runner, space, chains, max_schedules - report.run, keep_going):
+        recorded = _recorded(journal, level, len(chains))
+        fresh = _each(
+            pool, runner, space, chains[len(recorded) :], max_schedules - made, keep_going
+        )
+        for index, done in enumerate(itertools.chain(recorded, fresh)):
+            if index >= len(recorded):
+                made += done.runs
+                if journal is not None and not done.cut:  # a cut chain runs whole on resume
+                    journal.finished(level, _chain_json(done))
+            else:
+                report.resumed += done.runs
             report.cut = report.cut or done.cut
             for sig, schedule in done.signatures.items():
                 report.signatures.setdefault(sig, schedule)
@@ -466,6 +580,8 @@ def explore(
     keep_going: bool = False,
     progress: Callable[[int, int], None] | None = None,
     cluster: str | None = None,
+    store: Path | None = None,
+    resume: bool = False,
 ) -> tuple[RunResult, ExploreReport]:
     """Run the space level by level; stop at the first schedule whose run breaks an
     invariant. The run returned is the violating one, else the first that ended unknown,
@@ -477,10 +593,28 @@ def explore(
     search cut short says so and is not exhausted. With ``keep_going`` the search does
     not stop at a violation: it runs the whole space and collects each distinct
     violation signature (``report.signatures``). ``cluster``: the address of a Dask
-    scheduler whose workers run the chains instead (``dnschaos.explore.cluster``)."""
+    scheduler whose workers run the chains instead (``dnschaos.explore.cluster``).
+    ``store``: a directory where each finished chain is recorded (:mod:`dnschaos.explore.journal`);
+    with ``resume`` the search recorded there goes on where it stopped."""
     if workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
     spec = resolve(spec)
+    journal = None
+    if store is not None:
+        journal = Journal.open(store, journal_header(spec, space, keep_going), resume=resume)
+    return _explore(spec, space, max_schedules, workers, keep_going, progress, cluster, journal)
+
+
+def _explore(
+    spec: RunSpec,
+    space: Space,
+    max_schedules: int,
+    workers: int,
+    keep_going: bool,
+    progress: Callable[[int, int], None] | None,
+    cluster: str | None,
+    journal: Journal | None,
+) -> tuple[RunResult, ExploreReport]:
     base, base_strategy = run_schedule(spec, space, ())
     if cluster is not None:
         from dnschaos.explore.cluster import ClusterPool
@@ -497,7 +631,15 @@ def explore(
             progress=progress,
             pool=pool,
             base=outcome(base, base_strategy, ()),
+            journal=journal,
         )
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: stop the workers mid-chain rather than wait for them
+        # (what they ran is not recorded; finished chains are).
+        if pool is not None:
+            _stop(pool)
+            pool = None
+        raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -516,8 +658,27 @@ def _pool(workers: int) -> Any:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Fresh interpreters: the explorer's own process has run actor threads.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    from dnschaos.explore.campaign import init_worker
+
+    # Fresh interpreters: the explorer's own process has run actor threads. The workers
+    # ignore Ctrl-C (the explorer stops them) and die with the explorer.
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(None, os.getpid()),
+    )
+
+
+def _stop(pool: Any) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    if isinstance(pool, ProcessPoolExecutor):
+        from dnschaos.explore.campaign import close_pool
+
+        close_pool(pool, kill=True)
+    else:
+        pool.shutdown(cancel_futures=True)
 
 
 def _each(
