@@ -28,6 +28,7 @@ like any actor's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
@@ -86,6 +87,7 @@ def _serve(
     accepted: tuple[int, ...],
 ) -> None:
     from dnschaos.adapters.gate import process as proc_mod
+    from dnschaos.adapters.gate.network import private_network
     from dnschaos.adapters.gate.server import Exited, Gate
 
     kind = ctx.world.aws.spec.kind
@@ -98,7 +100,16 @@ def _serve(
         )
     make_clock = _faked_clock(ctx)
     home = proc_mod.ProcessHome()
-    gate = Gate()
+    # The gate's socket and the process are made in a network of their own where the
+    # platform allows: the process reaches the gate and nothing else.
+    network_scope = contextlib.ExitStack()
+    network = network_scope.enter_context(private_network())
+    try:
+        gate = Gate()
+    except BaseException:
+        network_scope.close()
+        home.close()
+        raise
     proc = None
     faked_clock = None
     try:
@@ -106,19 +117,24 @@ def _serve(
         clock_env = {} if faked_clock is None else _clock_env(faked_clock)
         env = proc_mod.environment(home, gate.url, extra, clock_env)
         controlled = list(proc_mod.CONTROLLED)
+        uncontrolled = list(proc_mod.UNCONTROLLED)
         if faked_clock is None:
             controlled.remove("calendar clock")
+            uncontrolled.append("calendar clock")
+        (controlled if network.isolated else uncontrolled).append(f"network ({network.text})")
         ctx.event(
             "process-start",
             command=list(shown),
             controlled=controlled,
-            uncontrolled=[*proc_mod.UNCONTROLLED, *([] if faked_clock else ["calendar clock"])],
+            uncontrolled=uncontrolled,
         )
         _move(faked_clock, ctx)
         try:
             proc = proc_mod.start(argv, env, cwd, home)
         except OSError as exc:
             raise ProcessError(f"actor {ctx.name}: cannot start {argv[0]}: {exc}") from None
+        finally:
+            network_scope.close()  # this thread goes back; the process stays in its network
         home.started(proc.pid)
         gate.watch(proc)
         answerer = _Answerer(ctx)
@@ -160,6 +176,7 @@ def _serve(
             else:
                 event.answer(*answer)
     finally:
+        network_scope.close()
         gate.close()
         if proc is not None:
             proc_mod.stop(proc)

@@ -262,6 +262,61 @@ def test_a_hostile_environment_does_not_reach_the_process(
     assert "/nonexistent" not in env.get("LD_PRELOAD", "")
 
 
+NETWORK_PROBE = """
+import json, socket, sys, boto3
+out = {"zones": [z["Name"] for z in boto3.client("route53").list_hosted_zones()["HostedZones"]]}
+for name, host, port in [
+    ("harness-loopback", "127.0.0.1", int(sys.argv[2])),
+    ("off-machine", "192.0.2.1", 443),
+    ("metadata", "169.254.169.254", 80),
+]:
+    s = socket.socket()
+    s.settimeout(3)
+    try:
+        s.connect((host, port))
+        out[name] = "connected"
+    except OSError as exc:
+        out[name] = exc.__class__.__name__
+    finally:
+        s.close()
+open(sys.argv[1], "w").write(json.dumps(out))
+"""
+
+
+def test_a_process_reaches_the_gate_and_nothing_else(tmp_path: Path) -> None:
+    # A listener of this process on loopback, which a process on the same network could
+    # reach: the process actor must not (nor anything off the machine).
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    out = tmp_path / "seen.json"
+    (tmp_path / "probe.py").write_text(NETWORK_PROBE)
+    command = f'["{{python}}", "probe.py", "{out}", "{port}"]'
+    text = WORLD + f'[[actors]]\nname = "probe"\ncommand = {command}\n'
+    try:
+        result = run(RunSpec(str(_scenario(tmp_path, text)), seed=1))
+    finally:
+        listener.close()
+    assert result.verdict == "pass", [e for e in result.history if e["kind"] == "actor-error"]
+    seen = json.loads(out.read_text())
+    assert seen["zones"] == ["example.com."]  # the gate answers
+    start = next(e for e in result.history if e.get("event") == "process-start")
+    # The suite runs as root in CI, where a network namespace can be made; elsewhere the
+    # run must say that the network was not isolated.
+    if os.geteuid() == 0:
+        assert (
+            "network (isolated: its own network namespace, the gate alone on its loopback)"
+            in (start["controlled"])
+        )
+        assert seen["harness-loopback"] == "ConnectionRefusedError", seen
+        assert seen["off-machine"] != "connected" and seen["metadata"] != "connected", seen
+    else:
+        assert any(u.startswith("network (not isolated") for u in start["uncontrolled"])
+
+
 @pytest.mark.parametrize(
     ("actor", "says"),
     [
