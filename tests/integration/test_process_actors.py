@@ -408,6 +408,46 @@ def test_two_aws_cli_hooks_race_for_one_challenge_name(tmp_path: Path) -> None:
     assert _requests(again.history) == _requests(raced.history)
 
 
+@pytest.mark.skipif(not (AWSCLI / "aws").exists(), reason="make venv installs the AWS CLI")
+def test_fuzz_finds_the_dns01_race_of_two_aws_cli_processes_and_replay_gives_its_requests(
+    tmp_path: Path,
+) -> None:
+    # The example as a user runs it: dnschaos fuzz on the scenario file, the AWS CLI on
+    # PATH. Latency at the gate decides whether one hook's UPSERT replaces the other's
+    # value while the CA looks for it: of campaign seed 1's first three cases, 0 and 1
+    # lose the value and 2 does not.
+    env = {**os.environ, "PATH": f"{AWSCLI}:{os.environ.get('PATH', '')}", "PYTHONHASHSEED": "0"}
+    store = tmp_path / "store"
+    script = str(Path(sys.executable).parent / "dnschaos")
+    argv = ["fuzz", "dns01_race.toml", "--budget", "3", "--workers", "1", "--seed", "1"]
+    fuzzed = subprocess.run(
+        [script, *argv, "--no-shrink", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "examples" / "external",
+        env=env,
+        timeout=600,
+    )
+    assert fuzzed.returncode == 1, fuzzed.stderr
+    campaign = json.loads((store / "campaign.json").read_text())
+    assert (campaign["runs"], campaign["failures"]) == (3, 2)  # some cases, not all
+    assert "apex UPSERT _acme-challenge.example.com" in fuzzed.stdout
+    assert "wildcard UPSERT _acme-challenge.example.com" in fuzzed.stdout
+    assert "wildcard removed _acme-challenge.example.com TXT" in fuzzed.stdout
+    failure = store / "failure-000000.json"
+    replayed = subprocess.run(
+        [script, "replay", str(failure)],
+        capture_output=True,
+        text=True,
+        cwd=REPO / "examples" / "external",
+        env=env,
+        timeout=600,
+    )
+    assert replayed.returncode == 1, replayed.stderr
+    assert "replay matches the recording" in replayed.stdout
+    assert "process actors: apex, wildcard" in replayed.stdout
+
+
 def test_a_function_actor_beside_its_scenario_file_is_found_from_any_folder(
     tmp_path: Path,
 ) -> None:
