@@ -313,6 +313,28 @@ def test_every_scenario_in_the_repository_validates(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    linted = _taplo(schema, *SCENARIOS)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def _taplo(schema: object, *files: Path) -> subprocess.CompletedProcess[str]:
+    """``taplo check`` with the shipped schema, as an editor's TOML support runs it."""
+    return subprocess.run(
+        [
+            str(BIN / "taplo"),
+            "check",
+            "--no-auto-config",
+            "--colors",
+            "never",
+            "--schema",
+            Path(str(schema)).as_uri(),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=RUN_LIMIT,
+        check=False,
+    )
 
 
 def test_a_misspelled_key_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -338,6 +360,11 @@ def test_a_misspelled_key_is_refused_with_its_line(tmp_path: Path) -> None:
             check=False,
         )
         assert checked.returncode == 1 and f"'x{match[1]}' was unexpected" in checked.stdout
+        # check-jsonschema reads TOML as data and cannot say where; taplo points at the key.
+        linted = _taplo(schema, bad)
+        assert linted.returncode == 1, linted.stdout + linted.stderr
+        assert f"'x{match[1]}' was unexpected" in linted.stderr
+        assert f"{bad}:{line}:1\n" in linted.stderr, linted.stderr
         if source.parent.name == "integration" or source.name == "ops.toml":
             continue  # its actors' modules are not importable from here: the schema suffices
         loaded = _sh(f"dnschaos run {shlex.quote(str(bad))} -q", tmp_path)
