@@ -71,8 +71,6 @@ from dnschaos.scenario.table import Table
 
 STRATEGY_MIX: Final = ("random", "random", "pct")
 _STRATEGIES: Final = ("random", "pct", "delay")  # what a blind case may be drawn with
-# What a finished case's outcome carries that the campaign keeps only in the store.
-_HEAVY: Final = ("result", "coverage", "points")
 # More cases than a campaign could run (a million a day for a thousand years): a count
 # beyond it in a store is an edit, not a campaign.
 MAX_CASES: Final = 10**9
@@ -656,9 +654,17 @@ def fuzz(
             )
             if path.name not in group["files"]:
                 group["files"].append(path.name)
-            # Without the result (its choices, a few hundred KB): it is in the store, and the
-            # parent's memory must not grow with the failures it finds.
-            found.append({**{k: v for k, v in out.items() if k not in _HEAVY}, "path": str(path)})
+            # Where it is and what broke, nothing more (not the result, its choices of a few
+            # hundred KB, nor the story): the store holds them, and the parent's memory must
+            # not grow with the failures a long campaign finds.
+            found.append(
+                {
+                    "index": out["index"],
+                    "invariant": out["invariant"],
+                    "shape": out["shape"],
+                    "path": str(path),
+                }
+            )
             say(f"failure: {out['invariant']} (case {out['index']}) -> {path}")
         # The same save that counts the case takes it out of ``started``.
         campaign.started.discard(out["index"])
