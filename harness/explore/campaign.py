@@ -583,7 +583,10 @@ def fuzz(
     progress: Callable[[str], None] | None = None,
     runner: CaseRunner | None = None,
 ) -> list[dict[str, Any]]:
-    """Run cases until the budget is spent; return the failures found in this session.
+    """Run cases until the budget is spent; return the failures found in this session,
+    each as ``{"index", "invariant", "shape", "path"}``: its result (with the story's
+    violation) is the JSON file at ``path`` in the store, which ``dnschaos replay`` and
+    ``dnschaos report`` read.
     ``scenario`` is the campaign spec's built scenario (built here when not given).
     ``runner`` runs the cases (default: ``workers`` processes here); the campaign
     closes it.
