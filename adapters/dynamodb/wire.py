@@ -157,7 +157,8 @@ def _respond(region: str, handle: Callable[[Any], str]) -> Response | None:
         return None
     body = handle(dynamodb_backends[account][region])
     headers["Content-Type"] = _CONTENT_TYPE
-    headers["status"] = "200"
+    if moto_reply.sends_status():
+        headers["status"] = "200"
     moto_reply.close_request(headers)
     headers["x-amz-crc32"] = str(binascii.crc32(body.encode("utf-8")))
     return 200, headers, body

@@ -27,7 +27,6 @@ would have made.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
@@ -222,25 +221,10 @@ def _respond(render: Callable[[Any], str | None]) -> Response | None:
         return None  # moto renders the error (nothing has changed: these are reads)
     if body is None:
         return None
-    if _moto_sends_status():
+    if moto_reply.sends_status():
         headers["status"] = "200"
     moto_reply.close_request(headers)
     return 200, headers, body
-
-
-@functools.cache
-def _moto_sends_status() -> bool:
-    """Whether moto's Route 53 answers carry a ``status`` header.
-
-    From moto 5.2.6 on, moto's response serializer (through which it answers Route 53
-    since 5.2.0) adds the status code as a header, and botocore hands it on in
-    ``HTTPHeaders``; 5.2.0 to 5.2.5 send no such header. The fast path's answers follow
-    the moto installed.
-    """
-    import moto
-
-    release = tuple(int(part) for part in re.findall(r"\d+", moto.__version__)[:3])
-    return release >= (5, 2, 6)
 
 
 def _text(value: object) -> str | None:
