@@ -333,7 +333,12 @@ def test_a_client_reused_by_a_second_run_keeps_nothing_of_the_first(fast_setting
             runs.append((client, history, retry["handler"].__self__))
             client.list_hosted_zones()
     (first, history1, retry1), (second, history2, retry2) = runs
-    assert second is first  # the same client object, leased again
+    if aws._retry_parts(first, "route-53") is not None:
+        assert second is first  # the same client object, leased again
+    else:
+        # A botocore whose retry wiring the pool does not know (1.34 has no
+        # seed-max-attempts handler): each run gets a client of its own instead.
+        assert second is not first
     assert [e["kind"] for e in history1] == ["invoke", "complete"]
     assert [e["kind"] for e in history2] == ["invoke", "complete"]
     assert seen == [
