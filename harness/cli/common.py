@@ -61,7 +61,8 @@ def scenarios() -> str:
 
 
 def complete_scenario(action: argparse.Action) -> None:
-    """Complete a scenario argument in a shell with the built-in names and then files."""
+    """Complete a scenario argument in a shell with the built-in names and then files
+    (in bash by the function :func:`completion_preamble` defines)."""
     from dnschaos.scenario.load import builtin_names
 
     names = " ".join(builtin_names())
@@ -69,10 +70,19 @@ def complete_scenario(action: argparse.Action) -> None:
         "bash": "_dnschaos_scenarios",
         "zsh": f"_alternative 'names:scenario:({names})' 'files:scenario file:_files'",
         "tcsh": "f",
-        "preamble": {
-            "bash": f'_dnschaos_scenarios() {{\n  compgen -W "{names}" -- "$1"\n'
-            '  compgen -f -- "$1"\n}\n'
-        },
+    }
+
+
+def completion_preamble() -> dict[str, str]:
+    """What the completion scripts define before shtab's code: given to ``shtab.complete``
+    (every shtab since 1.7 takes it there; a preamble inside an action's ``complete`` is
+    newer, and 1.7 leaves it out, so the scenario names would not complete)."""
+    from dnschaos.scenario.load import builtin_names
+
+    names = " ".join(builtin_names())
+    return {
+        "bash": f'_dnschaos_scenarios() {{\n  compgen -W "{names}" -- "$1"\n'
+        '  compgen -f -- "$1"\n}\n'
     }
 
 

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import shtab
 
     from dnschaos.cli import parser
+    from dnschaos.cli.common import completion_preamble
 
-    print(shtab.complete(parser(), shell=args.shell), end="")
+    print(shtab.complete(parser(), shell=args.shell, preamble=completion_preamble()), end="")
     return EXIT_OK
