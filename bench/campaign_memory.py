@@ -1,9 +1,10 @@
 """A fuzz campaign parent's memory against the failures it has found.
 
     python bench/campaign_memory.py --runs 100,2000 --repeats 5 [--workers 2] [--json PATH]
+        [--scenario steady-state --variant legacy]
 
-Each repeat is a fresh process that runs one steady-state legacy campaign (a failure in
-most cases) in a temporary store, without shrinking, and reports the parent's resident
+Each repeat is a fresh process that runs one campaign (by default steady-state legacy: a
+failure in most cases) in a temporary store, without shrinking, and reports the parent's resident
 set (VmRSS, the memory it holds now, not its peak) after each checkpoint of ``--runs``.
 The first checkpoint is the baseline: the table gives each later one's RSS as a ratio of
 it, median, min and max over the repeats. A parent that keeps what it found in memory
@@ -29,6 +30,7 @@ from dnschaos.scenario.spec import RunSpec
 
 checkpoints = [int(n) for n in sys.argv[1].split(",")]
 workers = int(sys.argv[2])
+scenario_ref, variant = sys.argv[3], sys.argv[4] or None
 
 def rss_mb():
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -36,7 +38,7 @@ def rss_mb():
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
 
-spec = resolve(RunSpec(scenario="steady-state", variant="legacy"))
+spec = resolve(RunSpec(scenario=scenario_ref, variant=variant))
 scenario = build(spec)
 out = []
 with tempfile.TemporaryDirectory() as tmp:
@@ -50,9 +52,9 @@ print(json.dumps(out))
 """
 
 
-def one(checkpoints: str, workers: int) -> list[dict[str, Any]]:
+def one(checkpoints: str, workers: int, scenario: str, variant: str) -> list[dict[str, Any]]:
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, checkpoints, str(workers)],
+        [sys.executable, "-c", _CHILD, checkpoints, str(workers), scenario, variant],
         capture_output=True,
         text=True,
         check=True,
@@ -66,9 +68,13 @@ def main() -> None:
     ap.add_argument("--runs", default="100,2000", help="checkpoints, in runs (first: baseline)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--scenario", default="steady-state", help="a scenario name or file")
+    ap.add_argument("--variant", default="legacy", help="its variant ('' for none)")
     ap.add_argument("--json", help="write the measurements here")
     args = ap.parse_args()
-    repeats = [one(args.runs, args.workers) for _ in range(args.repeats)]
+    repeats = [
+        one(args.runs, args.workers, args.scenario, args.variant) for _ in range(args.repeats)
+    ]
     print(f"command: {' '.join(sys.argv)}")
     print("runs  failures  RSS MB (median, min, max)  ratio to the first checkpoint (median)")
     for i, first in enumerate(repeats[0]):

@@ -80,8 +80,11 @@ def completion_preamble() -> dict[str, str]:
     from dnschaos.scenario.load import builtin_names
 
     names = " ".join(builtin_names())
+    # IFS of its own: shtab 1.7 calls it with IFS set to a newline, and compgen -W splits
+    # its word list by IFS.
     return {
-        "bash": f'_dnschaos_scenarios() {{\n  compgen -W "{names}" -- "$1"\n'
+        "bash": "_dnschaos_scenarios() {\n  local IFS=$' \\t\\n'\n"
+        f'  compgen -W "{names}" -- "$1"\n'
         '  compgen -f -- "$1"\n}\n'
     }
 
