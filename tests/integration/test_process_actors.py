@@ -75,10 +75,12 @@ def _requests(history: Any) -> list[tuple[str, str, str]]:
     ]
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).parent / "dnschaos"
     return subprocess.run(
-        [str(script), *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        [str(script), *args], capture_output=True, text=True, cwd=cwd, timeout=600, env=env
     )
 
 
@@ -418,31 +420,16 @@ def test_fuzz_finds_the_dns01_race_of_two_aws_cli_processes_and_replay_gives_its
     # lose the value and 2 does not.
     env = {**os.environ, "PATH": f"{AWSCLI}:{os.environ.get('PATH', '')}", "PYTHONHASHSEED": "0"}
     store = tmp_path / "store"
-    script = str(Path(sys.executable).parent / "dnschaos")
+    here = REPO / "examples" / "external"
     argv = ["fuzz", "dns01_race.toml", "--budget", "3", "--workers", "1", "--seed", "1"]
-    fuzzed = subprocess.run(
-        [script, *argv, "--no-shrink", "--store", str(store)],
-        capture_output=True,
-        text=True,
-        cwd=REPO / "examples" / "external",
-        env=env,
-        timeout=600,
-    )
+    fuzzed = _cli(*argv, "--no-shrink", "--store", str(store), cwd=here, env=env)
     assert fuzzed.returncode == 1, fuzzed.stderr
     campaign = json.loads((store / "campaign.json").read_text())
     assert (campaign["runs"], campaign["failures"]) == (3, 2)  # some cases, not all
     assert "apex UPSERT _acme-challenge.example.com" in fuzzed.stdout
     assert "wildcard UPSERT _acme-challenge.example.com" in fuzzed.stdout
     assert "wildcard removed _acme-challenge.example.com TXT" in fuzzed.stdout
-    failure = store / "failure-000000.json"
-    replayed = subprocess.run(
-        [script, "replay", str(failure)],
-        capture_output=True,
-        text=True,
-        cwd=REPO / "examples" / "external",
-        env=env,
-        timeout=600,
-    )
+    replayed = _cli("replay", str(store / "failure-000000.json"), cwd=here, env=env)
     assert replayed.returncode == 1, replayed.stderr
     assert "replay matches the recording" in replayed.stdout
     assert "process actors: apex, wildcard" in replayed.stdout

@@ -125,19 +125,25 @@ def test_a_search_cut_by_its_budget_goes_on_with_a_new_budget(
     assert _summary(resumed) == _summary(whole)
 
 
+def _stopped(program: Program, store: Path, stop_at: int) -> tuple[Path, list[str]]:
+    """A search recorded in ``store`` and stopped by Ctrl-C at run ``stop_at``: its record,
+    and the record's lines."""
+    with pytest.raises(KeyboardInterrupt):
+        search(
+            Runner(program, stop_at=stop_at),
+            _space(program),
+            keep_going=True,
+            journal=Journal.open(store, HEADER, resume=False),
+        )
+    path = store / FILE
+    return path, path.read_text().splitlines(keepends=True)
+
+
 def test_a_line_cut_short_by_a_crash_is_dropped_and_the_search_goes_on(
     program: Program, tmp_path: Path
 ) -> None:
     space = _space(program)
-    with pytest.raises(KeyboardInterrupt):
-        search(
-            Runner(program, stop_at=12),
-            space,
-            keep_going=True,
-            journal=Journal.open(tmp_path, HEADER, resume=False),
-        )
-    path = tmp_path / FILE
-    lines = path.read_text().splitlines(keepends=True)
+    path, lines = _stopped(program, tmp_path, stop_at=12)
     assert len(lines) >= 3
     path.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # a torn write
     journal = Journal.open(tmp_path, HEADER, resume=True)
@@ -166,15 +172,7 @@ def test_a_damaged_record_is_an_input_error_naming_the_file_and_line(
     program: Program, tmp_path: Path, damage: object, named: str
 ) -> None:
     space = _space(program)
-    with pytest.raises(KeyboardInterrupt):
-        search(
-            Runner(program, stop_at=20),
-            space,
-            keep_going=True,
-            journal=Journal.open(tmp_path, HEADER, resume=False),
-        )
-    path = tmp_path / FILE
-    lines = path.read_text().splitlines(keepends=True)
+    path, lines = _stopped(program, tmp_path, stop_at=20)
     path.write_text("".join(damage(lines)))  # type: ignore[operator]
     with pytest.raises(InputError) as caught:
         journal = Journal.open(tmp_path, HEADER, resume=True)
