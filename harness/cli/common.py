@@ -73,7 +73,7 @@ def complete_scenario(action: argparse.Action) -> None:
     }
 
 
-def completion_preamble() -> dict[str, str]:
+def completion_preamble(shell: str) -> str:
     """What the completion scripts define before shtab's code: given to ``shtab.complete``
     (every shtab since 1.7 takes it there; a preamble inside an action's ``complete`` is
     newer, and 1.7 leaves it out, so the scenario names would not complete)."""
@@ -82,11 +82,13 @@ def completion_preamble() -> dict[str, str]:
     names = " ".join(builtin_names())
     # IFS of its own: shtab 1.7 calls it with IFS set to a newline, and compgen -W splits
     # its word list by IFS.
-    return {
-        "bash": "_dnschaos_scenarios() {\n  local IFS=$' \\t\\n'\n"
+    if shell != "bash":
+        return ""  # zsh and tcsh complete the names from the action itself
+    return (
+        "_dnschaos_scenarios() {\n  local IFS=$' \\t\\n'\n"
         f'  compgen -W "{names}" -- "$1"\n'
         '  compgen -f -- "$1"\n}\n'
-    }
+    )
 
 
 def check_writable(flag: str, path: str | None) -> None:

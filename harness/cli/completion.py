@@ -25,5 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from dnschaos.cli import parser
     from dnschaos.cli.common import completion_preamble
 
-    print(shtab.complete(parser(), shell=args.shell, preamble=completion_preamble()), end="")
+    print(
+        shtab.complete(parser(), shell=args.shell, preamble=completion_preamble(args.shell)), end=""
+    )
     return EXIT_OK
