@@ -171,6 +171,12 @@ bench: $(STAMP)
 	$(PY) bench/fuzz_campaigns.py rate --runs 20 --json out/bench-rate.json
 	$(PY) bench/fuzz_campaigns.py safe --runs 2000 --workers 2 --json out/bench-safe.json
 	@echo
+	@echo "== fuzz --budget 60s: the whole command's wall time against its budget =="
+	$(PY) bench/fuzz_budget.py --runs 5 --budget 60s
+	@echo
+	@echo "== a failing campaign's parent memory: after 2,000 runs against after 100 =="
+	$(PY) bench/campaign_memory.py --runs 100,2000 --repeats 5 --json out/bench-campaign-memory.json
+	@echo
 	@echo "== cascade-2025: the whole 15.5-hour event on one core =="
 	$(PY) bench/cascade_event.py --runs 5 --json out/bench-cascade.json
 	@echo
