@@ -203,7 +203,7 @@ def _installed(tmp_path: Path) -> Path:
         check=True,
     ).stdout.strip()
     Path(purelib, "dependencies.pth").write_text(ours + "\n")
-    uv = ROOT / ".venv" / "uv" / "bin" / "uv"
+    uv = Path(sys.prefix) / "uv" / "bin" / "uv"  # in the venv that runs the suite
     if not uv.exists():
         pytest.skip("uv (make venv) installs the wheel offline")
     source = _source_copy(tmp_path / "source")

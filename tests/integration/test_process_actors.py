@@ -23,7 +23,8 @@ from dnschaos.scenario.spec import RunSpec
 
 REPO = Path(__file__).resolve().parents[2]
 APPEND = REPO / "examples" / "external" / "txt_append.py"
-AWSCLI = REPO / ".venv" / "awscli" / "bin"
+# make installs the AWS CLI beside the venv that runs the suite (.venv, .venv-oldest...).
+AWSCLI = Path(sys.prefix) / "awscli" / "bin"
 
 WORLD = """
 [scenario]
