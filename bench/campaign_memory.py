@@ -72,10 +72,17 @@ def main() -> None:
     ap.add_argument("--variant", default="legacy", help="its variant ('' for none)")
     ap.add_argument("--json", help="write the measurements here")
     args = ap.parse_args()
-    repeats = [
-        one(args.runs, args.workers, args.scenario, args.variant) for _ in range(args.repeats)
-    ]
-    print(f"command: {' '.join(sys.argv)}")
+    print(f"command: {' '.join(sys.argv)}", flush=True)
+    repeats = []
+    for n in range(args.repeats):
+        # Each repeat as it ends (a long one may be all a session has time for).
+        repeats.append(one(args.runs, args.workers, args.scenario, args.variant))
+        rows = ", ".join(
+            f"{r['runs']} runs/{r['failures']} failures {r['rss_mb']:.1f} MB" for r in repeats[-1]
+        )
+        print(f"repeat {n + 1}: {rows}", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(repeats, indent=2) + "\n")
     print("runs  failures  RSS MB (median, min, max)  ratio to the first checkpoint (median)")
     for i, first in enumerate(repeats[0]):
         rss = [r[i]["rss_mb"] for r in repeats]
@@ -85,8 +92,6 @@ def main() -> None:
             f"{statistics.median(rss):7.1f} {min(rss):7.1f} {max(rss):7.1f}  "
             f"{statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f})"
         )
-    if args.json:
-        Path(args.json).write_text(json.dumps(repeats, indent=2) + "\n")
 
 
 if __name__ == "__main__":
