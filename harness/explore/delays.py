@@ -62,9 +62,17 @@ from typing import Any, Final
 
 from dnschaos.checkers import headline
 from dnschaos.errors import UsageError
+from dnschaos.explore.chains import (
+    Chain,
+    ChainDone,
+    Ran,
+    Schedule,
+    next_chains,
+    run_chain,
+    schedule_json,
+)
 from dnschaos.explore.dependence import is_read
-from dnschaos.explore.journal import WHAT, Journal
-from dnschaos.inputs import MAX_SECONDS, InputError, shape
+from dnschaos.explore.journal import Journal
 from dnschaos.runner import RunResult, run
 from dnschaos.scenario.actors import holdable
 from dnschaos.scenario.resolve import build, resolve
@@ -74,8 +82,6 @@ from dnschaos.sim.strategies import ExploreStrategy, PlacedDelay, Point
 POINT_KINDS: Final = ("calls", "writes")
 # Durations, as fractions of the scenario's delay range.
 DEFAULT_FRACTIONS: Final = (0.25, 0.5, 1.0)
-
-Schedule = tuple[PlacedDelay, ...]
 
 
 def point_filter(kind: str) -> Callable[[str], bool]:
@@ -233,10 +239,10 @@ class ExploreReport:
             "first_unknown": None
             if self.first_unknown is None
             else {
-                "delays": _schedule_json(self.first_unknown[0]),
+                "delays": schedule_json(self.first_unknown[0]),
                 "reason": self.first_unknown[1],
             },
-            "found": None if self.found is None else _schedule_json(self.found),
+            "found": None if self.found is None else schedule_json(self.found),
             "seconds": round(self.seconds, 3),
         }
 
@@ -245,10 +251,6 @@ def _schedule_text(s: Schedule) -> str:
     return (
         ", ".join(f"{d.point.actor} at point {d.point.nth} for {d.seconds:g}s" for d in s) or "none"
     )
-
-
-def _schedule_json(s: Schedule) -> list[dict[str, Any]]:
-    return [{"actor": d.point.actor, "point": d.point.nth, "seconds": d.seconds} for d in s]
 
 
 def make_space(
@@ -319,106 +321,6 @@ class SpecRunner:
         return outcome(result, strategy, schedule)
 
 
-@dataclass
-class _Ran:
-    schedule: Schedule
-    seen: tuple[tuple[Point, str, int], ...]
-    held_step: int  # the step of the schedule's last hold (-1: none)
-
-
-@dataclass
-class _Chain:
-    """The holds of one actor for one duration after one parent schedule, in the order the
-    parent's run reached the points: one task for a worker."""
-
-    parent: _Ran
-    points: list[Point]
-    seconds: float
-    leaf: bool
-
-
-@dataclass
-class _ChainDone:
-    ran: list[_Ran]  # kept for the next level (none at the last level)
-    runs: int
-    found: Schedule | None
-    signatures: dict[str, Schedule] = field(default_factory=dict)
-    unknown: list[tuple[Schedule, str]] = field(default_factory=list)
-    cut: bool = False  # the budget ran out before the chain's last point
-
-
-def _schedule_from(data: Any) -> Schedule:
-    """A schedule as :func:`_schedule_json` wrote it (a record read back on resume)."""
-    out = []
-    for hold in data:
-        actor, nth, seconds = hold["actor"], hold["point"], hold["seconds"]
-        if not isinstance(actor, str) or isinstance(nth, bool) or not isinstance(nth, int):
-            raise ValueError(f"{hold!r} is not a hold (actor, point, seconds)")
-        if isinstance(seconds, bool) or not 0 < float(seconds) <= MAX_SECONDS:
-            raise ValueError(f"{hold!r}: seconds must be a number in (0, {MAX_SECONDS:g}]")
-        out.append(PlacedDelay(Point(actor, nth), float(seconds)))
-    return tuple(out)
-
-
-def _chain_json(done: _ChainDone) -> dict[str, Any]:
-    """What the journal keeps of a finished chain: all the search reads of it."""
-    return {
-        "runs": done.runs,
-        "found": None if done.found is None else _schedule_json(done.found),
-        "signatures": {k: _schedule_json(s) for k, s in done.signatures.items()},
-        "unknown": [[_schedule_json(s), reason] for s, reason in done.unknown],
-        "ran": [
-            [
-                _schedule_json(r.schedule),
-                [[p.actor, p.nth, label, step] for p, label, step in r.seen],
-                r.held_step,
-            ]
-            for r in done.ran
-        ],
-    }
-
-
-def _chain_from(data: dict[str, Any]) -> _ChainDone:
-    runs = data["runs"]
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
-        raise ValueError(f"runs {runs!r} is not a count")
-    ran = [
-        _Ran(
-            _schedule_from(schedule),
-            tuple((Point(str(a), int(n)), str(label), int(step)) for a, n, label, step in seen),
-            int(held_step),
-        )
-        for schedule, seen, held_step in data["ran"]
-    ]
-    found = data["found"]
-    return _ChainDone(
-        ran,
-        runs,
-        None if found is None else _schedule_from(found),
-        {str(k): _schedule_from(v) for k, v in dict(data["signatures"]).items()},
-        [(_schedule_from(v), str(reason)) for v, reason in data["unknown"]],
-    )
-
-
-def _recorded(journal: Journal | None, level: int, chains: int) -> list[_ChainDone]:
-    """The chains of ``level`` a resumed search takes from its journal."""
-    if journal is None:
-        return []
-    entries = journal.recorded(level)
-    source = str(journal.path)
-    if len(entries) > chains:
-        raise InputError(
-            f"{source}: records {len(entries)} chains at level {level}, which has {chains}: "
-            "it is not the record of this search; start in an empty --store"
-        )
-    out = []
-    for entry in entries:
-        where = f"{source} (level {level}, chain {entry['chain']})"
-        with shape(where, "a chain of " + WHAT):
-            out.append(_chain_from(entry))
-    return out
-
-
 def journal_header(spec: RunSpec, space: Space, keep_going: bool) -> dict[str, Any]:
     """What names a search in its journal: a resume must be the same search."""
     return {
@@ -433,58 +335,6 @@ def journal_header(spec: RunSpec, space: Space, keep_going: bool) -> dict[str, A
         },
         "keep_going": keep_going,
     }
-
-
-def _run_chain(
-    runner: Runner, space: Space, chain: _Chain, keep_going: bool, budget: int
-) -> _ChainDone:
-    done = _ChainDone([], 0, None)
-    for point in chain.points:
-        if done.runs >= budget:
-            done.cut = True
-            return done
-        schedule = (*chain.parent.schedule, PlacedDelay(point, chain.seconds))
-        got = runner(space, schedule)
-        done.runs += 1
-        if got.verdict == "fail":
-            if not keep_going:
-                done.found = schedule
-                return done
-            done.signatures.setdefault(got.signature or "fail", schedule)
-        elif got.verdict != "pass":
-            done.unknown.append((schedule, got.reason))
-        if not chain.leaf:
-            done.ran.append(_Ran(schedule, got.seen, got.held_step))
-    return done
-
-
-def _chains(
-    space: Space, frontier: list[_Ran], leaf: bool, met: set[frozenset[PlacedDelay]]
-) -> tuple[list[_Chain], int]:
-    """The next level's chains, and how many of its schedules are sets of holds met
-    before (not run again when the space reduces)."""
-    out: list[_Chain] = []
-    pruned = 0
-    for parent in frontier:
-        held = {d.point for d in parent.schedule}
-        by_actor: dict[str, list[Point]] = {}
-        for point, _label, step in parent.seen:
-            if step > parent.held_step and point.actor in space.actors and point not in held:
-                by_actor.setdefault(point.actor, []).append(point)
-        for actor in sorted(by_actor):
-            for seconds in space.durations:
-                points: list[Point] = []
-                for point in by_actor[actor]:
-                    key = frozenset((*parent.schedule, PlacedDelay(point, seconds)))
-                    if key in met:
-                        pruned += 1
-                        if space.reduce:
-                            continue
-                    met.add(key)
-                    points.append(point)
-                if points:
-                    out.append(_Chain(parent, points, seconds, leaf))
-    return out, pruned
 
 
 def search(
@@ -527,17 +377,17 @@ def search(
     elif first.verdict != "pass":
         unknown((), first.reason)
     report.levels_done = 0
-    frontier = [_Ran((), first.seen, -1)]
+    frontier = [Ran((), first.seen, -1)]
     met: set[frozenset[PlacedDelay]] = {frozenset()}
     for level in range(1, space.bound + 1):
-        chains, pruned_here = _chains(space, frontier, level == space.bound, met)
+        chains, pruned_here = next_chains(space, frontier, level == space.bound, met)
         if not space.reduce:
             pruned_here = 0
         size = pruned_here + sum(len(c.points) for c in chains)
         report.pruned += pruned_here
         ran_here = 0
         frontier = []
-        recorded = _recorded(journal, level, len(chains))
+        recorded = [] if journal is None else journal.recorded(level, len(chains))
         fresh = _each(
             pool, runner, space, chains[len(recorded) :], max_schedules - made, keep_going
         )
@@ -545,7 +395,7 @@ def search(
             if index >= len(recorded):
                 made += done.runs
                 if journal is not None and not done.cut:  # a cut chain runs whole on resume
-                    journal.finished(level, _chain_json(done))
+                    journal.finished(level, done)
             else:
                 report.resumed += done.runs
             report.cut = report.cut or done.cut
@@ -685,22 +535,20 @@ def _each(
     pool: Any,
     runner: Runner,
     space: Space,
-    chains: list[_Chain],
+    chains: list[Chain],
     budget: int,
     keep_going: bool,
-) -> Iterable[_ChainDone]:
+) -> Iterable[ChainDone]:
     """The chains' results; a chain that meets the end of the ``budget`` of runs stops
     there and says so (``cut``). Workers each get the whole remaining budget, so a
     parallel search may overrun it by up to a chain a worker."""
     if pool is None:
         for chain in chains:
-            done = _run_chain(runner, space, chain, keep_going, budget)
+            done = run_chain(runner, space, chain, keep_going, budget)
             budget -= done.runs
             yield done
         return
-    futures = [
-        pool.submit(_run_chain, runner, space, chain, keep_going, budget) for chain in chains
-    ]
+    futures = [pool.submit(run_chain, runner, space, chain, keep_going, budget) for chain in chains]
     # In the chains' order, not as they finish: the schedule reported is the one a single
     # process reports, however many workers (or cluster machines) ran, and however fast.
     for future in futures:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.explore.chains import ChainDone, chain_from, chain_json
 from dnschaos.inputs import InputError, parse_json, read_text, shape
 
 FILE: Final = "explore.jsonl"
@@ -97,14 +98,28 @@ class Journal:
             with open(self.path, "r+b") as fh:
                 fh.truncate(len(text.encode()) - len(torn.encode()))
 
-    def recorded(self, level: int) -> list[dict[str, Any]]:
-        return self.levels.get(level, [])
+    def recorded(self, level: int, chains: int) -> list[ChainDone]:
+        """The chains of ``level`` (which has ``chains`` in all) a resumed search takes
+        from the record instead of running them."""
+        entries = self.levels.get(level, [])
+        source = str(self.path)
+        if len(entries) > chains:
+            raise InputError(
+                f"{source}: records {len(entries)} chains at level {level}, which has "
+                f"{chains}: it is not the record of this search; start in an empty --store"
+            )
+        out = []
+        for entry in entries:
+            where = f"{source} (level {level}, chain {entry['chain']})"
+            with shape(where, "a chain of " + WHAT):
+                out.append(chain_from(entry))
+        return out
 
-    def finished(self, level: int, entry: dict[str, Any]) -> None:
-        """Record a chain of ``level`` the search finished, as ``entry`` (its index is the
-        number of chains of the level recorded before it)."""
+    def finished(self, level: int, done: ChainDone) -> None:
+        """Record a chain of ``level`` the search finished (its index is the number of
+        chains of the level recorded before it)."""
         have = self.levels.setdefault(level, [])
-        entry = {"level": level, "chain": len(have), **entry}
+        entry = {"level": level, "chain": len(have), **chain_json(done)}
         have.append(entry)
         self._append(entry)
 

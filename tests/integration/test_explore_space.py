@@ -9,13 +9,8 @@ import pathlib
 import pytest
 
 from dnschaos.cli import main
-from dnschaos.explore.delays import (
-    Space,
-    _chains,
-    _Ran,
-    explore,
-    make_space,
-)
+from dnschaos.explore.chains import Ran, next_chains
+from dnschaos.explore.delays import Space, explore, make_space
 from dnschaos.scenario.actors import holdable
 from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec
@@ -135,8 +130,8 @@ def test_the_default_actors_are_the_code_under_test() -> None:
         make_space(spec, 1, actors=("nemesis",))
 
 
-def _ran(schedule: tuple[PlacedDelay, ...], seen: list[tuple[Point, int]], held: int) -> _Ran:
-    return _Ran(schedule, tuple((p, "call x.Op", step) for p, step in seen), held)
+def _ran(schedule: tuple[PlacedDelay, ...], seen: list[tuple[Point, int]], held: int) -> Ran:
+    return Ran(schedule, tuple((p, "call x.Op", step) for p, step in seen), held)
 
 
 def test_a_set_of_holds_met_twice_is_run_once_and_only_such_sets_are_pruned() -> None:
@@ -151,7 +146,7 @@ def test_a_set_of_holds_met_twice_is_run_once_and_only_such_sets_are_pruned() ->
     for reduce, pruned, schedules in ((True, 1, 2), (False, 0, 3)):
         space = Space(2, (5.0,), "calls", ("x", "y"), reduce)
         met = {frozenset[PlacedDelay]()}
-        chains, got = _chains(space, frontier, True, met)
+        chains, got = next_chains(space, frontier, True, met)
         sets = [
             frozenset((*c.parent.schedule, PlacedDelay(p, c.seconds)))
             for c in chains
