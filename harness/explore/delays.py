@@ -452,19 +452,6 @@ def explore(
     journal = None
     if store is not None:
         journal = Journal.open(store, journal_header(spec, space, keep_going), resume=resume)
-    return _explore(spec, space, max_schedules, workers, keep_going, progress, cluster, journal)
-
-
-def _explore(
-    spec: RunSpec,
-    space: Space,
-    max_schedules: int,
-    workers: int,
-    keep_going: bool,
-    progress: Callable[[int, int], None] | None,
-    cluster: str | None,
-    journal: Journal | None,
-) -> tuple[RunResult, ExploreReport]:
     base, base_strategy = run_schedule(spec, space, ())
     if cluster is not None:
         from dnschaos.explore.cluster import ClusterPool

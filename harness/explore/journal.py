@@ -36,7 +36,6 @@ class Journal:
 
     path: Path
     levels: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    resumed: int = 0  # chains read back from the file
 
     @classmethod
     def open(cls, store: Path, header: dict[str, Any], *, resume: bool) -> Journal:
@@ -93,7 +92,6 @@ class Journal:
                 if index != len(have):
                     raise ValueError(f"chain {index!r} of level {level} is out of order")
                 have.append(data)
-        self.resumed = sum(len(v) for v in self.levels.values())
         if torn:
             with open(self.path, "r+b") as fh:
                 fh.truncate(len(text.encode()) - len(torn.encode()))
