@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -116,3 +117,14 @@ def touches(name: str) -> Callable[[dict[str, Any]], bool]:
         )
 
     return pick
+
+
+@pytest.fixture(scope="module")
+def campaign_store(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    """The store of a short steady-state campaign, for tests that damage copies of it."""
+    from dnschaos.cli import main
+
+    store = tmp_path_factory.mktemp("campaign") / "store"
+    argv = ["fuzz", "steady-state", "--budget", "2", "--store", str(store), "--no-shrink", "-q"]
+    assert main(argv) in (0, 1)
+    return store

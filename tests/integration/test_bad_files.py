@@ -180,14 +180,6 @@ def test_a_flag(
 # ------------------------------------------------------------------ campaign stores
 
 
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    store = tmp_path_factory.mktemp("campaign") / "store"
-    argv = ["fuzz", "steady-state", "--budget", "2", "--store", str(store), "--no-shrink", "-q"]
-    assert main(argv) in (0, 1)
-    return store
-
-
 def _edit(name: str, change: Callable[[dict[str, Any]], Any]) -> Callable[[pathlib.Path], None]:
     def apply(store: pathlib.Path) -> None:
         data = json.loads((store / name).read_text())
@@ -263,12 +255,12 @@ STORES: list[tuple[Callable[[pathlib.Path], None], str]] = [
 def test_a_campaign_store_on_resume(
     tmp_path: pathlib.Path,
     capsys: pytest.CaptureFixture[str],
-    campaign: pathlib.Path,
+    campaign_store: pathlib.Path,
     damage: Callable[[pathlib.Path], None],
     culprit: str,
 ) -> None:
     store = tmp_path / "store"
-    shutil.copytree(campaign, store)
+    shutil.copytree(campaign_store, store)
     damage(store)
     before = _digest(store)
     argv = ["fuzz", "steady-state", "--budget", "1", "--store", str(store), "--resume", "-q"]

@@ -241,30 +241,20 @@ def test_result_json(result_text: str) -> None:
 # ------------------------------------------------------------------ campaign stores
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    from dnschaos.cli import main
-
-    made = tmp_path_factory.mktemp("campaign") / "store"
-    argv = ["fuzz", "steady-state", "--budget", "2", "--store", str(made), "--no-shrink", "-q"]
-    assert main(argv) in (0, 1)
-    return made
-
-
 @pytest.mark.parametrize("name", ["campaign.json", "coverage.json"])
-def test_campaign_store(store: pathlib.Path, name: str) -> None:
+def test_campaign_store(campaign_store: pathlib.Path, name: str) -> None:
     from dnschaos.explore.campaign import open_campaign
     from dnschaos.scenario.resolve import build, resolve
     from dnschaos.scenario.spec import RunSpec
 
     spec = resolve(RunSpec(scenario="steady-state"))
     scenario = build(spec)
-    original = json.loads((store / name).read_text())
+    original = json.loads((campaign_store / name).read_text())
     with tempfile.TemporaryDirectory() as tmp:
         copy = pathlib.Path(tmp) / "store"
         copy.mkdir()
         for part in ("campaign.json", "coverage.json"):  # what a resume reads
-            shutil.copy(store / part, copy / part)
+            shutil.copy(campaign_store / part, copy / part)
         assert open_campaign(spec, 1, copy, resume=True, scenario=scenario).runs > 0
 
         @FUZZ
