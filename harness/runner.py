@@ -310,8 +310,18 @@ def _result(
     verdicts = checkers.judge(entries, chosen)
     violations = [v for verdict in verdicts for v in verdict.violations]
     verdict = checkers.overall(verdicts)
+    reason = sim.reason
     if verdict == checkers.PASS and not graceful:
         verdict = checkers.UNKNOWN  # a run cut short proves nothing
+    elif verdict == checkers.FAIL and sim.stop == Stop.WALL_LIMIT:
+        # Where wall time cut the run depends on the machine's speed and load, so its
+        # history and digest would not replay: what it saw is kept, but it is no verdict.
+        verdict = checkers.UNKNOWN
+        reason = (
+            f"{sim.reason}; {len(violations)} violation(s) seen before the cut are not a "
+            "verdict (where wall time ends a run depends on the machine's load, so it would "
+            "not replay): raise max_wall_seconds (--max-wall-seconds) to judge the whole run"
+        )
     dns = None
     if scenario.dns is not None:
         from dnschaos.dns.metrics import dns_metrics
@@ -332,7 +342,7 @@ def _result(
         violations=violations,
         verdicts=verdicts,
         stop=str(sim.stop),
-        reason=sim.reason,
+        reason=reason,
         steps=sim.steps,
         virtual_seconds=sim.virtual_seconds,
         wall_seconds=sim.wall_seconds,

@@ -252,6 +252,8 @@ def print_result(result: Any, *, quiet: bool) -> None:
         print("PASS: every invariant held")
     else:
         print(f"UNKNOWN: the run ended without a verdict: {result.reason}")
+        for v in result.violations[:5]:
+            print(f"  seen before the cut: [{v.invariant}] {v.endpoint} at t={v.t:.0f}s: {v.detail}")
         for v in result.verdicts:
             if v.error:
                 print(f"  checker {v.checker} failed: {v.error}")
