@@ -22,6 +22,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
+from dnschaos.checkers import shares_entries
 from dnschaos.faults.kinds import ClockSkew, Crash, Error, Fault, Hold, Latency, Pause
 from dnschaos.faults.matchers import Call
 from dnschaos.faults.state import FaultState
@@ -268,11 +269,15 @@ def moto_deliver(request: Any) -> Any:
     return botocore_stubber(event_name="before-send", request=request)
 
 
+@shares_entries
 def unmatched(faults: Iterable[Fault], entries: Iterable[Mapping[str, Any]]) -> list[str]:
     """The faults that act on matching calls (latency, error, hold, pause, crash, DNS
     timeouts and SERVFAIL) but hit none during a run: a match that never applied."""
     from dnschaos.faults.kinds import DnsServfail, DnsTimeout
 
-    hit = {e.get("fault") for e in entries if e.get("kind") == "fault" and e.get("action") == "hit"}
     per_call = (Latency, Error, Hold, Pause, Crash, DnsTimeout, DnsServfail)
-    return [f.name for f in faults if isinstance(f, per_call) and f.name not in hit]
+    named = [f.name for f in faults if isinstance(f, per_call)]
+    if not named:
+        return []  # nothing to look for: the history is not read
+    hit = {e.get("fault") for e in entries if e.get("kind") == "fault" and e.get("action") == "hit"}
+    return [name for name in named if name not in hit]

@@ -11,7 +11,11 @@ workload's in its package.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+import itertools
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -117,15 +121,118 @@ class Composite:
 def judge(
     history: Iterable[Entry], checkers: dict[str, Callable[[Iterable[Entry]], list[Violation]]]
 ) -> list[Verdict]:
+    return verdicts_of(read_once(history, checkers))
+
+
+def verdicts_of(read: Mapping[str, tuple[Any, Exception | None]]) -> list[Verdict]:
+    """The verdicts of checkers read by :func:`read_once`, in its order."""
     verdicts = []
-    for name, check in checkers.items():
-        try:
-            found = check(history)
-        except Exception as exc:  # a broken checker proves nothing: unknown, never pass
-            verdicts.append(Verdict(name, UNKNOWN, error=f"{type(exc).__name__}: {exc}"))
-            continue
-        verdicts.append(Verdict(name, FAIL if found else PASS, found))
+    for name, (found, error) in read.items():
+        if error is not None:  # a broken checker proves nothing: unknown, never pass
+            verdicts.append(Verdict(name, UNKNOWN, error=f"{type(error).__name__}: {error}"))
+        else:
+            verdicts.append(Verdict(name, FAIL if found else PASS, found))
     return verdicts
+
+
+def shares_entries(fn: _F) -> _F:
+    """Mark ``fn``, a reader of a history of the core or a built-in workload, as one that
+    only reads its entries: :func:`read_once` feeds it the entries it decodes once for
+    every such reader, instead of a copy of its own."""
+    fn.shares_entries = True  # type: ignore[attr-defined]
+    return fn
+
+
+def _shares(fn: Any) -> bool:
+    """Whether ``fn`` may be fed entries other readers are fed too. Only readers of this
+    package that say they only read (:func:`shares_entries`) may: anyone else's (a user's
+    invariant, a third-party workload's, a stream class of theirs) could change an entry
+    it is given, and another checker must never judge what it changed."""
+    owner = getattr(fn, "__self__", None)  # a stream class's check
+    if isinstance(owner, type):
+        return issubclass(owner, Stream) and owner.__module__.startswith("dnschaos.")
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return bool(getattr(fn, "shares_entries", False)) and str(
+        getattr(fn, "__module__", "")
+    ).startswith("dnschaos.")
+
+
+# Entries handed over at once to each reader's thread: few hand-offs, little memory.
+CHUNK: Final = 512
+
+
+class _Reader(threading.Thread):
+    """One reader of the shared entries, on a thread of its own so that every reader can
+    be an ordinary ``for e in history`` loop while one loop decodes the history."""
+
+    def __init__(self, name: str, fn: Callable[[Iterable[Entry]], Any]) -> None:
+        super().__init__(name=f"judge-{name}", daemon=True)
+        self.fn = fn
+        self.chunks: queue.Queue[list[Entry] | None] = queue.Queue(maxsize=2)
+        self.value: Any = None
+        self.error: Exception | None = None
+        self.finished = threading.Event()
+
+    def entries(self) -> Iterator[Entry]:
+        while (chunk := self.chunks.get()) is not None:
+            yield from chunk
+
+    def run(self) -> None:
+        try:
+            self.value = self.fn(self.entries())
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.finished.set()
+
+    def give(self, chunk: list[Entry] | None) -> None:
+        # A reader that has stopped reading (it returned, or raised) takes nothing more.
+        while not self.finished.is_set():
+            try:
+                self.chunks.put(chunk, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+
+def read_once(
+    history: Iterable[Entry], readers: Mapping[str, Callable[[Iterable[Entry]], Any]]
+) -> dict[str, tuple[Any, Exception | None]]:
+    """Each reader's value (or the exception it raised) over ``history``, in ``readers``'
+    order. The readers that only read (:func:`_shares`) are fed from one pass over the
+    history, so the history is decoded once however many of them there are, and no more
+    than a few chunks of it are held; every other reader reads the history for itself."""
+    shared = {n: f for n, f in readers.items() if _shares(f)}
+    out: dict[str, tuple[Any, Exception | None]] = {}
+    if len(shared) > 1:
+        threads = {n: _Reader(n, f) for n, f in shared.items()}
+        for t in threads.values():
+            t.start()
+        try:
+            for chunk in _chunks(history):
+                for t in threads.values():
+                    t.give(chunk)
+        finally:
+            for t in threads.values():
+                t.give(None)
+            for t in threads.values():
+                t.join()
+        out.update({n: (t.value, t.error) for n, t in threads.items()})
+    for name, fn in readers.items():
+        if name in out:
+            continue
+        try:
+            out[name] = (fn(history), None)
+        except Exception as exc:
+            out[name] = (None, exc)
+    return {n: out[n] for n in readers}
+
+
+def _chunks(history: Iterable[Entry]) -> Iterator[list[Entry]]:
+    it = iter(history)
+    while chunk := list(itertools.islice(it, CHUNK)):
+        yield chunk
 
 
 def overall(verdicts: list[Verdict]) -> str:
@@ -170,6 +277,7 @@ def headline_dict(violations: Iterable[dict[str, Any]]) -> dict[str, Any] | None
 Check = Callable[[Iterable[Entry]], list[Violation]]
 
 
+@shares_entries
 @over_history
 def actor_errors(history: Iterable[dict[str, Any]]) -> list[Violation]:
     """``no-actor-error``: an actor of the code under test ended with an exception (its

@@ -10,6 +10,7 @@ that uses the same safety checkers as the final verdict.
 
 from __future__ import annotations
 
+import functools
 import platform
 import shlex
 from collections.abc import Sequence
@@ -289,6 +290,14 @@ def run(
     return result
 
 
+def _value(read: tuple[Any, Exception | None]) -> Any:
+    """What a reader of the history found; its error, raised again, when it failed."""
+    value, error = read
+    if error is not None:
+        raise error
+    return value
+
+
 def _real_side(aws: Any) -> Any:
     from dnschaos.adapters.aws.real import opened
 
@@ -303,11 +312,19 @@ def _result(
     history: History,
     judged: dict[str, Invariant],
 ) -> RunResult:
-    entries = history  # read back from its file by each checker: never all in memory
+    entries = history  # read back from its file, never all in memory
     graceful = sim.stop in (Stop.FINISHED, Stop.CONDITION)
     # A run cut short is judged on safety only: liveness needs the whole working period.
     chosen = {n: inv.check for n, inv in judged.items() if sim.stop == Stop.FINISHED or inv.safety}
-    verdicts = checkers.judge(entries, chosen)
+    readers: dict[str, Any] = {f"invariant {n}": check for n, check in chosen.items()}
+    readers["unmatched faults"] = functools.partial(unmatched, scenario.faults)
+    if scenario.dns is not None:
+        from dnschaos.dns.metrics import dns_metrics
+
+        readers["dns metrics"] = dns_metrics
+    # One decode of the history feeds every checker (and the DNS metrics) at once.
+    read = checkers.read_once(entries, readers)
+    verdicts = checkers.verdicts_of({n: read[f"invariant {n}"] for n in chosen})
     violations = [v for verdict in verdicts for v in verdict.violations]
     verdict = checkers.overall(verdicts)
     reason = sim.reason
@@ -324,14 +341,12 @@ def _result(
         )
     dns = None
     if scenario.dns is not None:
-        from dnschaos.dns.metrics import dns_metrics
-
         dns = {
             "server": scenario.dns.server,
             "resolver": scenario.dns.resolver,
             "negative_ttl": scenario.dns.negative_ttl,
             "probe_interval": scenario.dns.probe_interval,
-            "endpoints": dns_metrics(entries),
+            "endpoints": _value(read["dns metrics"]),
         }
     recorded = {p.name: p.workload.result(p.config, scenario, entries) for p in scenario.workloads}
     return RunResult(
@@ -352,7 +367,7 @@ def _result(
         stop_on_violation=spec.stop_on_violation and scenario.stop_at_first_violation,
         dns=dns,
         workloads={name: value for name, value in recorded.items() if value},
-        unmatched_faults=tuple(unmatched(scenario.faults, history)),
+        unmatched_faults=tuple(_value(read["unmatched faults"])),
         hash_seed=hashseed.current(),
     )
 

@@ -253,7 +253,9 @@ def print_result(result: Any, *, quiet: bool) -> None:
     else:
         print(f"UNKNOWN: the run ended without a verdict: {result.reason}")
         for v in result.violations[:5]:
-            print(f"  seen before the cut: [{v.invariant}] {v.endpoint} at t={v.t:.0f}s: {v.detail}")
+            print(
+                f"  seen before the cut: [{v.invariant}] {v.endpoint} at t={v.t:.0f}s: {v.detail}"
+            )
         for v in result.verdicts:
             if v.error:
                 print(f"  checker {v.checker} failed: {v.error}")

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dnschaos.checkers import Violation, over_history
+from dnschaos.checkers import Violation, over_history, shares_entries
 
 Entry = dict[str, Any]
 
 
+@shares_entries
 @over_history
 def endpoint_never_empty_client(history: Iterable[Entry]) -> list[Violation]:
     """What clients saw: once a probe got addresses for a name in a view (straight at the

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dnschaos.checkers import shares_entries
 from dnschaos.dns.probes import answered
 
 Entry = Mapping[str, Any]
@@ -61,6 +62,7 @@ def _empty_answers(probes: list[Entry]) -> int:
     return count
 
 
+@shares_entries
 def dns_metrics(history: Iterable[Entry]) -> dict[str, dict[str, dict[str, Any]]]:
     """``{endpoint: {view: metrics}}`` for every (endpoint, view) some probe asked about."""
     by_key: dict[tuple[str, str], list[Entry]] = {}

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dnschaos.checkers import Stream, Violation
+from dnschaos.checkers import Stream, Violation, shares_entries
 from dnschaos.errors import UsageError
 from dnschaos.workload import Invariant
 from dnschaos.world.config import WHEN, InvariantSpec, WorldSpec, is_ref, load_ref, ref_name
@@ -139,6 +139,7 @@ class _StepStream(Stream):
 
 
 def _step_check(label: str) -> Check:
+    @shares_entries
     def check(history: Iterable[Entry]) -> list[Violation]:
         found = []
         for e in history:

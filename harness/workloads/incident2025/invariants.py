@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from dnschaos.checkers import Stream, Violation, over_history
+from dnschaos.checkers import Stream, Violation, over_history, shares_entries
 
 Entry = dict[str, Any]
 
@@ -142,9 +142,10 @@ def progress(bound: float) -> Callable[[Iterable[Entry]], list[Violation]]:
                 )
         return out
 
-    return over_history(check)
+    return shares_entries(over_history(check))
 
 
+@shares_entries
 @over_history
 def single_lock_holder(history: Iterable[Entry]) -> list[Violation]:
     """No two actors believe they hold one endpoint's lock at the same time.
