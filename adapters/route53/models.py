@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import collections
 import datetime as dt
 import hashlib
 import threading
@@ -44,7 +45,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 from moto.core.responses import ActionResult
 from moto.route53.models import FakeZone, RecordSet, Route53Backend
@@ -59,6 +60,7 @@ from dnschaos.adapters.route53.values import (
     value_problems,
     zone_name_problem,
 )
+from dnschaos.errors import HarnessError
 from dnschaos.sim.clock import Clock
 
 # Route 53 limits we enforce because real callers hit them.
@@ -325,16 +327,16 @@ def rrset_from_api(raw: Mapping[str, Any]) -> RRSet:
 # --------------------------------------------------------------------------- state
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChangeRecord:
-    """One accepted batch: when it was submitted, when it is in sync, and the zone after it."""
+    """One accepted batch: when it was submitted and when it is in sync (GetChange's
+    answer). The zone after it is kept apart, and only until DNS serves a later one."""
 
     change_id: str
     zone_id: str
     submitted_at: float
     insync_at: float
     comment: str | None
-    records: tuple[RRSet, ...]
 
     def status(self, now: float) -> str:
         return "INSYNC" if now >= self.insync_at else "PENDING"
@@ -349,8 +351,20 @@ class _ZoneState:
     # The list object we last wrote into moto; if moto's list is another object,
     # something outside this layer changed the zone and we re-import it.
     written: list[RecordSet] | None = None
-    initial: tuple[RRSet, ...] = ()
     changes: list[ChangeRecord] = field(default_factory=list)
+    # What DNS serves, in submission order: each change's time in sync and the zone after
+    # it, the zone as it was found first (time in sync: -inf). A zone is dropped once a
+    # later one has been in sync for KEEP_SERVED seconds of the clock, which never goes
+    # back: the run asks for now or later, so a run keeps the zones of its last minutes
+    # of changes, not one zone a change for the whole run.
+    served: collections.deque[tuple[float, tuple[RRSet, ...]]] = field(
+        default_factory=collections.deque
+    )
+
+
+# How long (clock seconds) a zone is kept after a later one is in sync: questions are
+# asked for now or later, and a thread on the real clock may read "now" a moment early.
+KEEP_SERVED: Final = 300.0
 
 
 @dataclass
@@ -373,6 +387,7 @@ class StrictRoute53:
         self._zones: dict[str, _ZoneState] = {}
         self._changes: dict[str, ChangeRecord] = {}
         self._counter = 0
+        self._served_lock = threading.Lock()
 
     # ---------------------------------------------------------------- reading
 
@@ -405,19 +420,34 @@ class StrictRoute53:
         return state.ordered[begin:end], nxt
 
     def visible_records(self, zone_id: str, at: float | None = None) -> list[RRSet]:
-        """The records a Route 53 name server answers from at time ``at``: INSYNC changes only."""
-        now = self.config.clock.now() if at is None else at
-        state = self._state(zone_id)
-        visible: tuple[RRSet, ...] = state.initial
-        for change in state.changes:
-            if change.insync_at <= now:
-                visible = change.records
-            else:
+        """The records a Route 53 name server answers from at time ``at`` (now unless
+        given; no more than ``KEEP_SERVED`` seconds back): INSYNC changes only."""
+        clock = self.config.clock.now()
+        now = clock if at is None else at
+        served = self._state(zone_id).served
+        with self._served_lock:  # DNS servers ask from threads of their own
+            while len(served) > 1 and served[1][0] <= clock - KEEP_SERVED:
+                served.popleft()
+            kept = list(served)
+        if kept[0][0] > now:
+            raise HarnessError(
+                f"Route 53's zone {zone_id} as DNS served it at t={now} is no longer kept "
+                f"(the clock is at t={clock}): ask for now or later"
+            )
+        visible = kept[0][1]
+        for insync_at, records in kept:
+            if insync_at > now:
                 break  # a constant delay makes changes go in sync in submission order
+            visible = records
         return sorted(visible, key=RRSet.sort_key)
 
-    def change_log(self, zone_id: str) -> list[ChangeRecord]:
-        return list(self._state(zone_id).changes)
+    def change_log(self, zone_id: str, start: int = 0) -> list[ChangeRecord]:
+        """The zone's accepted batches in submission order, from the ``start``-th on."""
+        return self._state(zone_id).changes[start:]
+
+    def change_count(self, zone_id: str) -> int:
+        """How many batches the zone has accepted (without copying its log)."""
+        return len(self._state(zone_id).changes)
 
     def get_change(self, change_id: str) -> ChangeRecord:
         bare = change_id.split("/")[-1]
@@ -441,7 +471,6 @@ class StrictRoute53:
             submitted_at=now,
             insync_at=now + self.config.propagation_delay,
             comment=None,
-            records=(),
         )
         self._changes[record.change_id] = record
         return record
@@ -503,15 +532,15 @@ class StrictRoute53:
         change_id = _change_id(zone_id, self._counter)
         state.records = working
         self._write_back(zone_id, state)
-        snapshot = tuple(state.ordered)
         record = ChangeRecord(
             change_id=change_id,
             zone_id=zone_id,
             submitted_at=now,
             insync_at=now + self.config.propagation_delay,
             comment=comment,
-            records=snapshot,
         )
+        with self._served_lock:
+            state.served.append((record.insync_at, tuple(state.ordered)))
         state.changes.append(record)
         self._changes[change_id] = record
         return record
@@ -629,7 +658,8 @@ class StrictRoute53:
         if state is None or zone.rrsets is not state.written:
             imported = {rr.key: rr for rr in map(RRSet.from_moto, zone.rrsets)}
             if state is None:
-                state = _ZoneState(records=imported, initial=tuple(imported.values()))
+                state = _ZoneState(records=imported)
+                state.served.append((float("-inf"), tuple(imported.values())))
                 self._zones[zone_id] = state
             else:
                 state.records = imported

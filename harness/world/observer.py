@@ -82,7 +82,7 @@ class Observer:
         """How many change batches the zones have taken so far (through the API: how many
         the actors' clients completed), so a watcher looks only when something changed."""
         if self.strict is not None:
-            return sum(len(self.strict.change_log(z)) for z in zone_ids)
+            return sum(self.strict.change_count(z) for z in zone_ids)
         return self._noted
 
     def take_new(self) -> list[dict[str, Any]]:
@@ -120,10 +120,11 @@ class Observer:
             return None
         with self.lock:
             for zone_id in self.zone_ids.values():
-                log = self.strict.change_log(zone_id)
-                for change in log[self._timed.get(zone_id, 0) :]:
+                timed = self._timed.get(zone_id, 0)
+                fresh = self.strict.change_log(zone_id, timed)
+                for change in fresh:
                     heapq.heappush(self._times, change.insync_at)
-                self._timed[zone_id] = len(log)
+                self._timed[zone_id] = timed + len(fresh)
             now = self.clock.now()
             while self._times and self._times[0] <= now:
                 heapq.heappop(self._times)
