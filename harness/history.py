@@ -15,11 +15,11 @@ import contextlib
 import hashlib
 import json
 import os
+import struct
 import tempfile
 import threading
 import time
 import weakref
-from array import array
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -45,19 +45,22 @@ class History:
         self.newest_plan = 0  # kept current, so waits on "N plans later" cost nothing
         self._count = 0
         self._hash = hashlib.sha256()
+        _sweep_once()
+        # Wall seconds beside the record, never in the digest: 8 bytes an entry in a
+        # temporary file of their own, so they cost a long run no memory.
+        wall_fd, self._wall_path = tempfile.mkstemp(
+            prefix=f"{_PREFIX}{os.getpid()}-", suffix=_WALL_SUFFIX
+        )
+        self._wall = os.fdopen(wall_fd, "wb")
         if path is None:
-            _sweep_once()
             fd, self.path = tempfile.mkstemp(prefix=f"{_PREFIX}{os.getpid()}-", suffix=".jsonl")
             self._file = os.fdopen(fd, "w", encoding="ascii", newline="\n")
-            self._finalizer: weakref.finalize[Any, History] | None = weakref.finalize(
-                self, _remove, self._file, self.path
-            )
+            removed = [self.path, self._wall_path]
         else:
             self.path = path
             self._file = open(path, "w", encoding="ascii", newline="\n")  # noqa: SIM115
-            self._finalizer = weakref.finalize(self, self._file.close)
-        # Wall seconds beside the record, 8 bytes an entry, never in the digest.
-        self._wall = array("d")
+            removed = [self._wall_path]
+        self._finalizer = weakref.finalize(self, _remove, [self._file, self._wall], removed)
         self._wall0 = time.monotonic()
         # Under the scheduler one actor appends at a time; with --clock real threads race.
         self._lock = threading.Lock()
@@ -92,7 +95,7 @@ class History:
             self._file.write(line)
             self._hash.update(line.encode())
             self._count += 1
-            self._wall.append(time.monotonic() - self._wall0)
+            self._wall.write(_WALL.pack(time.monotonic() - self._wall0))
             return entry
 
     # Scheduler recorder protocol.
@@ -122,17 +125,17 @@ class History:
         carries its wall seconds."""
         with self._lock:
             self._file.flush()
+            self._wall.flush()
             count = self._count
-            walls = self._wall[:count]
-        with open(self.path, encoding="ascii") as fh:
+        with open(self.path, encoding="ascii") as fh, open(self._wall_path, "rb") as walls:
             for i, line in enumerate(fh):
                 if i >= count:
                     break
-                yield (
-                    _canonical({**json.loads(line), "wall": round(walls[i], 6)}) + "\n"
-                    if wall
-                    else line
-                )
+                if wall:
+                    (seconds,) = _WALL.unpack(walls.read(_WALL.size))
+                    yield _canonical({**json.loads(line), "wall": round(seconds, 6)}) + "\n"
+                else:
+                    yield line
 
     def jsonl(self, wall: bool = False) -> str:
         """The canonical history; with ``wall=True`` each line also carries its wall seconds."""
@@ -157,6 +160,8 @@ def _read(path: str, count: int) -> Iterator[dict[str, Any]]:
 
 
 _PREFIX = "dnschaos-history-"
+_WALL_SUFFIX = ".wall"
+_WALL = struct.Struct("<d")
 _swept = False
 
 
@@ -176,7 +181,7 @@ def sweep() -> None:
     folder = tempfile.gettempdir()
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):
-            if not (name.startswith(_PREFIX) and name.endswith(".jsonl")):
+            if not (name.startswith(_PREFIX) and name.endswith((".jsonl", _WALL_SUFFIX))):
                 continue
             pid = name[len(_PREFIX) :].split("-", 1)[0]
             if pid.isdigit() and not process_alive(int(pid)):
@@ -195,10 +200,12 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def _remove(fh: IO[str], path: str) -> None:
-    fh.close()
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+def _remove(files: list[IO[Any]], paths: list[str]) -> None:
+    for fh in files:
+        fh.close()
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:

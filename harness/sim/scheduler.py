@@ -102,34 +102,48 @@ class Choice:
     label: str
 
 
+class _Codes:
+    """Strings that recur, each kept once and stored as its number a step, in as few
+    bytes as the numbers so far need (one while there are at most 256 of them)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+        self.codes = array("B")
+
+    def append(self, text: str) -> None:
+        code = self._index.get(text)
+        if code is None:
+            code = self._index[text] = len(self.names)
+            self.names.append(text)
+            if code >= 1 << (8 * self.codes.itemsize):
+                self.codes = array("H" if code < 1 << 16 else "I", self.codes)
+        self.codes.append(code)
+
+    def __getitem__(self, i: int) -> str:
+        return self.names[self.codes[i]]
+
+
 class ChoiceLog(Sequence[Choice]):
-    """A run's choices, kept as two small integers a step (which actor, which label; the
-    same few recur), so a long run's record of them stays a few bytes a step. Reads as a
-    list of :class:`Choice` (indexing, slicing, iteration, equality with a list)."""
+    """A run's choices, kept as two small numbers a step (which actor, which label; the
+    same few recur), so a long run's record of them stays two to four bytes a step.
+    Reads as a list of :class:`Choice` (indexing, slicing, iteration, equality with a
+    list)."""
 
     def __init__(self, choices: Iterable[Choice] = ()) -> None:
-        self._names: list[str] = []
-        self._index: dict[str, int] = {}
-        self._actors = array("I")
-        self._labels = array("I")
+        self._actors = _Codes()
+        self._labels = _Codes()
         for choice in choices:
             self.append(choice)
 
-    def _code(self, text: str) -> int:
-        code = self._index.get(text)
-        if code is None:
-            code = self._index[text] = len(self._names)
-            self._names.append(text)
-        return code
-
     def append(self, choice: Choice) -> None:
-        if choice.step != len(self._actors):
+        if choice.step != len(self):
             raise HarnessError(f"choice of step {choice.step} recorded as step {len(self)}")
-        self._actors.append(self._code(choice.actor))
-        self._labels.append(self._code(choice.label))
+        self._actors.append(choice.actor)
+        self._labels.append(choice.label)
 
     def __len__(self) -> int:
-        return len(self._actors)
+        return len(self._labels.codes)
 
     @overload
     def __getitem__(self, i: int) -> Choice: ...
@@ -142,7 +156,7 @@ class ChoiceLog(Sequence[Choice]):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(i)
-        return Choice(i, self._names[self._actors[i]], self._names[self._labels[i]])
+        return Choice(i, self._actors[i], self._labels[i])
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (ChoiceLog, list, tuple)):

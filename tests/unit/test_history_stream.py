@@ -49,13 +49,30 @@ def test_reading_while_writing_sees_a_consistent_prefix() -> None:
     assert len(list(h)) == 11
 
 
-def test_the_temporary_file_goes_with_the_history() -> None:
+def test_the_temporary_files_go_with_the_history() -> None:
     h = filled(3)
-    path = h.path
-    assert os.path.exists(path)
+    paths = [h.path, h._wall_path]
+    assert all(os.path.exists(p) for p in paths)
     del h
     gc.collect()
-    assert not os.path.exists(path)
+    assert not any(os.path.exists(p) for p in paths)
+
+
+def test_wall_times_are_kept_on_disk_not_in_memory(tmp_path: Path) -> None:
+    # A long run's wall times would otherwise grow its memory by 8 bytes an entry.
+    kept = tmp_path / "run.jsonl"
+    h = History(100.0, path=str(kept))
+    for i in range(1000):
+        h.append("event", 100.0 + i, actor="a", event="tick", n=i)
+    assert not any(
+        isinstance(v, (list, bytearray)) or hasattr(v, "typecode") for v in vars(h).values()
+    )
+    walls = [json.loads(line)["wall"] for line in h.lines(wall=True)]
+    assert os.path.getsize(h._wall_path) == 8 * 1000
+    assert len(walls) == 1000 and walls == sorted(walls) and walls[0] >= 0
+    h.close()
+    assert sorted(os.listdir(tmp_path)) == ["run.jsonl"], "nothing left beside a kept history"
+    assert not os.path.exists(h._wall_path)
 
 
 def observations() -> list[dict[str, object]]:
@@ -98,9 +115,10 @@ def test_a_killed_runs_history_file_is_removed_by_the_next_process(tmp_path: Pat
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     stale = tmp_path / f"dnschaos-history-{gone.pid}-abc123.jsonl"
+    stale_wall = tmp_path / f"dnschaos-history-{gone.pid}-abc124.wall"
     live = tmp_path / f"dnschaos-history-{os.getpid()}-def456.jsonl"  # this process: alive
     other = tmp_path / "dnschaos-history-notes.jsonl"
-    for path in (stale, live, other):
+    for path in (stale, stale_wall, live, other):
         path.write_text("{}\n")
     code = (
         "from dnschaos.history import History\n"
@@ -112,7 +130,7 @@ def test_a_killed_runs_history_file_is_removed_by_the_next_process(tmp_path: Pat
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
-    assert not stale.exists()
+    assert not stale.exists() and not stale_wall.exists()
     assert live.exists() and other.exists()
     own = Path(done.stdout.strip())
     assert own.parent == tmp_path and own.name.startswith("dnschaos-history-")

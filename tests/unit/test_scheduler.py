@@ -240,3 +240,15 @@ def test_an_actor_that_keeps_napping_cannot_starve_a_ready_one() -> None:
     # Passed over for at most STARVE_QUANTA quanta, then the clock waits for it.
     assert ran_at and ran_at[0] <= (STARVE_QUANTA + 1) * quantum
     assert ran_at[0] > 0  # passed over for a while, as on a busy machine: not at once
+
+
+def test_the_choice_log_takes_a_byte_a_step_each_until_it_needs_more() -> None:
+    from dnschaos.sim.scheduler import Choice, ChoiceLog
+
+    few = ChoiceLog(Choice(i, f"a{i % 3}", f"call {i % 7}") for i in range(1000))
+    assert few._actors.codes.itemsize == 1 and few._labels.codes.itemsize == 1
+    many = [Choice(i, f"a{i % 3}", f"delay {i}.000s") for i in range(70_000)]
+    log = ChoiceLog(many)
+    assert log._labels.codes.itemsize == 4 and log._actors.codes.itemsize == 1
+    assert log == many and log[300] == many[300] and log[-1] == many[-1]
+    assert ChoiceLog(many[:300])._labels.codes.itemsize == 2
