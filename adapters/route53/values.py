@@ -48,12 +48,17 @@ def invalid_resource_record(code: str, why: str, value: str) -> str:
 
 def _unescaped_length(text: str) -> int:
     # \DDD (an octal-style decimal escape) and \X both stand for one byte.
-    return len(_ESCAPE.sub("x", text))
+    return len(_ESCAPE.sub("x", text)) if "\\" in text else len(text)
 
 
 def _split_labels(name: str) -> list[str]:
     """The labels of ``name``, split at dots that are not escaped; no trailing empty label."""
-    labels: list[str] = []
+    if "\\" not in name:  # nearly every name: no escape, every dot splits
+        labels = name.split(".")
+        if len(labels) > 1 and labels[-1] == "":
+            labels.pop()
+        return labels
+    labels = []
     current: list[str] = []
     i = 0
     while i < len(name):

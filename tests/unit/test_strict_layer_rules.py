@@ -269,3 +269,47 @@ def test_the_layer_reads_zone_names_and_ids(strict: Layer) -> None:
     assert strict.layer.zone_ids() == sorted([strict.zone_id, other_id])
     assert strict.layer.zone_name(other_id) == "other.test."
     assert route53_strict.normalize_name(" WWW.Other.Test ") == "www.other.test."
+
+
+def test_names_without_escapes_take_the_short_way_to_the_same_labels() -> None:
+    # The short way (str.split) serves nearly every name; it must agree with the
+    # escape-aware reading, which is what Route 53's rules are written against.
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from dnschaos.adapters.route53 import values
+
+    @settings(max_examples=2000, deadline=None)
+    @given(st.text(alphabet="ab-_.*0", max_size=70))
+    def same(name: str) -> None:
+        slow: list[str] = []
+        current = ""
+        for ch in name:
+            if ch == ".":
+                slow.append(current)
+                current = ""
+            else:
+                current += ch
+        slow.append(current)
+        if len(slow) > 1 and slow[-1] == "":
+            slow.pop()
+        assert values._split_labels(name) == slow
+        long_labels = [len(label) for label in slow]
+        reference = (
+            None
+            if name in ("", ".")
+            else "DomainLabelEmpty"
+            if "" in slow
+            else "DomainLabelTooLong"
+            if max(long_labels) > values.MAX_LABEL
+            else "DomainNameTooLong"
+            if sum(long_labels) + len(slow) - 1 > values.MAX_NAME
+            else None
+        )
+        got = values.name_problem(name)
+        assert (got is None) == (reference is None) and (reference is None or reference in got)
+
+    same()
+    # A name with an escape still goes the long way.
+    assert values._split_labels("a\\.b.c.") == ["a\\.b", "c"]
+    assert values.name_problem("x" * 63 + "\\065.example.com") is not None
