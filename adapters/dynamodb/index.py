@@ -18,8 +18,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-# Rendered items are kept for at most this many items; then they are made again.
-_MAX_RENDERED: Final = 8192
+# An item's size and JSON, kept on moto's item itself (so they go when it goes), with
+# the generation they were made in: forget() starts a new one, which makes them all stale.
+_RENDERED: Final = "_dnschaos_rendered"
+_generation = 0
 
 
 @dataclass
@@ -32,13 +34,13 @@ class Partition:
 
 
 _partitions: dict[tuple[int, Any], tuple[Any, Partition]] = {}
-_rendered: dict[int, tuple[Any, int, str]] = {}
 
 
 def forget() -> None:
     """Drop everything kept: moto changed, or may have changed, outside :mod:`.wire`."""
+    global _generation
     _partitions.clear()
-    _rendered.clear()
+    _generation += 1
 
 
 def partition(table: Any, hash_value: Any) -> Partition | None:
@@ -73,8 +75,6 @@ def partition(table: Any, hash_value: Any) -> Partition | None:
 
 def stored(table: Any, hash_value: Any, item: Any, replaced: Any) -> None:
     """Record that :mod:`.wire` stored ``item`` in moto, in place of ``replaced`` (or None)."""
-    if replaced is not None:
-        _rendered.pop(id(replaced), None)
     kept = _partitions.get((id(table), hash_value))
     if kept is None or kept[0] is not table:
         return
@@ -104,13 +104,10 @@ def rendered(item: Any) -> str:
     return _kept(item)[2]
 
 
-def _kept(item: Any) -> tuple[Any, int, str]:
-    entry = _rendered.get(id(item))
-    if entry is None or entry[0] is not item:
-        if len(_rendered) >= _MAX_RENDERED:
-            _rendered.clear()
-        entry = (item, item.size(), render_attrs(item.attrs))
-        _rendered[id(item)] = entry
+def _kept(item: Any) -> tuple[int, int, str]:
+    entry: tuple[int, int, str] | None = item.__dict__.get(_RENDERED)
+    if entry is None or entry[0] != _generation:
+        entry = item.__dict__[_RENDERED] = (_generation, item.size(), render_attrs(item.attrs))
     return entry
 
 

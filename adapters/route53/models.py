@@ -426,8 +426,7 @@ class StrictRoute53:
         now = clock if at is None else at
         served = self._state(zone_id).served
         with self._served_lock:  # DNS servers ask from threads of their own
-            while len(served) > 1 and served[1][0] <= clock - KEEP_SERVED:
-                served.popleft()
+            _drop_served(served, clock)
             kept = list(served)
         if kept[0][0] > now:
             raise HarnessError(
@@ -541,6 +540,7 @@ class StrictRoute53:
         )
         with self._served_lock:
             state.served.append((record.insync_at, tuple(state.ordered)))
+            _drop_served(state.served, now)  # a run that never asks DNS keeps no more
         state.changes.append(record)
         self._changes[change_id] = record
         return record
@@ -672,6 +672,12 @@ class StrictRoute53:
         written = [rr.moto_record for rr in state.ordered]
         self.backend.zones[zone_id].rrsets = written
         state.written = written
+
+
+def _drop_served(served: collections.deque[tuple[float, tuple[RRSet, ...]]], clock: float) -> None:
+    """Drop the zones no question can reach any more (see ``_ZoneState.served``)."""
+    while len(served) > 1 and served[1][0] <= clock - KEEP_SERVED:
+        served.popleft()
 
 
 def _change_id(zone_id: str, counter: int | str) -> str:

@@ -244,21 +244,15 @@ class _NotPlain(Exception):
     """A value this module does not render exactly as moto would."""
 
 
-# Each record set's XML, kept while it is the one the strict layer holds: a zone's
-# unchanged sets are the same objects from one version to the next, and nearly every
-# ListResourceRecordSets reads a version it has read before.
-_MAX_RENDERED: Final = 8192
-_rendered: dict[int, tuple[RRSet, str]] = {}
-
-
 def _rrset_xml(rr: RRSet) -> str:
-    kept = _rendered.get(id(rr))
-    if kept is not None and kept[0] is rr:
-        return kept[1]
-    if len(_rendered) >= _MAX_RENDERED:
-        _rendered.clear()
-    xml = _render_rrset(rr)
-    _rendered[id(rr)] = (rr, xml)
+    """A record set's XML, rendered once and kept on the set itself: a zone's unchanged
+    sets are the same objects from one version to the next, and nearly every
+    ListResourceRecordSets reads a version it has read before. Kept on the set (in its
+    ``__dict__``: the dataclass is frozen), the XML goes when the set does; a cache
+    beside them kept thousands of dropped sets alive, and their moto records with them."""
+    xml: str | None = rr.__dict__.get("_xml")
+    if xml is None:
+        xml = rr.__dict__["_xml"] = _render_rrset(rr)
     return xml
 
 
