@@ -56,6 +56,7 @@ from botocore.retries import standard
 from botocore.tokens import TokenProviderChain
 from botocore.useragent import UserAgentString
 
+from dnschaos.adapters.aws import moto_tracking
 from dnschaos.adapters.aws.retries import HARNESS_MODE, Retries
 from dnschaos.adapters.dynamodb import index as dynamodb_index
 from dnschaos.adapters.route53 import models as route53_strict
@@ -527,6 +528,7 @@ def open_target(
         }
     )
     mock.start()
+    moto_tracking.install()  # moto's dashboard record would keep every object alive
     dynamodb_index.forget()  # kept over the last run's tables, which are gone
     mock_random.seed(seed)
     route53_strict.install(clock, propagation_delay)
