@@ -28,8 +28,8 @@ from dnschaos.sim.clock import Clock
 from dnschaos.sim.scheduler import Choice
 
 
-def _canonical(entry: dict[str, Any]) -> str:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+# One encoder for every entry: json.dumps with options builds a new one each call.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
 
 class History:
