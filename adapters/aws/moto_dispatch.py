@@ -12,7 +12,9 @@ class's methods with ``inspect`` to see whether the action exists. Here:
 * the service and handler a URL routes to are remembered, for the services whose
   routing depends on the URL alone (Route 53 and DynamoDB); everything else,
   and every URL seen for the first time, goes through moto's own routing;
-* the method names of a response class are listed once per class.
+* the method names of a response class are listed once per class;
+* once a run has loaded moto's EC2, two of its lookups are answered without its costs
+  (:mod:`dnschaos.adapters.ec2.lookups`).
 
 What moto does with a routed request is unchanged: the same backend lookup (which
 makes the backend on first use), the same request normalisation, recorder and
@@ -28,6 +30,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from dnschaos.adapters.dynamodb import wire as dynamodb_wire
+from dnschaos.adapters.ec2 import lookups as ec2_lookups
 from dnschaos.adapters.route53 import wire as route53_wire
 
 # Services whose handler is a function of the URL alone: their URL patterns come
@@ -68,6 +71,7 @@ def prepare(original: Callable[[Any, Any], Any], fast_path: Callable[[], bool]) 
 def process_request(stubber: Any, request: Any) -> Any:
     """moto's ``BotocoreStubber.process_request``, with the fast path's shortcuts."""
     assert _original is not None, "prepare() first"
+    ec2_lookups.install_once_loaded()
     answered = route53_wire.answer(request)
     if answered is None:
         answered = dynamodb_wire.answer(request)
