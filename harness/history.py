@@ -27,7 +27,6 @@ from dnschaos.events import Event
 from dnschaos.sim.clock import Clock
 from dnschaos.sim.scheduler import Choice
 
-
 # One encoder for every entry: json.dumps with options builds a new one each call.
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
