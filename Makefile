@@ -157,6 +157,16 @@ bench: $(STAMP)
 	@echo "== the fast path against DNSCHAOS_FAST=0: schedules/s (one core, CPU time) and CPU per call =="
 	$(PY) bench/fast_path.py --runs 5
 	@echo
+	@echo "== judging: one decode of the history for every checker, against each reading it =="
+	PYTHONHASHSEED=0 $(PY) bench/judging.py --samples 7
+	PYTHONHASHSEED=0 $(PY) bench/judging.py --scenario steady-state --seed 3 --samples 7
+	@echo
+	@echo "== CPU a schedule against a baseline checkout (BASELINE=/path/to/checkout, with its venv) =="
+	if [ -n "$(BASELINE)" ]; then \
+	  $(PY) bench/against_baseline.py --baseline $(BASELINE)/.venv/bin/python --scenario incident-2025 --variant safe --pairs 5; \
+	  $(PY) bench/against_baseline.py --baseline $(BASELINE)/.venv/bin/python --scenario steady-state --variant legacy --pairs 5; \
+	else echo "skipped: set BASELINE (git worktree add /tmp/base REV && make -C /tmp/base venv)"; fi
+	@echo
 	@echo "== scheduler overhead per AWS call (5 samples each, alternating) =="
 	$(PY) bench/scheduler_overhead.py --runs 7 --calls 300
 	@echo
@@ -192,8 +202,8 @@ bench: $(STAMP)
 	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="
 	$(PY) bench/cluster_scaling.py --workers 1,2,4 --cases 8 --runs 5 --json out/bench-cluster.json
 	@echo
-	@echo "== peak RSS against virtual duration: 16 endpoints, 12 enactors, 1 h, 6 h, 24 h =="
-	$(PY) bench/memory_growth.py --hours 1,6,24 --json out/bench-memory.json
+	@echo "== peak RSS against virtual duration: 16 endpoints, 12 enactors, 1 h and 24 h, 5 times =="
+	$(PY) bench/memory_growth.py --hours 1,24 --repeats 5 --json out/bench-memory.json
 
 mutate: $(STAMP)
 	$(PY) tools/mutate.py $(MUTATE_ARGS)

@@ -1,6 +1,6 @@
 """Peak memory of a run against its virtual duration: 16 endpoints, 12 enactors.
 
-    python bench/memory_growth.py --hours 1,6,24 [--planner-interval 600] [--json PATH]
+    python bench/memory_growth.py --hours 1,6,24 [--repeats 5] [--planner-interval 600] [--json PATH]
 
 Each duration runs in a fresh process (the safe variant, so nothing stops the run
 early) that reports its own peak RSS (``resource.getrusage``, ``ru_maxrss``), the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,26 +108,45 @@ def main() -> int:
     ap.add_argument("--hours", default="1,6,24", help="virtual durations, comma-separated")
     ap.add_argument("--planner-interval", type=float, default=1800.0)
     ap.add_argument("--poll-interval", type=float, default=600.0)
+    ap.add_argument("--repeats", type=int, default=1, help="each duration this many times, in turn")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
     hours = [float(h) for h in args.hours.split(",")]
-    rows = []
     print(
         f"{ENDPOINTS} endpoints, {ENACTORS} enactors, a plan every {args.planner_interval:g} s, "
         f"enactors poll every {args.poll_interval:g} s (safe variant, seed 1)"
     )
-    print(f"{'hours':>6} {'entries':>9} {'steps':>8} {'wall s':>8} {'peak RSS MB':>12}  verdict")
+    print(
+        f"{'repeat':>6} {'hours':>6} {'entries':>9} {'steps':>8} {'wall s':>8} "
+        f"{'peak RSS MB':>12}  verdict"
+    )
+    rows = []
+    for repeat in range(1, args.repeats + 1):
+        for h in hours:  # the durations in turn, so the machine's drift hits them alike
+            row = sample(h, args.planner_interval, args.poll_interval)
+            row["repeat"] = repeat
+            rows.append(row)
+            print(
+                f"{repeat:>6} {h:>6g} {row['entries']:>9} {row['steps']:>8} "
+                f"{row['wall']:>8.1f} {row['peak_rss_mb']:>12.1f}  {row['verdict']} ({row['stop']})",
+                flush=True,
+            )
     for h in hours:
-        row = sample(h, args.planner_interval, args.poll_interval)
-        rows.append(row)
+        peaks = [r["peak_rss_mb"] for r in rows if r["hours"] == h]
         print(
-            f"{h:>6g} {row['entries']:>9} {row['steps']:>8} {row['wall']:>8.1f} "
-            f"{row['peak_rss_mb']:>12.1f}  {row['verdict']} ({row['stop']})",
-            flush=True,
+            f"{h:g} h: peak RSS MB median {statistics.median(peaks):.1f} "
+            f"(min {min(peaks):.1f}, max {max(peaks):.1f})"
         )
-    if len(rows) > 1:
-        ratio = rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
-        print(f"peak RSS {rows[-1]['hours']:g} h / {rows[0]['hours']:g} h: {ratio:.2f}x")
+    if len(hours) > 1:
+        ratios = [
+            next(r for r in rows if r["repeat"] == i and r["hours"] == hours[-1])["peak_rss_mb"]
+            / next(r for r in rows if r["repeat"] == i and r["hours"] == hours[0])["peak_rss_mb"]
+            for i in range(1, args.repeats + 1)
+        ]
+        print(
+            f"peak RSS {hours[-1]:g} h / {hours[0]:g} h, repeat by repeat: median "
+            f"{statistics.median(ratios):.3f}x (min {min(ratios):.3f}, max {max(ratios):.3f})"
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(

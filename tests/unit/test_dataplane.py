@@ -9,7 +9,6 @@ import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
-import pytest
 
 from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.adapters.dnsserve.dataplane import (
@@ -373,54 +372,3 @@ def test_negative_responses_carry_the_soa_with_the_negative_ttl() -> None:
 
     # An answer with records carries no SOA.
     assert plane.respond(query(LB_A)).authority == []
-
-
-def test_a_long_run_keeps_only_its_last_minutes_of_zones() -> None:
-    # Every change used to keep the whole zone after it for the rest of the run: memory
-    # that grew with the run's length, and a scan of them all for every DNS answer.
-    from dnschaos.adapters.route53.models import KEEP_SERVED
-    from dnschaos.errors import HarnessError
-
-    clock = ManualClock()
-    with open_target(TargetSpec("moto"), clock=clock, propagation_delay=60, seed=1) as aws:
-        route53 = aws.client("route53")
-        created = route53.create_hosted_zone(Name=ORIGIN, CallerReference="dataplane-long")
-        zone_id = created["HostedZone"]["Id"].split("/")[-1]
-        strict = aws.strict_route53()
-
-        def write(i: int) -> None:
-            route53.change_resource_record_sets(
-                HostedZoneId=zone_id,
-                ChangeBatch={
-                    "Changes": [
-                        {
-                            "Action": "UPSERT",
-                            "ResourceRecordSet": {
-                                "Name": ORIGIN,
-                                "Type": "A",
-                                "TTL": 60,
-                                "ResourceRecords": [{"Value": f"192.0.2.{i % 250 + 1}"}],
-                            },
-                        }
-                    ]
-                },
-            )
-
-        def served(at: float | None = None) -> tuple[str, ...]:
-            found = [r for r in strict.visible_records(zone_id, at) if r.type == "A"]
-            return found[0].values if found else ()
-
-        for i in range(400):  # a change every 10 s for 4000 s, each in sync after 60 s
-            write(i)
-            clock.sleep(10)
-            newest = i - 5  # the last change whose 60 s were over at 10 (i + 1)
-            assert served() == ((f"192.0.2.{newest % 250 + 1}",) if newest >= 0 else ())
-        kept = strict._state(zone_id).served
-        assert len(kept) <= KEEP_SERVED / 10 + 60 / 10 + 2, len(kept)
-        # Asked for a moment before now (a thread on the real clock), or for later, it answers.
-        assert served(clock.now() - 100) == (f"192.0.2.{384 % 250 + 1}",)  # 10 j + 60 <= 3900
-        assert served(clock.now() + 60) == (f"192.0.2.{399 % 250 + 1}",)
-        # Asked for an hour ago, it says so instead of answering from a zone it dropped.
-        with pytest.raises(HarnessError, match="no longer kept"):
-            strict.visible_records(zone_id, clock.now() - 3600)
-        assert len(strict.change_log(zone_id)) == 400  # GetChange still knows every change
