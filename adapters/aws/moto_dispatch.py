@@ -45,11 +45,19 @@ _backend_dicts: dict[str, Any] = {}
 _method_names: dict[tuple[type, tuple[int, ...]], frozenset[str]] = {}
 
 
+def _not_prepared() -> bool:
+    return False
+
+
+_fast_path: Callable[[], bool] = _not_prepared  # the target's fast_path, given to prepare()
+
+
 def prepare(original: Callable[[Any, Any], Any], fast_path: Callable[[], bool]) -> None:
     """Once per process: keep moto's own ``process_request``, and list method names once
     while ``fast_path()`` says the fast path is on."""
-    global _original
+    global _original, _fast_path
     _original = original
+    _fast_path = fast_path
     import moto.core.responses
 
     listing = moto.core.responses.method_names_from_class
@@ -71,7 +79,7 @@ def prepare(original: Callable[[Any, Any], Any], fast_path: Callable[[], bool]) 
 def process_request(stubber: Any, request: Any) -> Any:
     """moto's ``BotocoreStubber.process_request``, with the fast path's shortcuts."""
     assert _original is not None, "prepare() first"
-    ec2_lookups.install_once_loaded()
+    ec2_lookups.install_once_loaded(_fast_path)
     answered = route53_wire.answer(request)
     if answered is None:
         answered = dynamodb_wire.answer(request)

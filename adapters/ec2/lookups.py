@@ -88,26 +88,31 @@ def _find_instance(backend: Any, instance_id: str) -> Any:
     return None
 
 
-def _on() -> bool:
-    from dnschaos.adapters.aws.target import fast_path
-
-    return fast_path()
+def _off() -> bool:
+    return False
 
 
-def install_once_loaded() -> None:
+# Whether the fast path is on (``fast_path`` of the AWS target, handed over at install).
+_on: Callable[[], bool] = _off
+
+
+def install_once_loaded(on: Callable[[], bool]) -> None:
     """:func:`install`, once a run has loaded moto's EC2 (loading it costs a second, which a
     run without EC2 does not pay). Cheap enough to ask before every request."""
     if not _originals and "moto.ec2.models.instances" in sys.modules:
-        install()
+        install(on)
 
 
-def install() -> None:
-    """Answer the two lookups here for every moto EC2 backend of this process (once)."""
+def install(on: Callable[[], bool]) -> None:
+    """Answer the lookups here, while ``on()`` (the fast path is on), for every moto EC2
+    backend of this process (once)."""
+    global _on
     from moto.ec2.models.amis import AmiBackend
     from moto.ec2.models.instances import InstanceBackend
 
     if _originals:
         return
+    _on = on
     _originals["describe_images"] = AmiBackend.describe_images
     _originals["get_instance"] = InstanceBackend.get_instance
     _originals["get_instance_by_id"] = InstanceBackend.get_instance_by_id
