@@ -183,6 +183,8 @@ class _Reader(threading.Thread):
             self.value = self.fn(self.entries())
         except Exception as exc:
             self.error = exc
+        except BaseException as exc:  # SystemExit and the like: no verdict either
+            self.error = RuntimeError(f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.set()
 

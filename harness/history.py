@@ -126,11 +126,12 @@ class History:
             self._file.flush()
             self._wall.flush()
             count = self._count
-        with open(self.path, encoding="ascii") as fh, open(self._wall_path, "rb") as walls:
+        walled = open(self._wall_path, "rb") if wall else contextlib.nullcontext(None)  # noqa: SIM115
+        with open(self.path, encoding="ascii") as fh, walled as walls:
             for i, line in enumerate(fh):
                 if i >= count:
                     break
-                if wall:
+                if walls is not None:
                     (seconds,) = _WALL.unpack(walls.read(_WALL.size))
                     yield _canonical({**json.loads(line), "wall": round(seconds, 6)}) + "\n"
                 else:
