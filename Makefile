@@ -201,6 +201,7 @@ bench: $(STAMP)
 	@echo
 	@echo "== fuzz campaigns on a loopback Dask cluster: 1, 2 and 4 workers =="
 	$(PY) bench/cluster_scaling.py --workers 1,2,4 --cases 8 --runs 5 --json out/bench-cluster.json
+	PYTHONHASHSEED=0 $(PY) bench/cluster_overhead.py --cases 8 --runs 10 --json out/bench-cluster-overhead.json
 	@echo
 	@echo "== peak RSS against virtual duration: 16 endpoints, 12 enactors, 1 h and 24 h, 5 times =="
 	$(PY) bench/memory_growth.py --hours 1,24 --repeats 5 --json out/bench-memory.json
