@@ -53,12 +53,16 @@ def _unescaped_length(text: str) -> int:
 
 def _split_labels(name: str) -> list[str]:
     """The labels of ``name``, split at dots that are not escaped; no trailing empty label."""
-    if "\\" not in name:  # nearly every name: no escape, every dot splits
-        labels = name.split(".")
-        if len(labels) > 1 and labels[-1] == "":
-            labels.pop()
-        return labels
-    labels = []
+    # Nearly every name has no escape: then every dot splits.
+    labels = name.split(".") if "\\" not in name else _split_escaped(name)
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()  # the root: a fully qualified name ends with a dot
+    return labels
+
+
+def _split_escaped(name: str) -> list[str]:
+    """``name`` split at its dots that no backslash escapes (``\\.`` stays in a label)."""
+    labels: list[str] = []
     current: list[str] = []
     i = 0
     while i < len(name):
@@ -74,8 +78,6 @@ def _split_labels(name: str) -> list[str]:
             current.append(ch)
         i += 1
     labels.append("".join(current))
-    if len(labels) > 1 and labels[-1] == "":
-        labels.pop()  # the root: a fully qualified name ends with a dot
     return labels
 
 
