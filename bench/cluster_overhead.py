@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from typing import Any
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from cluster_scaling import start_cluster
+from cluster_scaling import running_cluster
 
 from dnschaos.explore.campaign import LocalRunner, close_pool, fuzz, open_campaign
 from dnschaos.explore.cluster import ClusterRunner, connect
@@ -105,37 +104,25 @@ def main() -> int:
     scenario = build(spec)
     me = psutil.Process()
     rows: dict[str, list[tuple[float, float]]] = {"local": [], "local, warm": [], "cluster": []}
-    with tempfile.TemporaryDirectory() as logs:
-        begin = time.perf_counter()
-        cpu_begin = tree_cpu([me])
-        address, procs = start_cluster(1, Path(logs))
+    begin = time.perf_counter()
+    cpu_begin = tree_cpu([me])
+    with running_cluster(1) as (address, procs):
         roots = [me, *(psutil.Process(p.pid) for p in procs)]
+        one(address, spec, scenario, 1, 999, roots)  # the worker's case runner starts
+        startup_wall = time.perf_counter() - begin
+        startup_cpu = tree_cpu(roots) - cpu_begin
+        one(None, spec, scenario, 1, 998, roots)  # this process's imports, once
+        with tempfile.TemporaryDirectory() as tmp:
+            warm = WarmLocal(open_campaign(spec, 1, Path(tmp) / "s", resume=False).spec)
         try:
-            client = connect(address)
-            client.wait_for_workers(1, timeout=60)
-            client.close()
-            one(address, spec, scenario, 1, 999, roots)  # the worker's case runner starts
-            startup_wall = time.perf_counter() - begin
-            startup_cpu = tree_cpu(roots) - cpu_begin
-            one(None, spec, scenario, 1, 998, roots)  # this process's imports, once
-            with tempfile.TemporaryDirectory() as tmp:
-                warm = WarmLocal(open_campaign(spec, 1, Path(tmp) / "s", resume=False).spec)
             one(warm, spec, scenario, 1, 997, roots)  # its worker starts
             for i in range(args.runs):
                 seed = 1 + i
                 rows["local"].append(one(None, spec, scenario, args.cases, seed, roots))
                 rows["local, warm"].append(one(warm, spec, scenario, args.cases, seed, roots))
                 rows["cluster"].append(one(address, spec, scenario, args.cases, seed, roots))
-            warm.stop()
         finally:
-            for p in reversed(procs):
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:  # a worker that will not stop on SIGTERM
-                    p.kill()
-                    p.wait()
+            warm.stop()
     print(f"steady-state safe, {args.cases} cases a campaign, {args.runs} campaigns each way")
     print(
         f"cluster start-up (scheduler, worker, first case): {startup_wall:.1f} s wall, "

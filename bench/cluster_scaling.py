@@ -15,6 +15,7 @@ path, not a speed-up.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,28 @@ def start_cluster(workers: int, logs: Path) -> tuple[str, list[subprocess.Popen[
     return address, procs
 
 
+@contextlib.contextmanager
+def running_cluster(workers: int) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A scheduler and ``workers`` workers on loopback, every worker joined; on the way
+    out each is stopped, and killed if SIGTERM does not stop it within 30 s."""
+    with tempfile.TemporaryDirectory() as logs:
+        address, procs = start_cluster(workers, Path(logs))
+        try:
+            client = connect(address)
+            client.wait_for_workers(workers, timeout=60)
+            client.close()
+            yield address, procs
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+
+
 def campaign(address: str, spec: RunSpec, scenario: Any, cases: int, seed: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "store"
@@ -96,22 +120,11 @@ def main() -> int:
     rows = []
     base: float | None = None
     for n in (int(w) for w in args.workers.split(",")):
-        with tempfile.TemporaryDirectory() as logs:
-            address, procs = start_cluster(n, Path(logs))
-            try:
-                client = connect(address)
-                client.wait_for_workers(n, timeout=60)
-                client.close()
-                campaign(address, spec, scenario, n, seed=999)  # warm-up: start case runners
-                walls = [
-                    campaign(address, spec, scenario, args.cases, seed=1 + i)
-                    for i in range(args.runs)
-                ]
-            finally:
-                for p in reversed(procs):
-                    p.terminate()
-                for p in procs:
-                    p.wait(timeout=30)
+        with running_cluster(n) as (address, _):
+            campaign(address, spec, scenario, n, seed=999)  # warm-up: start case runners
+            walls = [
+                campaign(address, spec, scenario, args.cases, seed=1 + i) for i in range(args.runs)
+            ]
         median = statistics.median(walls)
         base = median if base is None else base
         eff = base / (n * median)
