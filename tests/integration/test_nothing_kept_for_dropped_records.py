@@ -16,6 +16,7 @@ from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.adapters.route53.models import KEEP_SERVED, RRSet
 from dnschaos.errors import HarnessError
 from dnschaos.sim.clock import ManualClock
+from tests.integration.record_writes import write_a
 
 ZONE = "long.test."
 WRITES = 1500
@@ -28,22 +29,7 @@ def _live(kind: type) -> int:
 
 def _upsert(route53: Any, zone_id: str, name: str, i: int) -> None:
     """An UPSERT of ``name`` A with the ``i``-th of 250 addresses."""
-    route53.change_resource_record_sets(
-        HostedZoneId=zone_id,
-        ChangeBatch={
-            "Changes": [
-                {
-                    "Action": "UPSERT",
-                    "ResourceRecordSet": {
-                        "Name": name,
-                        "Type": "A",
-                        "TTL": 60,
-                        "ResourceRecords": [{"Value": _address(i)}],
-                    },
-                }
-            ]
-        },
-    )
+    write_a(route53, zone_id, "UPSERT", name, _address(i))
 
 
 def _address(i: int) -> str:
