@@ -38,6 +38,7 @@ ADDRESS_TYPES: Final = ("A", "AAAA")
 # Record types a real server is given as they are (aliases and weights only make sense
 # for addresses here; SOA and NS at the apex belong to the server's own zone file).
 PLAIN_TYPES: Final = ("TXT", "CNAME", "MX")
+MAX_BUILT: Final = 1024  # record sets kept built by a data plane (see DataPlane._rrset)
 
 
 class Rcode(StrEnum):
@@ -176,6 +177,8 @@ def flatten(records: Sequence[RRSet], origin: str) -> dict[FlatKey, FlatRecord]:
 
 # --------------------------------------------------------------------------- wire answers
 
+_BuiltKey = tuple[tuple[bytes, ...], int, int, tuple[str, ...]]  # labels, TTL, type, values
+
 
 class DataPlane:
     """Route 53's name servers for some hosted zones, answering DNS messages.
@@ -192,6 +195,10 @@ class DataPlane:
         self.zones = {normalize_name(origin): read for origin, read in zones.items()}
         self.rng = rng
         self._lock = threading.Lock()  # one generator, possibly UDP and TCP threads
+        # Record sets already built from their text, handed out as copies: reading
+        # eight addresses from text costs about 200 times the copy, and a probe asks the
+        # same few answers thousands of times a run.
+        self._built: dict[_BuiltKey, dns.rrset.RRset] = {}
 
     def zone_for(self, name: str) -> str | None:
         name = normalize_name(name)
@@ -227,30 +234,46 @@ class DataPlane:
         if rcode == Rcode.NXDOMAIN:
             response.set_rcode(dns.rcode.NXDOMAIN)
         if values:
-            response.answer.append(
-                # Route 53 stores names in values without the final dot; they are absolute.
-                dns.rrset.from_text_list(
-                    q.name,
-                    ttl,
-                    dns.rdataclass.IN,
-                    q.rdtype,
-                    list(values),
-                    origin=dns.name.root,
-                    relativize=False,
-                )
-            )
+            response.answer.append(self._rrset(q.name, ttl, q.rdtype, values))
         else:
             soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
             if soa is not None:
                 response.authority.append(
-                    dns.rrset.from_text_list(
+                    self._rrset(
                         dns.name.from_text(origin),
                         negative_ttl(records, origin),
-                        dns.rdataclass.IN,
                         dns.rdatatype.SOA,
-                        list(soa.values),
-                        origin=dns.name.root,
-                        relativize=False,
+                        tuple(soa.values),
                     )
                 )
         return response
+
+    def _rrset(
+        self,
+        name: dns.name.Name,
+        ttl: int,
+        rdtype: dns.rdatatype.RdataType,
+        values: tuple[str, ...],
+    ) -> dns.rrset.RRset:
+        """The record set of ``values``, a copy of the one built the first time they were
+        asked for. Keyed by the name's labels as sent (names compare without case, but
+        the answer repeats the question's case), so a copy is what reading the text again
+        would give; a value that does not parse raises every time, as it did."""
+        key = (name.labels, ttl, rdtype, values)
+        built = self._built.get(key)
+        if built is None:
+            # Route 53 stores names in values without the final dot; they are absolute.
+            built = dns.rrset.from_text_list(
+                name,
+                ttl,
+                dns.rdataclass.IN,
+                rdtype,
+                list(values),
+                origin=dns.name.root,
+                relativize=False,
+            )
+            if len(self._built) >= MAX_BUILT:
+                self._built.clear()  # zones change over a run; what was built goes stale
+            self._built[key] = built
+        copy: dns.rrset.RRset = built.copy()  # type: ignore[no-untyped-call]
+        return copy

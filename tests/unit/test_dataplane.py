@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.rcode
@@ -372,3 +373,44 @@ def test_negative_responses_carry_the_soa_with_the_negative_ttl() -> None:
 
     # An answer with records carries no SOA.
     assert plane.respond(query(LB_A)).authority == []
+
+
+def test_answers_built_once_are_handed_out_as_copies_that_follow_the_zone() -> None:
+    """The record sets of answers are built from text once and copied after: what each
+    answer holds is still exactly what the zone holds, in the question's case, and a
+    caller that changes one answer changes no other."""
+    records = [*apex(), leaf(LB_A, ADDR_A, ttl=60), leaf(LB_B, ADDR_B, ttl=30)]
+    plane = DataPlane({ORIGIN: lambda: records}, random.Random(11))
+
+    first = plane.respond(query(LB_B))
+    first.answer[0].ttl = 1  # a caller meddling with its own answer
+    first.answer[0].clear()
+    again = plane.respond(query(LB_B))
+    (rrset,) = again.answer
+    assert rrset.ttl == 30
+    assert sorted(r.to_text() for r in rrset) == sorted(ADDR_B)
+
+    # Names compare without case, but each answer repeats its question's spelling.
+    upper = plane.respond(query(LB_B.upper()))
+    assert upper.answer[0].name.to_text() == LB_B.upper()
+    assert plane.respond(query(LB_B)).answer[0].name.to_text() == LB_B
+
+    # A change of the zone (new TTL, new values) is answered, not the set built before.
+    records[-1] = leaf(LB_B, ("192.0.2.99",), ttl=5)
+    (changed,) = plane.respond(query(LB_B)).answer
+    assert (changed.ttl, [r.to_text() for r in changed]) == (5, ["192.0.2.99"])
+
+    # A value that does not read as an address fails every time it is asked for.
+    records[-1] = leaf(LB_B, ("not-an-address",), ttl=5)
+    for _ in range(2):
+        try:
+            plane.respond(query(LB_B))
+        except dns.exception.SyntaxError:
+            continue
+        raise AssertionError("a bad value was answered")
+
+    # The negative answer's SOA is copied too.
+    nodata = plane.respond(query(LB_A, "TXT"))
+    nodata.authority[0].ttl = 1
+    assert soa_in_authority(plane.respond(query(LB_A, "TXT")))[0] == SOA_MINIMUM
+
