@@ -414,3 +414,18 @@ def test_answers_built_once_are_handed_out_as_copies_that_follow_the_zone() -> N
     nodata.authority[0].ttl = 1
     assert soa_in_authority(plane.respond(query(LB_A, "TXT")))[0] == SOA_MINIMUM
 
+
+def test_a_zone_found_out_of_order_is_served_in_record_set_order() -> None:
+    """DNS reads the zone in ListResourceRecordSets order without sorting it per question:
+    a zone the strict layer first finds in moto in another order is put in order once."""
+    with open_target(TargetSpec("moto"), clock=ManualClock(), seed=1) as aws:
+        strict = aws.strict_route53()
+        zone = strict.backend.create_hosted_zone(ORIGIN, private_zone=False)
+        for name in (f"zz.{ORIGIN}", LB_B, f"a.{ORIGIN}", LB_A):  # not in record-set order
+            zone.add_rrset({"Name": name, "Type": "A", "TTL": 60, "ResourceRecords": ["192.0.2.1"]})
+        assert [r.name for r in zone.rrsets][-4:] != sorted([r.name for r in zone.rrsets][-4:])
+        first = strict.visible_records(zone.id)
+        assert first == strict.records(zone.id)
+        assert first == sorted(first, key=RRSet.sort_key)
+        plane = DataPlane({ORIGIN: lambda: strict.visible_records(zone.id)}, random.Random(1))
+        assert [r.to_text() for r in plane.respond(query(LB_B)).answer[0]] == ["192.0.2.1"]
