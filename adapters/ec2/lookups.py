@@ -1,4 +1,5 @@
-"""Two of moto's EC2 lookups, answered as moto answers them without moto's costs.
+"""moto's EC2 lookups that RunInstances and RegisterTargets repeat, answered as moto answers
+them without moto's costs.
 
 The downstream models of cascade-2025 launch an instance (RunInstances) and register it
 with a target group (RegisterTargets) a thousand times a run. In moto each launch looks
@@ -14,9 +15,19 @@ without them, and with the same result:
   ``fnmatch`` of a pattern without those is string equality (``normcase`` changes
   nothing on POSIX), so the images whose id equals it, in moto's order. Anything else
   (ids, owners, other filters, a wildcard, an id that is not a string) goes to moto.
-* ``get_instance`` and ``get_instance_by_id`` (RegisterTargets' lookup): the first
-  instance with that id in moto's reservations, read in place (the copies held the same
-  instance objects); no such instance is moto's error, or None.
+* ``get_instance`` and ``get_instance_by_id`` (RunInstances' and RegisterTargets'
+  lookup): the first instance with that id in moto's reservations, read in place (the
+  copies held the same instance objects); no such instance is moto's error, or None.
+  Where each id was found is remembered, per backend: an answer remembered is given
+  only while its reservation is still the backend's and still holds it, and an id not
+  remembered is looked for in the reservations made since the last look, then in all
+  of them. Ids are drawn at random (17 hex digits), so no two instances share one and
+  the first with that id is the only one.
+* ``matches_filters`` of the instance-type offerings, which RunInstances asks of every
+  offering of the region (about 500) to see whether its instance type is offered: an
+  offering of moto's own tables (loaded once, never changed) with the same filters
+  gives the same answer every time, so each answer is remembered. Other offerings, and
+  filters that cannot be a key, go to moto.
 
 Off the fast path (``DNSCHAOS_FAST=0``) moto's own methods run; the conformance suite
 holds each answer to moto's own method's on the same backend.
@@ -24,7 +35,9 @@ holds each answer to moto's own method's on the same backend.
 
 from __future__ import annotations
 
+import itertools
 import sys
+import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -79,13 +92,83 @@ def get_instance_by_id(backend: Any, instance_id: str) -> Any:
     return _find_instance(backend, instance_id)
 
 
+class _Seen:
+    """Where a backend's instances were found: id -> (reservation, instance), and how
+    many of its reservations (in moto's order, which only ever appends) were read."""
+
+    __slots__ = ("read", "where")
+
+    def __init__(self) -> None:
+        self.where: dict[str, tuple[Any, Any]] = {}
+        self.read = 0
+
+
+_seen: weakref.WeakKeyDictionary[Any, _Seen] = weakref.WeakKeyDictionary()
+
+
 def _find_instance(backend: Any, instance_id: str) -> Any:
     """The first instance with ``instance_id`` in moto's reservations, in moto's order."""
-    for reservation in list(backend.reservations.values()):
+    seen = _seen.get(backend)
+    if seen is None:
+        seen = _seen[backend] = _Seen()
+    found = seen.where.get(instance_id)
+    if found is not None and _still_holds(backend, *found):
+        return found[1]
+    reservations = backend.reservations
+    if seen.read <= len(reservations):
+        # Only the reservations made since the last look (appended at the end).
+        for reservation in itertools.islice(reservations.values(), seen.read, None):
+            for instance in reservation.instances:
+                seen.where.setdefault(instance.id, (reservation, instance))
+        seen.read = len(reservations)
+        found = seen.where.get(instance_id)
+        if found is not None and _still_holds(backend, *found):
+            return found[1]
+    # Reservations were removed, or an instance moved: read them all again.
+    seen.where.clear()
+    for reservation in list(reservations.values()):
         for instance in reservation.instances:
-            if instance.id == instance_id:
-                return instance
-    return None
+            seen.where.setdefault(instance.id, (reservation, instance))
+    seen.read = len(reservations)
+    found = seen.where.get(instance_id)
+    return None if found is None else found[1]
+
+
+def _still_holds(backend: Any, reservation: Any, instance: Any) -> bool:
+    return backend.reservations.get(reservation.id) is reservation and any(
+        held is instance for held in reservation.instances
+    )
+
+
+# (id of one of moto's offerings, its location type, the filters) -> moto's answer
+_offered: dict[tuple[int, str, tuple[tuple[str, Any], ...]], bool] = {}
+_static_offerings: dict[int, Any] = {}  # id -> offering, of moto's own tables only
+
+
+def matches_filters(self: Any, offering: Any, filters: Any, location_type: str) -> bool:
+    original = _originals["matches_filters"]
+    if not _on() or id(offering) not in _static_offerings or not isinstance(filters, dict):
+        return bool(original(self, offering, filters, location_type))
+    key = (id(offering), location_type, tuple(filters.items()))
+    try:
+        answer = _offered.get(key)
+    except TypeError:  # a list among the filters' values: not a key
+        return bool(original(self, offering, filters, location_type))
+    if answer is None:
+        answer = _offered[key] = bool(original(self, offering, filters, location_type))
+    return answer
+
+
+def _moto_offerings() -> dict[int, Any]:
+    """moto's tables of instance-type offerings, by the id of each offering."""
+    from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+
+    return {
+        id(offering): offering
+        for regions in INSTANCE_TYPE_OFFERINGS.values()
+        for offerings in regions.values()
+        for offering in offerings
+    }
 
 
 def _off() -> bool:
@@ -108,22 +191,28 @@ def install(on: Callable[[], bool]) -> None:
     backend of this process (once)."""
     global _on
     from moto.ec2.models.amis import AmiBackend
+    from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
     from moto.ec2.models.instances import InstanceBackend
 
     if _originals:
         return
     _on = on
+    # Kept alive here, so the ids that key the remembered answers stay theirs.
+    _static_offerings.update(_moto_offerings())
     _originals["describe_images"] = AmiBackend.describe_images
     _originals["get_instance"] = InstanceBackend.get_instance
     _originals["get_instance_by_id"] = InstanceBackend.get_instance_by_id
+    _originals["matches_filters"] = InstanceTypeOfferingBackend.matches_filters
     AmiBackend.describe_images = describe_images
     InstanceBackend.get_instance = get_instance
     InstanceBackend.get_instance_by_id = get_instance_by_id
+    InstanceTypeOfferingBackend.matches_filters = matches_filters
 
 
 def uninstall() -> None:
     """moto's own lookups again (the conformance suite compares the two)."""
     from moto.ec2.models.amis import AmiBackend
+    from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
     from moto.ec2.models.instances import InstanceBackend
 
     if not _originals:
@@ -131,6 +220,10 @@ def uninstall() -> None:
     AmiBackend.describe_images = _originals.pop("describe_images")
     InstanceBackend.get_instance = _originals.pop("get_instance")
     InstanceBackend.get_instance_by_id = _originals.pop("get_instance_by_id")
+    InstanceTypeOfferingBackend.matches_filters = _originals.pop("matches_filters")
+    _seen.clear()
+    _offered.clear()
+    _static_offerings.clear()
 
 
 __all__ = [
@@ -139,5 +232,6 @@ __all__ = [
     "get_instance_by_id",
     "install",
     "install_once_loaded",
+    "matches_filters",
     "uninstall",
 ]

@@ -52,6 +52,13 @@ def _both(method: str, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
     return ask(lookups._originals[method]), ask(getattr(lookups, method))
 
 
+def _launch(be: Any, image: str, instance_type: str = "m5.large", count: int = 1) -> Any:
+    """moto's RunInstances on the backend, as its EC2 handler calls it."""
+    return be.run_instances(
+        image, count, None, [], instance_type=instance_type, is_instance_type_default=False
+    )
+
+
 def test_describe_images_answers_as_moto(backend: tuple[Any, list[str], str]) -> None:
     be, _, ours = backend
     some = sorted(be.amis)[:3]
@@ -100,3 +107,95 @@ def test_off_the_fast_path_moto_answers_itself(backend: tuple[Any, list[str], st
         assert be.get_instance(ids[5]).id == ids[5] and calls == ["moto"]
     finally:
         lookups._originals["get_instance"] = original
+
+
+def test_remembered_instances_follow_launches_removals_and_moves(
+    backend: tuple[Any, list[str], str],
+) -> None:
+    """Where an instance was found is remembered, but only as long as it is still true."""
+    be, ids, _ = backend
+
+    def same(instance_id: str) -> None:
+        for method in ("get_instance", "get_instance_by_id"):
+            moto, fast = _both(method, be, instance_id)
+            assert fast == moto, (method, instance_id)
+            if fast[0] == "answer" and fast[1] is not None:
+                assert fast[1] is moto[1]
+
+    for instance_id in (ids[3], ids[200]):
+        same(instance_id)  # found, and remembered
+    image = next(iter(be.amis))
+    later = _launch(be, image, count=2)
+    for instance in later.instances:
+        same(instance.id)  # made after the last look: read from the new reservations
+    same(ids[3])
+
+    # A reservation removed: its instances are gone for moto, and so here.
+    gone = next(r for r in be.reservations.values() if any(i.id == ids[3] for i in r.instances))
+    del be.reservations[gone.id]
+    same(ids[3])
+    # An instance moved to another reservation (moto's order changes where it is found).
+    home = next(r for r in be.reservations.values() if any(i.id == ids[200] for i in r.instances))
+    moved = next(i for i in home.instances if i.id == ids[200])
+    home.instances.remove(moved)
+    later.instances.append(moved)
+    same(ids[200])
+    # Reservations removed and as many made again: the count alone does not hide them.
+    for reservation in list(be.reservations.values())[:2]:
+        del be.reservations[reservation.id]
+    again = [_launch(be, image) for _ in range(2)]
+    for reservation in again:
+        same(reservation.instances[0].id)
+    for instance_id in (ids[0], ids[1], ids[-1], "i-00000000000000000"):
+        same(instance_id)
+
+
+def test_instance_type_offerings_answer_as_moto(backend: tuple[Any, list[str], str]) -> None:
+    """RunInstances asks whether each offering of the region matches its instance type."""
+    from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+
+    be, _, _ = backend
+    original = lookups._originals["matches_filters"]
+    filters: list[Any] = [
+        {"instance-type": "m5.large"},
+        {"instance-type": "t2.micro"},
+        {"instance-type": "m5"},  # moto tests 'in' on the string: a part of a name matches
+        {"instance-type": ["m5.large", "t3.nano"]},  # a list: not a key, moto's own answer
+        {"location": ["us-east-1a"]},
+        {"location": ["us-east-1"]},  # a region: a prefix of the zone, as of "region"
+        {"location": "us-east-1"},  # a string, so a key: read as of each location type
+        {"location": ["us-east-1"], "instance-type": "m5.large"},
+        {"nonsense": ["x"]},
+        {},
+    ]
+    asked = 0
+    for regions in INSTANCE_TYPE_OFFERINGS.values():
+        for region in ("us-east-1", "eu-west-1"):
+            offerings = regions.get(region, [])
+            for offering in offerings[:: max(1, len(offerings) // 40)]:
+                # Each offering is asked as of every location type: 'location' reads
+                # differently for each.
+                for location_type in [*INSTANCE_TYPE_OFFERINGS, "nonsense"]:
+                    for f in filters:
+                        for _ in range(2):  # asked again: the remembered answer
+                            expected = original(be, offering, f, location_type)
+                            got = lookups.matches_filters(be, offering, f, location_type)
+                            assert got == expected, (offering, f, location_type)
+                            asked += 1
+    assert asked > 1000
+    # An offering that is not one of moto's own tables (a copy) is always moto's to answer.
+    copy = dict(INSTANCE_TYPE_OFFERINGS["availability-zone"]["us-east-1"][0])
+    copy["InstanceType"] = "zz.huge"
+    assert lookups.matches_filters(be, copy, {"instance-type": "zz.huge"}, "region") is True
+    # RunInstances still runs moto's check: with validation on, an unknown type is refused.
+    from moto import settings
+
+    validating = settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION
+    settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION = True
+    try:
+        image = next(iter(be.amis))
+        with pytest.raises(Exception, match=r"zz\.huge"):
+            _launch(be, image, "zz.huge")
+        _launch(be, image)
+    finally:
+        settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION = validating
