@@ -1,0 +1,145 @@
+"""moto's answers serialized on the fast path are moto's own, byte for byte.
+
+On the fast path the attribute names moto's serializer tries for each member of an
+answer are worked out once per member, class and shape (``moto_dispatch``). Here the
+same model objects (EC2 reservations, images, VPCs, an ELBv2 load balancer and target
+group) are serialized with the fast path on (the names remembered, then read back) and
+off (moto's alias rules every time), and the bodies must be the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dnschaos.adapters.aws import moto_dispatch
+from dnschaos.adapters.aws import target as aws
+from dnschaos.adapters.aws.target import TargetSpec, open_target
+from dnschaos.sim.clock import ManualClock
+
+
+@pytest.fixture
+def models() -> Iterator[list[tuple[str, str, str, Any]]]:
+    """(service, protocol, operation, result) for answers of several shapes."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ec2.models import ec2_backends
+    from moto.elbv2.models import elbv2_backends
+
+    aws.set_fast_path(True)
+    try:
+        with open_target(TargetSpec("moto"), clock=ManualClock(), seed=3) as target:
+            ec2, elbv2 = target.client("ec2"), target.client("elbv2")
+            image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+            host = ec2.allocate_hosts(
+                AvailabilityZone="us-east-1a", InstanceType="m5.large", Quantity=1
+            )["HostIds"][0]
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+            ec2.run_instances(ImageId=image, MinCount=3, MaxCount=3)
+            ec2.run_instances(
+                ImageId=image,
+                InstanceType="m5.large",
+                MinCount=1,
+                MaxCount=1,
+                Placement={"HostId": host, "AvailabilityZone": "us-east-1a"},
+                TagSpecifications=[
+                    {"ResourceType": "instance", "Tags": [{"Key": "k", "Value": 'a "quoted" <v>'}]}
+                ],
+            )
+            ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet)
+            elbv2.create_load_balancer(Name="lb", Type="network", Subnets=[subnet])
+            elbv2.create_target_group(
+                Name="tg", Protocol="TCP", Port=80, VpcId=vpc, TargetType="instance"
+            )
+            be = ec2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+            lbs = elbv2_backends[DEFAULT_ACCOUNT_ID]["us-east-1"]
+            results: list[tuple[str, str, str, Any]] = [
+                ("ec2", "ec2", "RunInstances", r) for r in be.reservations.values()
+            ]
+            results.append(("ec2", "ec2", "DescribeVpcs", {"Vpcs": list(be.vpcs.values())}))
+            results.append(
+                ("ec2", "ec2", "DescribeImages", {"Images": list(be.amis.values())[:50]})
+            )
+            results.append(
+                (
+                    "elbv2",
+                    "query",
+                    "DescribeLoadBalancers",
+                    {"LoadBalancers": list(lbs.load_balancers.values())},
+                )
+            )
+            results.append(
+                (
+                    "elbv2",
+                    "query",
+                    "DescribeTargetGroups",
+                    {"TargetGroups": list(lbs.target_groups.values())},
+                )
+            )
+            yield results
+    finally:
+        aws.set_fast_path(None)
+
+
+def _body(service: str, protocol: str, operation: str, result: Any) -> str:
+    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    model = get_service_model(service).operation_model(operation)
+    serializer = get_serializer_class(service, protocol)(
+        operation_model=model, value_picker=XFormedAttributePicker()
+    )
+    return str(serializer.serialize(result)["body"])
+
+
+def test_answers_are_the_same_with_the_alias_names_remembered(
+    models: list[tuple[str, str, str, Any]],
+) -> None:
+    aws.set_fast_path(False)
+    moto = [_body(*m) for m in models]
+    aws.set_fast_path(True)
+    moto_dispatch._alias_keys.clear()
+    first = [_body(*m) for m in models]  # the names worked out and remembered
+    assert moto_dispatch._alias_keys, "the fast path remembers the names"
+    again = [_body(*m) for m in models]  # and read back
+    for (service, _, operation, _), want, got, got_again in zip(
+        models, moto, first, again, strict=True
+    ):
+        assert got == want, (service, operation)
+        assert got_again == want, (service, operation)
+    assert any("quoted" in body for body in moto)
+
+
+def test_off_the_fast_path_moto_works_the_names_out_itself(
+    models: list[tuple[str, str, str, Any]],
+) -> None:
+    aws.set_fast_path(False)
+    moto_dispatch._alias_keys.clear()
+    _body(*models[0])
+    assert not moto_dispatch._alias_keys
+
+
+def test_the_names_depend_on_the_member_s_shape_not_only_its_name(
+    models: list[tuple[str, str, str, Any]],
+) -> None:
+    """Plain dicts hold both answers here: an instance's ``State`` (a structure, which
+    moto also looks up as ``InstanceState``) and a VPC's ``State`` (a string) are the same
+    member of the same class under two shapes, so each must be worked out for its own."""
+    instances = {
+        "Reservations": [
+            {
+                "ReservationId": "r-1",
+                "Instances": [{"InstanceId": "i-1", "State": {"Code": 16, "Name": "running"}}],
+            }
+        ]
+    }
+    vpcs = {"Vpcs": [{"VpcId": "vpc-1", "State": "available", "InstanceState": "not read"}]}
+    asked = [("ec2", "ec2", "DescribeInstances", instances), ("ec2", "ec2", "DescribeVpcs", vpcs)]
+    aws.set_fast_path(False)
+    moto = [_body(*m) for m in asked]
+    aws.set_fast_path(True)
+    moto_dispatch._alias_keys.clear()
+    assert [_body(*m) for m in asked] == moto
+    assert "not read" not in moto[1] and "available" in moto[1]
