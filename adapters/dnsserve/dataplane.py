@@ -38,7 +38,9 @@ ADDRESS_TYPES: Final = ("A", "AAAA")
 # Record types a real server is given as they are (aliases and weights only make sense
 # for addresses here; SOA and NS at the apex belong to the server's own zone file).
 PLAIN_TYPES: Final = ("TXT", "CNAME", "MX")
-MAX_BUILT: Final = 1024  # record sets kept built by a data plane (see DataPlane._rrset)
+# Record sets kept built, and responses kept rendered, by a data plane (see DataPlane._rrset
+# and DataPlane.respond_wire); zones change over a run, so a full table starts again.
+MAX_BUILT: Final = 1024
 
 
 class Rcode(StrEnum):
@@ -178,6 +180,9 @@ def flatten(records: Sequence[RRSet], origin: str) -> dict[FlatKey, FlatRecord]:
 # --------------------------------------------------------------------------- wire answers
 
 _BuiltKey = tuple[tuple[bytes, ...], int, int, tuple[str, ...]]  # labels, TTL, type, values
+# What an answer holds: (FORMERR or REFUSED,), or (rcode, TTL, values, the negative
+# answer's SOA as (origin, negative TTL, values) when there are no values, else None).
+_Decision = tuple[str] | tuple[str, int, tuple[str, ...], tuple[str, int, tuple[str, ...]] | None]
 
 
 class DataPlane:
@@ -199,6 +204,8 @@ class DataPlane:
         # eight addresses from text costs about 200 times the copy, and a probe asks the
         # same few answers thousands of times a run.
         self._built: dict[_BuiltKey, dns.rrset.RRset] = {}
+        # Responses rendered, without their message id (see respond_wire).
+        self._rendered: dict[tuple[bytes, int, object, _Decision], bytes] = {}
 
     def zone_for(self, name: str) -> str | None:
         name = normalize_name(name)
@@ -206,19 +213,49 @@ class DataPlane:
         return max(matches, key=len) if matches else None
 
     def respond(self, query: dns.message.Message) -> dns.message.Message:
-        response = dns.message.make_response(query)
-        response.flags &= ~dns.flags.RA  # authoritative only: recursion is not offered
+        return self._build(query, self._decide(query))
+
+    def respond_wire(
+        self,
+        wire: bytes,
+        query: dns.message.Message,
+        max_size: int,
+        render: Callable[[dns.message.Message, dns.message.Message, int], bytes],
+    ) -> bytes:
+        """:meth:`respond` to ``query`` (read from ``wire``), rendered by ``render``.
+
+        A response's wire is a function of the query's own wire (all of it but the
+        message id, which the response repeats), of what the answer holds (decided
+        here for every query, weighted picks included) and of how it is rendered
+        (``render(query, response, max_size)``); so each rendering is kept under those
+        and given again with the query's id, rather than built and rendered again for
+        every question a probe repeats. Answers of one record or none (the probes'
+        usual ones) are kept; an answer of several records is rendered each time, since
+        their order is drawn anew (dnspython shuffles them)."""
+        decision = self._decide(query)
+        if query.had_tsig or (len(decision) > 1 and len(decision[2]) > 1):
+            # A signature covers the id; and records of a set are rendered in a new random
+            # order every time (as Route 53 answers them): neither is kept.
+            return render(query, self._build(query, decision), max_size)
+        key = (wire[2:], max_size, render, decision)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            rendered = render(query, self._build(query, decision), max_size)[2:]
+            if len(self._rendered) >= MAX_BUILT:
+                self._rendered.clear()
+            self._rendered[key] = rendered
+        return wire[:2] + rendered
+
+    def _decide(self, query: dns.message.Message) -> _Decision:
+        """What the answer to ``query`` holds (the weighted pick drawn here)."""
         if len(query.question) != 1:
-            response.set_rcode(dns.rcode.FORMERR)
-            return response
+            return ("FORMERR",)
         q = query.question[0]
         qname = q.name.to_text()
         rtype = dns.rdatatype.to_text(q.rdtype)
         origin = self.zone_for(qname)
         if origin is None or q.rdclass != dns.rdataclass.IN:
-            response.set_rcode(dns.rcode.REFUSED)  # not a zone these name servers host
-            return response
-        response.flags |= dns.flags.AA
+            return ("REFUSED",)  # not a zone these name servers host
         records = list(self.zones[origin]())
         name = normalize_name(qname)
         if rtype in ADDRESS_TYPES:
@@ -231,21 +268,31 @@ class DataPlane:
             rcode = Rcode.NOERROR if exists else Rcode.NXDOMAIN
             values = tuple(v for r in plain for v in r.values)
             ttl = min((r.ttl or 0 for r in plain), default=0)
+        soa: tuple[str, int, tuple[str, ...]] | None = None
+        if not values:
+            found = next((r for r in records if r.name == origin and r.type == "SOA"), None)
+            if found is not None:
+                soa = (origin, negative_ttl(records, origin), tuple(found.values))
+        return (str(rcode), ttl, tuple(values), soa)
+
+    def _build(self, query: dns.message.Message, decision: _Decision) -> dns.message.Message:
+        response = dns.message.make_response(query)
+        response.flags &= ~dns.flags.RA  # authoritative only: recursion is not offered
+        if len(decision) == 1:
+            response.set_rcode(dns.rcode.from_text(decision[0]))
+            return response
+        rcode, ttl, values, soa = decision
+        q = query.question[0]
+        response.flags |= dns.flags.AA
         if rcode == Rcode.NXDOMAIN:
             response.set_rcode(dns.rcode.NXDOMAIN)
         if values:
             response.answer.append(self._rrset(q.name, ttl, q.rdtype, values))
-        else:
-            soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
-            if soa is not None:
-                response.authority.append(
-                    self._rrset(
-                        dns.name.from_text(origin),
-                        negative_ttl(records, origin),
-                        dns.rdatatype.SOA,
-                        tuple(soa.values),
-                    )
-                )
+        elif soa is not None:
+            origin, negative, soa_values = soa
+            response.authority.append(
+                self._rrset(dns.name.from_text(origin), negative, dns.rdatatype.SOA, soa_values)
+            )
         return response
 
     def _rrset(
@@ -273,7 +320,7 @@ class DataPlane:
                 relativize=False,
             )
             if len(self._built) >= MAX_BUILT:
-                self._built.clear()  # zones change over a run; what was built goes stale
+                self._built.clear()
             self._built[key] = built
         copy: dns.rrset.RRset = built.copy()  # type: ignore[no-untyped-call]
         return copy

@@ -122,8 +122,7 @@ class EmbeddedResponder:
         try:
             if self.servfail:
                 raise _ServFail
-            response = self.dataplane.respond(query)
-            wire_out = self._to_wire(query, response, max_size)
+            wire_out = self.dataplane.respond_wire(wire, query, max_size, self._to_wire)
         except Exception:
             # Whatever the zone holds, one bad record must not take the server down:
             # the query gets SERVFAIL, as a real server's would, and serving goes on.

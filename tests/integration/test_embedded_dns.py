@@ -212,3 +212,62 @@ def test_bad_packets_and_bad_records_never_stop_the_server() -> None:
         for query in (dns.query.udp, dns.query.tcp):
             ok = query(dns.message.make_query(ORIGIN, "A"), HOST, port=server.port, timeout=TIMEOUT)
             assert ok.rcode() == dns.rcode.NOERROR and ok.answer
+
+
+def test_kept_renderings_are_what_rendering_each_answer_afresh_gives() -> None:
+    """The responder keeps each rendered response (without its id) and gives it again; a
+    data plane that renders every answer afresh, with the same seed, gives the same
+    bytes for every query: ids, case, EDNS sizes, weighted picks, negative answers,
+    refusals, two questions, truncation, and a zone that changes between questions."""
+    long_txt = f"long.{ORIGIN}"  # one record longer than 512 bytes: truncated over UDP
+    records = [
+        *RECORDS,
+        RRSet(long_txt, "TXT", ttl=60, values=(" ".join(['"' + "x" * 250 + '"'] * 3),)),
+    ]
+    kept = DataPlane({ORIGIN: lambda: records}, random.Random(5))
+    afresh = DataPlane({ORIGIN: lambda: records}, random.Random(5))
+    two = _query(ORIGIN)
+    two.question.append(_query(MIX).question[0])
+    queries = [
+        *(_query(MIX) for _ in range(30)),  # weighted: the pick is drawn for each
+        _query(MIX.upper()),
+        _query(ORIGIN),
+        _query(ORIGIN, edns=True),
+        _query(ORIGIN, "TXT"),
+        _query(f"missing.{ORIGIN}"),
+        _query("example.org."),
+        two,
+        _query(BIG),
+        _query(BIG, edns=True),
+        _query(long_txt, "TXT"),
+    ]
+    for i, query in enumerate(queries * 2):
+        if i == len(queries):  # the zone changes: lb-a now answers another address
+            records[5] = _leaf(f"lb-a.{ORIGIN}", "192.0.2.99", ttl=45)
+        query.id = (7919 * i) % 65536
+        wire = query.to_wire()
+        for max_size in (512, 65535):
+            parsed = dns.message.from_wire(wire)
+            got = kept.respond_wire(wire, parsed, max_size, EmbeddedResponder._to_wire)
+            want = EmbeddedResponder._to_wire(parsed, afresh.respond(parsed), max_size)
+            if any(len(rrset) > 1 for rrset in dns.message.from_wire(got).answer):
+                # Several records, in a new random order each time (never kept): the same set
+                assert dns.message.from_wire(got) == dns.message.from_wire(want)
+                assert len(got) == len(want)
+                continue
+            assert got == want, (i, query.question, max_size)
+            assert dns.message.from_wire(got).id == query.id
+            question = query.question[0]
+            asks_apex = question.name.to_text() == ORIGIN and question.rdtype == 1
+            if i >= len(queries) and asks_apex and len(query.question) == 1:
+                assert _addresses(dns.message.from_wire(got)) == ["192.0.2.99"]
+    assert len(kept._rendered) < len(queries) * 4  # repeated questions were given again
+    # The records of a set come in a new order each time, as Route 53 gives them.
+    orders = set()
+    for _ in range(5):
+        query = _query(BIG, edns=True)
+        wire = query.to_wire()
+        got = kept.respond_wire(wire, query, 65535, EmbeddedResponder._to_wire)
+        orders.add(tuple(rd.to_text() for rd in dns.message.from_wire(got).answer[0]))
+    assert len(orders) > 1
+
