@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
@@ -116,6 +117,7 @@ class Probe:
         self.decide = decide
         self.seen = seen
         self.set_server_time = set_server_time  # a resolver on the run's clock (virtual time)
+        self._queries: dict[tuple[str, str], RenderedQuery] = {}  # this probe's own
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
@@ -159,8 +161,10 @@ class Probe:
             return TIMEOUT, [], None
         if fault == "servfail":
             return "SERVFAIL", [], None
-        query = dns.message.make_query(name, rtype)
-        query.flags |= dns.flags.RD  # a stub resolver's query; an authoritative server ignores it
+        query = self._queries.get((name, rtype))
+        if query is None:
+            query = self._queries[(name, rtype)] = RenderedQuery.of(name, rtype)
+        query.id = dns.entropy.random_16()  # a new id for every query, as make_query gives
         if self.set_server_time is not None:
             self.set_server_time(self.clock.now())
         host, port = self.server
@@ -182,6 +186,31 @@ class Probe:
         if not ttls:
             ttls = [rrset.ttl for rrset in response.authority if rrset.rdtype == dns.rdatatype.SOA]
         return dns.rcode.to_text(response.rcode()), addresses, min(ttls) if ttls else None
+
+
+class RenderedQuery(dns.message.QueryMessage):
+    """A stub resolver's query for (name, type), rendered to wire once and sent again with a
+    new message id each time: the bytes after the id never change, and rendering them
+    (name compression included) cost more than the rest of a probe's query. dnspython's
+    ``dns.query`` renders a query with ``to_wire()`` and matches the answer by id and
+    question, which this message keeps as make_query made them."""
+
+    rest: bytes = b""
+
+    @classmethod
+    def of(cls, name: str, rtype: str) -> RenderedQuery:
+        made = dns.message.make_query(name, rtype)
+        made.flags |= dns.flags.RD  # a stub resolver's; an authoritative server ignores it
+        query = cls(id=made.id)
+        query.flags = made.flags
+        query.question = made.question
+        query.rest = made.to_wire()[2:]
+        return query
+
+    def to_wire(self, *args: Any, **kwargs: Any) -> bytes:
+        if args or kwargs:  # rendered otherwise (a TSIG key, a size limit): as dnspython does
+            return bytes(super().to_wire(*args, **kwargs))
+        return self.id.to_bytes(2, "big") + self.rest
 
 
 class Pushes(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
@@ -271,3 +272,39 @@ def test_kept_renderings_are_what_rendering_each_answer_afresh_gives() -> None:
         orders.add(tuple(rd.to_text() for rd in dns.message.from_wire(got).answer[0]))
     assert len(orders) > 1
 
+
+def test_a_probe_renders_its_query_once_and_sends_a_new_id_each_time() -> None:
+    from dnschaos.dns.probes import RenderedQuery
+
+    for name, rtype in ((MIX, "A"), (MIX.upper(), "AAAA"), (f"x.{ORIGIN}", "TXT")):
+        rendered = RenderedQuery.of(name, rtype)
+        made = dns.message.make_query(name, rtype)
+        made.flags |= dns.flags.RD
+        for query_id in (rendered.id, 0, 65535, 4242):
+            rendered.id = made.id = query_id
+            assert rendered.to_wire() == made.to_wire()
+        # Rendered any other way (a size limit here), dnspython renders it.
+        assert rendered.to_wire(max_size=512) == made.to_wire(max_size=512)
+
+    seen: list[int] = []
+    with EmbeddedResponder(_plane()) as server:
+        answer_wire = server.answer_wire
+
+        def recording(wire: bytes, max_size: int = 65535) -> bytes | None:
+            seen.append(int.from_bytes(wire[:2], "big"))
+            return answer_wire(wire, max_size)
+
+        server.answer_wire = recording  # type: ignore[method-assign]
+        query = RenderedQuery.of(ORIGIN, "A")
+        for _ in range(20):
+            query.id = dns.entropy.random_16()
+            response, _tcp = dns.query.udp_with_fallback(
+                query, HOST, port=server.port, timeout=TIMEOUT
+            )
+            assert response.id == query.id and _addresses(response) == [APEX_ADDRESS]
+        big = RenderedQuery.of(BIG, "A")  # truncated over UDP, asked again over TCP
+        response, used_tcp = dns.query.udp_with_fallback(
+            big, HOST, port=server.port, timeout=TIMEOUT
+        )
+        assert used_tcp and _addresses(response) == sorted(BIG_ADDRESSES)
+    assert len(set(seen[:20])) > 15  # ids drawn afresh (a repeat among 20 is possible)
