@@ -13,10 +13,8 @@ class's methods with ``inspect`` to see whether the action exists. Here:
   routing depends on the URL alone (Route 53 and DynamoDB); everything else,
   and every URL seen for the first time, goes through moto's own routing;
 * the method names of a response class are listed once per class;
-* the attribute names moto's response serializer tries for each member of an answer
-  (its alias rules, asked anew for every member of every answer: about 150 members a
-  RunInstances) are worked out once per member, class and shape
-  (:func:`_remember_alias_keys`);
+* moto's response serializer reads each member of an answer without working out anew
+  where to read it from (:mod:`dnschaos.adapters.aws.moto_serialize`);
 * once a run has loaded moto's EC2, two of its lookups are answered without its costs
   (:mod:`dnschaos.adapters.ec2.lookups`).
 
@@ -33,6 +31,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from dnschaos.adapters.aws import moto_serialize
 from dnschaos.adapters.dynamodb import wire as dynamodb_wire
 from dnschaos.adapters.ec2 import lookups as ec2_lookups
 from dnschaos.adapters.route53 import wire as route53_wire
@@ -78,52 +77,7 @@ def prepare(original: Callable[[Any, Any], Any], fast_path: Callable[[], bool]) 
         return names
 
     moto.core.responses.method_names_from_class = method_names
-    _remember_alias_keys(fast_path)
-
-
-# (alias rules, class of the object, id of its Meta, member, id of the shape and of its
-# parent) -> (Meta, shape, parent, the attribute names to try); the objects are held, so
-# their ids stay theirs while remembered.
-_alias_keys: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[str, ...]]] = {}
-_MAX_ALIAS_KEYS: Final = 65536
-
-
-def _remember_alias_keys(fast_path: Callable[[], bool]) -> None:
-    """Remember which attribute names moto's serializer tries for a member.
-
-    moto's ``XFormedAttributePicker`` asks each of its alias rules, for every member
-    of every answer, which attribute of the model object to read. moto's own rules
-    read only: the object's class (its name, its ``Meta.serialization_aliases``),
-    the member's name, and the member's shape and the shape's parent (from botocore's
-    service model, which moto loads once per process). So the names they give are
-    remembered under those; a picker with a rule of its own, or of another class, is
-    asked every time. Values are still read from the object every time."""
-    import moto.core.serialize as serialize
-
-    picker = getattr(serialize, "XFormedAttributePicker", None)
-    known = tuple(getattr(serialize, "DEFAULT_ALIAS_PROVIDERS", ()))
-    if picker is None or not known or "_dnschaos_original" in picker.get_possible_keys.__dict__:
-        return  # a moto without them (or already done): its own way every time
-    original = picker.get_possible_keys
-
-    def get_possible_keys(self: Any, context: Any) -> Any:
-        providers = tuple(self.alias_providers)
-        if not fast_path() or type(self) is not picker or not set(providers) <= set(known):
-            return original(self, context)
-        obj, shape = context.obj, context.shape
-        parent = getattr(shape, "parent", None)
-        meta = getattr(obj, "Meta", None)
-        key = (providers, type(obj), id(meta), context.key, id(shape), id(parent))
-        found = _alias_keys.get(key)
-        if found is None or found[0] is not meta or found[1] is not shape or found[2] is not parent:
-            if len(_alias_keys) >= _MAX_ALIAS_KEYS:
-                _alias_keys.clear()
-            found = (meta, shape, parent, tuple(original(self, context)))
-            _alias_keys[key] = found
-        return found[3]
-
-    get_possible_keys._dnschaos_original = original  # type: ignore[attr-defined]
-    picker.get_possible_keys = get_possible_keys
+    moto_serialize.install(fast_path)
 
 
 def process_request(stubber: Any, request: Any) -> Any:

@@ -1,7 +1,8 @@
 """moto's answers serialized on the fast path are moto's own, byte for byte.
 
-On the fast path the attribute names moto's serializer tries for each member of an
-answer are worked out once per member, class and shape (``moto_dispatch``). Here the
+On the fast path what moto's serializer works out for each member of an answer (the
+attribute names to try, the response transformer that applies) is worked out once
+per member, class and shape (``moto_serialize``). Here the
 same model objects (EC2 reservations, images, VPCs, an ELBv2 load balancer and target
 group) are serialized with the fast path on (the names remembered, then read back) and
 off (moto's alias rules every time), and the bodies must be the same.
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dnschaos.adapters.aws import moto_dispatch
+from dnschaos.adapters.aws import moto_serialize
 from dnschaos.adapters.aws import target as aws
 from dnschaos.adapters.aws.target import TargetSpec, open_target
 from dnschaos.sim.clock import ManualClock
@@ -83,14 +84,25 @@ def models() -> Iterator[list[tuple[str, str, str, Any]]]:
         aws.set_fast_path(None)
 
 
+def _transformers(service: str) -> dict[str, Any]:
+    """The service's response transformers, the table moto's handler hands its picker."""
+    from moto.ec2.responses import EC2Response
+    from moto.elbv2.responses import ELBV2Response
+
+    table: dict[str, Any] = {"ec2": EC2Response, "elbv2": ELBV2Response}[
+        service
+    ].RESPONSE_KEY_PATH_TO_TRANSFORMER
+    return table
+
+
 def _body(service: str, protocol: str, operation: str, result: Any) -> str:
+    """The body moto's handler would send: its serializer, its picker, its transformers."""
     from moto.core.serialize import XFormedAttributePicker, get_serializer_class
     from moto.core.utils import get_service_model
 
     model = get_service_model(service).operation_model(operation)
-    serializer = get_serializer_class(service, protocol)(
-        operation_model=model, value_picker=XFormedAttributePicker()
-    )
+    picker = XFormedAttributePicker(response_transformers=_transformers(service))
+    serializer = get_serializer_class(service, protocol)(operation_model=model, value_picker=picker)
     return str(serializer.serialize(result)["body"])
 
 
@@ -100,9 +112,9 @@ def test_answers_are_the_same_with_the_alias_names_remembered(
     aws.set_fast_path(False)
     moto = [_body(*m) for m in models]
     aws.set_fast_path(True)
-    moto_dispatch._alias_keys.clear()
+    moto_serialize.names_kept.clear()
     first = [_body(*m) for m in models]  # the names worked out and remembered
-    assert moto_dispatch._alias_keys, "the fast path remembers the names"
+    assert moto_serialize.names_kept, "the fast path remembers the names"
     again = [_body(*m) for m in models]  # and read back
     for (service, _, operation, _), want, got, got_again in zip(
         models, moto, first, again, strict=True
@@ -116,9 +128,9 @@ def test_off_the_fast_path_moto_works_the_names_out_itself(
     models: list[tuple[str, str, str, Any]],
 ) -> None:
     aws.set_fast_path(False)
-    moto_dispatch._alias_keys.clear()
+    moto_serialize.names_kept.clear()
     _body(*models[0])
-    assert not moto_dispatch._alias_keys
+    assert not moto_serialize.names_kept
 
 
 def test_the_names_depend_on_the_member_s_shape_not_only_its_name(
@@ -140,6 +152,39 @@ def test_the_names_depend_on_the_member_s_shape_not_only_its_name(
     aws.set_fast_path(False)
     moto = [_body(*m) for m in asked]
     aws.set_fast_path(True)
-    moto_dispatch._alias_keys.clear()
+    moto_serialize.names_kept.clear()
     assert [_body(*m) for m in asked] == moto
     assert "not read" not in moto[1] and "available" in moto[1]
+
+
+def test_a_transformer_added_at_run_time_applies_from_the_next_answer(
+    models: list[tuple[str, str, str, Any]],
+) -> None:
+    """moto's EC2 adds response transformers while it runs; the next answer uses them."""
+    launch = next(m for m in models if m[2] == "RunInstances")
+    table = _transformers("ec2")
+    path = "RunInstances.Reservation.Instances.Instance.InstanceType"
+    assert path not in table
+    aws.set_fast_path(True)
+    before = _body(*launch)
+    table[path] = lambda _: "x9.transformed"
+    try:
+        after = _body(*launch)
+        aws.set_fast_path(False)
+        assert after == _body(*launch)
+        # Two whose paths end the member's: the first in the table applies.
+        del table[path]
+        table["Instance.InstanceType"] = lambda _: "x9.first"
+        table[path] = lambda _: "x9.second"
+        both = _body(*launch)
+        assert "x9.first" in both
+        aws.set_fast_path(True)
+        assert _body(*launch) == both
+    finally:
+        table.pop(path, None)
+        table.pop("Instance.InstanceType", None)
+    assert "x9.transformed" in after and "x9.transformed" not in before
+    aws.set_fast_path(True)
+    assert _body(*launch) == before
+    # moto's own transformers apply: a launch's instance is "pending" in its answer.
+    assert "<name>pending</name>" in before

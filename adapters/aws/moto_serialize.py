@@ -1,0 +1,130 @@
+"""moto's response serializer on the fast path: the same bytes, less work.
+
+moto turns a model object into an answer by walking the operation's output shape
+from botocore's service model, and for every member of the answer (about 150 for
+one RunInstances) it builds a context, joins the member's path, asks each of its
+alias rules which attribute names to try, and tests the member's path against every
+response transformer of the service (EC2 has a dozen). On the fast path the member
+is read the same way, but what only depends on the member is worked out once:
+
+* the attribute names to try. moto's own alias rules read only the object's class
+  (its name, its ``Meta.serialization_aliases``), the member's name, the member's
+  shape and the shape's parent; shapes come from the service model, which moto loads
+  once per process. So the names are remembered under those (the objects are held,
+  so an id in a key stays theirs). A picker with a rule of its own, or of another
+  class, is asked every time, as moto asks it.
+* the response transformer that applies to a member's path: the first whose path
+  ends the member's, in the service's table as it is when the answer is serialized
+  (moto's EC2 adds entries to it at run time, so its contents are part of the key).
+
+The value is read from the object every time, transformed as moto transforms it.
+Off the fast path (``DNSCHAOS_FAST=0``) moto's own reading runs; the conformance
+suite (``tests/conformance/ec2/test_serialized_answers.py``) holds the bodies to
+moto's own, byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+_MAX_KEPT: Final = 65536  # remembered names and transformers; a full table starts again
+_MISSING: Final = object()
+
+# (class of the object, id of its Meta, member, id of the shape, id of its parent)
+#   -> (Meta, shape, parent, the attribute names to try)
+names_kept: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[str, ...]]] = {}
+# (a transformer table's contents, the member's path) -> the transformer, or None
+_transformers_kept: dict[tuple[int, str], Callable[[Any], Any] | None] = {}
+_tables: dict[tuple[tuple[str, Any], ...], int] = {}  # a table's contents -> its number
+
+
+def install(fast_path: Callable[[], bool]) -> None:
+    """Read members as above while ``fast_path()`` is on (once per process)."""
+    import moto.core.serialize as serialize
+
+    base = getattr(serialize, "ResponseSerializer", None)
+    picker = getattr(serialize, "XFormedAttributePicker", None)
+    known = frozenset(getattr(serialize, "DEFAULT_ALIAS_PROVIDERS", ()))
+    context_of = getattr(serialize, "AttributePickerContext", None)
+    if base is None or picker is None or not known or context_of is None:
+        return  # a moto without them: its own way every time
+    if "_dnschaos_original" in base.get_value.__dict__:
+        return
+    original = base.get_value
+    possible_keys = picker.get_possible_keys
+    from moto.core.utils import get_value as read
+
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        chooser = self._value_picker
+        if (
+            not fast_path()
+            or type(chooser) is not picker
+            or not known.issuperset(chooser.alias_providers)
+        ):
+            return original(self, value, key, shape)
+        parent = getattr(shape, "parent", None)
+        meta = getattr(value, "Meta", None)
+        where = (type(value), id(meta), key, id(shape), id(parent))
+        names = names_kept.get(where)
+        if names is None or names[0] is not meta or names[1] is not shape or names[2] is not parent:
+            context = context_of(
+                obj=value,
+                key=key,
+                shape=shape,
+                operation_model=self.operation_model,
+                service_model=self.operation_model.service_model,
+                key_path=".".join(self.path),
+            )
+            if len(names_kept) >= _MAX_KEPT:
+                names_kept.clear()
+            names = (meta, shape, parent, tuple(possible_keys(chooser, context)))
+            names_kept[where] = names
+        found = None
+        for name in names[3]:
+            got = read(value, name, _MISSING)
+            if got is not _MISSING:
+                found = got
+                break
+        table = chooser.response_transformers
+        if table:
+            # The table's contents, numbered once per answer (a serializer serializes one).
+            number = self.__dict__.get("_dnschaos_table")
+            if number is None:
+                number = self.__dict__["_dnschaos_table"] = _number(table)
+            transform = _transformer(number, table, f"{'.'.join(self.path)}.{key}")
+            if transform is not None:
+                found = transform(found)
+        return found
+
+    get_value._dnschaos_original = original  # type: ignore[attr-defined]
+    base.get_value = get_value
+
+
+def _number(table: dict[str, Callable[[Any], Any]]) -> int:
+    """A number for the table's contents as they are now."""
+    contents = tuple(table.items())
+    number = _tables.get(contents)
+    if number is None:
+        if len(_tables) >= 256:  # a table rewritten at every request: start again
+            _tables.clear()
+            _transformers_kept.clear()
+        number = _tables[contents] = len(_tables)
+    return number
+
+
+def _transformer(
+    number: int, table: dict[str, Callable[[Any], Any]], path: str
+) -> Callable[[Any], Any] | None:
+    """The first transformer of ``table`` (numbered ``number``) whose path ends ``path``."""
+    where = (number, path)
+    if where in _transformers_kept:
+        return _transformers_kept[where]
+    found = next((fn for end, fn in table.items() if path.endswith(end)), None)
+    if len(_transformers_kept) >= _MAX_KEPT:
+        _transformers_kept.clear()
+    _transformers_kept[where] = found
+    return found
+
+
+__all__ = ["install", "names_kept"]
