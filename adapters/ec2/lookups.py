@@ -23,11 +23,9 @@ without them, and with the same result:
   remembered is looked for in the reservations made since the last look, then in all
   of them. Ids are drawn at random (17 hex digits), so no two instances share one and
   the first with that id is the only one.
-* ``matches_filters`` of the instance-type offerings, which RunInstances asks of every
-  offering of the region (about 500) to see whether its instance type is offered: an
-  offering of moto's own tables (loaded once, never changed) with the same filters
-  gives the same answer every time, so each answer is remembered. Other offerings, and
-  filters that cannot be a key, go to moto.
+* whether RunInstances' instance type is offered: moto asks ``matches_filters`` of
+  every offering of the region (about 500) and keeps whether any matched; each of its
+  tables answers that once per question (:func:`_run_instances_offerings`).
 
 Off the fast path (``DNSCHAOS_FAST=0``) moto's own methods run; the conformance suite
 holds each answer to moto's own method's on the same backend.
@@ -54,9 +52,15 @@ def describe_images(
 ) -> Any:
     wanted = _one_image_id(ami_ids, filters, exec_users, owners)
     if wanted is not None and _on():
-        images = list(backend.amis.values())
-        if all(isinstance(image.id, str) for image in images):
-            return [image for image in images if image.id == wanted]
+        found = []
+        for image in list(backend.amis.values()):
+            image_id = image.id
+            if type(image_id) is not str:
+                break  # an id fnmatch would not read as a string: moto's way
+            if image_id == wanted:
+                found.append(image)
+        else:
+            return found
     return _originals["describe_images"](backend, ami_ids, filters, exec_users, owners)
 
 
@@ -140,35 +144,53 @@ def _still_holds(backend: Any, reservation: Any, instance: Any) -> bool:
     )
 
 
-# (id of one of moto's offerings, its location type, the filters) -> moto's answer
-_offered: dict[tuple[int, str, tuple[tuple[str, Any], ...]], bool] = {}
-_static_offerings: dict[int, Any] = {}  # id -> offering, of moto's own tables only
+# (id of one of moto's tables of offerings, the location type, the filters) -> whether
+# moto's matches_filters answers True for any offering of the table
+_any_offered: dict[tuple[int, str, tuple[tuple[str, Any], ...]], bool] = {}
+_table_of: dict[int, list[Any]] = {}  # id of an offering -> moto's table that holds it
 
 
-def matches_filters(self: Any, offering: Any, filters: Any, location_type: str) -> bool:
-    original = _originals["matches_filters"]
-    if not _on() or id(offering) not in _static_offerings or not isinstance(filters, dict):
-        return bool(original(self, offering, filters, location_type))
-    key = (id(offering), location_type, tuple(filters.items()))
-    try:
-        answer = _offered.get(key)
-    except TypeError:  # a list among the filters' values: not a key
-        return bool(original(self, offering, filters, location_type))
-    if answer is None:
-        answer = _offered[key] = bool(original(self, offering, filters, location_type))
-    return answer
-
-
-def _moto_offerings() -> dict[int, Any]:
-    """moto's tables of instance-type offerings, by the id of each offering."""
+def _moto_tables() -> dict[int, list[Any]]:
+    """moto's tables of instance-type offerings (one per location type and region), by
+    the id of each offering they hold."""
     from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
 
     return {
-        id(offering): offering
+        id(offering): offerings
         for regions in INSTANCE_TYPE_OFFERINGS.values()
         for offerings in regions.values()
         for offering in offerings
     }
+
+
+def _run_instances_offerings(base: Any) -> type:
+    """What RunInstances asks whether its instance type is offered.
+
+    moto's RunInstances asks ``matches_filters`` of every offering of one of its tables
+    (the region's, about 500) and only keeps whether any of them matched. Here each
+    offering answers for its whole table: whether any offering of the table matches,
+    worked out once with moto's own method and remembered (the tables are loaded once
+    and never changed). ``any()`` over the table gives moto's answer from the first
+    offering. Only RunInstances' module sees this class; everything else asks moto's
+    per offering."""
+
+    class RunInstancesOfferings(base):  # type: ignore[misc]
+        def matches_filters(self, offering: Any, filters: Any, location_type: str) -> bool:
+            table = _table_of.get(id(offering))
+            if not _on() or table is None or not isinstance(filters, dict):
+                return bool(base.matches_filters(self, offering, filters, location_type))
+            key = (id(table), location_type, tuple(filters.items()))
+            try:
+                answer = _any_offered.get(key)
+            except TypeError:  # a list among the filters' values: not a key
+                return bool(base.matches_filters(self, offering, filters, location_type))
+            if answer is None:
+                answer = _any_offered[key] = any(
+                    base.matches_filters(self, each, filters, location_type) for each in table
+                )
+            return answer
+
+    return RunInstancesOfferings
 
 
 def _off() -> bool:
@@ -190,6 +212,7 @@ def install(on: Callable[[], bool]) -> None:
     """Answer the lookups here, while ``on()`` (the fast path is on), for every moto EC2
     backend of this process (once)."""
     global _on
+    from moto.ec2.models import instances as instances_module
     from moto.ec2.models.amis import AmiBackend
     from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
     from moto.ec2.models.instances import InstanceBackend
@@ -197,22 +220,24 @@ def install(on: Callable[[], bool]) -> None:
     if _originals:
         return
     _on = on
-    # Kept alive here, so the ids that key the remembered answers stay theirs.
-    _static_offerings.update(_moto_offerings())
+    # The tables are moto's module constants: alive for good, so their ids stay theirs.
+    _table_of.update(_moto_tables())
     _originals["describe_images"] = AmiBackend.describe_images
     _originals["get_instance"] = InstanceBackend.get_instance
     _originals["get_instance_by_id"] = InstanceBackend.get_instance_by_id
-    _originals["matches_filters"] = InstanceTypeOfferingBackend.matches_filters
+    _originals["offerings"] = instances_module.InstanceTypeOfferingBackend
     AmiBackend.describe_images = describe_images
     InstanceBackend.get_instance = get_instance
     InstanceBackend.get_instance_by_id = get_instance_by_id
-    InstanceTypeOfferingBackend.matches_filters = matches_filters
+    instances_module.InstanceTypeOfferingBackend = _run_instances_offerings(
+        InstanceTypeOfferingBackend
+    )
 
 
 def uninstall() -> None:
     """moto's own lookups again (the conformance suite compares the two)."""
+    from moto.ec2.models import instances as instances_module
     from moto.ec2.models.amis import AmiBackend
-    from moto.ec2.models.instance_types import InstanceTypeOfferingBackend
     from moto.ec2.models.instances import InstanceBackend
 
     if not _originals:
@@ -220,10 +245,10 @@ def uninstall() -> None:
     AmiBackend.describe_images = _originals.pop("describe_images")
     InstanceBackend.get_instance = _originals.pop("get_instance")
     InstanceBackend.get_instance_by_id = _originals.pop("get_instance_by_id")
-    InstanceTypeOfferingBackend.matches_filters = _originals.pop("matches_filters")
+    instances_module.InstanceTypeOfferingBackend = _originals.pop("offerings")
     _seen.clear()
-    _offered.clear()
-    _static_offerings.clear()
+    _any_offered.clear()
+    _table_of.clear()
 
 
 __all__ = [
@@ -232,6 +257,5 @@ __all__ = [
     "get_instance_by_id",
     "install",
     "install_once_loaded",
-    "matches_filters",
     "uninstall",
 ]

@@ -151,42 +151,55 @@ def test_remembered_instances_follow_launches_removals_and_moves(
 
 
 def test_instance_type_offerings_answer_as_moto(backend: tuple[Any, list[str], str]) -> None:
-    """RunInstances asks whether each offering of the region matches its instance type."""
-    from moto.ec2.models.instance_types import INSTANCE_TYPE_OFFERINGS
+    """RunInstances asks each offering of a table whether it matches its instance type,
+    and keeps whether any did: the same as moto's, for every table and question."""
+    from moto.ec2.models import instances as instances_module
+    from moto.ec2.models.instance_types import (
+        INSTANCE_TYPE_OFFERINGS,
+        InstanceTypeOfferingBackend,
+    )
 
     be, _, _ = backend
-    original = lookups._originals["matches_filters"]
+    ours = instances_module.InstanceTypeOfferingBackend()
+    assert type(ours) is not InstanceTypeOfferingBackend, "installed for RunInstances"
+    moto = InstanceTypeOfferingBackend()
     filters: list[Any] = [
         {"instance-type": "m5.large"},
         {"instance-type": "t2.micro"},
+        {"instance-type": "zz.huge"},  # offered nowhere
         {"instance-type": "m5"},  # moto tests 'in' on the string: a part of a name matches
         {"instance-type": ["m5.large", "t3.nano"]},  # a list: not a key, moto's own answer
         {"location": ["us-east-1a"]},
         {"location": ["us-east-1"]},  # a region: a prefix of the zone, as of "region"
         {"location": "us-east-1"},  # a string, so a key: read as of each location type
-        {"location": ["us-east-1"], "instance-type": "m5.large"},
         {"nonsense": ["x"]},
         {},
     ]
     asked = 0
     for regions in INSTANCE_TYPE_OFFERINGS.values():
-        for region in ("us-east-1", "eu-west-1"):
-            offerings = regions.get(region, [])
-            for offering in offerings[:: max(1, len(offerings) // 40)]:
-                # Each offering is asked as of every location type: 'location' reads
-                # differently for each.
-                for location_type in [*INSTANCE_TYPE_OFFERINGS, "nonsense"]:
-                    for f in filters:
-                        for _ in range(2):  # asked again: the remembered answer
-                            expected = original(be, offering, f, location_type)
-                            got = lookups.matches_filters(be, offering, f, location_type)
-                            assert got == expected, (offering, f, location_type)
-                            asked += 1
-    assert asked > 1000
-    # An offering that is not one of moto's own tables (a copy) is always moto's to answer.
+        for region in ("us-east-1", "eu-west-1", "ap-south-2"):
+            table = regions.get(region, [])
+            # Each table is asked as of every location type: 'location' reads differently.
+            for location_type in [*INSTANCE_TYPE_OFFERINGS, "nonsense"]:
+                for f in filters:
+                    for _ in range(2):  # asked again: the remembered answer
+                        want = any(moto.matches_filters(o, f, location_type) for o in table)
+                        got = any(ours.matches_filters(o, f, location_type) for o in table)
+                        assert got == want, (region, f, location_type)
+                        asked += 1
+    assert asked > 100
+    # An offering that is not one of moto's own tables (a copy) is asked as moto asks it.
     copy = dict(INSTANCE_TYPE_OFFERINGS["availability-zone"]["us-east-1"][0])
     copy["InstanceType"] = "zz.huge"
-    assert lookups.matches_filters(be, copy, {"instance-type": "zz.huge"}, "region") is True
+    assert ours.matches_filters(copy, {"instance-type": "zz.huge"}, "region") is True
+    assert ours.matches_filters(copy, {"instance-type": "m5.large"}, "region") is False
+    # Everything else still asks moto's per offering.
+    question = {"instance-type": ["m5.large"]}
+    fast = be.describe_instance_type_offerings("availability-zone", question)
+    aws.set_fast_path(False)
+    assert be.describe_instance_type_offerings("availability-zone", question) == fast
+    aws.set_fast_path(True)
+    assert {o["Location"] for o in fast} >= {"us-east-1a", "us-east-1b"}
     # RunInstances still runs moto's check: with validation on, an unknown type is refused.
     from moto import settings
 
