@@ -18,6 +18,16 @@ is read the same way, but what only depends on the member is worked out once:
   (moto's EC2 adds entries to it at run time, so its contents are part of the key).
 
 The value is read from the object every time, transformed as moto transforms it.
+
+The XML answers (EC2's, ELBv2's and the other query protocols') are then written by
+``xmltodict.unparse``, an event per element through the standard library's SAX
+writer. moto's serializer is handed a writer of the same documents in one pass
+(:func:`unparse`) for what moto gives it: elements named plainly, holding dicts,
+lists, strings, numbers, booleans or nothing, with string attributes (the
+``@xmlns`` of every answer). Anything else (text keys, comments, namespace maps, other
+types, names ``xmltodict`` checks harder, pretty printing) goes to ``xmltodict``
+itself, which raises what it raises.
+
 Off the fast path (``DNSCHAOS_FAST=0``) moto's own reading runs; the conformance
 suite (``tests/conformance/ec2/test_serialized_answers.py``) holds the bodies to
 moto's own, byte for byte.
@@ -25,8 +35,10 @@ moto's own, byte for byte.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Final
+from xml.sax.saxutils import escape, quoteattr
 
 _MAX_KEPT: Final = 65536  # remembered names and transformers; a full table starts again
 _MISSING: Final = object()
@@ -99,6 +111,7 @@ def install(fast_path: Callable[[], bool]) -> None:
 
     get_value._dnschaos_original = original  # type: ignore[attr-defined]
     base.get_value = get_value
+    serialize.xmltodict = _Writer(serialize.xmltodict, fast_path)
 
 
 def _number(table: dict[str, Callable[[Any], Any]]) -> int:
@@ -127,4 +140,91 @@ def _transformer(
     return found
 
 
-__all__ = ["install", "names_kept"]
+# --------------------------------------------------------------------------- XML
+
+# Element names written here: what moto's shapes use. Others go to xmltodict, which
+# refuses some (quotes, '<', whitespace...) and treats '@' and '#' keys apart.
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_DECLARATION: Final = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+
+class _NotPlain(Exception):
+    """The document holds something only xmltodict writes."""
+
+
+class _Writer:
+    """moto's ``xmltodict``, but for ``unparse`` on the fast path (see :func:`unparse`)."""
+
+    def __init__(self, module: Any, fast_path: Callable[[], bool]) -> None:
+        self._module = module
+        self._fast_path = fast_path
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def unparse(self, input_dict: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._fast_path() and not args and kwargs.get("output") is None:
+            try:
+                return unparse(input_dict, **{k: v for k, v in kwargs.items() if k != "output"})
+            except _NotPlain:
+                pass
+        return self._module.unparse(input_dict, *args, **kwargs)
+
+
+def unparse(
+    input_dict: Any,
+    encoding: str = "utf-8",
+    full_document: bool = True,
+    short_empty_elements: bool = False,
+    pretty: bool = False,
+    **others: Any,
+) -> str:
+    """What ``xmltodict.unparse`` returns for a plain document; :class:`_NotPlain` for any
+    other (a document xmltodict would refuse, too)."""
+    if others or pretty or encoding != "utf-8" or not isinstance(input_dict, dict):
+        raise _NotPlain
+    if full_document and len(input_dict) != 1:
+        raise _NotPlain  # one root, or xmltodict's error
+    out: list[str] = [_DECLARATION] if full_document else []
+    for key, value in input_dict.items():
+        if full_document and isinstance(value, (list, tuple)) and len(value) > 1:
+            raise _NotPlain  # several roots: xmltodict's error
+        _element(out, key, value, short_empty_elements)
+    return "".join(out)
+
+
+def _element(out: list[str], key: Any, value: Any, short: bool) -> None:
+    if type(key) is not str or not _PLAIN_NAME.fullmatch(key):
+        raise _NotPlain
+    for item in value if type(value) in (list, tuple) else (value,):
+        kind = type(item)
+        if item is None or (kind is str and not item):
+            out.append(f"<{key}/>" if short else f"<{key}></{key}>")
+        elif kind is str:
+            out.append(f"<{key}>{escape(item)}</{key}>")
+        elif kind is dict:
+            start = len(out)
+            attributes = ""
+            out.append("")  # the start tag, once its attributes are known
+            for child_key, child in item.items():
+                if type(child_key) is str and child_key[:1] == "@":  # an attribute
+                    name = child_key[1:]
+                    if not _PLAIN_NAME.fullmatch(name) or not (child is None or type(child) is str):
+                        raise _NotPlain
+                    attributes += f" {name}={quoteattr(child or '')}"
+                else:
+                    _element(out, child_key, child, short)  # an empty list writes nothing
+            if len(out) == start + 1:  # nothing inside (no children, or only empty lists)
+                out[start] = f"<{key}{attributes}/>" if short else f"<{key}{attributes}></{key}>"
+            else:
+                out[start] = f"<{key}{attributes}>"
+                out.append(f"</{key}>")
+        elif kind is bool:
+            out.append(f"<{key}>{'true' if item else 'false'}</{key}>")
+        elif kind is int or kind is float:
+            out.append(f"<{key}>{escape(str(item))}</{key}>")
+        else:
+            raise _NotPlain  # bytes, sets, other objects: xmltodict's own way
+
+
+__all__ = ["install", "names_kept", "unparse"]

@@ -188,3 +188,78 @@ def test_a_transformer_added_at_run_time_applies_from_the_next_answer(
     assert _body(*launch) == before
     # moto's own transformers apply: a launch's instance is "pending" in its answer.
     assert "<name>pending</name>" in before
+
+
+def test_the_xml_writer_writes_what_xmltodict_writes() -> None:
+    """moto's XML answers are written in one pass on the fast path: for any document the
+    same text as ``xmltodict.unparse``, or xmltodict's own error (it writes those)."""
+    import xmltodict
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    writer = moto_serialize._Writer(xmltodict, lambda: True)
+    names = st.one_of(
+        st.sampled_from(["Item", "instanceId", "a", "_x", "a.b-c", "@attr", "#text", "#comment"]),
+        st.text(min_size=0, max_size=6),  # anything: '<', spaces, ':' and the empty name
+        st.integers(),
+    )
+    leaves = st.one_of(
+        st.none(),
+        st.text(max_size=12),  # '&', '<', '>', quotes, control characters, surrogates...
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.binary(max_size=4),
+        st.just(()),
+        st.just([]),
+    )
+    documents = st.recursive(
+        leaves,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3),
+            st.tuples(inner, inner),
+            st.dictionaries(names, inner, max_size=4),
+        ),
+        max_leaves=12,
+    )
+
+    def written(fn: Any, doc: Any, **kwargs: Any) -> tuple[str, Any]:
+        try:
+            return ("text", fn(doc, **kwargs))
+        except Exception as exc:
+            return ("error", type(exc))
+
+    @settings(max_examples=2000, deadline=None, database=None)
+    @given(
+        doc=st.dictionaries(names, documents, min_size=0, max_size=2),
+        full=st.booleans(),
+        short=st.booleans(),
+    )
+    def same(doc: Any, full: bool, short: bool) -> None:
+        kwargs = {"full_document": full, "short_empty_elements": short, "pretty": False}
+        assert written(writer.unparse, doc, **kwargs) == written(xmltodict.unparse, doc, **kwargs)
+
+    same()
+
+    # Documents of the kind moto writes are written here, not handed to xmltodict.
+    plain_names = st.sampled_from(["Item", "instanceId", "a", "_x", "a.b-c", "Z9", "@xmlns", "@a"])
+    leaf = st.one_of(st.none(), st.text(max_size=12), st.booleans(), st.integers(), st.floats())
+    node = st.recursive(
+        leaf,
+        lambda inner: st.dictionaries(
+            plain_names, st.one_of(inner, st.lists(inner, max_size=3)), max_size=4
+        ).filter(lambda d: all(type(v) is str or v is None for k, v in d.items() if k[0] == "@")),
+        max_leaves=12,
+    )
+    plain = st.one_of(node, st.lists(node, max_size=3))  # an element, or several of one name
+
+    @settings(max_examples=2000, deadline=None, database=None)
+    @given(
+        doc=st.dictionaries(plain_names.filter(lambda n: n[0] != "@"), plain, max_size=3),
+        short=st.booleans(),
+    )
+    def written_here(doc: Any, short: bool) -> None:
+        kwargs = {"full_document": False, "short_empty_elements": short}
+        assert moto_serialize.unparse(doc, **kwargs) == xmltodict.unparse(doc, **kwargs)
+
+    written_here()
