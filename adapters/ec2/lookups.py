@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import itertools
 import sys
-import weakref
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -107,14 +106,16 @@ class _Seen:
         self.read = 0
 
 
-_seen: weakref.WeakKeyDictionary[Any, _Seen] = weakref.WeakKeyDictionary()
+_SEEN: Final = "_dnschaos_seen"  # the backend's attribute that holds its _Seen
 
 
 def _find_instance(backend: Any, instance_id: str) -> Any:
     """The first instance with ``instance_id`` in moto's reservations, in moto's order."""
-    seen = _seen.get(backend)
+    # Kept on the backend, so it goes with it: its instances point back at the backend,
+    # and a table beside it would keep every run's backend alive.
+    seen: _Seen | None = backend.__dict__.get(_SEEN)
     if seen is None:
-        seen = _seen[backend] = _Seen()
+        seen = backend.__dict__[_SEEN] = _Seen()
     found = seen.where.get(instance_id)
     if found is not None and _still_holds(backend, *found):
         return found[1]
@@ -246,7 +247,6 @@ def uninstall() -> None:
     InstanceBackend.get_instance = _originals.pop("get_instance")
     InstanceBackend.get_instance_by_id = _originals.pop("get_instance_by_id")
     instances_module.InstanceTypeOfferingBackend = _originals.pop("offerings")
-    _seen.clear()
     _any_offered.clear()
     _table_of.clear()
 

@@ -212,3 +212,17 @@ def test_instance_type_offerings_answer_as_moto(backend: tuple[Any, list[str], s
         _launch(be, image)
     finally:
         settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION = validating
+
+
+def test_where_instances_were_found_is_kept_by_the_backend_alone(
+    backend: tuple[Any, list[str], str],
+) -> None:
+    """Where instances were found is kept on the backend, not in a table beside it: its
+    instances point back at the backend, so a table would keep every run's backend (and
+    every instance of the run) alive for good."""
+    import gc
+
+    be, ids, _ = backend
+    assert be.get_instance(ids[7]).id == ids[7]
+    (seen,) = (v for v in vars(be).values() if type(v).__name__ == "_Seen")
+    assert [r for r in gc.get_referrers(seen) if r is not vars(be)] == []
