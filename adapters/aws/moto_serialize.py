@@ -69,11 +69,14 @@ def install(fast_path: Callable[[], bool]) -> None:
 
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
         chooser = self._value_picker
-        if (
-            not fast_path()
-            or type(chooser) is not picker
-            or not known.issuperset(chooser.alias_providers)
-        ):
+        # Whether the picker is moto's own, with moto's rules: asked once per answer (a
+        # serializer serializes one), not for each of its members.
+        ours = self.__dict__.get("_dnschaos_ours")
+        if ours is None:
+            ours = self.__dict__["_dnschaos_ours"] = type(chooser) is picker and known.issuperset(
+                chooser.alias_providers
+            )
+        if not ours or not fast_path():
             return original(self, value, key, shape)
         parent = getattr(shape, "parent", None)
         meta = getattr(value, "Meta", None)
