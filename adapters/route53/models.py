@@ -354,10 +354,10 @@ class _ZoneState:
     changes: list[ChangeRecord] = field(default_factory=list)
     # What DNS serves, in submission order: each change's time in sync and the zone after
     # it, the zone as it was found first (time in sync: -inf); each zone in the order of
-    # ``ordered``, so DNS reads it without sorting it again for every question. A zone is dropped once a
-    # later one has been in sync for KEEP_SERVED seconds of the clock, which never goes
-    # back: the run asks for now or later, so a run keeps the zones of its last minutes
-    # of changes, not one zone a change for the whole run.
+    # ``ordered``, so DNS reads it without sorting it again for every question. A zone is
+    # dropped once a later one has been in sync for KEEP_SERVED seconds of the clock,
+    # which never goes back: the run asks for now or later, so a run keeps the zones of
+    # its last minutes of changes, not one zone a change for the whole run.
     served: collections.deque[tuple[float, tuple[RRSet, ...]]] = field(
         default_factory=collections.deque
     )
