@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any, Final
 
 from dnschaos.errors import UsageError
@@ -341,4 +341,11 @@ def cluster_client(args: Any) -> Any:
         )
     from dnschaos.explore.cluster import connect
 
-    return connect(args.cluster)
+    return connect(args.cluster, note=cluster_note(args))
+
+
+def cluster_note(args: Any) -> Callable[[str], None] | None:
+    """Where ``--cluster``'s remarks on the workers go: stderr, unless ``--quiet``."""
+    if args.quiet:
+        return None
+    return lambda line: print(line, file=sys.stderr)

@@ -13,6 +13,7 @@ from dnschaos.cli.common import (
     VERDICT_EXIT,
     check_directory,
     check_writable,
+    cluster_note,
     complete_scenario,
     overrides,
     print_result,
@@ -164,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
                 cluster=args.cluster,
                 store=None if args.store is None else Path(args.store),
                 resume=args.resume,
+                note=cluster_note(args),
             )
         except KeyboardInterrupt:
             print(_interrupted(args.store), file=sys.stderr)

@@ -46,6 +46,25 @@ CONNECT_TIMEOUT: Final = 10.0  # seconds to reach the scheduler
 WORKER_TIMEOUT: Final = 30.0  # seconds to wait for a first worker to join
 ADDRESS: Final = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?")
 
+# Dask's own housekeeping, as environment variables for 'dask scheduler' and 'dask
+# worker'. With Dask's defaults an idle scheduler and one idle worker use about 6% of a
+# core between them (BENCHMARKS.md), which a campaign pays on top of its cases: the
+# event loop's health check every 20 ms, the worker's statistical profiler sampling its
+# threads every 10 ms (a case runs in the worker's case-runner process, where the
+# profiler cannot see it), the system monitor's psutil readings every 500 ms and the
+# memory monitor's every 100 ms. These values keep each (the loop check still warns of a
+# loop blocked for 3 s; the dashboard's plots are coarser) at under 1% in all.
+_QUIET: Final[tuple[tuple[str, str | bool], ...]] = (
+    ("distributed.admin.tick.interval", "1s"),
+    ("distributed.worker.profile.enabled", False),
+    ("distributed.admin.system-monitor.interval", "5s"),
+    ("distributed.worker.memory.monitor-interval", "1s"),
+)
+# The same as environment variables (Dask reads '__' as a level, '_' as '-').
+QUIET_DASK: Final[dict[str, str]] = {
+    "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value) for key, value in _QUIET
+}
+
 
 def _distributed() -> Any:
     require("cluster", "--cluster")
@@ -61,8 +80,54 @@ def _version() -> str:
     return version
 
 
-def connect(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Any:
-    """A Dask client of the scheduler at ``address``, whose workers run this dnschaos."""
+def _housekeeping() -> dict[str, Any]:
+    """Run on each worker: its values of the settings of :data:`QUIET_DASK`."""
+    import dask.config
+
+    return {key: dask.config.get(key, None) for key, _ in _QUIET}
+
+
+def _busy(key: str, got: Any, quiet: str | bool) -> bool:
+    """Whether a worker's ``got`` for ``key`` wakes more often than the quiet value."""
+    from dask.utils import parse_timedelta
+
+    if isinstance(quiet, bool):
+        return bool(got) != quiet
+    try:
+        return float(parse_timedelta(got, default="ms")) < float(parse_timedelta(quiet))
+    except (TypeError, ValueError, KeyError):  # KeyError: an unknown unit
+        return False  # a value Dask itself would refuse: not ours to judge
+
+
+def housekeeping_note(client: Any) -> str | None:
+    """A line for the user when the cluster's workers run Dask's housekeeping more often
+    than :data:`QUIET_DASK` (a campaign pays for it in CPU), else None."""
+    seen: dict[str, Any] = client.run(_housekeeping, on_error="return")
+    busy = sorted(
+        {
+            key
+            for settings in seen.values()
+            if isinstance(settings, dict)  # else the version check has spoken for it
+            for key, quiet in _QUIET
+            if _busy(key, settings.get(key), quiet)
+        }
+    )
+    if not busy:
+        return None
+    return (
+        f"cluster: the workers run Dask's housekeeping often ({', '.join(busy)}); at Dask's "
+        "defaults an idle scheduler and worker use about 6% of a core, paid on top of the "
+        "cases. MANUAL.md 'Campaigns on a Dask cluster' gives the settings that bring it "
+        "under 1%"
+    )
+
+
+def connect(
+    address: str, *, timeout: float = CONNECT_TIMEOUT, note: Callable[[str], None] | None = None
+) -> Any:
+    """A Dask client of the scheduler at ``address``, whose workers run this dnschaos.
+
+    ``note`` is given :func:`housekeeping_note`'s line when the workers have one."""
     if not ADDRESS.fullmatch(address):
         raise UsageError(
             f"--cluster {address!r}: give the scheduler's address as tcp://HOST:PORT "
@@ -95,6 +160,8 @@ def connect(address: str, *, timeout: float = CONNECT_TIMEOUT) -> Any:
                 f"--cluster {address}: worker {worker} has {what}, this campaign runs "
                 f"dnschaos {__version__}; install the same version on every worker"
             )
+        if note is not None and (line := housekeeping_note(client)) is not None:
+            note(line)
     except BaseException:
         client.close()
         raise
@@ -256,8 +323,8 @@ class ClusterPool:
         self._futures: list[Any] = []
 
     @classmethod
-    def connect(cls, address: str) -> ClusterPool:
-        return cls(connect(address))
+    def connect(cls, address: str, note: Callable[[str], None] | None = None) -> ClusterPool:
+        return cls(connect(address, note=note))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         future = self.client.submit(in_child, fn, *args, pure=False)

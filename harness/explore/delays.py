@@ -432,6 +432,7 @@ def explore(
     cluster: str | None = None,
     store: Path | None = None,
     resume: bool = False,
+    note: Callable[[str], None] | None = None,
 ) -> tuple[RunResult, ExploreReport]:
     """Run the space level by level; stop at the first schedule whose run breaks an
     invariant. The run returned is the violating one, else the first that ended unknown,
@@ -443,7 +444,8 @@ def explore(
     search cut short says so and is not exhausted. With ``keep_going`` the search does
     not stop at a violation: it runs the whole space and collects each distinct
     violation signature (``report.signatures``). ``cluster``: the address of a Dask
-    scheduler whose workers run the chains instead (``dnschaos.explore.cluster``).
+    scheduler whose workers run the chains instead (``dnschaos.explore.cluster``); ``note``
+    is told when its workers' Dask housekeeping costs CPU that settings would save.
     ``store``: a directory where each finished chain is recorded (:mod:`dnschaos.explore.journal`);
     with ``resume`` the search recorded there goes on where it stopped."""
     if workers < 1:
@@ -456,7 +458,7 @@ def explore(
     if cluster is not None:
         from dnschaos.explore.cluster import ClusterPool
 
-        pool: Any = ClusterPool.connect(cluster)
+        pool: Any = ClusterPool.connect(cluster, note)
     else:
         pool = _pool(workers)
     try:

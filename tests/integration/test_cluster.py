@@ -8,6 +8,7 @@ generation check), record each case once, and lose none when a worker is killed.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 
 distributed = pytest.importorskip("distributed")
+
+from dnschaos.explore.cluster import QUIET_DASK  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DNSCHAOS = str(BIN / "dnschaos")
@@ -50,7 +53,10 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """A scheduler and two workers; with an indirect parameter, the environment they
+    get on top of this one's (Dask settings)."""
+    env = {**os.environ, **getattr(request, "param", {})}
     logs = tmp_path / "logs"
     logs.mkdir()
     port = free_port()
@@ -59,7 +65,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
     def start(name: str, *argv: str) -> subprocess.Popen[bytes]:
         with open(logs / f"{name}.log", "wb") as log:
-            proc = subprocess.Popen([DASK, *argv], stdout=log, stderr=log)
+            proc = subprocess.Popen([DASK, *argv], stdout=log, stderr=log, env=env)
         procs.append(proc)
         return proc
 
@@ -246,7 +252,37 @@ def test_interrupt_then_resume_on_the_cluster(cluster: Cluster, tmp_path: Path) 
     assert failures(store) == FAILING
 
 
+def test_the_campaign_says_when_dask_housekeeping_costs_cpu(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The fixture's workers run Dask's defaults: a campaign says so on stderr, once,
+    and not with ``-q``."""
+    argv = fuzz(tmp_path / "store", cluster.address, 1)
+    loud = subprocess.run(
+        [a for a in argv if a != "-q"], capture_output=True, text=True, timeout=300
+    )
+    assert loud.returncode == 0, loud.stderr
+    notes = [line for line in loud.stderr.splitlines() if "housekeeping" in line]
+    assert len(notes) == 1, loud.stderr
+    assert "distributed.worker.profile.enabled" in notes[0]
+    assert "distributed.admin.tick.interval" in notes[0]
+    assert "MANUAL.md" in notes[0]
+    quiet = subprocess.run(
+        fuzz(tmp_path / "again", cluster.address, 1), capture_output=True, text=True, timeout=300
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert "housekeeping" not in quiet.stderr
+
+
+# On workers with the settings the manual recommends: the search is the same, and the
+# campaign has nothing to say about them.
+@pytest.mark.parametrize("cluster", [QUIET_DASK], indirect=True)
 def test_explore_on_the_cluster_finds_the_same_schedule(cluster: Cluster) -> None:
+    from dnschaos.explore.cluster import connect
+
+    lines: list[str] = []
+    connect(cluster.address, note=lines.append).close()
+    assert lines == []
     argv = ["explore", "steady-state", "--variant", "legacy", "--bound", "1"]
     done = subprocess.run(
         [DNSCHAOS, *argv, "--max-schedules", "5", "--cluster", cluster.address, "-q"],
