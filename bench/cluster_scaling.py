@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dnschaos.explore.campaign import fuzz, open_campaign
-from dnschaos.explore.cluster import ClusterRunner, connect
+from dnschaos.explore.cluster import QUIET_DASK, ClusterRunner, connect
 from dnschaos.scenario.resolve import build, resolve
 from dnschaos.scenario.spec import RunSpec
 
@@ -43,7 +43,18 @@ def free_port() -> int:
         return port
 
 
-def start_cluster(workers: int, logs: Path) -> tuple[str, list[subprocess.Popen[bytes]]]:
+def dask_env(settings: str) -> dict[str, str]:
+    """The environment of the scheduler and workers: Dask's ``default`` housekeeping, or
+    the ``quiet`` settings the manual recommends (``QUIET_DASK``)."""
+    if settings == "quiet":
+        return {**os.environ, **QUIET_DASK}
+    return {k: v for k, v in os.environ.items() if k not in QUIET_DASK}
+
+
+def start_cluster(
+    workers: int, logs: Path, settings: str = "quiet"
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    env = dask_env(settings)
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = []
@@ -53,6 +64,7 @@ def start_cluster(workers: int, logs: Path) -> tuple[str, list[subprocess.Popen[
                 [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                 stdout=log,
                 stderr=log,
+                env=env,
             )
         )
     worker = [DASK, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"]
@@ -63,17 +75,20 @@ def start_cluster(workers: int, logs: Path) -> tuple[str, list[subprocess.Popen[
                     [*worker, "--host", "127.0.0.1"],
                     stdout=log,
                     stderr=log,
+                    env=env,
                 )
             )
     return address, procs
 
 
 @contextlib.contextmanager
-def running_cluster(workers: int) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+def running_cluster(
+    workers: int, settings: str = "quiet"
+) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
     """A scheduler and ``workers`` workers on loopback, every worker joined; on the way
     out each is stopped, and killed if SIGTERM does not stop it within 30 s."""
     with tempfile.TemporaryDirectory() as logs:
-        address, procs = start_cluster(workers, Path(logs))
+        address, procs = start_cluster(workers, Path(logs), settings)
         try:
             client = connect(address)
             client.wait_for_workers(workers, timeout=60)
@@ -108,6 +123,13 @@ def main() -> int:
     ap.add_argument("--cases", type=int, default=8)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument(
+        "--dask",
+        choices=("quiet", "default"),
+        default="quiet",
+        help="Dask housekeeping of the scheduler and workers (default: quiet, as the manual "
+        "recommends)",
+    )
     args = ap.parse_args()
     spec = resolve(RunSpec(scenario="steady-state", variant="safe"))
     scenario = build(spec)
@@ -120,7 +142,7 @@ def main() -> int:
     rows = []
     base: float | None = None
     for n in (int(w) for w in args.workers.split(",")):
-        with running_cluster(n) as (address, _):
+        with running_cluster(n, args.dask) as (address, _):
             campaign(address, spec, scenario, n, seed=999)  # warm-up: start case runners
             walls = [
                 campaign(address, spec, scenario, args.cases, seed=1 + i) for i in range(args.runs)
