@@ -9,10 +9,13 @@ is read the same way, but what only depends on the member is worked out once:
 
 * the attribute names to try. moto's own alias rules read only the object's class
   (its name, its ``Meta.serialization_aliases``), the member's name, the member's
-  shape and the shape's parent; shapes come from the service model, which moto loads
-  once per process. So the names are remembered under those (the objects are held,
-  so an id in a key stays theirs). A picker with a rule of its own, or of another
-  class, is asked every time, as moto asks it.
+  shape and the shape's parent. So the names are remembered on the member's shape
+  (under the class, the Meta, the member and the parent; the Meta and the parent are
+  held, so an id in a key stays theirs) and go when the shape goes: an answer's shapes
+  come from the service model, which moto loads once per process, but an error's are
+  made anew for each error (moto's error lookup), and a table beside them would keep
+  every one alive for the run. A picker with a rule of its own, or of another class, is
+  asked every time, as moto asks it.
 * the response transformer that applies to a member's path: the first whose path
   ends the member's, in the service's table as it is when the answer is serialized
   (moto's EC2 adds entries to it at run time, so its contents are part of the key).
@@ -40,12 +43,13 @@ from collections.abc import Callable
 from typing import Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
-_MAX_KEPT: Final = 65536  # remembered names and transformers; a full table starts again
+_MAX_KEPT: Final = 65536  # remembered transformers; a full table starts again
+_MAX_PER_SHAPE: Final = 256  # remembered names on one shape; a full table starts again
 _MISSING: Final = object()
 
-# (class of the object, id of its Meta, member, id of the shape, id of its parent)
-#   -> (Meta, shape, parent, the attribute names to try)
-names_kept: dict[tuple[Any, ...], tuple[Any, Any, Any, tuple[str, ...]]] = {}
+# On each shape, under this attribute: (class of the object, id of its Meta, member,
+# id of the shape's parent) -> (Meta, parent, the attribute names to try).
+NAMES: Final = "_dnschaos_names"
 # (a transformer table's contents, the member's path) -> the transformer, or None
 _transformers_kept: dict[tuple[int, str], Callable[[Any], Any] | None] = {}
 _tables: dict[tuple[tuple[str, Any], ...], int] = {}  # a table's contents -> its number
@@ -78,11 +82,17 @@ def install(fast_path: Callable[[], bool]) -> None:
             )
         if not ours or not fast_path():
             return original(self, value, key, shape)
+        kept = getattr(shape, "__dict__", None)
+        if kept is None:
+            return original(self, value, key, shape)  # nowhere to keep them
+        table = kept.get(NAMES)
+        if table is None:
+            table = kept[NAMES] = {}
         parent = getattr(shape, "parent", None)
         meta = getattr(value, "Meta", None)
-        where = (type(value), id(meta), key, id(shape), id(parent))
-        names = names_kept.get(where)
-        if names is None or names[0] is not meta or names[1] is not shape or names[2] is not parent:
+        where = (type(value), id(meta), key, id(parent))
+        names = table.get(where)
+        if names is None or names[0] is not meta or names[1] is not parent:
             context = context_of(
                 obj=value,
                 key=key,
@@ -91,23 +101,23 @@ def install(fast_path: Callable[[], bool]) -> None:
                 service_model=self.operation_model.service_model,
                 key_path=".".join(self.path),
             )
-            if len(names_kept) >= _MAX_KEPT:
-                names_kept.clear()
-            names = (meta, shape, parent, tuple(possible_keys(chooser, context)))
-            names_kept[where] = names
+            if len(table) >= _MAX_PER_SHAPE:
+                table.clear()
+            names = (meta, parent, tuple(possible_keys(chooser, context)))
+            table[where] = names
         found = None
-        for name in names[3]:
+        for name in names[2]:
             got = read(value, name, _MISSING)
             if got is not _MISSING:
                 found = got
                 break
-        table = chooser.response_transformers
-        if table:
+        transformers = chooser.response_transformers
+        if transformers:
             # The table's contents, numbered once per answer (a serializer serializes one).
             number = self.__dict__.get("_dnschaos_table")
             if number is None:
-                number = self.__dict__["_dnschaos_table"] = _number(table)
-            transform = _transformer(number, table, f"{'.'.join(self.path)}.{key}")
+                number = self.__dict__["_dnschaos_table"] = _number(transformers)
+            transform = _transformer(number, transformers, f"{'.'.join(self.path)}.{key}")
             if transform is not None:
                 found = transform(found)
         return found
@@ -230,4 +240,4 @@ def _element(out: list[str], key: Any, value: Any, short: bool) -> None:
             raise _NotPlain  # bytes, sets, other objects: xmltodict's own way
 
 
-__all__ = ["install", "names_kept", "unparse"]
+__all__ = ["NAMES", "install", "unparse"]

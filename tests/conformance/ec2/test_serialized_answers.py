@@ -106,15 +106,42 @@ def _body(service: str, protocol: str, operation: str, result: Any) -> str:
     return str(serializer.serialize(result)["body"])
 
 
+def _shapes(models: list[tuple[str, str, str, Any]]) -> list[Any]:
+    """Every shape of the models' output shapes (moto loads each service model once)."""
+    from moto.core.utils import get_service_model
+
+    seen: dict[int, Any] = {}
+    todo = [get_service_model(m[0]).operation_model(m[2]).output_shape for m in models]
+    while todo:
+        shape = todo.pop()
+        if shape is None or id(shape) in seen:
+            continue
+        seen[id(shape)] = shape
+        todo.extend(getattr(shape, "members", {}).values())
+        todo.extend(getattr(shape, name, None) for name in ("member", "key", "value"))
+    return list(seen.values())
+
+
+def _forget(models: list[tuple[str, str, str, Any]]) -> list[Any]:
+    shapes = _shapes(models)
+    for shape in shapes:
+        shape.__dict__.pop(moto_serialize.NAMES, None)
+    return shapes
+
+
+def _remembered(shapes: list[Any]) -> int:
+    return sum(len(shape.__dict__.get(moto_serialize.NAMES, {})) for shape in shapes)
+
+
 def test_answers_are_the_same_with_the_alias_names_remembered(
     models: list[tuple[str, str, str, Any]],
 ) -> None:
     aws.set_fast_path(False)
     moto = [_body(*m) for m in models]
     aws.set_fast_path(True)
-    moto_serialize.names_kept.clear()
+    shapes = _forget(models)
     first = [_body(*m) for m in models]  # the names worked out and remembered
-    assert moto_serialize.names_kept, "the fast path remembers the names"
+    assert _remembered(shapes), "the fast path remembers the names"
     again = [_body(*m) for m in models]  # and read back
     for (service, _, operation, _), want, got, got_again in zip(
         models, moto, first, again, strict=True
@@ -128,9 +155,49 @@ def test_off_the_fast_path_moto_works_the_names_out_itself(
     models: list[tuple[str, str, str, Any]],
 ) -> None:
     aws.set_fast_path(False)
-    moto_serialize.names_kept.clear()
+    shapes = _forget(models[:1])
     _body(*models[0])
-    assert not moto_serialize.names_kept
+    assert not _remembered(shapes)
+
+
+def test_what_is_remembered_goes_with_the_shapes_of_an_error() -> None:
+    """moto makes an error's shapes anew for each error: the names worked out for them
+    must go with them, not pile up for the run (a long run answers thousands of errors)."""
+    import gc
+
+    from botocore.model import Shape
+    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
+    from moto.core.utils import get_service_model
+
+    from dnschaos.adapters.route53.errors import StrictRoute53Error
+
+    moto_serialize.install(aws.fast_path)  # as opening a moto target does (once)
+    model = get_service_model("route53").operation_model("ChangeResourceRecordSets")
+
+    def answer() -> str:
+        serializer = get_serializer_class("route53", "rest-xml")(
+            operation_model=model, value_picker=XFormedAttributePicker()
+        )
+        error = StrictRoute53Error("InvalidChangeBatch", "[Tried to delete a record set]")
+        return str(serializer.serialize(error)["body"])
+
+    def alive() -> int:
+        """Shapes of the error alive now (those of the service model do not change)."""
+        gc.collect()
+        names = {"InvalidChangeBatch", "ErrorMessages", "ErrorMessage"}
+        return sum(1 for o in gc.get_objects() if isinstance(o, Shape) and o.name in names)
+
+    aws.set_fast_path(False)
+    want = answer()
+    aws.set_fast_path(True)
+    try:
+        assert answer() == want
+        after_few = alive()
+        for _ in range(40):
+            assert answer() == want
+        assert alive() == after_few
+    finally:
+        aws.set_fast_path(None)
 
 
 def test_the_names_depend_on_the_member_s_shape_not_only_its_name(
@@ -152,7 +219,7 @@ def test_the_names_depend_on_the_member_s_shape_not_only_its_name(
     aws.set_fast_path(False)
     moto = [_body(*m) for m in asked]
     aws.set_fast_path(True)
-    moto_serialize.names_kept.clear()
+    _forget(asked)
     assert [_body(*m) for m in asked] == moto
     assert "not read" not in moto[1] and "available" in moto[1]
 
