@@ -25,6 +25,7 @@ Needs the ``cluster`` extra: ``pip install 'dnschaos[cluster]'``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import re
@@ -100,25 +101,37 @@ def _busy(key: str, got: Any, quiet: str | bool) -> bool:
 
 
 def housekeeping_note(client: Any) -> str | None:
-    """A line for the user when the cluster's workers run Dask's housekeeping more often
-    than :data:`QUIET_DASK` (a campaign pays for it in CPU), else None."""
-    seen: dict[str, Any] = client.run(_housekeeping, on_error="return")
-    busy = sorted(
-        {
-            key
-            for settings in seen.values()
-            if isinstance(settings, dict)  # else the version check has spoken for it
-            for key, quiet in _QUIET
-            if _busy(key, settings.get(key), quiet)
-        }
-    )
+    """A line for the user when the cluster's scheduler or workers run Dask's
+    housekeeping more often than :data:`QUIET_DASK` (a campaign pays for it in CPU),
+    else None."""
+    busy: dict[str, set[str]] = {}
+
+    def look(who: str, settings: Any, keys: tuple[tuple[str, str | bool], ...]) -> None:
+        if not isinstance(settings, dict):
+            return  # a worker that could not answer: the version check speaks for it
+        for key, quiet in keys:
+            if _busy(key, settings.get(key), quiet):
+                busy.setdefault(who, set()).add(key)
+
+    for settings in client.run(_housekeeping, on_error="return").values():
+        look("workers", settings, _QUIET)
+    # The scheduler has no profiler and no memory monitor: its settings are the admin
+    # ones. It need not have dnschaos installed, so it is asked with Dask's own function.
+    # The note is advice: a scheduler that does not answer leaves it unsaid, never stops
+    # a campaign.
+    admin = tuple((k, v) for k, v in _QUIET if k.startswith("distributed.admin."))
+    import dask.config
+
+    with contextlib.suppress(Exception):
+        asked = {k: client.run_on_scheduler(dask.config.get, k, None) for k, _ in admin}
+        look("scheduler", asked, admin)
     if not busy:
         return None
+    parts = "; ".join(f"{who}: {', '.join(sorted(keys))}" for who, keys in sorted(busy.items()))
     return (
-        f"cluster: the workers run Dask's housekeeping often ({', '.join(busy)}); at Dask's "
-        "defaults an idle scheduler and worker use about 6% of a core, paid on top of the "
-        "cases. MANUAL.md 'Campaigns on a Dask cluster' gives the settings that bring it "
-        "under 1%"
+        f"cluster: Dask's housekeeping runs often ({parts}); at Dask's defaults an idle "
+        "scheduler and worker use about 6% of a core, paid on top of the cases. MANUAL.md "
+        "'Campaigns on a Dask cluster' gives the settings that bring it under 1%"
     )
 
 

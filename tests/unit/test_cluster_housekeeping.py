@@ -24,14 +24,23 @@ def settings_with(env: dict[str, str]) -> dict[str, Any]:
 
 
 class FakeClient:
-    """Only ``run``: what each worker answers (the note's one question to the cluster)."""
+    """The note's questions to the cluster: ``run`` (what each worker answers) and
+    ``run_on_scheduler`` (the scheduler's settings, one at a time, through Dask's own
+    ``dask.config.get``: the scheduler need not have dnschaos)."""
 
-    def __init__(self, answers: dict[str, Any]) -> None:
+    def __init__(self, answers: dict[str, Any], scheduler: dict[str, Any] | None = None) -> None:
         self.answers = answers
+        self.scheduler = scheduler if scheduler is not None else settings_with(cluster.QUIET_DASK)
 
     def run(self, fn: Any, on_error: str) -> dict[str, Any]:
         assert fn is cluster._housekeeping and on_error == "return"
         return self.answers
+
+    def run_on_scheduler(self, fn: Any, key: str, default: Any) -> Any:
+        assert fn is dask.config.get and default is None
+        if isinstance(self.scheduler, BaseException):
+            raise self.scheduler
+        return self.scheduler[key]
 
 
 def test_every_quiet_setting_reaches_dask() -> None:
@@ -56,6 +65,24 @@ def test_the_note_names_what_runs_often() -> None:
     assert "profile" not in line
     # A worker that failed to answer is the version check's business, not the note's.
     assert cluster.housekeeping_note(FakeClient({"w1": quiet, "w2": OSError("gone")})) is None
+
+
+def test_the_note_asks_the_scheduler_its_own_settings() -> None:
+    quiet = settings_with(cluster.QUIET_DASK)
+    defaults = settings_with({})
+    line = cluster.housekeeping_note(FakeClient({"w1": quiet}, scheduler=defaults))
+    assert line is not None
+    scheduler_part = line.split("scheduler: ")[1].split(")")[0]
+    # Only what a scheduler runs: no profiler, no memory monitor.
+    assert scheduler_part == (
+        "distributed.admin.system-monitor.interval, distributed.admin.tick.interval"
+    )
+    assert "workers:" not in line
+    both = cluster.housekeeping_note(FakeClient({"w1": defaults}, scheduler=defaults))
+    assert both is not None and "scheduler: " in both and "workers: " in both
+    # A scheduler that cannot answer leaves the note to the workers; it stops nothing.
+    gone = FakeClient({"w1": quiet}, scheduler=OSError("gone"))  # type: ignore[arg-type]
+    assert cluster.housekeeping_note(gone) is None
 
 
 @pytest.mark.parametrize(
