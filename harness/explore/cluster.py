@@ -53,8 +53,8 @@ ADDRESS: Final = re.compile(r"(tcp|tls|inproc|ucx|ws|wss)://[^\s/]+(:\d+)?")
 # event loop's health check every 20 ms, the worker's statistical profiler sampling its
 # threads every 10 ms (a case runs in the worker's case-runner process, where the
 # profiler cannot see it), the system monitor's psutil readings every 500 ms and the
-# memory monitor's every 100 ms. These values keep each (the loop check still warns of a
-# loop blocked for 3 s; the dashboard's plots are coarser) at under 1% in all.
+# memory monitor's every 100 ms. With these values the idle pair uses under 1% (the loop
+# check still warns of a loop blocked for 3 s; the dashboard's plots are coarser).
 _QUIET: Final[tuple[tuple[str, str | bool], ...]] = (
     ("distributed.admin.tick.interval", "1s"),
     ("distributed.worker.profile.enabled", False),
