@@ -125,7 +125,8 @@ def schedules(runs: int, first_seed: int) -> dict[str, dict[str, Any]]:
 
 # --------------------------------------------------------------------------- replayed floor
 
-Recorded = tuple[str, str, dict[str, Any], tuple[int, dict[str, str], bytes]]
+Answer = tuple[int, dict[str, str], bytes]  # an HTTP answer: status, headers, body
+Recorded = tuple[str, str, dict[str, Any], Answer]  # service, operation, parameters, answer
 
 
 def record_calls(scenario: str, variant: str, seed: int) -> list[Recorded]:
@@ -135,7 +136,7 @@ def record_calls(scenario: str, variant: str, seed: int) -> list[Recorded]:
 
     calls: list[Recorded] = []
     answers = threading.local()
-    make_call = botocore_client.BaseClient._make_api_call
+    make_call = botocore_client.BaseClient._make_api_call  # type: ignore[attr-defined]
     to_dict = botocore_endpoint.convert_to_response_dict
 
     def converting(http_response: Any, operation_model: Any) -> Any:
@@ -157,12 +158,12 @@ def record_calls(scenario: str, variant: str, seed: int) -> list[Recorded]:
                 calls.append((service, operation, kept, answers.last))
 
     _mode("fast path")
-    botocore_client.BaseClient._make_api_call = calling  # type: ignore[method-assign]
+    botocore_client.BaseClient._make_api_call = calling  # type: ignore[attr-defined]
     botocore_endpoint.convert_to_response_dict = converting
     try:
         run(scenario, variant=variant, seed=seed)
     finally:
-        botocore_client.BaseClient._make_api_call = make_call  # type: ignore[method-assign]
+        botocore_client.BaseClient._make_api_call = make_call  # type: ignore[attr-defined]
         botocore_endpoint.convert_to_response_dict = to_dict
         _reset()
     return calls
@@ -170,18 +171,9 @@ def record_calls(scenario: str, variant: str, seed: int) -> list[Recorded]:
 
 def replay_floor(calls: list[Recorded], replays: int) -> list[float]:
     """CPU seconds of making ``calls`` again with floor clients, ``replays`` times."""
-    session = aws._hermetic_session("us-east-1")
-    current: list[tuple[int, dict[str, str], bytes]] = []
-
-    def answer(request: Any, **_: Any) -> AWSResponse:
-        status, headers, body = current[0]
-        return AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
-
-    clients: dict[str, Any] = {}
-    for service in sorted({c[0] for c in calls}):
-        client = session.client(service, config=_config(signature_version=UNSIGNED))
-        client.meta.events.register_first("before-send", answer)
-        clients[service] = client
+    current: list[Answer] = []
+    services = sorted({c[0] for c in calls})
+    clients = dict(zip(services, _floor_clients(services, lambda _: current[0]), strict=True))
     out = []
     for _ in range(replays + 1):  # the first warms the clients up and is not counted
         # Copied before the clock starts: botocore's handlers may change them in place
@@ -342,25 +334,31 @@ class _Body:
         yield self.data
 
 
-@contextmanager
-def _floor(recorded: dict[str, tuple[int, dict[str, str], bytes]]) -> Iterator[tuple[Any, Any]]:
-    """boto3 clients that never reach moto: before-send hands back a recorded answer."""
+def _floor_clients(services: list[str], answer_to: Callable[[str], Answer]) -> list[Any]:
+    """boto3 clients of ``services`` that never reach moto: before-send hands back
+    ``answer_to(operation)``, a recorded answer, so only botocore's own work is left."""
     session = aws._hermetic_session("us-east-1")
+
+    def answer(request: Any, event_name: str, **_: Any) -> AWSResponse:
+        status, headers, body = answer_to(event_name.rsplit(".", 1)[-1])
+        return AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
+
     clients = []
-    for service in ("route53", "dynamodb"):
-        client = session.client(service, config=_config(signature_version=UNSIGNED))
-
-        def answer(request: Any, event_name: str, **_: Any) -> AWSResponse:
-            status, headers, body = recorded[event_name.rsplit(".", 1)[-1]]
-            response = AWSResponse(request.url, status, headers, _Body(body))  # type: ignore[arg-type]
-            return response
-
+    for service in services:
+        client = session.client(service, config=_config(signature_version=UNSIGNED))  # type: ignore[call-overload]
         client.meta.events.register_first(f"before-send.{service}", answer)
         clients.append(client)
-    yield clients[0], clients[1]
+    return clients
 
 
-def _record(r53: Any, ddb: Any, recorded: dict[str, tuple[int, dict[str, str], bytes]]) -> None:
+@contextmanager
+def _floor(recorded: dict[str, Answer]) -> Iterator[tuple[Any, Any]]:
+    """The floor's Route 53 and DynamoDB clients, answering each operation's last answer."""
+    r53, ddb = _floor_clients(["route53", "dynamodb"], recorded.__getitem__)
+    yield r53, ddb
+
+
+def _record(r53: Any, ddb: Any, recorded: dict[str, Answer]) -> None:
     """Keep the last answer to each operation, for the floor to hand back."""
 
     def keep(http_response: Any, model: Any, **_: Any) -> None:
@@ -379,7 +377,7 @@ def calls(n: int, samples: int) -> dict[str, dict[str, list[float]]]:
     per: dict[str, dict[str, list[float]]] = collections.defaultdict(
         lambda: collections.defaultdict(list)
     )
-    recorded: dict[str, tuple[int, dict[str, str], bytes]] = {}
+    recorded: dict[str, Answer] = {}
     modes: dict[str, Callable[[], Any]] = {
         "plain moto + boto3": _plain_moto,
         "DNSCHAOS_FAST=0": lambda: _dnschaos("DNSCHAOS_FAST=0"),
