@@ -85,13 +85,13 @@ def models() -> Iterator[list[tuple[str, str, str, Any]]]:
 
 
 def _transformers(service: str) -> dict[str, Any]:
-    """The service's response transformers, the table moto's handler hands its picker."""
+    """The service's response transformers, the table moto's handler hands its picker
+    (none for a service without one, such as Route 53)."""
     from moto.ec2.responses import EC2Response
     from moto.elbv2.responses import ELBV2Response
 
-    table: dict[str, Any] = {"ec2": EC2Response, "elbv2": ELBV2Response}[
-        service
-    ].RESPONSE_KEY_PATH_TO_TRANSFORMER
+    handler = {"ec2": EC2Response, "elbv2": ELBV2Response}.get(service)
+    table: dict[str, Any] = handler.RESPONSE_KEY_PATH_TO_TRANSFORMER if handler else {}
     return table
 
 
@@ -166,20 +166,14 @@ def test_what_is_remembered_goes_with_the_shapes_of_an_error() -> None:
     import gc
 
     from botocore.model import Shape
-    from moto.core.serialize import XFormedAttributePicker, get_serializer_class
-    from moto.core.utils import get_service_model
 
     from dnschaos.adapters.route53.errors import StrictRoute53Error
 
     moto_serialize.install(aws.fast_path)  # as opening a moto target does (once)
-    model = get_service_model("route53").operation_model("ChangeResourceRecordSets")
 
     def answer() -> str:
-        serializer = get_serializer_class("route53", "rest-xml")(
-            operation_model=model, value_picker=XFormedAttributePicker()
-        )
         error = StrictRoute53Error("InvalidChangeBatch", "[Tried to delete a record set]")
-        return str(serializer.serialize(error)["body"])
+        return _body("route53", "rest-xml", "ChangeResourceRecordSets", error)
 
     def alive() -> int:
         """Shapes of the error alive now (those of the service model do not change)."""
