@@ -89,7 +89,8 @@ def _housekeeping() -> dict[str, Any]:
 
 
 def _busy(key: str, got: Any, quiet: str | bool) -> bool:
-    """Whether a worker's ``got`` for ``key`` wakes more often than the quiet value."""
+    """Whether ``got`` (a worker's or the scheduler's value of ``key``) wakes more often
+    than the quiet value."""
     from dask.utils import parse_timedelta
 
     if isinstance(quiet, bool):
