@@ -53,6 +53,8 @@ NAMES: Final = "_dnschaos_names"
 # (a transformer table's contents, the member's path) -> the transformer, or None
 _transformers_kept: dict[tuple[int, str], Callable[[Any], Any] | None] = {}
 _tables: dict[tuple[tuple[str, Any], ...], int] = {}  # a table's contents -> its number
+# (a transformer table's number, a member's name) -> whether a path of the table could end it
+_endings_kept: dict[tuple[int, str], bool] = {}
 
 
 def install(fast_path: Callable[[], bool]) -> None:
@@ -103,23 +105,41 @@ def install(fast_path: Callable[[], bool]) -> None:
             )
             if len(table) >= _MAX_PER_SHAPE:
                 table.clear()
-            names = (meta, parent, tuple(possible_keys(chooser, context)))
+            tried = tuple(possible_keys(chooser, context))
+            plain = all(type(name) is str and "." not in name for name in tried)
+            names = (meta, parent, tried, plain)
             table[where] = names
         found = None
-        for name in names[2]:
-            got = read(value, name, _MISSING)
-            if got is not _MISSING:
-                found = got
-                break
+        if not names[3]:  # a path ("a.b") among the names: moto's reading walks it
+            for name in names[2]:
+                got = read(value, name, _MISSING)
+                if got is not _MISSING:
+                    found = got
+                    break
+        elif hasattr(value, "__getitem__"):  # moto's reading of one name, inlined
+            for name in names[2]:
+                try:
+                    found = value[name]
+                    break
+                except (KeyError, IndexError, TypeError, AttributeError):
+                    pass
+        else:
+            for name in names[2]:
+                got = getattr(value, name, _MISSING)
+                if got is not _MISSING:
+                    found = got
+                    break
         transformers = chooser.response_transformers
         if transformers:
             # The table's contents, numbered once per answer (a serializer serializes one).
             number = self.__dict__.get("_dnschaos_table")
             if number is None:
                 number = self.__dict__["_dnschaos_table"] = _number(transformers)
-            transform = _transformer(number, transformers, f"{'.'.join(self.path)}.{key}")
-            if transform is not None:
-                found = transform(found)
+            # Most members end no transformer's path: their own path is not even joined.
+            if _could_end(number, transformers, key):
+                transform = _transformer(number, transformers, f"{'.'.join(self.path)}.{key}")
+                if transform is not None:
+                    found = transform(found)
         return found
 
     get_value._dnschaos_original = original  # type: ignore[attr-defined]
@@ -135,6 +155,7 @@ def _number(table: dict[str, Callable[[Any], Any]]) -> int:
         if len(_tables) >= 256:  # a table rewritten at every request: start again
             _tables.clear()
             _transformers_kept.clear()
+            _endings_kept.clear()
         number = _tables[contents] = len(_tables)
     return number
 
@@ -151,6 +172,22 @@ def _transformer(
         _transformers_kept.clear()
     _transformers_kept[where] = found
     return found
+
+
+def _could_end(number: int, table: dict[str, Callable[[Any], Any]], key: str) -> bool:
+    """Whether some path of ``table`` (numbered ``number``) could end a member's path whose
+    last part is ``key``: one as long as the key or shorter must end it, a longer one must
+    end with it; for any other member no transformer applies, whatever its path."""
+    where = (number, key)
+    could = _endings_kept.get(where)
+    if could is None:
+        could = any(
+            key.endswith(end) if len(end) <= len(key) else end.endswith(key) for end in table
+        )
+        if len(_endings_kept) >= _MAX_KEPT:
+            _endings_kept.clear()
+        _endings_kept[where] = could
+    return could
 
 
 # --------------------------------------------------------------------------- XML
