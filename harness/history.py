@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import struct
@@ -117,7 +118,22 @@ class History:
         self.append("event", t, actor=event.actor, event=event.kind, **fields)
 
     def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self if e["kind"] == kind]
+        """The entries of one kind, in order. Only lines that hold the kind's canonical
+        key and value are decoded (a line is the entry's canonical JSON, so an entry of
+        that kind holds them; so may another entry, in a nested value: every decoded entry
+        is checked): a long run's history is mostly other kinds."""
+        with self._lock:
+            self._file.flush()
+            count = self._count
+        needle = _canonical({"kind": kind})[1:-1]
+        out = []
+        with open(self.path, encoding="ascii") as fh:
+            for line in itertools.islice(fh, count):
+                if needle in line:
+                    entry = json.loads(line)
+                    if entry["kind"] == kind:
+                        out.append(entry)
+        return out
 
     def lines(self, wall: bool = False) -> Iterator[str]:
         """The canonical lines (each ending in a newline); with ``wall=True`` each also

@@ -49,6 +49,23 @@ def test_reading_while_writing_sees_a_consistent_prefix() -> None:
     assert len(list(h)) == 11
 
 
+def test_entries_of_one_kind_are_those_iteration_finds() -> None:
+    """of_kind decodes only the lines that can hold the kind: an entry of another kind that
+    holds the same key and value in a nested field, or in a string, is not taken for one."""
+    h = filled(20)
+    h.append("downstream", 130.0, reachable=True, n=1)
+    h.append("event", 131.0, actor="a", event="x", nested={"kind": "downstream"})
+    h.append("event", 132.0, actor="a", event="y", note='"kind":"downstream"')
+    h.append("downstream", 133.0, reachable=False, n=2)
+    h.append('down\u00e9 "q"', 134.0, n=3)  # a kind that JSON escapes
+    want = [e for e in h if e["kind"] == "downstream"]
+    assert [e["n"] for e in want] == [1, 2]
+    assert h.of_kind("downstream") == want
+    assert h.of_kind('down\u00e9 "q"') == [e for e in h if e["kind"] == 'down\u00e9 "q"']
+    assert len(h.of_kind('down\u00e9 "q"')) == 1
+    assert h.of_kind("nothing") == []
+
+
 def test_the_temporary_files_go_with_the_history() -> None:
     h = filled(3)
     paths = [h.path, h._wall_path]

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any, Final
 
 from dnschaos.errors import UsageError
+from dnschaos.history import History
 from dnschaos.workload import Invariant, Workload
 from dnschaos.workloads.incident2025 import config as cfg
 from dnschaos.workloads.incident2025 import invariants as inv
@@ -253,12 +254,18 @@ class Incident2025(Workload):
             return {}
         from dnschaos.workloads.incident2025.downstream.phases import compare, measures, phases
 
-        measured = phases(history, config.cascade.droplets, config.cascade.propagation_alarm)
+        # The downstream samples, read once (a long run's history is mostly other kinds).
+        samples = (
+            history.of_kind("downstream")
+            if isinstance(history, History)
+            else [e for e in history if e["kind"] == "downstream"]
+        )
+        measured = phases(samples, config.cascade.droplets, config.cascade.propagation_alarm)
         return {
             "cascade": {
                 "mitigations": sorted(config.cascade.mitigations),
                 "phases": compare(measured),
-                "measures": measures(history),
+                "measures": measures(samples),
             }
         }
 
