@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 import dns.flags
 import dns.message
@@ -185,6 +185,18 @@ _BuiltKey = tuple[tuple[bytes, ...], int, int, tuple[str, ...]]  # labels, TTL, 
 _Decision = tuple[str] | tuple[str, int, tuple[str, ...], tuple[str, int, tuple[str, ...]] | None]
 
 
+# A query's one question as text: (owner name, type, class); None when it has not one.
+_Question = tuple[str, str, int] | None
+_UNREAD: Final = object()
+
+
+def _question(query: dns.message.Message) -> _Question:
+    if len(query.question) != 1:
+        return None
+    q = query.question[0]
+    return q.name.to_text(), dns.rdatatype.to_text(q.rdtype), int(q.rdclass)
+
+
 class DataPlane:
     """Route 53's name servers for some hosted zones, answering DNS messages.
 
@@ -204,6 +216,8 @@ class DataPlane:
         # eight addresses from text costs about 200 times the copy, and a probe asks the
         # same few answers thousands of times a run.
         self._built: dict[_BuiltKey, dns.rrset.RRset] = {}
+        # Questions read, by the query's wire without its id (see respond_wire).
+        self._questions: dict[bytes, _Question | None] = {}
         # Responses rendered, without their message id (see respond_wire).
         self._rendered: dict[tuple[bytes, int, object, _Decision], bytes] = {}
 
@@ -232,12 +246,19 @@ class DataPlane:
         every question a probe repeats. Answers of one record or none (the probes'
         usual ones) are kept; an answer of several records is rendered each time, since
         their order is drawn anew (dnspython shuffles them)."""
-        decision = self._decide(query)
+        asked = wire[2:]
+        question = self._questions.get(asked, _UNREAD)
+        if question is _UNREAD:
+            question = _question(query)
+            if len(self._questions) >= MAX_BUILT:
+                self._questions.clear()
+            self._questions[asked] = question
+        decision = self._decide(query, question)
         if query.had_tsig or (len(decision) > 1 and len(decision[2]) > 1):
             # A signature covers the id; and records of a set are rendered in a new random
             # order every time (as Route 53 answers them): neither is kept.
             return render(query, self._build(query, decision), max_size)
-        key = (wire[2:], max_size, render, decision)
+        key = (asked, max_size, render, decision)
         rendered = self._rendered.get(key)
         if rendered is None:
             rendered = render(query, self._build(query, decision), max_size)[2:]
@@ -246,15 +267,16 @@ class DataPlane:
             self._rendered[key] = rendered
         return wire[:2] + rendered
 
-    def _decide(self, query: dns.message.Message) -> _Decision:
-        """What the answer to ``query`` holds (the weighted pick drawn here)."""
-        if len(query.question) != 1:
+    def _decide(self, query: dns.message.Message, question: Any = _UNREAD) -> _Decision:
+        """What the answer to ``query`` holds (the weighted pick drawn here); ``question``
+        is :func:`_question` of it, when known."""
+        if question is _UNREAD:
+            question = _question(query)
+        if question is None:
             return ("FORMERR",)
-        q = query.question[0]
-        qname = q.name.to_text()
-        rtype = dns.rdatatype.to_text(q.rdtype)
+        qname, rtype, rdclass = question
         origin = self.zone_for(qname)
-        if origin is None or q.rdclass != dns.rdataclass.IN:
+        if origin is None or rdclass != dns.rdataclass.IN:
             return ("REFUSED",)  # not a zone these name servers host
         records = list(self.zones[origin]())
         name = normalize_name(qname)

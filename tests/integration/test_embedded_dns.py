@@ -308,3 +308,27 @@ def test_a_probe_renders_its_query_once_and_sends_a_new_id_each_time() -> None:
         )
         assert used_tcp and _addresses(response) == sorted(BIG_ADDRESSES)
     assert len(set(seen[:20])) > 15  # ids drawn afresh (a repeat among 20 is possible)
+
+
+def test_a_query_read_once_is_answered_with_each_querys_own_id() -> None:
+    """The responder reads a question once and answers each later copy of it (another id)
+    from that reading: every answer carries its own query's id, and is what a responder
+    reading every query afresh gives, kept renderings, several records, SERVFAIL alike."""
+    kept = EmbeddedResponder(_plane(3))
+    afresh = EmbeddedResponder(_plane(3))
+    questions = [_query(ORIGIN), _query(MIX), _query(BIG, edns=True), _query(f"no.{ORIGIN}")]
+    for round_ in range(4):
+        kept.servfail = afresh.servfail = round_ == 3
+        for n, query in enumerate(questions):
+            query.id = (round_ * 101 + n * 7) % 65536
+            wire = query.to_wire()
+            got = kept.answer_wire(wire)
+            afresh._read_queries.clear()  # this one reads every query anew
+            want = afresh.answer_wire(wire)
+            assert got is not None and want is not None
+            assert dns.message.from_wire(got).id == query.id
+            if query.question[0].name.to_text() == BIG:
+                assert dns.message.from_wire(got) == dns.message.from_wire(want)  # order drawn
+            else:
+                assert got == want, (round_, query.question)
+    assert len(kept._read_queries) == len(questions)
