@@ -30,12 +30,11 @@ import dns.entropy
 import dns.exception
 import dns.flags
 import dns.message
-import dns.query
-import dns.rcode
 import dns.rdatatype
 
 from dnschaos.adapters.dnsserve.dataplane import flatten
 from dnschaos.adapters.route53.models import RRSet
+from dnschaos.dns.exchange import Exchange
 from dnschaos.dns.names import ProbeName
 from dnschaos.history import History
 from dnschaos.sim.clock import Clock
@@ -118,6 +117,7 @@ class Probe:
         self.seen = seen
         self.set_server_time = set_server_time  # a resolver on the run's clock (virtual time)
         self._queries: dict[tuple[str, str], RenderedQuery] = {}  # this probe's own
+        self._exchange = Exchange()  # and the answers it has read
 
     def run(self, should_stop: Callable[[], bool]) -> None:
         while not should_stop():
@@ -169,8 +169,8 @@ class Probe:
             self.set_server_time(self.clock.now())
         host, port = self.server
         try:
-            response, _tcp = dns.query.udp_with_fallback(
-                query, host, port=port, timeout=self.timeout
+            got, _tcp = self._exchange.ask(
+                query, host, port, self.timeout, dns.rdatatype.from_text(rtype)
             )
         except dns.exception.Timeout:
             if self.virtual:
@@ -178,14 +178,7 @@ class Probe:
             return TIMEOUT, [], None
         except OSError:
             return UNREACHABLE, [], None
-        want = dns.rdatatype.from_text(rtype)
-        addresses = sorted(
-            rd.to_text() for rrset in response.answer if rrset.rdtype == want for rd in rrset
-        )
-        ttls = [rrset.ttl for rrset in response.answer if rrset.rdtype == want]
-        if not ttls:
-            ttls = [rrset.ttl for rrset in response.authority if rrset.rdtype == dns.rdatatype.SOA]
-        return dns.rcode.to_text(response.rcode()), addresses, min(ttls) if ttls else None
+        return got
 
 
 class RenderedQuery(dns.message.QueryMessage):
