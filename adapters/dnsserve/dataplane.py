@@ -41,6 +41,7 @@ PLAIN_TYPES: Final = ("TXT", "CNAME", "MX")
 # Record sets kept built, and responses kept rendered, by a data plane (see DataPlane._rrset
 # and DataPlane.respond_wire); zones change over a run, so a full table starts again.
 MAX_BUILT: Final = 1024
+MAX_ZONES: Final = 64  # zone versions kept looked up by a data plane (see DataPlane._zone)
 
 
 class Rcode(StrEnum):
@@ -59,8 +60,39 @@ class Answer:
         return not self.addresses
 
 
-def _sets(records: Sequence[RRSet], name: str, rtype: str) -> list[RRSet]:
-    return [r for r in records if r.name == name and r.type == rtype]
+class Zone:
+    """A zone's record sets looked up by (owner name, type), in the zone's order, and the
+    names that exist: a question costs lookups instead of scans of the whole zone. Built
+    from the records as they are; a zone that changes is another ``Zone``."""
+
+    __slots__ = ("_by_key", "_names", "records")
+
+    def __init__(self, records: Sequence[RRSet]) -> None:
+        self.records = records
+        by_key: dict[tuple[str, str], list[RRSet]] = {}
+        names: set[str] = set()
+        for r in records:
+            by_key.setdefault((r.name, r.type), []).append(r)
+            # A name exists if it owns records or ends another's after a dot (see exists).
+            owner = r.name
+            names.add(owner)
+            dot = owner.find(".")
+            while dot >= 0:
+                names.add(owner[dot + 1 :])
+                dot = owner.find(".", dot + 1)
+        self._by_key = {key: tuple(found) for key, found in by_key.items()}
+        self._names = frozenset(names)
+
+    def sets(self, name: str, rtype: str) -> tuple[RRSet, ...]:
+        return self._by_key.get((name, rtype), ())
+
+    def exists(self, name: str) -> bool:
+        """Whether some record's owner is ``name`` or ends with ``"." + name``."""
+        return name in self._names
+
+
+def _zone(records: Sequence[RRSet] | Zone) -> Zone:
+    return records if isinstance(records, Zone) else Zone(records)
 
 
 def _live(weighted: list[RRSet]) -> list[RRSet]:
@@ -68,57 +100,57 @@ def _live(weighted: list[RRSet]) -> list[RRSet]:
     return [s for s in weighted if s.weight] or weighted
 
 
-def _leaves(records: Sequence[RRSet], name: str, rtype: str, depth: int) -> list[RRSet]:
+def _leaves(zone: Zone, name: str, rtype: str, depth: int) -> list[RRSet]:
     """Every concrete record set an answer for (name, type) could come from."""
     if depth > MAX_ALIAS_DEPTH:
         return []
-    sets = _sets(records, name, rtype)
+    sets = zone.sets(name, rtype)
     weighted = [s for s in sets if s.weight is not None]
     out: list[RRSet] = []
     for s in _live(weighted) if weighted else sets:
         if s.alias is not None:
-            out += _leaves(records, normalize_name(s.alias.dns_name), rtype, depth + 1)
+            out += _leaves(zone, normalize_name(s.alias.dns_name), rtype, depth + 1)
         else:
             out.append(s)
     return out
 
 
-def possible_addresses(records: Sequence[RRSet], name: str, rtype: str) -> frozenset[str]:
+def possible_addresses(records: Sequence[RRSet] | Zone, name: str, rtype: str) -> frozenset[str]:
     """Every address some answer for (name, type) could hold; empty means clients get none."""
-    return frozenset(v for s in _leaves(records, normalize_name(name), rtype, 0) for v in s.values)
+    leaves = _leaves(_zone(records), normalize_name(name), rtype, 0)
+    return frozenset(v for s in leaves for v in s.values)
 
 
-def name_exists(records: Sequence[RRSet], name: str) -> bool:
+def name_exists(records: Sequence[RRSet] | Zone, name: str) -> bool:
     """A name exists if it owns records or has names below it (an empty non-terminal)."""
-    return any(r.name == name or r.name.endswith("." + name) for r in records)
+    return _zone(records).exists(name)
 
 
-def negative_ttl(records: Sequence[RRSet], origin: str) -> int:
+def negative_ttl(records: Sequence[RRSet] | Zone, origin: str) -> int:
     """How long a resolver caches a negative answer from this zone (RFC 2308 section 5)."""
-    soa = next((r for r in records if r.name == origin and r.type == "SOA"), None)
+    soa = next(iter(_zone(records).sets(origin, "SOA")), None)
     if soa is None or not soa.values:
         return 0
     minimum = int(soa.values[0].split()[-1])
     return min(soa.ttl or 0, minimum)
 
 
-def answer(records: Sequence[RRSet], name: str, rtype: str, rng: random.Random) -> Answer:
+def answer(records: Sequence[RRSet] | Zone, name: str, rtype: str, rng: random.Random) -> Answer:
     """One answer, as a name server gives it: weighted sets pick one member by weight."""
     name = normalize_name(name)
-    if not name_exists(records, name):
+    zone = _zone(records)
+    if not zone.exists(name):
         return Answer(Rcode.NXDOMAIN, ())
-    chosen = _pick(records, name, rtype, rng, 0)
+    chosen = _pick(zone, name, rtype, rng, 0)
     if chosen is None:
         return Answer(Rcode.NOERROR, ())
     return Answer(Rcode.NOERROR, chosen.values, chosen.ttl or 0)
 
 
-def _pick(
-    records: Sequence[RRSet], name: str, rtype: str, rng: random.Random, depth: int
-) -> RRSet | None:
+def _pick(zone: Zone, name: str, rtype: str, rng: random.Random, depth: int) -> RRSet | None:
     if depth > MAX_ALIAS_DEPTH:
         return None
-    sets = _sets(records, name, rtype)
+    sets = zone.sets(name, rtype)
     if not sets:
         return None
     weighted = [s for s in sets if s.weight is not None]
@@ -139,7 +171,7 @@ def _pick(
     else:
         chosen = sets[0]
     if chosen.alias is not None:
-        return _pick(records, normalize_name(chosen.alias.dns_name), rtype, rng, depth + 1)
+        return _pick(zone, normalize_name(chosen.alias.dns_name), rtype, rng, depth + 1)
     return chosen
 
 
@@ -164,10 +196,11 @@ def flatten(records: Sequence[RRSet], origin: str) -> dict[FlatKey, FlatRecord]:
     NODATA at the apex and wherever names exist below it, as on Route 53.
     """
     origin = normalize_name(origin)
+    zone = Zone(records)
     out: dict[FlatKey, FlatRecord] = {}
     for name in sorted({r.name for r in records}):
         for rtype in ADDRESS_TYPES:
-            leaves = _leaves(records, name, rtype, 0)
+            leaves = _leaves(zone, name, rtype, 0)
             values = tuple(sorted({v for s in leaves for v in s.values}))
             if values:
                 out[(name, rtype)] = FlatRecord(min(s.ttl or 0 for s in leaves), values)
@@ -216,6 +249,8 @@ class DataPlane:
         # eight addresses from text costs about 200 times the copy, and a probe asks the
         # same few answers thousands of times a run.
         self._built: dict[_BuiltKey, dns.rrset.RRset] = {}
+        # Zone versions looked up, by the id of the tuple of their records (see _zone).
+        self._zones: dict[int, Zone] = {}
         # Questions read, by the query's wire without its id (see respond_wire).
         self._questions: dict[bytes, _Question | None] = {}
         # Responses rendered, without their message id (see respond_wire).
@@ -278,24 +313,37 @@ class DataPlane:
         origin = self.zone_for(qname)
         if origin is None or rdclass != dns.rdataclass.IN:
             return ("REFUSED",)  # not a zone these name servers host
-        records = list(self.zones[origin]())
+        zone = self._zone(self.zones[origin]())
         name = normalize_name(qname)
         if rtype in ADDRESS_TYPES:
             with self._lock:
-                got = answer(records, name, rtype, self.rng)
+                got = answer(zone, name, rtype, self.rng)
             rcode, values, ttl = got.rcode, got.addresses, got.ttl
         else:
-            exists = name_exists(records, name)
-            plain = [r for r in _sets(records, name, rtype) if r.alias is None]
+            exists = zone.exists(name)
+            plain = [r for r in zone.sets(name, rtype) if r.alias is None]
             rcode = Rcode.NOERROR if exists else Rcode.NXDOMAIN
             values = tuple(v for r in plain for v in r.values)
             ttl = min((r.ttl or 0 for r in plain), default=0)
         soa: tuple[str, int, tuple[str, ...]] | None = None
         if not values:
-            found = next((r for r in records if r.name == origin and r.type == "SOA"), None)
+            found = next(iter(zone.sets(origin, "SOA")), None)
             if found is not None:
-                soa = (origin, negative_ttl(records, origin), tuple(found.values))
+                soa = (origin, negative_ttl(zone, origin), tuple(found.values))
         return (str(rcode), ttl, tuple(values), soa)
+
+    def _zone(self, records: Sequence[RRSet]) -> Zone:
+        """``records`` looked up as a :class:`Zone`. A tuple cannot change, so its Zone is
+        kept (holding the tuple, whose id is the key) and given again while the zone's
+        version is the one served; any other sequence is looked up afresh."""
+        if type(records) is not tuple:
+            return Zone(records)
+        zone = self._zones.get(id(records))
+        if zone is None or zone.records is not records:
+            if len(self._zones) >= MAX_ZONES:
+                self._zones.clear()
+            zone = self._zones[id(records)] = Zone(records)
+        return zone
 
     def _build(self, query: dns.message.Message, decision: _Decision) -> dns.message.Message:
         response = dns.message.make_response(query)

@@ -423,6 +423,11 @@ class StrictRoute53:
     def visible_records(self, zone_id: str, at: float | None = None) -> list[RRSet]:
         """The records a Route 53 name server answers from at time ``at`` (now unless
         given; no more than ``KEEP_SERVED`` seconds back): INSYNC changes only."""
+        return list(self.served_records(zone_id, at))  # in ListResourceRecordSets order
+
+    def served_records(self, zone_id: str, at: float | None = None) -> tuple[RRSet, ...]:
+        """:meth:`visible_records` as the zone's version kept them: the same tuple for as
+        long as that version is the one served (a DNS server looks each version up once)."""
         clock = self.config.clock.now()
         now = clock if at is None else at
         served = self._state(zone_id).served
@@ -439,7 +444,7 @@ class StrictRoute53:
             if insync_at > now:
                 break  # a constant delay makes changes go in sync in submission order
             visible = records
-        return list(visible)  # kept in ListResourceRecordSets order (sorted when kept)
+        return visible  # kept in ListResourceRecordSets order (sorted when kept)
 
     def change_log(self, zone_id: str, start: int = 0) -> list[ChangeRecord]:
         """The zone's accepted batches in submission order, from the ``start``-th on."""

@@ -119,7 +119,7 @@ class DnsStack:
 
         def read() -> Sequence[RRSet]:
             with MOTO_LOCK:  # actors' calls may be inside moto (with --clock real)
-                return strict.visible_records(zone_id, self.clock.now())
+                return strict.served_records(zone_id, self.clock.now())
 
         return read
 

@@ -18,6 +18,7 @@ from dnschaos.adapters.dnsserve.dataplane import (
     DataPlane,
     FlatRecord,
     Rcode,
+    Zone,
     answer,
     flatten,
     negative_ttl,
@@ -429,3 +430,39 @@ def test_a_zone_found_out_of_order_is_served_in_record_set_order() -> None:
         assert first == sorted(first, key=RRSet.sort_key)
         plane = DataPlane({ORIGIN: lambda: strict.visible_records(zone.id)}, random.Random(1))
         assert [r.to_text() for r in plane.respond(query(LB_B)).answer[0]] == ["192.0.2.1"]
+
+
+def test_a_zone_looks_up_what_scanning_its_records_finds() -> None:
+    """Zone's lookups against the scans they replace, over names that end one another
+    at a dot and elsewhere, escaped dots, several sets of one name and type, and names
+    asked that are only suffixes of other names."""
+    rng = random.Random(11)
+    labels = ["a", "b", "ab", "x\\.y", "svc", "chaos", "test", ""]
+    names = {"svc.chaos.test.", "chaos.test.", "test.", ".", "", "b.svc.chaos.test."}
+    records = []
+    for i in range(300):
+        name = ".".join(rng.choice(labels) for _ in range(rng.randint(1, 4))) + rng.choice(
+            [".svc.chaos.test.", ".test.", "", "."]
+        )
+        names.add(name)
+        names.add(name[1:])
+        rtype = rng.choice(["A", "AAAA", "TXT"])
+        records.append(RRSet(name, rtype, ttl=i, values=(f"192.0.2.{i % 250}",)))
+    zone = Zone(records)
+    for name in sorted(names):
+        want = any(r.name == name or r.name.endswith("." + name) for r in records)
+        assert zone.exists(name) == want, name
+        for rtype in ("A", "AAAA", "TXT", "MX"):
+            assert list(zone.sets(name, rtype)) == [
+                r for r in records if r.name == name and r.type == rtype
+            ]
+
+
+def test_a_data_plane_looks_each_served_version_up_once() -> None:
+    """A tuple of records (the strict layer's served version) is looked up once and kept;
+    a list, which its owner may change in place, is looked up every time."""
+    served = tuple(weighted_zone())
+    plane = DataPlane({ORIGIN: lambda: served}, random.Random(1))
+    assert plane._zone(served) is plane._zone(served)
+    listed = list(served)
+    assert plane._zone(listed) is not plane._zone(listed)
