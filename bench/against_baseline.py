@@ -1,7 +1,7 @@
 """CPU per schedule of this checkout against a baseline checkout, paired and interleaved.
 
     python bench/against_baseline.py --baseline /tmp/base/.venv/bin/python \\
-        [--scenario incident-2025 --variant safe] [--seeds 1-3] [--pairs 5]
+        [--scenario incident-2025 --variant safe] [--seeds 1-3] [--pairs 5] [--cpu N]
 
 A *sample* is one fresh process of either interpreter (this checkout's venv, or the
 baseline checkout's, made with ``git worktree add /tmp/base REV && make -C /tmp/base
@@ -11,7 +11,10 @@ process (every thread, ``time.process_time``) per schedule and the trace digests
 samples alternate, baseline first, then this checkout, ``--pairs`` times, so the
 machine's drift hits both alike; the ratio is taken pair by pair. Each pair must give
 the same digests on both sides unless ``--digests-may-differ`` says the change is meant
-to alter histories. The load average is printed before and after.
+to alter histories. With ``--cpu N`` every sample runs pinned to CPU N
+(``os.sched_setaffinity``), so the automation, moto, the DNS server, the probes and the
+scheduler share one core, as cascade-2025's budget asks. The load average is printed
+before and after.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 _CHILD = r"""
-import json, sys, time
+import json, os, sys, time
+if int(sys.argv[5]) >= 0:
+    os.sched_setaffinity(0, {int(sys.argv[5])})  # every thread of the run on that one core
 from dnschaos.runner import run
 scenario, variant, first, last = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), int(sys.argv[4])
 run(scenario, variant=variant, seed=first - 1)  # warm-up, not counted
@@ -44,7 +49,7 @@ def sample(python: str, args: argparse.Namespace) -> dict[str, Any]:
     first, _, last = args.seeds.partition("-")
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(
-        [python, "-c", _CHILD, args.scenario, args.variant, first, last or first],
+        [python, "-c", _CHILD, args.scenario, args.variant, first, last or first, str(args.cpu)],
         capture_output=True,
         text=True,
         check=False,
@@ -68,6 +73,13 @@ def main() -> int:
     ap.add_argument("--variant", default="safe")
     ap.add_argument("--seeds", default="1-3", help="first-last schedules per sample")
     ap.add_argument("--pairs", type=int, default=5)
+    ap.add_argument(
+        "--cpu",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="pin every sample to CPU N (the run on one core); default: not pinned",
+    )
     ap.add_argument("--digests-may-differ", action="store_true")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args()
