@@ -49,8 +49,10 @@ else:
     # seed None: the scenario's own seed
     overrides = (("scenario.duration", 600.0),) if mode == "race" else ()
     result = run("cascade-2025", variant="legacy", overrides=overrides)
-    rec = (result.cascade or {{}}).get("phases", {{}}).get("recovery", {{}}).get("minutes")
-    out = {{"digest": result.trace_digest, "recovery": rec, "steps": result.steps}}
+    cascade = result.workloads.get("incident-2025", {{}}).get("cascade") or {{}}
+    rec = cascade.get("phases", {{}}).get("recovery", {{}}).get("minutes")
+    out = {{"digest": result.trace_digest, "recovery": rec, "steps": result.steps,
+           "phases": list(cascade.get("phases", {{}}))}}
 out["wall"] = time.perf_counter() - start
 print(json.dumps(out))
 """
@@ -58,7 +60,7 @@ print(json.dumps(out))
 
 def sample(mode: str, cpu: int) -> dict[str, Any]:
     code = _CHILD.format(mode=mode, cpu=cpu)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0"}
     begun = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT

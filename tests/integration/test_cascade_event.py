@@ -125,3 +125,19 @@ def test_compare_mitigations_refuses_a_mitigated_baseline(
     )
     assert code == 2
     assert "drop --mitigation" in capsys.readouterr().err
+
+
+def test_the_cascade_benchmark_reads_the_phases_of_a_run() -> None:
+    """``bench/cascade_event.py`` times runs in a child process and reads the cascade out of
+    each result: it must find it where a result keeps it (it once looked elsewhere and
+    failed). Its first-10-minutes mode, the quickest."""
+    import importlib.util
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "bench" / "cascade_event.py"
+    spec = importlib.util.spec_from_file_location("cascade_event_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.sample("race", 0)
+    assert out["phases"] == list(REFERENCE)
+    assert re.fullmatch(r"[0-9a-f]{64}", out["digest"]) and out["steps"] > 0
