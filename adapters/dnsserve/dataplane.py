@@ -41,7 +41,7 @@ PLAIN_TYPES: Final = ("TXT", "CNAME", "MX")
 # Record sets kept built, and responses kept rendered, by a data plane (see DataPlane._rrset
 # and DataPlane.respond_wire); zones change over a run, so a full table starts again.
 MAX_BUILT: Final = 1024
-MAX_ZONES: Final = 64  # zone versions kept looked up by a data plane (see DataPlane._zone)
+MAX_ZONES: Final = 8  # zone versions kept looked up by a data plane (see DataPlane._zone)
 
 
 class Rcode(StrEnum):
