@@ -76,10 +76,13 @@ class History:
             self._finalizer()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
+        return _read(self.path, self._written())
+
+    def _written(self) -> int:
+        """How many entries the file holds, all of them flushed to it."""
         with self._lock:
             self._file.flush()
-            count = self._count
-        return _read(self.path, count)
+            return self._count
 
     def append(self, kind: str, t: float, **fields: Any) -> dict[str, Any]:
         with self._lock:
@@ -122,18 +125,8 @@ class History:
         key and value are decoded (a line is the entry's canonical JSON, so an entry of
         that kind holds them; so may another entry, in a nested value: every decoded entry
         is checked): a long run's history is mostly other kinds."""
-        with self._lock:
-            self._file.flush()
-            count = self._count
         needle = _canonical({"kind": kind})[1:-1]
-        out = []
-        with open(self.path, encoding="ascii") as fh:
-            for line in itertools.islice(fh, count):
-                if needle in line:
-                    entry = json.loads(line)
-                    if entry["kind"] == kind:
-                        out.append(entry)
-        return out
+        return [e for e in _read(self.path, self._written(), needle) if e["kind"] == kind]
 
     def lines(self, wall: bool = False) -> Iterator[str]:
         """The canonical lines (each ending in a newline); with ``wall=True`` each also
@@ -167,12 +160,13 @@ class History:
             return self._hash.hexdigest()
 
 
-def _read(path: str, count: int) -> Iterator[dict[str, Any]]:
+def _read(path: str, count: int, needle: str | None = None) -> Iterator[dict[str, Any]]:
+    """The first ``count`` entries of the file, decoded; with ``needle``, only those whose
+    line holds it."""
     with open(path, encoding="ascii") as fh:
-        for i, line in enumerate(fh):
-            if i >= count:
-                return
-            yield json.loads(line)
+        for line in itertools.islice(fh, count):
+            if needle is None or needle in line:
+                yield json.loads(line)
 
 
 _PREFIX = "dnschaos-history-"
