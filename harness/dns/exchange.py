@@ -51,7 +51,8 @@ class Exchange:
     """One probe's exchanges, with the answers it has read (its own: probes run apart)."""
 
     def __init__(self) -> None:
-        self._kept: dict[tuple[bytes, bytes], tuple[Summary, ...] | str] = {}
+        # (query, answer), each without its id -> the answer's summary, or _TRUNCATED
+        self._kept: dict[tuple[bytes, bytes], Summary | str] = {}
 
     def ask(
         self, query: dns.message.Message, host: str, port: int, timeout: float, want: int
@@ -74,15 +75,14 @@ class Exchange:
             if len(self._kept) >= MAX_KEPT:
                 self._kept.clear()
             self._kept[key] = kept
-        if kept == _TRUNCATED:
+        if isinstance(kept, str):  # truncated: asked again over TCP, as dnspython does
             response = dns.query.tcp(query, host, timeout=timeout, port=port)
             return summary(response, want), True
-        assert not isinstance(kept, str)
-        rcode, addresses, ttl = kept[0]
-        return (rcode, list(addresses), ttl), False
+        rcode, addresses, ttl = kept
+        return (rcode, list(addresses), ttl), False  # the caller's own list
 
     @staticmethod
-    def _read(query: dns.message.Message, answer: bytes, want: int) -> tuple[Summary, ...] | str:
+    def _read(query: dns.message.Message, answer: bytes, want: int) -> Summary | str:
         """Read ``answer`` as dnspython's ``udp`` reads it (its exceptions raised)."""
         try:
             response = dns.message.from_wire(
@@ -92,7 +92,7 @@ class Exchange:
             return _TRUNCATED
         if not query.is_response(response):
             raise dns.query.BadResponse
-        return (summary(response, want),)
+        return summary(response, want)
 
 
 def _send(
